@@ -1,3 +1,378 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* placeholder */
-typedef int mr_placeholder_worker;
+/*
+ * The packet path starts here. Nothing below blocks, allocates, locks, logs
+ * or makes a syscall (the idle back-off sleeps only when a whole loop found
+ * no work, after telling RCU this thread is offline).
+ *
+ * mr_pkt_handle() reads as the table of contents of a packet's life:
+ * parse -> lookup -> owner hand-off -> latch -> fan-out -> rewrite -> tx.
+ */
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+#include <urcu-qsbr.h>
+
+#include "dp.h"
+#include "latch.h"
+#include "parse.h"
+
+static void
+punt(struct mr_worker *w, struct rte_ring *r, struct rte_mbuf *m,
+     unsigned int full_reason, uint64_t *counter)
+{
+	if (rte_ring_mp_enqueue(r, m) != 0) {
+		mr_drop(w->st, full_reason, m);
+		return;
+	}
+	(*counter)++;
+}
+
+static void
+note(struct mr_worker *w, struct mr_note *n)
+{
+	if (rte_ring_mp_enqueue_elem(mr_dp.notes, n, sizeof(*n)) != 0)
+		w->st->events_dropped++;
+}
+
+/* Frames the relay itself must answer or the kernel must see. */
+static void
+not_media(struct mr_worker *w, struct rte_mbuf *m, const struct mr_pkt_info *pi)
+{
+	switch (pi->kind) {
+	case MR_PKT_ARP:
+	case MR_PKT_ICMP4:
+	case MR_PKT_ICMP6:
+		punt(w, mr_dp.punt, m, MR_DROP_PUNT_FULL, &w->st->punted);
+		return;
+	default:
+		break;
+	}
+	if (mr_dp.exc_port >= 0 && (pi->kind == MR_PKT_OTHER_L4 || pi->kind == MR_PKT_UDP)) {
+		punt(w, mr_dp.exc_to_kernel, m, MR_DROP_EXCEPTION_FULL, &w->st->exception);
+		return;
+	}
+	mr_drop(w->st, pi->kind == MR_PKT_UDP ? MR_DROP_NOT_LOCAL : MR_DROP_UNSUPPORTED, m);
+}
+
+/*
+ * Where the egress leg's media goes: its latched source, else the signaled
+ * hint. The egress leg's dp part may be written by another worker, so it is
+ * read under its seqlock unless we own it.
+ */
+static int
+egress_dest(struct mr_worker *w, const struct mr_flow *e, uint8_t comp,
+	    struct mr_sockaddr *dst)
+{
+	const struct mr_leg_dp *p = mr_shm_leg_dp(mr_dp.shm, e->slot);
+	struct mr_leg_dp d;
+
+	if (e->owner == w->idx)
+		d = *p;
+	else if (mr_seq_read(&p->dseq, &d, p, sizeof(d)) < 0)
+		return -MR_DROP_STATE_TORN;
+	if (d.leg_uid != e->leg_uid)
+		d.latch_flags = 0;      /* not yet installed by mgmt */
+	if ((e->flags & MR_LEG_F_RTCP_MUX) || comp == MR_COMP_RTP) {
+		*dst = (d.latch_flags & MR_LATCHED_RTP) ? d.latched_rtp : e->peer_rtp;
+		if (comp == MR_COMP_RTCP && !(e->flags & MR_LEG_F_RTCP_MUX))
+			dst->port_be = 0;
+	} else if (d.latch_flags & MR_LATCHED_RTCP) {
+		*dst = d.latched_rtcp;
+	} else {
+		*dst = e->peer_rtcp;
+	}
+	if (dst->family == MR_AF_NONE || dst->port_be == 0)
+		return -MR_DROP_NO_DEST;
+	return 0;
+}
+
+static bool
+next_hop_mac(struct mr_worker *w, const struct mr_port *port, uint16_t port_idx,
+	     const struct mr_sockaddr *dst, struct rte_ether_addr *mac)
+{
+	const struct mr_sockaddr *hop = dst;
+	struct mr_note n;
+
+	if (!mr_port_on_link(port, dst)) {
+		hop = dst->family == MR_AF_INET ? &port->cfg->gateway4 : &port->cfg->gateway6;
+		if (hop->family == MR_AF_NONE)
+			return false;
+	}
+	if (mr_neigh_lookup(port->neigh, hop, mac))
+		return true;
+	memset(&n, 0, sizeof(n));
+	n.type = MR_NOTE_RESOLVE;
+	n.port = port_idx;
+	n.addr = *hop;
+	note(w, &n);
+	return false;
+}
+
+static bool
+latch(struct mr_worker *w, const struct mr_flow *f, uint8_t comp,
+      const struct mr_sockaddr *src)
+{
+	struct mr_leg_dp *p = mr_shm_leg_dp(mr_dp.shm, f->slot);
+	struct mr_leg_rt *rt = &mr_dp.rt[f->slot];
+	uint8_t bit = (uint8_t)(1u << comp);
+	struct mr_latch_in in = {
+		.policy = f->latch,
+		.latched = (p->latch_flags & bit) != 0,
+		.authenticated = false,
+		.window_ms = f->latch_window_ms,
+		.relatch_idle_ms = f->relatch_idle_ms,
+		.created_ms = p->created_ms,
+		.last_rx_ms = rt->last_rx_ms[comp],
+		.now_ms = w->now_ms,
+		.hint = comp == MR_COMP_RTP ? &f->peer_rtp : &f->peer_rtcp,
+		.current = comp == MR_COMP_RTP ? &p->latched_rtp : &p->latched_rtcp,
+		.src = src,
+	};
+	struct mr_note n;
+
+	switch (mr_latch_check(&in)) {
+	case MR_LATCH_ACCEPT:
+		break;
+	case MR_LATCH_LATCH: {
+		struct mr_leg_dp d = *p;
+
+		if (comp == MR_COMP_RTP)
+			d.latched_rtp = *src;
+		else
+			d.latched_rtcp = *src;
+		d.latch_flags |= bit;
+		mr_leg_dp_write(p, &d);
+		w->st->latched++;
+		memset(&n, 0, sizeof(n));
+		n.type = MR_NOTE_LATCHED;
+		n.comp = comp;
+		n.slot = f->slot;
+		n.leg_uid = f->leg_uid;
+		n.addr = *src;
+		note(w, &n);
+		break;
+	}
+	default:
+		return false;
+	}
+	rt->last_rx_ms[comp] = w->now_ms;
+	return true;
+}
+
+void
+mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, bool handed)
+{
+	struct mr_leg_counters *in_ctr, *out_ctr;
+	const struct mr_flow *f, *e;
+	struct mr_sockaddr dst, src;
+	struct rte_ether_addr mac;
+	const struct mr_port *port;
+	struct mr_pkt_info pi;
+	unsigned int flags = 0;
+	uint8_t reason, comp;
+	int r;
+
+	if (unlikely(m->nb_segs != 1)) {
+		mr_drop(w->st, MR_DROP_MULTI_SEG, m);
+		return;
+	}
+	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+		flags |= MR_PARSE_IP_CKSUM_OK;
+	if (unlikely((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+		     (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD)) {
+		mr_drop(w->st, MR_DROP_BAD_CKSUM, m);
+		return;
+	}
+	/* 1. parse */
+	if (unlikely(!mr_parse_frame(rte_pktmbuf_mtod(m, const uint8_t *),
+				     rte_pktmbuf_data_len(m), flags, &pi, &reason))) {
+		mr_drop(w->st, reason, m);
+		return;
+	}
+	if (unlikely(pi.kind != MR_PKT_UDP)) {
+		not_media(w, m, &pi);
+		return;
+	}
+	/* 2. lookup by (relay address, port) */
+	f = mr_flow_lookup(&mr_dp, &pi.dst, &comp);
+	if (unlikely(f == NULL)) {
+		if (mr_port_of_addr(&mr_dp, &pi.dst) < 0 ||
+		    rte_be_to_cpu_16(pi.dst.port_be) < mr_dp.cfg.port_min ||
+		    rte_be_to_cpu_16(pi.dst.port_be) > mr_dp.cfg.port_max)
+			not_media(w, m, &pi);
+		else
+			mr_drop(w->st, MR_DROP_NO_LEG, m);
+		return;
+	}
+	/* 3. state of a direction is touched by its owner only */
+	if (f->owner != w->idx) {
+		if (unlikely(handed)) {         /* owner changed under us: bug */
+			mr_drop(w->st, MR_DROP_HANDOFF_FULL, m);
+			return;
+		}
+		punt(w, mr_dp.workers[f->owner].handoff, m, MR_DROP_HANDOFF_FULL,
+		     &w->st->handoff_out);
+		return;
+	}
+	in_ctr = &w->ctr[f->slot];
+	/* 4. latch: only the latched public source is accepted */
+	if (unlikely(!latch(w, f, comp, &pi.src))) {
+		in_ctr->drop_src++;
+		mr_drop(w->st, MR_DROP_SRC_NOT_LATCHED, m);
+		return;
+	}
+	in_ctr->rx_pkts++;
+	in_ctr->rx_bytes += pi.payload_len;
+	in_ctr->last_rx_ms = w->now_ms;
+	if (unlikely(f->flags & MR_LEG_F_MUTED)) {
+		mr_drop(w->st, MR_DROP_MUTED, m);
+		return;
+	}
+	/* 5. fan-out (one egress leg for now) */
+	e = f->egress_slot < mr_dp.shm->max_legs ?
+	    rcu_dereference(mr_dp.by_slot[f->egress_slot]) : NULL;
+	if (unlikely(e == NULL)) {
+		in_ctr->drop_other++;
+		mr_drop(w->st, MR_DROP_NO_EGRESS, m);
+		return;
+	}
+	r = egress_dest(w, e, comp, &dst);
+	if (unlikely(r < 0)) {
+		in_ctr->drop_other++;
+		mr_drop(w->st, (unsigned int)-r, m);
+		return;
+	}
+	src = comp == MR_COMP_RTCP ? e->local_rtcp : e->local;
+	port = &mr_dp.ports[e->port];
+	if (unlikely(dst.family != src.family ||
+		     !next_hop_mac(w, port, e->port, &dst, &mac))) {
+		in_ctr->drop_other++;
+		mr_drop(w->st, MR_DROP_NO_NEXTHOP_MAC, m);
+		return;
+	}
+	/* 6. rewrite */
+	if (unlikely(mr_egress_rewrite(m, pi.payload_off, pi.payload_len, port, &mac,
+				       &src, &dst, e->dscp) < 0)) {
+		in_ctr->drop_other++;
+		mr_drop(w->st, MR_DROP_NO_HEADROOM, m);
+		return;
+	}
+	out_ctr = &w->ctr[e->slot];
+	out_ctr->tx_pkts++;
+	out_ctr->tx_bytes += pi.payload_len;
+	/* 7. buffered tx; the flush callback counts what the queue refused */
+	w->st->tx_pkts += rte_eth_tx_buffer(port->port_id, (uint16_t)w->idx,
+					    w->txb[e->port], m);
+}
+
+static void
+tx_error(struct rte_mbuf **unsent, uint16_t count, void *arg)
+{
+	struct mr_worker *w = arg;
+
+	w->st->drops[MR_DROP_TX_FULL] += count;
+	rte_pktmbuf_free_bulk(unsent, count);
+}
+
+static int
+worker_init(struct mr_worker *w)
+{
+	unsigned int p;
+
+	for (p = 0; p < mr_dp.n_ports; p++) {
+		w->txb[p] = rte_zmalloc_socket("mr_txb", RTE_ETH_TX_BUFFER_SIZE(MR_BURST), 0,
+					       (int)rte_socket_id());
+		if (w->txb[p] == NULL)
+			return -ENOMEM;
+		rte_eth_tx_buffer_init(w->txb[p], MR_BURST);
+		rte_eth_tx_buffer_set_err_callback(w->txb[p], tx_error, w);
+	}
+	return 0;
+}
+
+static unsigned int
+poll_rx(struct mr_worker *w)
+{
+	struct rte_mbuf *pkts[MR_BURST];
+	unsigned int p, total = 0;
+	uint16_t i, n;
+
+	for (p = 0; p < mr_dp.n_ports; p++) {
+		const struct mr_port *port = &mr_dp.ports[p];
+
+		if (w->idx >= port->nb_rxq)
+			continue;
+		n = rte_eth_rx_burst(port->port_id, (uint16_t)w->idx, pkts, MR_BURST);
+		w->st->rx_pkts += n;
+		for (i = 0; i < n; i++) {
+			if (i + MR_PREFETCH < n)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + MR_PREFETCH], void *));
+			mr_pkt_handle(w, pkts[i], false);
+		}
+		total += n;
+	}
+	n = (uint16_t)rte_ring_sc_dequeue_burst(w->handoff, (void **)pkts, MR_BURST, NULL);
+	w->st->handoff_in += n;
+	for (i = 0; i < n; i++)
+		mr_pkt_handle(w, pkts[i], true);
+	return total + n;
+}
+
+/* Frames the management lcore built (ARP, NDP, ICMP replies): worker 0 owns TX queue 0. */
+static unsigned int
+send_mgmt_frames(struct mr_worker *w)
+{
+	struct rte_mbuf *pkts[MR_BURST];
+	unsigned int p, total = 0;
+
+	for (p = 0; p < mr_dp.n_ports; p++) {
+		unsigned int n = rte_ring_sc_dequeue_burst(mr_dp.ports[p].mgmt_tx,
+							   (void **)pkts, MR_BURST, NULL);
+		unsigned int i;
+
+		for (i = 0; i < n; i++)
+			w->st->tx_pkts += rte_eth_tx_buffer(mr_dp.ports[p].port_id,
+							    (uint16_t)w->idx, w->txb[p], pkts[i]);
+		total += n;
+	}
+	return total;
+}
+
+int
+mr_worker_main(void *arg)
+{
+	struct mr_worker *w = arg;
+	unsigned int idle = 0, p, n;
+	uint64_t sent;
+
+	if (worker_init(w) < 0)
+		return -ENOMEM;
+	rcu_register_thread();
+	while (!mr_dp.quit) {
+		w->now_ms = mr_dp_now_ms();
+		n = poll_rx(w);
+		if (w->idx == 0)
+			n += send_mgmt_frames(w);
+		for (p = 0; p < mr_dp.n_ports; p++) {
+			sent = rte_eth_tx_buffer_flush(mr_dp.ports[p].port_id, (uint16_t)w->idx,
+						       w->txb[p]);
+			w->st->tx_pkts += sent;
+		}
+		w->st->loops++;
+		rcu_quiescent_state();
+		if (n != 0) {
+			idle = 0;
+			continue;
+		}
+		w->st->idle_loops++;
+		/* Back off only after a run of empty polls; benchmarks set 0. */
+		if (mr_dp.cfg.idle_backoff_us != 0 && ++idle >= 64) {
+			rcu_thread_offline();
+			rte_delay_us_sleep(mr_dp.cfg.idle_backoff_us);
+			rcu_thread_online();
+		}
+	}
+	rcu_unregister_thread();
+	return 0;
+}

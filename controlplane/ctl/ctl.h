@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef MR_CTL_H
+#define MR_CTL_H
+
+/*
+ * mrelayctl internals shared by its command files. Commands return an exit
+ * status: 0, MR_CTL_EXIT_INPUT (bad usage or a refused request: nothing was
+ * changed) or MR_CTL_EXIT_REGION (the region cannot be used, or there is no
+ * dataplane to answer). Errors are printed once, where they are detected, as
+ * "mrelayctl: what" on stderr.
+ */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "region.h"
+
+#define MR_CTL_EXIT_INPUT 1
+#define MR_CTL_EXIT_REGION 2
+
+/* A dataplane whose heartbeat is older than this is reported dead. */
+#define MR_CTL_DP_MAX_AGE_MS 2000u
+
+void mr_ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void mr_ctl_usage(FILE *f);
+
+/*
+ * Reset getopt and parse @argv (argv[0] is the command name) against
+ * @longopts; returns the option value, -1 at the end, or '?' after printing
+ * what was wrong.
+ */
+int mr_ctl_getopt(int argc, char **argv, const struct option *longopts, const char *cmd);
+
+/* Strict decimal numbers in [min, max]; print "@what: ..." and return -EINVAL. */
+int mr_ctl_parse_u32(const char *what, const char *s, uint32_t min, uint32_t max,
+		     uint32_t *ret);
+int mr_ctl_parse_u64(const char *what, const char *s, uint64_t *ret);
+
+/* "IPv4:port" or "[IPv6]:port", port 1..65535; prints and returns -EINVAL. */
+int mr_ctl_parse_addr(const char *what, const char *s, struct mr_sockaddr *ret);
+
+/* "1.2.3.4:5", "[2001:db8::1]:5", or "-" when unset. @len >= MR_CTL_ADDR_LEN. */
+#define MR_CTL_ADDR_LEN 56
+void mr_ctl_format_addr(const struct mr_sockaddr *a, char *buf, size_t len);
+/* As above without the port ("1.2.3.4", "2001:db8::1"). */
+void mr_ctl_format_ip(const struct mr_sockaddr *a, char *buf, size_t len);
+
+/* A JSON string literal, escaped; NULL prints null. */
+void mr_ctl_json_str(FILE *f, const char *s);
+/* An address as a JSON string, or null when unset. */
+void mr_ctl_json_addr(FILE *f, const struct mr_sockaddr *a);
+
+/*
+ * Open the region (creating it with default dimensions if @create), printing
+ * a precise error. Returns 0 or an exit status.
+ */
+int mr_ctl_open(struct mr_region *r, const char *path, bool create);
+/* Explain mr_region_open()'s @err for @path; returns MR_CTL_EXIT_REGION. */
+int mr_ctl_region_error(const char *path, int err, bool create);
+/* Take the writer lock and, if @repair, repair torn slots (reported on
+ * stderr). 0 or exit status. */
+int mr_ctl_lock(struct mr_region *r, bool repair);
+
+/* Commands: @argv[0] is "leg" / "stats", the rest is their arguments. */
+int mr_ctl_leg(const char *region, int argc, char **argv);
+int mr_ctl_stats(const char *region, int argc, char **argv);
+
+#endif /* MR_CTL_H */

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef MR_DP_H
+#define MR_DP_H
+
+/*
+ * mrelay-dp's process-wide state, shared by its lcores. Ownership is noted
+ * on each field: "RO after start" (set before workers launch), "mgmt"
+ * (written by the management lcore only), "RCU" (published by mgmt,
+ * read by workers between quiescent states).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_hash.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <mrelay/shm.h>
+
+#include "config.h"
+
+#define MR_BURST 32u
+#define MR_PREFETCH 3u
+
+struct mr_neigh_table;
+
+struct mr_port {                        /* RO after start */
+	uint16_t port_id;
+	uint16_t nb_rxq;                /* workers with idx < nb_rxq poll it */
+	uint16_t nb_txq;
+	uint16_t vlan;
+	struct rte_ether_addr mac;
+	bool tx_ip_cksum;               /* offloads in effect */
+	bool tx_udp_cksum;
+	bool rx_cksum;
+	const struct mr_cfg_port *cfg;
+	struct mr_neigh_table *neigh;
+	struct rte_ring *mgmt_tx;       /* frames built by mgmt, sent by worker 0 */
+};
+
+/*
+ * A leg as the workers see it: an immutable copy of the control side's slot,
+ * published by RCU. Replaced whole (never edited) when the slot changes.
+ */
+struct mr_flow {
+	uint32_t slot;
+	uint32_t generation;
+	uint64_t leg_uid;
+	uint16_t owner;                 /* worker index owning this leg's ingress */
+	uint16_t port;                  /* index into mr_dp.ports of local's address */
+	uint8_t latch;
+	uint8_t dscp;
+	uint16_t pad;
+	uint32_t flags;
+	uint32_t egress_slot;
+	uint32_t latch_window_ms;
+	uint32_t relatch_idle_ms;
+	struct mr_sockaddr local;       /* relay address + RTP port */
+	struct mr_sockaddr local_rtcp;  /* == local when RTCP is muxed */
+	struct mr_sockaddr peer_rtp;    /* signaled hints */
+	struct mr_sockaddr peer_rtcp;
+	struct mr_flow *free_next;      /* mgmt: deferred-free list */
+};
+
+/* Per-leg runtime state, owner worker only (never shared). */
+struct mr_leg_rt {
+	uint64_t last_rx_ms[2];         /* per component (MR_COMP_*) */
+};
+
+/* Worker -> mgmt notifications (rte_ring elements). */
+enum mr_note_type {
+	MR_NOTE_LATCHED = 1,
+	MR_NOTE_RESOLVE = 2,            /* next hop without a MAC */
+};
+
+struct mr_note {
+	uint8_t type;
+	uint8_t comp;
+	uint16_t port;
+	uint32_t slot;
+	uint64_t leg_uid;
+	struct mr_sockaddr addr;
+	uint32_t pad;
+};
+
+struct mr_worker {
+	unsigned int idx;               /* 0 .. n_workers-1 */
+	unsigned int lcore;
+	struct rte_ring *handoff;       /* MP/SC: packets whose owner is us */
+	struct mr_worker_stats *st;     /* shm, our row */
+	struct mr_leg_counters *ctr;    /* shm, our row: ctr[slot] */
+	struct rte_eth_dev_tx_buffer *txb[MR_CFG_MAX_PORTS];
+	uint64_t now_ms;                /* refreshed once per loop */
+} __rte_cache_aligned;
+
+struct mr_dp {
+	struct mr_dp_config cfg;                /* RO after start */
+	struct mr_shm_header *shm;              /* RO after start */
+	uint64_t shm_size;
+	unsigned int n_ports;
+	struct mr_port ports[MR_CFG_MAX_PORTS];
+	unsigned int n_workers;
+	struct mr_worker workers[MR_CFG_MAX_WORKERS];
+	struct rte_mempool *pool;
+	struct rte_hash *flows;                 /* (local addr, port) -> flow|comp; LF reads */
+	struct mr_flow **by_slot;               /* RCU: slot -> flow */
+	struct mr_leg_rt *rt;                   /* [max_legs], owner worker only */
+	struct rte_ring *punt;                  /* MP/SC mbufs: ARP, ICMP, NDP */
+	struct rte_ring *notes;                 /* MP/SC struct mr_note */
+	struct rte_ring *exc_to_kernel;         /* MP/SC mbufs for the TAP */
+	int exc_port;                           /* TAP port id, -1 when disabled */
+	uint64_t tsc_hz_ms;                     /* RO: TSC ticks per ms */
+	uint64_t tsc_base, ms_base;             /* RO: TSC <-> CLOCK_MONOTONIC */
+	volatile bool quit;
+};
+
+extern struct mr_dp mr_dp;
+
+/* CLOCK_MONOTONIC milliseconds from the TSC: no syscall, any lcore. */
+static inline uint64_t
+mr_dp_now_ms(void)
+{
+	return mr_dp.ms_base + (rte_rdtsc() - mr_dp.tsc_base) / mr_dp.tsc_hz_ms;
+}
+
+static inline void
+mr_drop(struct mr_worker_stats *st, unsigned int reason, struct rte_mbuf *m)
+{
+	st->drops[reason]++;
+	rte_pktmbuf_free(m);
+}
+
+/* setup.c (cold) */
+int mr_dp_setup(struct mr_dp *dp, unsigned int wait_region_s);
+int mr_dp_launch_workers(struct mr_dp *dp);
+void mr_dp_teardown(struct mr_dp *dp);
+
+/* port.c (cold) */
+int mr_port_init_all(struct mr_dp *dp);
+void mr_port_stop_all(struct mr_dp *dp);
+int mr_port_of_addr(const struct mr_dp *dp, const struct mr_sockaddr *ip);
+bool mr_port_is_local(const struct mr_port *p, const struct mr_sockaddr *ip);
+bool mr_port_on_link(const struct mr_port *p, const struct mr_sockaddr *ip);
+
+/* shm.c (cold) */
+int mr_shm_dp_attach(struct mr_dp *dp, unsigned int wait_s);
+void mr_shm_dp_detach(struct mr_dp *dp);
+void mr_leg_dp_write(struct mr_leg_dp *d, const struct mr_leg_dp *src);
+
+/* flow.c (mgmt lcore) */
+int mr_flow_init(struct mr_dp *dp);
+void mr_flow_fini(struct mr_dp *dp);
+int mr_flow_apply(struct mr_dp *dp, uint32_t slot);
+void mr_flow_remove(struct mr_dp *dp, uint32_t slot);
+void mr_flow_rescan(struct mr_dp *dp);
+void mr_flow_reclaim(struct mr_dp *dp);
+bool mr_flow_reclaim_pending(const struct mr_dp *dp);
+
+/* Workers: the flow and component for a destination, or NULL. */
+static inline struct mr_flow *
+mr_flow_lookup(const struct mr_dp *dp, const struct mr_sockaddr *dst, uint8_t *ret_comp)
+{
+	void *data;
+
+	if (rte_hash_lookup_data(dp->flows, dst, &data) < 0)
+		return NULL;
+	*ret_comp = (uint8_t)((uintptr_t)data & 1u);
+	return (struct mr_flow *)((uintptr_t)data & ~(uintptr_t)1u);
+}
+
+/* worker.c */
+int mr_worker_main(void *arg);
+void mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, bool handed);
+
+/* egress.c (workers) */
+int mr_egress_rewrite(struct rte_mbuf *m, uint16_t payload_off, uint16_t payload_len,
+		      const struct mr_port *port, const struct rte_ether_addr *dst_mac,
+		      const struct mr_sockaddr *src, const struct mr_sockaddr *dst,
+		      uint8_t dscp);
+
+/* neigh.c: mgmt writes, workers read */
+struct mr_neigh_table *mr_neigh_create(unsigned int socket);
+void mr_neigh_free(struct mr_neigh_table *t);
+bool mr_neigh_lookup(const struct mr_neigh_table *t, const struct mr_sockaddr *ip,
+		     struct rte_ether_addr *ret_mac);
+void mr_neigh_update(struct mr_neigh_table *t, const struct mr_sockaddr *ip,
+		     const uint8_t mac[6], bool is_static, uint64_t now_ms);
+bool mr_neigh_want(struct mr_neigh_table *t, const struct mr_sockaddr *ip,
+		   uint64_t now_ms, uint32_t retry_ms);
+unsigned int mr_neigh_age(struct mr_neigh_table *t, uint64_t now_ms, uint32_t reachable_ms,
+			  uint32_t retry_ms, struct mr_sockaddr *ret_refresh, unsigned int max);
+
+/* mgmt.c (main lcore) */
+int mr_mgmt_loop(struct mr_dp *dp);
+void mr_mgmt_post_event(struct mr_dp *dp, const struct mr_event *ev);
+
+/* exception.c */
+int mr_exception_init(struct mr_dp *dp);
+void mr_exception_poll(struct mr_dp *dp);
+
+#endif /* MR_DP_H */

@@ -1,0 +1,149 @@
+"""Shared helpers for tests that run mrelay-dp: region, legs, the dataplane
+process, counters, tshark. Binaries come from the environment meson sets
+(MRELAY_DP, MRELAYCTL)."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+MRELAY_DP = os.environ.get("MRELAY_DP", "build/dataplane/mrelay-dp")
+MRELAYCTL = os.environ.get("MRELAYCTL", "build/controlplane/mrelayctl")
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Fail(what)
+    print("ok -", what)
+
+
+class Region:
+    def __init__(self, tmp, max_legs=1024, max_workers=4):
+        self.path = os.path.join(tmp, "region")
+        self.ctl("region", "create", "--max-legs", str(max_legs), "--max-workers", str(max_workers))
+
+    def ctl(self, *args, ok=True):
+        p = subprocess.run([MRELAYCTL, "-r", self.path] + [str(a) for a in args],
+                           capture_output=True, text=True, timeout=30)
+        if ok and p.returncode != 0:
+            raise Fail("mrelayctl %s: %s" % (" ".join(map(str, args)), p.stderr.strip()))
+        return p
+
+    def leg(self, *args):
+        return int(self.ctl("leg", "add", "--pstn", *args).stdout.strip())
+
+    def pair(self, a, b):
+        self.ctl("leg", "pair", a, b)
+
+    def stats(self):
+        return json.loads(self.ctl("stats", "--json").stdout)
+
+    def legs(self):
+        return json.loads(self.ctl("leg", "list", "--json").stdout)
+
+    def info(self):
+        return json.loads(self.ctl("region", "info", "--json").stdout)
+
+    def leg_stats(self, slot):
+        for leg in self.stats()["legs"]:
+            if leg["slot"] == slot:
+                return leg
+        raise Fail("no stats for slot %d" % slot)
+
+    def drops(self):
+        return self.stats().get("drops_total", {})
+
+    def rx_total(self):
+        return sum(w["rx_pkts"] for w in self.stats()["workers"])
+
+
+class Dataplane:
+    """mrelay-dp as a child process (no hugepages, unique file prefix)."""
+
+    def __init__(self, name, config_text, tmp, lcores="0,1", extra_eal=()):
+        self.cfg = os.path.join(tmp, name + ".conf")
+        with open(self.cfg, "w") as f:
+            f.write(config_text)
+        self.log = open(os.path.join(tmp, name + ".log"), "w+")
+        self.args = [MRELAY_DP, "--no-huge", "-m", "512", "--no-pci", "--file-prefix",
+                     "mr-" + name, "-l", lcores, "--log-level", "user.mrelay.*:info"] + \
+            list(extra_eal) + ["--", "--config", self.cfg, "--wait-region", "10"]
+        self.proc = None
+
+    def start(self, region, timeout=20):
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise Fail("mrelay-dp exited early (%d): %s" % (self.proc.returncode, self.output()))
+            try:
+                inf = region.info()
+                if inf.get("dataplane", {}).get("state") == "running":
+                    return
+            except (Fail, ValueError):
+                pass
+            time.sleep(0.05)
+        raise Fail("mrelay-dp did not start: " + self.output())
+
+    def stop(self, sig=signal.SIGINT, timeout=20):
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise Fail("mrelay-dp did not stop on %s" % sig)
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+
+    def output(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+
+def wait_for(cond, what, timeout=10.0, interval=0.05):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if cond():
+            return
+        time.sleep(interval)
+    raise Fail("timed out waiting for " + what)
+
+
+def tshark_fields(pcap, fields, display_filter=None, decode_as=()):
+    cmd = ["tshark", "-r", pcap, "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
+           "-T", "fields", "-E", "separator=|"]
+    for d in decode_as:
+        cmd += ["-d", d]
+    if display_filter:
+        cmd += ["-Y", display_filter]
+    for f in fields:
+        cmd += ["-e", f]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise Fail("tshark: " + p.stderr)
+    return [line.split("|") for line in p.stdout.splitlines() if line]
+
+
+def main(tests):
+    """Run test functions (each takes a temp dir); exit 1 on the first failure."""
+    for t in tests:
+        with tempfile.TemporaryDirectory(prefix="mrelay-") as tmp:
+            print("# " + t.__name__)
+            try:
+                t(tmp)
+            except Fail as e:
+                print("not ok -", e)
+                sys.exit(1)
+    print("all passed")

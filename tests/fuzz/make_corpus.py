@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto}).
+
+Each seed is one valid frame of a kind the target handles, under 200 bytes,
+built here with no dependency beyond the standard library. The output is
+committed; rerun after changing this script:  python3 tests/fuzz/make_corpus.py
+The addresses match the fuzz targets' is_local stub: 198.18.0.1, 2001:db8::1.
+"""
+import ipaddress
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+OUR_MAC = bytes.fromhex("020000000001")
+PEER_MAC = bytes.fromhex("021122334455")
+BCAST = b"\xff" * 6
+OUR4 = ipaddress.IPv4Address("198.18.0.1").packed
+PEER4 = ipaddress.IPv4Address("198.18.0.77").packed
+OTHER4 = ipaddress.IPv4Address("198.18.0.99").packed
+OUR6 = ipaddress.IPv6Address("2001:db8::1").packed
+PEER6 = ipaddress.IPv6Address("fe80::11:22ff:fe33:4455").packed
+OTHER6 = ipaddress.IPv6Address("2001:db8::99").packed
+ALL_NODES = ipaddress.IPv6Address("ff02::1").packed
+
+
+def cksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def eth(et, dst=OUR_MAC, src=PEER_MAC, tags=()):
+    hdr = dst + src
+    for i, tpid in enumerate(tags):
+        hdr += struct.pack("!HH", tpid, 100 * (i + 1))
+    return hdr + struct.pack("!H", et)
+
+
+def pad60(frame):
+    return frame + b"\0" * max(0, 60 - len(frame))
+
+
+def ipv4(proto, payload, src=PEER4, dst=OUR4, frag=0x4000, options=b""):
+    ihl = 5 + len(options) // 4
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0xB8, 4 * ihl + len(payload),
+                      0x1234, frag, 64, proto, 0, src, dst) + options
+    hdr = hdr[:10] + struct.pack("!H", cksum(hdr)) + hdr[12:]
+    return hdr + payload
+
+
+def ipv6(nh, payload, src=PEER6, dst=OUR6, hlim=64):
+    return struct.pack("!IHBB16s16s", 0x60000000, len(payload), nh, hlim,
+                       src, dst) + payload
+
+
+def icmp6(msg, src, dst):
+    """ICMPv6 message with its checksum over the RFC 8200 pseudo-header."""
+    pseudo = src + dst + struct.pack("!IxxxB", len(msg), 58)
+    c = cksum(pseudo + msg[:2] + b"\0\0" + msg[4:])
+    return msg[:2] + struct.pack("!H", c) + msg[4:]
+
+
+def udp(payload, sport=40000, dport=30000):
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+RTP = bytes.fromhex("80000001000000a0deadbeef") + bytes(range(20))
+
+
+def arp(op, sha, spa, tha, tpa, dst=BCAST):
+    return pad60(eth(0x0806, dst=dst, src=sha) +
+                 struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, sha, spa, tha, tpa))
+
+
+def icmp4_echo(dst=OUR4):
+    msg = struct.pack("!BBHHH", 8, 0, 0, 0x0457, 1) + b"mrelay-ping"
+    msg = msg[:2] + struct.pack("!H", cksum(msg)) + msg[4:]
+    return pad60(eth(0x0800) + ipv4(1, msg, dst=dst, frag=0))
+
+
+def icmp6_echo():
+    msg = struct.pack("!BBHHH", 128, 0, 0, 0x0457, 1) + b"mrelay-ping6"
+    return eth(0x86DD) + ipv6(58, icmp6(msg, PEER6, OUR6))
+
+
+def solicited_node(ip):
+    return ipaddress.IPv6Address("ff02::1:ff00:0").packed[:13] + ip[13:]
+
+
+def ns(target, src=PEER6, dst=None, slla=PEER_MAC):
+    dst = dst or solicited_node(target)
+    msg = struct.pack("!BBHI16s", 135, 0, 0, 0, target)
+    if slla:
+        msg += struct.pack("!BB6s", 1, 1, slla)
+    return eth(0x86DD, dst=b"\x33\x33" + dst[12:]) + \
+        ipv6(58, icmp6(msg, src, dst), src=src, dst=dst, hlim=255)
+
+
+def na(target, tlla, flags=0x60, dst=OUR6):
+    msg = struct.pack("!BBHI16s", 136, 0, 0, flags << 24, target)
+    msg += struct.pack("!BB6s", 2, 1, tlla)
+    return eth(0x86DD) + ipv6(58, icmp6(msg, PEER6, dst), dst=dst, hlim=255)
+
+
+def ext(nh, length_units=0):
+    """Extension header: next header, length, PadN over the rest."""
+    size = 8 * (length_units + 1)
+    return struct.pack("!BBBB", nh, length_units, 1, size - 4) + b"\0" * (size - 4)
+
+
+PARSE = {
+    "ipv4_udp": eth(0x0800) + ipv4(17, udp(RTP)),
+    "ipv4_udp_small_padded": pad60(eth(0x0800) + ipv4(17, udp(b"\x01\x02"))),
+    "ipv6_udp": eth(0x86DD) + ipv6(17, udp(RTP)),
+    "vlan_ipv4_udp": eth(0x0800, tags=(0x8100,)) + ipv4(17, udp(RTP)),
+    "qinq_ipv6_udp": eth(0x86DD, tags=(0x88A8, 0x8100)) + ipv6(17, udp(RTP)),
+    "ipv6_ext_udp": eth(0x86DD) + ipv6(0, ext(43) + ext(60, 1) + ext(17) + udp(RTP[:12])),
+    "ipv4_fragment": eth(0x0800) + ipv4(17, udp(RTP), frag=0x2000),
+    "ipv6_fragment": eth(0x86DD) + ipv6(44, struct.pack("!BBHI", 17, 0, 1, 7) + udp(RTP)),
+    "ipv4_options": eth(0x0800) + ipv4(17, udp(RTP), options=b"\x01\x01\x01\x00"),
+    "ipv4_tcp_sip": eth(0x0800) + ipv4(6, struct.pack("!HHIIBBHHH", 5060, 33000, 1, 0,
+                                                       0x50, 0x02, 65535, 0, 0)),
+    "arp_request": arp(1, PEER_MAC, PEER4, b"\0" * 6, OUR4),
+    "vlan_arp_request": pad60(eth(0x0806, dst=BCAST, tags=(0x8100,)) +
+                              arp(1, PEER_MAC, PEER4, b"\0" * 6, OUR4)[14:42]),
+    "icmp4_echo": icmp4_echo(),
+    "icmp6_ns": ns(OUR6),
+    "lldp": pad60(eth(0x88CC, dst=bytes.fromhex("0180c200000e")) + b"\x02\x07\x04" + PEER_MAC),
+}
+
+PROTO = {
+    "arp_request_local": arp(1, PEER_MAC, PEER4, b"\0" * 6, OUR4),
+    "arp_request_other": arp(1, PEER_MAC, PEER4, b"\0" * 6, OTHER4),
+    "arp_reply": arp(2, PEER_MAC, PEER4, OUR_MAC, OUR4, dst=OUR_MAC),
+    "arp_gratuitous": arp(1, PEER_MAC, PEER4, b"\0" * 6, PEER4),
+    "arp_probe": arp(1, PEER_MAC, b"\0" * 4, b"\0" * 6, OUR4),
+    "icmp4_echo_local": icmp4_echo(),
+    "icmp6_echo_local": icmp6_echo(),
+    "ns_multicast_local": ns(OUR6),
+    "ns_unicast_local": ns(OUR6, dst=OUR6, slla=None),
+    "ns_dad": ns(OUR6, src=b"\0" * 16, slla=None),
+    "ns_other": ns(OTHER6),
+    "na_tlla": na(OTHER6, PEER_MAC),
+    "na_unsolicited": na(OTHER6, PEER_MAC, flags=0x20, dst=ALL_NODES),
+}
+
+
+def write(kind, seeds):
+    d = os.path.join(HERE, "corpus", kind)
+    os.makedirs(d, exist_ok=True)
+    for name, frame in seeds.items():
+        assert len(frame) < 200, name
+        with open(os.path.join(d, name + ".bin"), "wb") as f:
+            f.write(frame)
+
+
+if __name__ == "__main__":
+    write("parse", PARSE)
+    write("proto", PROTO)
