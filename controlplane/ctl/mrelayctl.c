@@ -57,6 +57,7 @@ mr_ctl_usage(FILE *f)
 "  stats [--json] [SLOT]\n"
 "  events [--json] [--count N] [--timeout-ms N]\n"
 "  sync [--timeout-ms N]\n"
+"  batch                      commands from standard input, one per line\n"
 "\n"
 "Leg options (IPv6 addresses are written [addr]:port):\n"
 "  --local IP:PORT           relay address and RTP port\n"
@@ -324,6 +325,8 @@ mr_ctl_open(struct mr_region *r, const char *path, bool create)
 	return mr_ctl_region_error(path, err, create);
 }
 
+static bool repaired_once;
+
 int
 mr_ctl_lock(struct mr_region *r, bool repair)
 {
@@ -339,8 +342,11 @@ mr_ctl_lock(struct mr_region *r, bool repair)
 		mr_ctl_err("cannot lock region %s: %s", r->path, strerror(-err));
 		return MR_CTL_EXIT_REGION;
 	}
-	if (!repair)
+	/* Once per process: a batch of thousands of writes need not rescan
+	 * every slot for each of them. */
+	if (!repair || repaired_once)
 		return 0;
+	repaired_once = true;
 	/* Under the lock nobody writes: an odd slot was left by a dead writer. */
 	n = mr_region_repair(r);
 	if (n > 0)
@@ -790,6 +796,81 @@ out_close:
 	return err;
 }
 
+static int dispatch(const char *region, int argc, char **argv, bool top);
+
+#define BATCH_MAX_ARGS 64
+
+/*
+ * One command per line from standard input, as on the command line after
+ * the region option ('#' starts a comment). Stops at the first command
+ * that fails and exits with its status, naming the line: a batch is a
+ * script, and later lines usually depend on earlier ones. One process for
+ * thousands of changes is what makes bulk changes fast.
+ */
+static int
+cmd_batch(const char *region, int argc, char **argv)
+{
+	char *line = NULL, *args[BATCH_MAX_ARGS + 1];
+	size_t cap = 0;
+	unsigned long lineno = 0;
+	int n, r = 0;
+
+	(void)argv;
+	if (argc != 1) {
+		mr_ctl_err("batch: takes no arguments (commands come on standard input)");
+		return MR_CTL_EXIT_INPUT;
+	}
+	while (getline(&line, &cap, stdin) >= 0) {
+		char *save = NULL, *tok;
+
+		lineno++;
+		n = 0;
+		for (tok = strtok_r(line, " \t\r\n", &save); tok != NULL && tok[0] != '#';
+		     tok = strtok_r(NULL, " \t\r\n", &save)) {
+			if (n == BATCH_MAX_ARGS) {
+				mr_ctl_err("batch: line %lu: more than %d words", lineno, BATCH_MAX_ARGS);
+				free(line);
+				return MR_CTL_EXIT_INPUT;
+			}
+			args[n++] = tok;
+		}
+		if (n == 0)
+			continue;
+		args[n] = NULL;
+		r = dispatch(region, n, args, false);
+		fflush(stdout);
+		if (r != 0) {
+			mr_ctl_err("batch: line %lu failed; later lines not run", lineno);
+			break;
+		}
+	}
+	free(line);
+	return r;
+}
+
+static int
+dispatch(const char *region, int argc, char **argv, bool top)
+{
+	if (strcmp(argv[0], "region") == 0)
+		return cmd_region(region, argc, argv);
+	if (strcmp(argv[0], "leg") == 0)
+		return mr_ctl_leg(region, argc, argv);
+	if (strcmp(argv[0], "stats") == 0)
+		return mr_ctl_stats(region, argc, argv);
+	if (strcmp(argv[0], "events") == 0)
+		return cmd_events(region, argc, argv);
+	if (strcmp(argv[0], "sync") == 0)
+		return cmd_sync(region, argc, argv);
+	if (top && strcmp(argv[0], "batch") == 0)
+		return cmd_batch(region, argc, argv);
+	if (strcmp(argv[0], "help") == 0) {
+		mr_ctl_usage(stdout);
+		return 0;
+	}
+	mr_ctl_err("unknown command '%s' (see mrelayctl --help)", argv[0]);
+	return MR_CTL_EXIT_INPUT;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -830,20 +911,5 @@ main(int argc, char **argv)
 		mr_ctl_usage(stderr);
 		return MR_CTL_EXIT_INPUT;
 	}
-	if (strcmp(argv[0], "region") == 0)
-		return cmd_region(region, argc, argv);
-	if (strcmp(argv[0], "leg") == 0)
-		return mr_ctl_leg(region, argc, argv);
-	if (strcmp(argv[0], "stats") == 0)
-		return mr_ctl_stats(region, argc, argv);
-	if (strcmp(argv[0], "events") == 0)
-		return cmd_events(region, argc, argv);
-	if (strcmp(argv[0], "sync") == 0)
-		return cmd_sync(region, argc, argv);
-	if (strcmp(argv[0], "help") == 0) {
-		mr_ctl_usage(stdout);
-		return 0;
-	}
-	mr_ctl_err("unknown command '%s' (see mrelayctl --help)", argv[0]);
-	return MR_CTL_EXIT_INPUT;
+	return dispatch(region, argc, argv, true);
 }

@@ -111,3 +111,24 @@ def read_pcap(path):
             _, _, incl, _ = struct.unpack(endian + "IIII", rh)
             frames.append(f.read(incl))
     return frames
+
+
+def icmp6(src, dst, body, hlim=255):
+    """ICMPv6 message with its checksum over the IPv6 pseudo-header."""
+    ph = ipaddress.IPv6Address(src).packed + ipaddress.IPv6Address(dst).packed + \
+        struct.pack("!IxxxB", len(body), 58)
+    c = csum(ph + body[:2] + b"\0\0" + body[4:])
+    return ipv6(src, dst, 58, body[:2] + struct.pack("!H", c) + body[4:], hlim=hlim)
+
+
+def neighbor_solicit(smac, sip, target):
+    t = ipaddress.IPv6Address(target).packed
+    snm = "ff02::1:ff" + t[13:].hex()[:2] + ":" + t[14:].hex()
+    body = struct.pack("!BBHI", 135, 0, 0, 0) + t + struct.pack("!BB", 1, 1) + mac(smac)
+    dmac = "33:33:ff:%02x:%02x:%02x" % (t[13], t[14], t[15])
+    return eth(dmac, smac, ETH_IPV6, icmp6(sip, str(ipaddress.IPv6Address(snm)), body))
+
+
+def icmp6_echo(smac, dmac, sip, dip, ident=9, seq=1, data=b"mrelay-ping6"):
+    body = struct.pack("!BBHHH", 128, 0, 0, ident, seq) + data
+    return eth(dmac, smac, ETH_IPV6, icmp6(sip, dip, body, hlim=64))

@@ -116,6 +116,33 @@ def test_arp_icmp(tmp):
     check(region.stats()["mgmt"]["arp_replies"] == 1, "one ARP reply counted")
 
 
+def test_ndp_icmp6(tmp):
+    region = Region(tmp)
+    frames = [
+        F.neighbor_solicit(MA, A6, RELAY6),                           # for us: advertisement
+        F.neighbor_solicit(MA, A6, "2001:2::99"),                     # not us: silence
+        F.icmp6_echo(MA, DPMAC, A6, RELAY6, seq=3),                   # ping us: reply
+    ]
+    run(tmp, "golden-ndp", region, frames)
+    rows = tshark_fields(os.path.join(tmp, "out.pcap"),
+                         ["icmpv6.type", "ipv6.src", "ipv6.dst", "icmpv6.nd.na.target_address",
+                          "icmpv6.opt.linkaddr", "icmpv6.checksum.status", "ipv6.hlim"], "icmpv6")
+    check(rows[0] == ["136", RELAY6, A6, RELAY6, DPMAC, "1", "255"] and len(rows) == 2,
+          "Neighbor Advertisement for the relay address, hop limit 255: %s" % rows)
+    check(rows[1][:3] == ["129", RELAY6, A6] and rows[1][5] == "1", "ICMPv6 echo reply: %s" % rows[1])
+
+
+def test_jumbo(tmp):
+    region = Region(tmp)
+    pair_legs(region)
+    big = F.rtp(1, size=8000)
+    frames = [F.udp4_frame(MA, DPMAC, A, 40000, RELAY, 30000, big)]
+    out = udp_out(run(tmp, "golden-jumbo", region, frames,
+                      cfg=config(tmp).replace('addresses = [', 'mtu = 9000; addresses = [')))
+    check([(o[2], o[4]) for o in out] == [(B, big)], "an 8,000-byte payload relayed whole at MTU 9000")
+    check(all_checksums_good(tmp), "checksums good")
+
+
 def test_relay(tmp):
     region = Region(tmp)
     a, b = pair_legs(region)
@@ -227,6 +254,6 @@ def test_malformed(tmp):
 
 
 if __name__ == "__main__":
-    tests = {t.__name__[5:]: t for t in [test_arp_icmp, test_relay, test_latch, test_ipv6_and_bridge,
+    tests = {t.__name__[5:]: t for t in [test_arp_icmp, test_ndp_icmp6, test_jumbo, test_relay, test_latch, test_ipv6_and_bridge,
                                           test_vlan, test_malformed]}
     main([tests[n] for n in sys.argv[1:]] if len(sys.argv) > 1 else list(tests.values()))

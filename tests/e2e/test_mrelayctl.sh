@@ -482,5 +482,19 @@ check "default legs" "$(jget "$OUT" "d['max_legs']")" 65536
 check "default workers" "$(jget "$OUT" "d['max_workers']")" 4
 check "fresh rtcp" "$(legf 0 rtcp_port)" 5001
 
+# batch: many commands, one process; the first failure stops it.
+ctl region info --json >/dev/null
+before=$(jget "$(ctl region info --json)" "d['active_legs']")
+run 0 bash -c "printf 'leg add --pstn --slot 900 --local 198.18.0.2:40900\\n# comment\\n\\nleg add --pstn --slot 901 --local 198.18.0.2:40902\\nleg pair 900 901\\n' | \"$CTL\" -r \"$REG\" batch"
+check "batch prints each add's slot" "$OUT" "$(printf '900\n901')"
+check "batch pair applied" "$(legf 900 egress)" 901
+run 1 bash -c "printf 'leg del 900\\nleg del 900\\nleg del 901\\n' | \"$CTL\" -r \"$REG\" batch"
+err_has "batch: line 2 failed"
+check "lines after a failure are not run" "$(legf 901 slot)" 901
+run 0 ctl leg del 901
+check "batch leaves the rest as it was" "$(jget "$(ctl region info --json)" "d['active_legs']")" "$before"
+run 1 ctl batch extra
+err_has "takes no arguments"
+
 echo "mrelayctl e2e: $passed checks passed, $failed failed"
 [[ $failed -eq 0 ]]
