@@ -11,6 +11,7 @@
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
+#include <rte_udp.h>
 #include <urcu-qsbr.h>
 
 #include "dp.h"
@@ -261,17 +262,32 @@ mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, bool handed)
 	out_ctr = &w->ctr[e->slot];
 	out_ctr->tx_pkts++;
 	out_ctr->tx_bytes += pi.payload_len;
+	m->hash.usr = e->slot;          /* tx_error() un-counts it if refused */
 	/* 7. buffered tx; the flush callback counts what the queue refused */
 	w->st->tx_pkts += rte_eth_tx_buffer(port->port_id, (uint16_t)w->idx,
 					    w->txb[e->port], m);
 }
 
+/* The queue refused these: per-leg tx counters only count what left. */
 static void
 tx_error(struct rte_mbuf **unsent, uint16_t count, void *arg)
 {
 	struct mr_worker *w = arg;
+	uint16_t i;
 
 	w->st->drops[MR_DROP_TX_FULL] += count;
+	for (i = 0; i < count; i++) {
+		uint32_t slot = unsent[i]->hash.usr;
+
+		if (slot < mr_dp.shm->max_legs) {
+			struct mr_leg_counters *c = &w->ctr[slot];
+
+			c->tx_pkts--;
+			c->tx_bytes -= unsent[i]->pkt_len - unsent[i]->l2_len - unsent[i]->l3_len -
+				       sizeof(struct rte_udp_hdr);
+			c->drop_other++;
+		}
+	}
 	rte_pktmbuf_free_bulk(unsent, count);
 }
 
@@ -331,9 +347,11 @@ send_mgmt_frames(struct mr_worker *w)
 							   (void **)pkts, MR_BURST, NULL);
 		unsigned int i;
 
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			pkts[i]->hash.usr = MR_LEG_NONE;
 			w->st->tx_pkts += rte_eth_tx_buffer(mr_dp.ports[p].port_id,
 							    (uint16_t)w->idx, w->txb[p], pkts[i]);
+		}
 		total += n;
 	}
 	return total;
