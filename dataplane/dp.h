@@ -56,6 +56,7 @@ struct mr_flow {
 	uint32_t egress_slot;
 	uint32_t latch_window_ms;
 	uint32_t relatch_idle_ms;
+	uint32_t idle_timeout_ms;       /* 0 = never report idle */
 	struct mr_sockaddr local;       /* relay address + RTP port */
 	struct mr_sockaddr local_rtcp;  /* == local when RTCP is muxed */
 	struct mr_sockaddr peer_rtp;    /* signaled hints */

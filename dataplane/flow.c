@@ -215,6 +215,7 @@ build_flow(const struct mr_dp *dp, const struct mr_leg_slot *s, uint32_t slot, i
 	f->egress_slot = s->egress_slot;
 	f->latch_window_ms = s->latch_window_ms ? s->latch_window_ms : dp->cfg.latch_window_ms;
 	f->relatch_idle_ms = s->relatch_idle_ms ? s->relatch_idle_ms : dp->cfg.relatch_idle_ms;
+	f->idle_timeout_ms = s->idle_timeout_ms ? s->idle_timeout_ms : dp->cfg.media_idle_ms;
 	f->local = s->local;
 	f->local_rtcp = s->local;
 	if (!(s->flags & MR_LEG_F_RTCP_MUX))

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -78,22 +79,24 @@ main(int argc, char **argv)
 	char err[512];
 	int r;
 
-	r = rte_eal_init(argc, argv);
-	if (r < 0) {
-		fprintf(stderr, "mrelay-dp: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
-		return 1;
-	}
-	argc -= r;
-	argv += r;
-	if (parse_args(argc, argv, &config, &region, &wait_s) < 0) {
+	int sep;
+
+	/* Our options and the configuration first: a bad file is one clear
+	 * line, before EAL has printed or reserved anything. */
+	for (sep = 1; sep < argc && strcmp(argv[sep], "--") != 0; sep++)
+		;
+	if (sep == argc || parse_args(argc - sep, argv + sep, &config, &region, &wait_s) < 0) {
 		usage("mrelay-dp");
-		rte_eal_cleanup();
 		return 1;
 	}
 	r = mr_config_load(config, &dp->cfg, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "mrelay-dp: %s\n", err);
-		rte_eal_cleanup();
+		return 1;
+	}
+	r = rte_eal_init(sep, argv);
+	if (r < 0) {
+		fprintf(stderr, "mrelay-dp: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
 	if (region != NULL)

@@ -289,15 +289,13 @@ idle_scan(struct mr_dp *dp, uint64_t now, uint32_t *cursor, uint8_t *reported)
 {
 	uint32_t legs = dp->shm->max_legs, i, w, n;
 
-	if (dp->cfg.media_idle_ms == 0)
-		return;
 	for (n = 0; n < IDLE_SCAN_PER_TICK && n < legs; n++) {
 		const struct mr_flow *f;
 		uint64_t last = 0;
 
 		i = (*cursor + n) % legs;
 		f = dp->by_slot[i];
-		if (f == NULL)
+		if (f == NULL || f->idle_timeout_ms == 0)
 			continue;
 		for (w = 0; w < dp->n_workers; w++) {
 			uint64_t t = mr_shm_counters(dp->shm, w, i)->last_rx_ms;
@@ -306,7 +304,7 @@ idle_scan(struct mr_dp *dp, uint64_t now, uint32_t *cursor, uint8_t *reported)
 		}
 		if (last < mr_shm_leg_dp(dp->shm, i)->created_ms)
 			last = mr_shm_leg_dp(dp->shm, i)->created_ms;
-		if (now - last < dp->cfg.media_idle_ms) {
+		if (now - last < f->idle_timeout_ms) {
 			reported[i] = 0;
 			continue;
 		}

@@ -226,6 +226,49 @@ def test_vlan(tmp):
     check(len(out) == 1, "one frame")
 
 
+def test_events(tmp):
+    region = Region(tmp)
+    a, b = pair_legs(region)
+    quiet = region.leg("--local", "%s:30010" % RELAY, "--idle-timeout-ms", "60000")
+    frames = [F.udp4_frame(MNAT, DPMAC, NAT, 61000, RELAY, 30000, F.rtp(1)),
+              F.udp4_frame(MNAT, DPMAC, NAT, 61001, RELAY, 30001, F.rtcp_sr())]
+    run(tmp, "golden-events", region, frames,
+        cfg=config(tmp).replace("relatch_idle_ms = 600000;", "relatch_idle_ms = 600000; media_idle_ms = 300;"),
+        settle=1.0)
+    import json
+    evs = json.loads(region.ctl("events", "--json").stdout)
+    kinds = [(e["type"], e["slot"], e["comp"], e["addr"]) for e in evs]
+    check(("dp-start", None, "rtp", None) in kinds, "the dataplane announced its start")
+    check(("latched", a, "rtp", "%s:61000" % NAT) in kinds, "RTP latch reported with the public address")
+    check(("latched", a, "rtcp", "%s:61001" % NAT) in kinds, "RTCP latches on its own")
+    idle = [e["slot"] for e in evs if e["type"] == "idle"]
+    check(sorted(idle) == sorted([a, b]), "idle reported once per silent leg after media_idle_ms: %s" % idle)
+    check(quiet not in idle, "a leg's own idle timeout overrides the default")
+
+
+def test_refusals(tmp):
+    """Bad configuration and a region of another ABI stop mrelay-dp with one clear line."""
+    import struct
+    import subprocess
+    from harness import MRELAY_DP
+    bad = os.path.join(tmp, "bad.conf")
+    with open(bad, "w") as f:
+        f.write('ports = ( { name = "wan"; device = "net_null0";\n addresses = [ "198.18.0.2/33" ]; } );\n')
+    p = subprocess.run([MRELAY_DP, "--no-huge", "-m", "128", "--no-pci", "--file-prefix", "mr-bad", "-l", "0,1",
+                        "--", "--config", bad], capture_output=True, text=True, timeout=30)
+    check(p.returncode != 0, "bad config: non-zero exit")
+    check("%s:2: " % bad in p.stderr, "bad config: file:line in the message: %r" % p.stderr.strip()[-200:])
+    region = Region(tmp)
+    with open(region.path, "r+b") as f:
+        f.seek(8)
+        f.write(struct.pack("<I", 99))
+    dp = Dataplane("golden-abi", config(tmp).replace("net_pcap0,rx_pcap=%s/in.pcap,tx_pcap=%s/out.pcap" % (tmp, tmp),
+                                                     "net_null0"), tmp)
+    proc = subprocess.run(dp.args, capture_output=True, text=True, timeout=30)
+    check(proc.returncode != 0, "region of another ABI: non-zero exit")
+    check("region ABI version 99, expected 1" in proc.stdout + proc.stderr, "ABI mismatch named clearly")
+
+
 def test_malformed(tmp):
     region = Region(tmp)
     pair_legs(region)
@@ -255,5 +298,5 @@ def test_malformed(tmp):
 
 if __name__ == "__main__":
     tests = {t.__name__[5:]: t for t in [test_arp_icmp, test_ndp_icmp6, test_jumbo, test_relay, test_latch, test_ipv6_and_bridge,
-                                          test_vlan, test_malformed]}
+                                          test_vlan, test_malformed, test_events, test_refusals]}
     main([tests[n] for n in sys.argv[1:]] if len(sys.argv) > 1 else list(tests.values()))

@@ -28,6 +28,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import rtp_peer as rp  # noqa: E402
 
 
+def wait_start(args):
+    """Both ends bind first, then start together: without this the first
+    packets of whichever peer starts first hit a port nobody listens on yet."""
+    if args.start_at:
+        delay = args.start_at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+
 # --- timeline -------------------------------------------------------------------
 
 class TimedReceiver(rp.Receiver):
@@ -60,6 +69,7 @@ def cmd_timeline(args):
     want = args.expect_count if args.expect_count is not None else args.count
     tx = rp.Sender(args)
     rx = TimedReceiver(args)
+    wait_start(args)
     t0 = time.monotonic()
     rp.run_loop(sock, to, tx, rx, want, args.timeout, args.linger_ms / 1000.0)
     arr = sorted(rx.arrivals)
@@ -96,6 +106,7 @@ def cmd_rtcp(args):
     sock.setblocking(False)
     expect_from = rp.norm_addr(rp.parse_addr(args.expect_from)[1]) if args.expect_from else None
     got, corrupt, foreign, sent = set(), 0, 0, 0
+    wait_start(args)
     start = time.monotonic()
     deadline = start + args.timeout
     while True:
@@ -287,6 +298,9 @@ def main(argv):
     p.add_argument("--timeout", type=float, default=10.0)
     p.set_defaults(func=cmd_tcp_client)
 
+    for name in ("timeline", "rtcp"):
+        sub.choices[name].add_argument("--start-at", type=float, metavar="T",
+                                       help="start sending at this CLOCK_MONOTONIC time")
     args = ap.parse_args(argv)
     try:
         return args.func(args)

@@ -94,10 +94,23 @@ class Lab:
         self.namespaces = []
         self.procs = []
         self.undo = []
+        self.dps = []
         self._cleaned = False
         atexit.register(self.cleanup)
         for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(s, self._on_signal)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, et, ev, tb):
+        if et is not None:
+            for dp in self.dps:
+                print("# --- %s log (tail) ---" % dp.prefix)
+                for line in dp.output().splitlines()[-40:]:
+                    print("# " + line)
+        self.cleanup()
+        return False
 
     def _on_signal(self, sig, _frame):
         # SystemExit unwinds through the test's finally blocks and atexit.
@@ -180,6 +193,7 @@ class Lab:
             args[i:i + 2] = ["--lcores", lcore_map]
         dp.args = ["ip", "netns", "exec", ns] + args
         dp.prefix = args[args.index("--file-prefix") + 1]
+        self.dps.append(dp)
         self.undo.append(lambda: stop_dp(dp))
         self.undo.append(lambda: shutil.rmtree("/var/run/dpdk/" + dp.prefix, ignore_errors=True))
         return dp

@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""End-to-end tests of mrelay-dp on net_af_packet: real UDP/TCP sockets in
+network namespaces, a real Linux NAT (iptables MASQUERADE), mrelayctl as the
+control side. One test per argument: nat_relay spoof restart churn handoff
+exception (all of them without arguments).
+
+Topology (built by nslab.Topo; the attacker namespace only for spoof):
+
+  cA 198.18.1.10 --[ nat: MASQUERADE to 198.18.0.20, udp ports 50000-50999 ]--+
+                                                                               |
+  cB 198.18.0.11 ---------------------------------------------[ bridge br0 ]--+-- dp0 [ mrelay-dp,
+  x  198.18.0.66 (attacker) ---------------------------------------------------+    relay 198.18.0.2 ]
+
+Legs: A = relay 198.18.0.2:30000/30001, signaled with cA's private address
+198.18.1.10:40000 as its hint (what a SIP client behind a NAT puts in its
+SDP); B = 198.18.0.2:30002/30003 for cB at 198.18.0.11:40002. The relay must
+latch A onto the NAT's public address and translated port.
+
+Host changes: see nslab.py (namespaces mre2e-<pid>-*, deleted on exit).
+"""
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nslab as L  # noqa: E402
+from nslab import A_PRIV, B_IP, NAT_PORTS, NAT_PUB, RELAY, X_IP, Fail, check  # noqa: E402
+from harness import Region, main  # noqa: E402
+
+A_SSRC, B_SSRC = 0x0A0A0A0A, 0x0B0B0B0B
+A_RTP, B_RTP = "%s:40000" % A_PRIV, "%s:40002" % B_IP
+A_RTCP, B_RTCP = "%s:40001" % A_PRIV, "%s:40003" % B_IP
+RA, RB = "%s:30000" % RELAY, "%s:30002" % RELAY          # relay ports of legs A, B
+RA_RTCP, RB_RTCP = "%s:30001" % RELAY, "%s:30003" % RELAY
+
+
+def make_pair(region, a_slot=None, b_slot=None, extra=()):
+    a = region.leg("--local", RA, "--peer", A_RTP, *(["--slot", a_slot] if a_slot is not None else []),
+                   *extra)
+    b = region.leg("--local", RB, "--peer", B_RTP, *(["--slot", b_slot] if b_slot is not None else []),
+                   *extra)
+    region.pair(a, b)
+    L.sync(region)
+    return a, b
+
+
+def warm_up(lab, topo, rtcp=True):
+    """A speaks first (as a client behind a NAT must: nothing reaches it
+    before its NAT has a mapping), then B: both legs latch and the relay
+    resolves both next hops. Nobody listens yet, so what the relay forwards
+    now is lost (and counted); the measured phases start after this."""
+    for ns, bind, to, ssrc in ((topo.cA, A_RTP, RA, A_SSRC), (topo.cB, B_RTP, RB, B_SSRC)):
+        L.result(lab.peer(ns, "send", "--bind", bind, "--to", to, "--count", 5, "--interval-ms", 10,
+                          "--ssrc", hex(ssrc), "--seq-start", 100))
+    if rtcp:
+        for ns, bind, to, ssrc, other in ((topo.cA, A_RTCP, RA_RTCP, A_SSRC, B_SSRC),
+                                          (topo.cB, B_RTCP, RB_RTCP, B_SSRC, A_SSRC)):
+            L.result(lab.helper(ns, "rtcp", "--bind", bind, "--to", to, "--count", 2,
+                                "--interval-ms", 10, "--ssrc", hex(ssrc), "--expect-ssrc", hex(other),
+                                "--allow-loss", 2, "--timeout", 0.3))
+    time.sleep(0.1)
+
+
+def duplex(lab, topo, count, interval_ms, seq_start=1000, allow_loss=0, timeout=None, mode="timeline",
+           extra=(), start_in=0.6):
+    """A and B stream to each other through the relay; returns (pa, pb).
+    mode "timeline" is rtp_peer's duplex (its Sender and Receiver) with a
+    common start time, so neither side's first packets hit an unbound port."""
+    timeout = timeout or count * interval_ms / 1000.0 + 10
+    common = ["--count", count, "--interval-ms", interval_ms, "--seq-start", seq_start,
+              "--allow-loss", allow_loss, "--timeout", timeout, "--linger-ms", 200] + list(extra)
+    if mode != "duplex":
+        common += ["--start-at", "%.3f" % (time.monotonic() + start_in)]
+    if mode == "duplex":
+        pa = lab.peer(topo.cA, "duplex", "--bind", A_RTP, "--to", RA, "--ssrc", hex(A_SSRC),
+                      "--expect-ssrc", hex(B_SSRC), "--expect-from", RA, *common)
+        pb = lab.peer(topo.cB, "duplex", "--bind", B_RTP, "--to", RB, "--ssrc", hex(B_SSRC),
+                      "--expect-ssrc", hex(A_SSRC), "--expect-from", RB, *common)
+    else:
+        pa = lab.helper(topo.cA, mode, "--bind", A_RTP, "--to", RA, "--ssrc", hex(A_SSRC),
+                        "--expect-ssrc", hex(B_SSRC), "--expect-from", RA, *common)
+        pb = lab.helper(topo.cB, mode, "--bind", B_RTP, "--to", RB, "--ssrc", hex(B_SSRC),
+                        "--expect-ssrc", hex(A_SSRC), "--expect-from", RB, *common)
+    return pa, pb
+
+
+def rtcp_pair(lab, topo, count=10, interval_ms=200, start_in=0.6):
+    t = ["--start-at", "%.3f" % (time.monotonic() + start_in)]
+    pa = lab.helper(topo.cA, "rtcp", *t, "--bind", A_RTCP, "--to", RA_RTCP, "--count", count,
+                    "--interval-ms", interval_ms, "--ssrc", hex(A_SSRC), "--expect-ssrc", hex(B_SSRC),
+                    "--expect-from", RA_RTCP)
+    pb = lab.helper(topo.cB, "rtcp", *t, "--bind", B_RTCP, "--to", RB_RTCP, "--count", count,
+                    "--interval-ms", interval_ms, "--ssrc", hex(B_SSRC), "--expect-ssrc", hex(A_SSRC),
+                    "--expect-from", RB_RTCP)
+    return pa, pb
+
+
+def check_stream(name, r, want, allow_loss=0, prefix=""):
+    """An rtp_peer/timeline summary: complete (within @allow_loss), in order,
+    byte-exact, from the relay only."""
+    g = lambda k: r.get(prefix + k)  # noqa: E731
+    L.summary(name, r, [prefix + k for k in ("sent", "received", "unique", "lost", "duplicates",
+                                            "reordered", "payload_errors", "wrong_ssrc",
+                                            "unexpected_source")] + ["tx_sent", "missing"])
+    check(r["exit"] == 0, "%s: peer passed its own checks (%s)" % (name, r.get("failures") or r["stderr"]))
+    check(g("unique") + allow_loss >= want and g("unique") <= want,
+          "%s: %d of %d packets arrived (tolerance %d)" % (name, g("unique"), want, allow_loss))
+    check(g("payload_errors") == 0 and g("not_rtp") == 0, "%s: every payload byte-exact" % name)
+    check(g("reordered") == 0 and g("duplicates") == 0, "%s: no reordering, no duplicates" % name)
+    check(g("wrong_ssrc") == 0 and g("unexpected_source") == 0,
+          "%s: only the other peer's stream, only from the relay port" % name)
+
+
+def latched(region, slot):
+    leg = L.leg_by_slot(region, slot)
+    return leg["latched_rtp"], leg["latched_rtcp"]
+
+
+def host_port(s):
+    h, _, p = s.rpartition(":")
+    return h, int(p)
+
+
+def check_nat_latch(region, topo, a, b):
+    """Leg A is latched to the NAT's public address and the ports the NAT
+    really chose (its conntrack table says which), B to its own address."""
+    maps = topo.nat_mappings()
+    rtp, rtcp = latched(region, a)
+    print("# leg A latched rtp=%s rtcp=%s; NAT mappings %s" % (rtp, rtcp, maps))
+    want_rtp = maps.get((A_PRIV, 40000, 30000))
+    want_rtcp = maps.get((A_PRIV, 40001, 30001))
+    check(want_rtp is not None and want_rtp[0] == NAT_PUB and NAT_PORTS[0] <= want_rtp[1] <= NAT_PORTS[1],
+          "the NAT translated cA's RTP source to %s (a port in %d-%d)" % ((want_rtp,) + NAT_PORTS))
+    check(rtp == "%s:%d" % want_rtp, "leg A latched RTP to the NAT's public address %s" % rtp)
+    check(want_rtcp is not None and rtcp == "%s:%d" % want_rtcp,
+          "leg A latched RTCP (port+1) to the NAT's mapping %s" % rtcp)
+    check(latched(region, b) == (B_RTP, B_RTCP), "leg B latched to cB itself")
+    return rtp, rtcp
+
+
+def ctr(region, slot):
+    s = region.leg_stats(slot)
+    return {k: s[k] for k in ("rx_pkts", "tx_pkts", "drop_src", "drop_other")}
+
+
+def delta(after, before):
+    return {k: after[k] - before[k] for k in after}
+
+
+# --- 1. NAT ---------------------------------------------------------------------
+
+def test_nat_relay(tmp):
+    with L.Lab() as lab:
+        _test_nat_relay(tmp, lab)
+
+
+def _test_nat_relay(tmp, lab):
+    topo = L.Topo(lab, nat=True)
+    region = Region(tmp)
+    dp = lab.dataplane(topo.dp, "nat", L.dp_config(tmp), tmp)
+    L.start_dp(dp, region)
+    a, b = make_pair(region)
+    warm_up(lab, topo)
+    check_nat_latch(region, topo, a, b)
+    ca0, cb0 = ctr(region, a), ctr(region, b)
+    count, tol = 200, 2                     # 50 pps x 4 s each way
+    pa, pb = duplex(lab, topo, count, 20, allow_loss=tol)
+    qa, qb = rtcp_pair(lab, topo)
+    ra, rb = L.result(pa), L.result(pb)
+    sa, sb = L.result(qa), L.result(qb)
+    check_stream("A<-B (through the NAT)", ra, count, tol, "rx_")
+    check_stream("B<-A", rb, count, tol, "rx_")
+    for n, s in (("A", sa), ("B", sb)):
+        print("# rtcp %s: %s" % (n, s))
+        check(s["exit"] == 0 and s["received"] == 10 and s["corrupt"] == 0 and s["foreign"] == 0,
+              "RTCP (port + 1) to %s: 10 of 10 sender reports, byte-exact, from the relay" % n)
+    time.sleep(0.2)
+    da, db = delta(ctr(region, a), ca0), delta(ctr(region, b), cb0)
+    print("# counter deltas A=%s B=%s" % (da, db))
+    check(da["rx_pkts"] == ra["tx_sent"] + sa["sent"],
+          "leg A rx_pkts (%d) = RTP + RTCP cA sent (%d + %d)" % (da["rx_pkts"], ra["tx_sent"], sa["sent"]))
+    check(db["rx_pkts"] == rb["tx_sent"] + sb["sent"],
+          "leg B rx_pkts (%d) = RTP + RTCP cB sent (%d + %d)" % (db["rx_pkts"], rb["tx_sent"], sb["sent"]))
+    check(da["tx_pkts"] == ra["rx_received"] + sa["received"],
+          "leg A tx_pkts (%d) = what cA received (%d + %d)" % (da["tx_pkts"], ra["rx_received"],
+                                                               sa["received"]))
+    check(db["tx_pkts"] == rb["rx_received"] + sb["received"],
+          "leg B tx_pkts (%d) = what cB received (%d + %d)" % (db["tx_pkts"], rb["rx_received"],
+                                                               sb["received"]))
+    check(da["drop_src"] == 0 and db["drop_src"] == 0 and da["drop_other"] == 0 and db["drop_other"] == 0,
+          "no drops on either leg while both flowed")
+    check_nat_latch(region, topo, a, b)
+    dp_rc = dp.stop()
+    check(dp_rc == 0, "mrelay-dp exits 0 on SIGINT")
+
+
+# --- 2. spoofing --------------------------------------------------------------------
+
+def test_spoof(tmp):
+    with L.Lab() as lab:
+        _test_spoof(tmp, lab)
+
+
+def _test_spoof(tmp, lab):
+    topo = L.Topo(lab, nat=True, attacker=True)
+    region = Region(tmp)
+    # A short set-up window, so the attack comes after it; the default
+    # relatch_idle_ms (5 s) protects a latched peer that is still talking.
+    dp = lab.dataplane(topo.dp, "spoof", L.dp_config(tmp, extra="timeouts = { latch_window_ms = 300; };"),
+                       tmp)
+    L.start_dp(dp, region)
+    a, b = make_pair(region)
+    warm_up(lab, topo)
+    rtp0, rtcp0 = check_nat_latch(region, topo, a, b)
+    L.events(region)                        # drain: only new events count below
+    time.sleep(0.3)                         # past latch_window_ms
+    drops0, ca0 = region.drops().get("src-not-latched", 0), ctr(region, a)
+    count = 200
+    pa, pb = duplex(lab, topo, count, 20)
+    time.sleep(1.0)
+    nat_ip, nat_port = host_port(rtp0)
+    attacks = [
+        ("from its own address", ["--bind", "%s:40000" % X_IP, "--to", RA]),
+        ("to the RTCP port", ["--bind", "%s:40001" % X_IP, "--to", RA_RTCP]),
+        ("forged: the NAT's public IP, another port (RTP bleed)",
+         ["--spoof-src", "%s:%d" % (nat_ip, nat_port + 1), "--to", RA]),
+        ("forged: cB's address, to leg A", ["--spoof-src", B_RTP, "--to", RA]),
+    ]
+    n_sent = 0
+    for what, args in attacks:
+        r = L.result(lab.helper(topo.x, "attack", "--count", 20, "--interval-ms", 10, *args))
+        check(r["exit"] == 0 and r["sent"] == 20, "attacker sent 20 packets %s" % what)
+        n_sent += r["sent"]
+    ra, rb = L.result(pa), L.result(pb)
+    check_stream("B<-A while attacked", rb, count)
+    check_stream("A<-B while attacked", ra, count)
+    time.sleep(0.2)
+    drops = region.drops().get("src-not-latched", 0) - drops0
+    da = delta(ctr(region, a), ca0)
+    check(drops == n_sent, "src-not-latched counted every spoofed packet (%d of %d)" % (drops, n_sent))
+    check(da["drop_src"] == n_sent, "leg A drop_src = %d (got %d)" % (n_sent, da["drop_src"]))
+    check(da["rx_pkts"] == ra["tx_sent"], "leg A accepted only cA's %d packets (got %d)"
+          % (ra["tx_sent"], da["rx_pkts"]))
+    # A just went quiet: still within relatch_idle_ms, a new source is refused.
+    r = L.result(lab.helper(topo.x, "attack", "--count", 10, "--interval-ms", 10, "--bind",
+                            "%s:40000" % X_IP, "--to", RA))
+    time.sleep(0.2)
+    drops2 = region.drops().get("src-not-latched", 0) - drops0
+    check(drops2 == n_sent + 10, "a spoof right after A fell silent is refused too (%d)" % (drops2 - n_sent))
+    check(latched(region, a) == (rtp0, rtcp0), "leg A's latch did not move: %s" % (latched(region, a),))
+    evs = [e for e in L.events(region) if e["type"] == "latched"]
+    check(evs == [], "no latched event since the legs first latched: %s" % evs)
+    check(dp.stop() == 0, "mrelay-dp exits 0 on SIGINT")
+
+
+TESTS = [test_nat_relay, test_spoof]
+
+if __name__ == "__main__":
+    tests = {t.__name__[5:]: t for t in TESTS}
+    t0 = time.monotonic()
+    main([tests[n] for n in sys.argv[1:]] if len(sys.argv) > 1 else list(tests.values()))
+    print("# %.1f s" % (time.monotonic() - t0))
