@@ -32,7 +32,7 @@ PKGS=(
 	libdpdk-dev dpdk dpdk-dev
 	libsrtp2-dev libssl-dev liburcu-dev libconfig-dev libsofia-sip-ua-dev
 	libcmocka-dev libpcap-dev
-	tshark tcpdump iproute2 iptables python3 ethtool procps valgrind
+	tshark tcpdump iproute2 iptables python3 ethtool iputils-ping procps valgrind
 )
 HUGEPAGES_WANT=512      # 2 MiB pages: 1 GiB
 HUGEPAGES_MIN_FREE=256  # below this, use --no-huge

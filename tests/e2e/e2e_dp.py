@@ -234,8 +234,8 @@ def _test_spoof(tmp, lab):
         check(r["exit"] == 0 and r["sent"] == 20, "attacker sent 20 packets %s" % what)
         n_sent += r["sent"]
     ra, rb = L.result(pa), L.result(pb)
-    check_stream("B<-A while attacked", rb, count)
-    check_stream("A<-B while attacked", ra, count)
+    check_stream("B<-A while attacked", rb, count, prefix="rx_")
+    check_stream("A<-B while attacked", ra, count, prefix="rx_")
     time.sleep(0.2)
     drops = region.drops().get("src-not-latched", 0) - drops0
     da = delta(ctr(region, a), ca0)
@@ -255,7 +255,86 @@ def _test_spoof(tmp, lab):
     check(dp.stop() == 0, "mrelay-dp exits 0 on SIGINT")
 
 
-TESTS = [test_nat_relay, test_spoof]
+# --- 3. restart ----------------------------------------------------------------------
+
+def dpdk_leftovers(prefix):
+    run = "/var/run/dpdk/" + prefix
+    files = sorted(os.listdir(run)) if os.path.isdir(run) else []
+    huge = []
+    for d in ("/dev/hugepages", "/mnt/huge"):
+        if os.path.isdir(d):
+            huge += [os.path.join(d, f) for f in os.listdir(d) if f.startswith(prefix)]
+    return files, huge
+
+
+def resume_gap(name, r, t_kill, t_running):
+    """The silence around the restart in one receiver's timeline."""
+    gaps = [g for g in r["gaps"] if g["t_before"] <= t_running and g["t_after"] >= t_kill - 0.1]
+    check(len(gaps) == 1, "%s: one gap around the restart (gaps: %s)" % (name, r["gaps"]))
+    g = gaps[0]
+    resume = g["t_after"] - t_running
+    print("# %s: last packet %.0f ms before the kill, silence %.0f ms (%d packets), first packet "
+          "%.0f ms after 'running'" % (name, (t_kill - g["t_before"]) * 1000, g["gap_ms"], g["missing"],
+                                       resume * 1000))
+    check(resume < 1.0, "%s: forwarding resumed %.0f ms after the new mrelay-dp reported running (< 1 s)"
+          % (name, resume * 1000))
+    others = [x for x in r["gaps"] if x is not g]
+    check(not others, "%s: no other gap in the stream: %s" % (name, others))
+    return g
+
+
+def test_restart(tmp):
+    with L.Lab() as lab:
+        _test_restart(tmp, lab)
+
+
+def _test_restart(tmp, lab):
+    topo = L.Topo(lab, nat=True)
+    region = Region(tmp)
+    dp = lab.dataplane(topo.dp, "restart", L.dp_config(tmp), tmp)
+    L.start_dp(dp, region)
+    a, b = make_pair(region)
+    warm_up(lab, topo)
+    check_nat_latch(region, topo, a, b)
+    la0, lb0 = latched(region, a), latched(region, b)
+    L.events(region)
+    count, interval = 400, 20                          # 8 s at 50 pps each way
+    pa, pb = duplex(lab, topo, count, interval, allow_loss=count, timeout=count * interval / 1000.0 + 1.5,
+                    extra=["--gap-ms", 60])
+    time.sleep(0.6 + 2.5)
+    latch_decisions = L.worker_sum(region.stats(), "latched")
+    first_pid = dp.proc.pid
+    t_kill = time.monotonic()
+    dp.kill9()
+    info = region.info()["dataplane"]
+    check(info["alive"] is False and info["pid"] == first_pid,
+          "after kill -9 the region shows the dataplane dead (state %s)" % info["state"])
+    files, huge = dpdk_leftovers(dp.prefix)
+    print("# left by the killed mrelay-dp: /var/run/dpdk/%s: %s; hugepage files: %s" % (dp.prefix, files, huge))
+    check(not huge, "no hugepage files left (--no-huge)")
+    t_running = L.start_dp(dp, region)
+    print("# restart: 'running' %.0f ms after the kill (EAL + port + rescan)" % ((t_running - t_kill) * 1000))
+    check(dp.proc.pid != first_pid, "a new mrelay-dp runs over the old runtime directory")
+    ra, rb = L.result(pa), L.result(pb)
+    for name, r in (("A<-B", ra), ("B<-A", rb)):
+        L.summary(name, r, ["rx_unique", "missing", "rx_reordered", "rx_duplicates", "rx_payload_errors"])
+        check(r["rx_reordered"] == 0 and r["rx_duplicates"] == 0 and r["rx_payload_errors"] == 0
+              and r["rx_wrong_ssrc"] == 0 and r["rx_unexpected_source"] == 0,
+              "%s: in order, no duplicates, byte-exact, only from the relay" % name)
+        resume_gap(name, r, t_kill, t_running)
+        check(r["rx_max_seq"] == (1000 + count - 1) & 0xFFFF, "%s: the stream ran to its last packet" % name)
+    check(latched(region, a) == la0, "leg A kept its latch on the NAT's address: %s" % (la0,))
+    check(latched(region, b) == lb0, "leg B kept its latch: %s" % (lb0,))
+    evs = L.events(region)
+    print("# events after the restart: %s" % [(e["type"], e["slot"]) for e in evs])
+    check(any(e["type"] == "dp-start" for e in evs), "the new dataplane announced itself (dp-start)")
+    check(not [e for e in evs if e["type"] == "latched"], "no leg re-latched after the restart")
+    check(L.worker_sum(region.stats(), "latched") == latch_decisions,
+          "the new dataplane made no latch decision at all")
+    check(dp.stop() == 0, "the restarted mrelay-dp exits 0 on SIGINT")
+
+
+TESTS = [test_nat_relay, test_spoof, test_restart]
 
 if __name__ == "__main__":
     tests = {t.__name__[5:]: t for t in TESTS}

@@ -378,12 +378,17 @@ def cmd_send(args):
     return report(args, result, why)
 
 
-def cmd_recv(args):
-    family, bind = parse_addr(args.bind)
-    sock = make_socket(family, bind)
+def mark_ready(args):
+    """Tell a waiting script the socket is bound (--ready-file)."""
     if args.ready_file:
         with open(args.ready_file, "w", encoding="ascii") as f:
             f.write("%d\n" % os.getpid())
+
+
+def cmd_recv(args):
+    family, bind = parse_addr(args.bind)
+    sock = make_socket(family, bind)
+    mark_ready(args)
     rx = Receiver(args)
     run_loop(sock, None, None, rx, args.count, args.timeout, args.linger_ms / 1000.0)
     result = {"mode": "recv", "bind": fmt_addr(bind), "expected": args.count,
@@ -398,6 +403,10 @@ def cmd_duplex(args):
     if tfam != family:
         raise UsageError("--bind and --to must be the same address family")
     sock = make_socket(family, bind)
+    mark_ready(args)
+    # Both ends of a relayed call must be bound before either sends, or the
+    # first packets meet a closed port: let the other side start first.
+    time.sleep(args.start_delay_ms / 1000.0)
     want = args.expect_count if args.expect_count is not None else args.count
     tx = Sender(args)
     rx = Receiver(args)
@@ -416,9 +425,7 @@ def cmd_echo(args):
     family, bind = parse_addr(args.bind)
     sock = make_socket(family, bind)
     sock.setblocking(False)
-    if args.ready_file:
-        with open(args.ready_file, "w", encoding="ascii") as f:
-            f.write("%d\n" % os.getpid())
+    mark_ready(args)
     echoed = 0
     deadline = time.monotonic() + args.timeout if args.timeout else None
     while args.count == 0 or echoed < args.count:
@@ -486,6 +493,10 @@ def main(argv):
     p.add_argument("--bind", required=True, metavar="IP:PORT")
     p.add_argument("--expect-count", type=int, metavar="N",
                    help="packets expected (default: --count)")
+    p.add_argument("--ready-file", metavar="FILE",
+                   help="write our pid here once the socket is bound")
+    p.add_argument("--start-delay-ms", type=float, default=0.0,
+                   help="wait this long after binding before sending (0)")
     add_tx_args(p)
     add_rx_args(p)
     p.set_defaults(func=cmd_duplex)
