@@ -274,7 +274,15 @@ mr_flow_apply(struct mr_dp *dp, uint32_t slot)
 
 	if (mr_seq_read(&mr_shm_slot(dp->shm, slot)->seq, &s, mr_shm_slot(dp->shm, slot),
 			sizeof(s)) < 0) {
+		struct mr_event ev;
+
+		/* The writer died mid-write: skip the slot and tell the control
+		 * side, which repairs it and asks for a rescan. */
 		st->torn_slots++;
+		memset(&ev, 0, sizeof(ev));
+		ev.type = MR_EV_SLOT_TORN;
+		ev.slot = slot;
+		mr_mgmt_post_event(dp, &ev);
 		return -EAGAIN;
 	}
 	if (s.state != MR_LEG_ACTIVE) {

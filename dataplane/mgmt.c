@@ -68,10 +68,9 @@ cmds_poll(struct mr_dp *dp)
 		case MR_CMD_LEG_DEL:
 			if (c.slot >= dp->shm->max_legs)
 				break;
-			if (mr_flow_apply(dp, c.slot) == -EAGAIN) {
-				post_simple(dp, MR_EV_SLOT_TORN, c.slot, 0);
-				/* Retried by the next rescan the control side asks for. */
-			}
+			/* A torn slot is reported by mr_flow_apply() and
+			 * retried by the rescan the control side asks for. */
+			mr_flow_apply(dp, c.slot);
 			break;
 		case MR_CMD_SYNC: {
 			struct mr_event ev;

@@ -52,6 +52,7 @@ def run(tmp, name, region, frames, cfg=None, settle=0.3):
         time.sleep(settle)      # replies built by the management lcore
     finally:
         rc = dp.stop()
+    run.log = dp.output()
     check(rc == 0, "%s: mrelay-dp exits 0 on SIGINT" % name)
     return F.read_pcap(os.path.join(tmp, "out.pcap"))
 
@@ -246,6 +247,40 @@ def test_events(tmp):
     check(quiet not in idle, "a leg's own idle timeout overrides the default")
 
 
+def test_torn(tmp):
+    """A writer that died mid-write leaves a slot odd: the dataplane skips and
+    reports it, other legs work, and the control side's repair frees it. A dp
+    part left odd by a killed dataplane is repaired at start."""
+    import json
+    import struct
+    region = Region(tmp)
+    a, b = pair_legs(region)
+    c = region.leg("--local", "%s:30004" % RELAY, "--peer", "%s:40004" % A)
+    off_dp = 4096 + 1024 * 512                      # header, then 1,024 slots of 512 bytes
+    with open(region.path, "r+b") as f:
+        f.seek(4096 + c * 512)                      # slots start after the 4 KiB header
+        seq = struct.unpack("<I", f.read(4))[0]
+        f.seek(4096 + c * 512)
+        f.write(struct.pack("<I", seq + 1))        # odd: "being written"
+        f.seek(off_dp + a * 192)
+        f.write(struct.pack("<I", 1))              # dp part of A odd too
+    frames = [F.udp4_frame(MA, DPMAC, A, 40000, RELAY, 30000, F.rtp(1)),
+              F.udp4_frame(MA, DPMAC, A, 40004, RELAY, 30004, F.rtp(2))]
+    out = udp_out(run(tmp, "golden-torn", region, frames))
+    check([o[4] for o in out] == [F.rtp(1)], "the intact pair relays; the torn leg has no flow")
+    st = region.stats()
+    check(st["mgmt"]["torn_slots"] >= 1, "torn slot counted")
+    check("repaired 1 leg states torn by a previous crash" in run.log, "the dp part left odd was repaired")
+    check(region.legs()["legs"][a]["latched_rtp"] == "%s:40000" % A, "and A latches again after it")
+    check(st["drops_total"].get("no-leg") == 1, "its packet dropped as no-leg")
+    evs = json.loads(region.ctl("events", "--json").stdout)
+    check(any(e["type"] == "slot-torn" and e["slot"] == c for e in evs), "slot-torn event posted")
+    # mrelayctl repairs torn slots before any write.
+    p = region.ctl("leg", "add", "--pstn", "--local", "%s:30020" % RELAY)
+    check("repaired 1 torn slot" in p.stderr, "the control side repaired it: %r" % p.stderr)
+    check(p.stdout.strip() == str(c), "and freed it: the new leg took its slot")
+
+
 def test_refusals(tmp):
     """Bad configuration and a region of another ABI stop mrelay-dp with one clear line."""
     import struct
@@ -298,5 +333,5 @@ def test_malformed(tmp):
 
 if __name__ == "__main__":
     tests = {t.__name__[5:]: t for t in [test_arp_icmp, test_ndp_icmp6, test_jumbo, test_relay, test_latch, test_ipv6_and_bridge,
-                                          test_vlan, test_malformed, test_events, test_refusals]}
+                                          test_vlan, test_malformed, test_events, test_torn, test_refusals]}
     main([tests[n] for n in sys.argv[1:]] if len(sys.argv) > 1 else list(tests.values()))

@@ -334,7 +334,116 @@ def _test_restart(tmp, lab):
     check(dp.stop() == 0, "the restarted mrelay-dp exits 0 on SIGINT")
 
 
-TESTS = [test_nat_relay, test_spoof, test_restart]
+# --- 4. churn ---------------------------------------------------------------------------
+
+# Drop reasons that mean the relay itself lost or mangled something. Others
+# are background noise of a real network (IGMP reports carry IP options,
+# ICMP errors are unsupported-protocol) or the warm-up (no-nexthop-mac).
+TROUBLE_DROPS = ("tx-full", "handoff-full", "punt-full", "exception-full", "state-torn",
+                 "no-headroom", "multi-segment", "bad-checksum", "malformed", "no-egress",
+                 "no-destination", "src-not-latched")
+
+CHURN_LEGS = 10000          # adds, and as many deletes
+CHURN_ROUND = 500           # legs alive at once (slots 2..501)
+CHURN_BUDGET_S = 60.0       # without a batch mode: as many as fit
+
+
+def has_batch(region):
+    p = subprocess.run([L.MRELAYCTL, "-r", region.path, "batch"], input="", capture_output=True,
+                       text=True, timeout=10)
+    return p.returncode == 0
+
+
+def churn_lines(rnd):
+    base = 2
+    out = []
+    for i in range(CHURN_ROUND):
+        # Same relay address as the stable pair, ports around them.
+        out.append("leg add --slot %d --local %s:%d --pstn --peer %s:%d --call-tag %d"
+                   % (base + i, RELAY, 30004 + 2 * i, B_IP, 41000 + 2 * i, rnd * CHURN_ROUND + i))
+    for i in range(0, CHURN_ROUND, 2):
+        out.append("leg pair %d %d" % (base + i, base + i + 1))
+    for i in range(CHURN_ROUND):
+        out.append("leg del %d" % (base + i))
+    return out
+
+
+def test_churn(tmp):
+    with L.Lab() as lab:
+        _test_churn(tmp, lab)
+
+
+def _test_churn(tmp, lab):
+    topo = L.Topo(lab, nat=True)
+    region = Region(tmp, max_legs=4096)
+    dp = lab.dataplane(topo.dp, "churn", L.dp_config(tmp), tmp)
+    L.start_dp(dp, region)
+    a, b = make_pair(region)
+    warm_up(lab, topo, rtcp=False)
+    la0, lb0 = latched(region, a), latched(region, b)
+    batch = has_batch(region)
+    interval = 5                                        # 200 pps each way
+    secs = 12 if batch else CHURN_BUDGET_S + 8
+    count = int(secs * 1000 / interval)
+    print("# mrelayctl batch mode: %s; stable pair: %d packets each way at 200 pps" % (batch, count))
+    pa, pb = duplex(lab, topo, count, interval, timeout=secs + 5)
+    time.sleep(0.6 + 1.0)
+    t0 = time.monotonic()
+    adds = dels = pairs = 0
+    if batch:
+        for rnd in range(CHURN_LEGS // CHURN_ROUND):
+            lines = churn_lines(rnd)
+            p = subprocess.run([L.MRELAYCTL, "-r", region.path, "batch"], input="\n".join(lines) + "\n",
+                               capture_output=True, text=True, timeout=60)
+            if p.returncode != 0:
+                raise Fail("mrelayctl batch (round %d): %s" % (rnd, p.stderr.strip()))
+            adds += CHURN_ROUND
+            dels += CHURN_ROUND
+            pairs += CHURN_ROUND // 2
+            time.sleep(0.25)                    # spread the rounds over the stream
+    else:
+        i = 0
+        while adds < CHURN_LEGS and time.monotonic() - t0 < CHURN_BUDGET_S:
+            s = region.leg("--local", "%s:%d" % (RELAY, 30004 + 2 * (i % CHURN_ROUND)),
+                           "--peer", "%s:%d" % (B_IP, 41000 + 2 * (i % CHURN_ROUND)))
+            region.ctl("leg", "del", s)
+            adds += 1
+            dels += 1
+            i += 1
+    t_churn = time.monotonic() - t0
+    print("# churn: %d adds, %d pairs, %d deletes in %.1f s (%s)"
+          % (adds, pairs, dels, t_churn, "mrelayctl batch" if batch else "one mrelayctl per command"))
+    if not batch:
+        print("# NOTE: mrelayctl has no batch mode: only %d of %d adds/deletes fit in %.0f s"
+              % (adds, CHURN_LEGS, CHURN_BUDGET_S))
+    ra, rb = L.result(pa, timeout=secs + 30), L.result(pb, timeout=secs + 30)
+    check_stream("stable A<-B during churn", ra, count, prefix="rx_")
+    check_stream("stable B<-A during churn", rb, count, prefix="rx_")
+    L.sync(region)
+    legs = region.legs()["legs"]
+    check([leg["slot"] for leg in legs] == [a, b], "only the stable pair is left: slots %s"
+          % [leg["slot"] for leg in legs[:10]])
+    check(region.info()["active_legs"] == 2, "the region counts 2 active legs")
+    check((latched(region, a), latched(region, b)) == (la0, lb0), "the stable pair kept its latches")
+    # Gone from the dataplane too: a churned leg's port is no leg at all.
+    no_leg0 = region.drops().get("no-leg", 0)
+    L.result(lab.peer(topo.cB, "send", "--bind", "%s:41000" % B_IP, "--to", "%s:30004" % RELAY,
+                      "--count", 5, "--interval-ms", 5))
+    L.wait_until(lambda: region.drops().get("no-leg", 0) - no_leg0 >= 5, "5 no-leg drops", 3)
+    check(region.drops().get("no-leg", 0) - no_leg0 == 5,
+          "packets to a deleted leg's port are dropped as no-leg")
+    st = region.stats()
+    inf = region.info()
+    print("# mgmt cmds_applied=%s torn=%s resync=%s drops=%s" % (
+        st["mgmt"].get("cmds_applied"), st["mgmt"].get("torn_slots"), inf["resync"], st["drops_total"]))
+    bad = {k: v for k, v in st["drops_total"].items() if k in TROUBLE_DROPS}
+    check(not bad, "no drop that means trouble (%s): %s" % (", ".join(TROUBLE_DROPS), bad))
+    check(adds == CHURN_LEGS, "%d of %d leg adds and deletes ran (batch mode needed otherwise)"
+          % (adds, CHURN_LEGS))
+    check(dp.stop() == 0, "mrelay-dp exits 0 on SIGINT")
+
+
+TESTS = [test_nat_relay, test_spoof, test_restart, test_churn]
 
 if __name__ == "__main__":
     tests = {t.__name__[5:]: t for t in TESTS}
