@@ -111,18 +111,33 @@ struct mr_dp {
 	struct rte_ring *notes;                 /* MP/SC struct mr_note */
 	struct rte_ring *exc_to_kernel;         /* MP/SC mbufs for the TAP */
 	int exc_port;                           /* TAP port id, -1 when disabled */
-	uint64_t tsc_hz_ms;                     /* RO: TSC ticks per ms */
-	uint64_t tsc_base, ms_base;             /* RO: TSC <-> CLOCK_MONOTONIC */
+	uint64_t clock_ms;                      /* mgmt: CLOCK_MONOTONIC ms, each loop */
 	volatile bool quit;
 };
 
 extern struct mr_dp mr_dp;
 
-/* CLOCK_MONOTONIC milliseconds from the TSC: no syscall, any lcore. */
+/*
+ * CLOCK_MONOTONIC in milliseconds as the management lcore last read it (at
+ * most one loop, ~0.1 ms, old). Workers need no clock call of their own, and
+ * every *_ms in the region and in dataplane state is on this one time base:
+ * a TSC-derived clock drifts from CLOCK_MONOTONIC by the error of DPDK's
+ * TSC frequency estimate.
+ */
 static inline uint64_t
 mr_dp_now_ms(void)
 {
-	return mr_dp.ms_base + (rte_rdtsc() - mr_dp.tsc_base) / mr_dp.tsc_hz_ms;
+	return __atomic_load_n(&mr_dp.clock_ms, __ATOMIC_RELAXED);
+}
+
+/* Management lcore (and set-up): advance the shared clock. */
+static inline uint64_t
+mr_dp_clock_tick(void)
+{
+	uint64_t now = mr_now_ms();
+
+	__atomic_store_n(&mr_dp.clock_ms, now, __ATOMIC_RELAXED);
+	return now;
 }
 
 static inline void

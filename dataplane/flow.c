@@ -236,7 +236,7 @@ prepare_dp_part(struct mr_dp *dp, const struct mr_flow *f, bool first_install)
 {
 	struct mr_leg_dp *p = mr_shm_leg_dp(dp->shm, f->slot);
 	struct mr_leg_dp d;
-	uint64_t now = mr_now_ms();
+	uint64_t now = mr_dp_now_ms();
 
 	if (p->leg_uid != f->leg_uid) {
 		memset(&d, 0, sizeof(d));
@@ -299,11 +299,14 @@ mr_flow_apply(struct mr_dp *dp, uint32_t slot)
 		mr_flow_remove(dp, slot);
 		return -EINVAL;
 	}
-	/* A reused slot must not share state with a leg still in flight. */
+	/*
+	 * A reused slot must not share state with a leg still in flight: wait
+	 * for the grace period first. The caller batches these, so one
+	 * synchronize_rcu() serves many reused slots.
+	 */
 	if ((old != NULL && old->leg_uid != s.leg_uid) || quarantine[slot]) {
 		mr_flow_remove(dp, slot);
-		mr_flow_reclaim(dp);
-		old = NULL;
+		return -EBUSY;
 	}
 	f = rte_malloc("mr_flow", sizeof(*f), RTE_CACHE_LINE_SIZE);
 	if (f == NULL)
@@ -343,8 +346,11 @@ mr_flow_rescan(struct mr_dp *dp)
 	for (i = 0; i < dp->shm->max_legs; i++) {
 		const struct mr_leg_slot *s = mr_shm_slot(dp->shm, i);
 
-		if (__atomic_load_n(&s->state, __ATOMIC_RELAXED) == MR_LEG_ACTIVE ||
-		    dp->by_slot[i] != NULL || mr_seq_is_odd(&s->seq))
+		if ((__atomic_load_n(&s->state, __ATOMIC_RELAXED) == MR_LEG_ACTIVE ||
+		     dp->by_slot[i] != NULL || mr_seq_is_odd(&s->seq)) &&
+		    mr_flow_apply(dp, i) == -EBUSY) {
+			mr_flow_reclaim(dp);
 			mr_flow_apply(dp, i);
+		}
 	}
 }

@@ -49,13 +49,29 @@ post_simple(struct mr_dp *dp, uint16_t type, uint32_t slot, uint64_t value)
 	mr_mgmt_post_event(dp, &ev);
 }
 
+/* After one grace period, the slots that waited for it (mgmt only). */
+static void
+apply_deferred(struct mr_dp *dp, const uint32_t *slots, unsigned int n)
+{
+	unsigned int i;
+
+	mr_flow_reclaim(dp);
+	for (i = 0; i < n; i++)
+		if (mr_flow_apply(dp, slots[i]) == -EBUSY) {
+			/* The same slot twice in one batch: rare, wait again. */
+			mr_flow_reclaim(dp);
+			mr_flow_apply(dp, slots[i]);
+		}
+}
+
 static bool
 cmds_poll(struct mr_dp *dp)
 {
 	struct mr_ring *ring = mr_shm_cmd_ring(dp->shm);
 	uint32_t req = __atomic_load_n(&dp->shm->resync_req, __ATOMIC_ACQUIRE);
+	uint32_t deferred[CMD_BATCH];
+	unsigned int n, n_deferred = 0;
 	struct mr_cmd c;
-	unsigned int n;
 
 	if (req != dp->shm->resync_done) {
 		MGMT_LOG(INFO, "resync requested: rescanning every slot");
@@ -66,17 +82,19 @@ cmds_poll(struct mr_dp *dp)
 		switch (c.op) {
 		case MR_CMD_LEG_SET:
 		case MR_CMD_LEG_DEL:
-			if (c.slot >= dp->shm->max_legs)
-				break;
-			/* A torn slot is reported by mr_flow_apply() and
-			 * retried by the rescan the control side asks for. */
-			mr_flow_apply(dp, c.slot);
+			/* A torn slot is reported by mr_flow_apply() and retried
+			 * by the rescan the control side asks for; a reused slot
+			 * waits for this batch's grace period. */
+			if (c.slot < dp->shm->max_legs && mr_flow_apply(dp, c.slot) == -EBUSY)
+				deferred[n_deferred++] = c.slot;
 			break;
 		case MR_CMD_SYNC: {
 			struct mr_event ev;
 
 			/* Everything before the barrier is applied and, after the
 			 * grace period, visible to every worker. */
+			apply_deferred(dp, deferred, n_deferred);
+			n_deferred = 0;
 			mr_flow_reclaim(dp);
 			synchronize_rcu();
 			memset(&ev, 0, sizeof(ev));
@@ -90,6 +108,8 @@ cmds_poll(struct mr_dp *dp)
 			break;
 		}
 	}
+	/* One grace period for the whole batch, then the reused slots. */
+	apply_deferred(dp, deferred, n_deferred);
 	mr_flow_reclaim(dp);
 	return n != 0;
 }
@@ -183,7 +203,7 @@ handle_punted(struct mr_dp *dp, struct rte_mbuf *m)
 		break;
 	}
 	if (ok && res.learnt)
-		mr_neigh_update(port->neigh, &res.learnt_ip, res.learnt_mac, false, mr_now_ms());
+		mr_neigh_update(port->neigh, &res.learnt_ip, res.learnt_mac, false, mr_dp_now_ms());
 	if (!ok || !res.reply)
 		goto drop;
 	if (res.reply_len > rte_pktmbuf_data_len(m))
@@ -303,7 +323,7 @@ idle_scan(struct mr_dp *dp, uint64_t now, uint32_t *cursor, uint8_t *reported)
 		}
 		if (last < mr_shm_leg_dp(dp->shm, i)->created_ms)
 			last = mr_shm_leg_dp(dp->shm, i)->created_ms;
-		if (now - last < f->idle_timeout_ms) {
+		if (last >= now || now - last < f->idle_timeout_ms) {
 			reported[i] = 0;
 			continue;
 		}
@@ -348,7 +368,7 @@ mr_mgmt_loop(struct mr_dp *dp)
 	__atomic_store_n(&dp->shm->dp_state, MR_DP_RUNNING, __ATOMIC_RELEASE);
 	MGMT_LOG(INFO, "running: %u workers, %u ports", dp->n_workers, dp->n_ports);
 	while (!dp->quit) {
-		now = mr_now_ms();
+		now = mr_dp_clock_tick();
 		busy = cmds_poll(dp);
 		busy |= punt_poll(dp);
 		busy |= notes_poll(dp, now);

@@ -105,9 +105,7 @@ mr_dp_setup(struct mr_dp *dp, unsigned int wait_region_s)
 	int r;
 
 	dp->exc_port = -1;
-	dp->tsc_hz_ms = rte_get_tsc_hz() / 1000u;
-	dp->tsc_base = rte_rdtsc();
-	dp->ms_base = mr_now_ms();
+	mr_dp_clock_tick();
 	r = choose_workers(dp);
 	if (r == 0)
 		r = mr_shm_dp_attach(dp, wait_region_s);

@@ -7,6 +7,8 @@
  * mr_pkt_handle() reads as the table of contents of a packet's life:
  * parse -> lookup -> owner hand-off -> latch -> fan-out -> rewrite -> tx.
  */
+#include <stddef.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
@@ -61,28 +63,45 @@ not_media(struct mr_worker *w, struct rte_mbuf *m, const struct mr_pkt_info *pi)
  * hint. The egress leg's dp part may be written by another worker, so it is
  * read under its seqlock unless we own it.
  */
+/* The part of struct mr_leg_dp a forwarding decision needs: one cache line. */
+struct leg_dest {
+	uint32_t dseq;
+	uint16_t owner_lcore;
+	uint8_t latch_flags;
+	uint8_t pad;
+	uint64_t leg_uid;
+	uint64_t created_ms;
+	struct mr_sockaddr latched_rtp;
+	struct mr_sockaddr latched_rtcp;
+};
+_Static_assert(sizeof(struct leg_dest) == offsetof(struct mr_leg_dp, ssrc_in) &&
+	       offsetof(struct leg_dest, latched_rtcp) == offsetof(struct mr_leg_dp, latched_rtcp),
+	       "leg_dest is the head of mr_leg_dp");
+
+/*
+ * Where the egress leg's media goes: its latched source, else the signaled
+ * hint. The egress leg's dp part may be written by another worker, so it is
+ * read under its seqlock unless we own it.
+ */
 static int
 egress_dest(struct mr_worker *w, const struct mr_flow *e, uint8_t comp,
 	    struct mr_sockaddr *dst)
 {
 	const struct mr_leg_dp *p = mr_shm_leg_dp(mr_dp.shm, e->slot);
-	struct mr_leg_dp d;
+	struct leg_dest d;
 
 	if (e->owner == w->idx)
-		d = *p;
+		memcpy(&d, p, sizeof(d));
 	else if (mr_seq_read(&p->dseq, &d, p, sizeof(d)) < 0)
 		return -MR_DROP_STATE_TORN;
 	if (d.leg_uid != e->leg_uid)
 		d.latch_flags = 0;      /* not yet installed by mgmt */
-	if ((e->flags & MR_LEG_F_RTCP_MUX) || comp == MR_COMP_RTP) {
+	if ((e->flags & MR_LEG_F_RTCP_MUX) || comp == MR_COMP_RTP)
 		*dst = (d.latch_flags & MR_LATCHED_RTP) ? d.latched_rtp : e->peer_rtp;
-		if (comp == MR_COMP_RTCP && !(e->flags & MR_LEG_F_RTCP_MUX))
-			dst->port_be = 0;
-	} else if (d.latch_flags & MR_LATCHED_RTCP) {
+	else if (d.latch_flags & MR_LATCHED_RTCP)
 		*dst = d.latched_rtcp;
-	} else {
+	else
 		*dst = e->peer_rtcp;
-	}
 	if (dst->family == MR_AF_NONE || dst->port_be == 0)
 		return -MR_DROP_NO_DEST;
 	return 0;

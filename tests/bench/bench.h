@@ -16,9 +16,16 @@
 #include <sys/types.h>
 
 #define BENCH_MAX_LEG_COUNTS 8u
+#define BENCH_MAX_LEGS 2064384u                 /* 64 relay addresses x 32,256 port pairs */
+#define BENCH_CHURN_SLOTS 16384u                /* the install benchmark's extra slots */
 #define BENCH_PAYLOAD_LEN 200u                  /* UDP payload: RTP header + 188 bytes */
 #define BENCH_HDR_LEN (14u + 20u + 8u)          /* Ethernet + IPv4 + UDP */
 #define BENCH_FRAME_LEN (BENCH_HDR_LEN + BENCH_PAYLOAD_LEN)
+
+/* bench_opts.mem */
+#define BENCH_MEM_AUTO 0                /* hugepages if enough are free, else 4 KiB pages */
+#define BENCH_MEM_HUGE 1                /* EAL --in-memory (hugepages) */
+#define BENCH_MEM_NOHUGE 2              /* EAL --no-huge -m N */
 
 struct bench_opts {
 	uint32_t legs[BENCH_MAX_LEG_COUNTS];    /* plain-relay runs, one per count */
@@ -27,7 +34,7 @@ struct bench_opts {
 	double warmup_s;                /* at least this, and until every leg was sent to twice */
 	unsigned int worker_cpu;        /* the worker (and testpmd's forwarding lcore) */
 	unsigned int other_cpu;         /* management, generator, control thread, testpmd main */
-	bool huge;                      /* EAL on hugepages (--in-memory), else --no-huge */
+	int mem;                        /* BENCH_MEM_*: EAL memory, decided once before the runs */
 	const char *testpmd;            /* path, or NULL: no reference */
 	uint32_t churn_legs;            /* stable legs of the install benchmark; 0 = skip it */
 	uint32_t churn_pps;             /* their packet rate; 0 = 50 pps per leg */
@@ -53,8 +60,12 @@ struct relay_result {
 	double wait_s;                  /* worker runnable but not running (other load on its CPU) */
 	double gen_cpu_s;               /* generator thread CPU time in the window */
 	uint64_t rx, tx, loops, idle_loops, drops;
+	double idle_poll_ns;            /* worker CPU per empty poll, measured after the window */
+	uint64_t latched, notes_dropped, handoff; /* worker, in the window (expected 0) */
 	uint32_t top_drop;              /* most frequent drop reason, if drops */
 	uint64_t gen_passes;            /* complete passes over the legs before the window */
+	double region_mib;              /* the shared-memory region (1 worker row) */
+	double heap_mib;                /* DPDK heap in use after start-up: tables, flows, pools */
 };
 
 struct churn_phase {
@@ -88,6 +99,7 @@ struct tp_result {
 };
 
 /* main.c */
+extern volatile pid_t bench_child;      /* the running child, signalled on SIGINT/SIGTERM */
 uint64_t bench_now_ns(void);
 void bench_sleep_s(double s);
 int bench_schedstat(pid_t pid, pid_t tid, struct cpu_sample *ret);

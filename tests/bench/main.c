@@ -1,0 +1,851 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bench_relay: packets per second of one mrelay worker relaying plain RTP
+ * with 1, 10,000 and 1,000,000 legs on net_ring, beside dpdk-testpmd (io
+ * and macswap) on net_ring in the same run, and leg installs per second
+ * while forwarding. Rates are given per wall second and per CPU-second of
+ * the forwarding thread, since the machines are shared and noisy.
+ *
+ * Usage: bench_relay [--legs 1,10000,1000000] [--seconds 3] [--warmup 1]
+ *                    [--worker-cpu 1] [--other-cpu 0] [--huge | --no-huge]
+ *                    [--testpmd PATH | --no-testpmd] [--churn-legs 10000]
+ *                    [--churn-pps N] [--inflight 1023] [--repeat 3] [--verbose]
+ *
+ * Each measurement runs in a forked child with its own EAL (file prefix
+ * mrbench-PID-N), its region /dev/shm/mrbench-PID-N and config
+ * /dev/shm/mrbench-PID-N.conf; this parent removes them, and the EAL's
+ * runtime directory, after each child. Never asserts: exit status is 0
+ * unless the options are wrong.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mrelay/counters.h>
+
+#include "bench.h"
+
+#define MAX_REPEAT 9u
+
+volatile pid_t bench_child;             /* current child, for SIGINT/SIGTERM */
+static volatile sig_atomic_t interrupted;
+
+uint64_t
+bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void
+bench_sleep_s(double s)
+{
+	struct timespec ts;
+
+	if (s <= 0)
+		return;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* /proc/PID/task/TID/schedstat: ns on CPU, ns runnable but waiting, timeslices. */
+int
+bench_schedstat(pid_t pid, pid_t tid, struct cpu_sample *ret)
+{
+	unsigned long long run, wait;
+	char path[64];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -errno;
+	n = fscanf(f, "%llu %llu", &run, &wait);
+	fclose(f);
+	if (n != 2)
+		return -EINVAL;
+	ret->cpu_ns = run;
+	ret->wait_ns = wait;
+	return 0;
+}
+
+/* --- children and their leftovers ----------------------------------------- */
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* What a run may leave: its region, config, and the EAL's runtime directory. */
+static void
+cleanup(const char *tag)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char path[512];
+
+	snprintf(path, sizeof(path), "/dev/shm/%s", tag);
+	unlink(path);
+	snprintf(path, sizeof(path), "/dev/shm/%s.conf", tag);
+	unlink(path);
+	if (geteuid() == 0)
+		snprintf(path, sizeof(path), "/var/run/dpdk/%s", tag);
+	else
+		snprintf(path, sizeof(path), "%s/dpdk/%s", xdg != NULL ? xdg : "/tmp", tag);
+	nftw(path, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+on_signal(int sig)
+{
+	interrupted = 1;
+	if (bench_child > 0)
+		kill(bench_child, sig == SIGINT ? SIGTERM : sig);
+}
+
+typedef int (*child_fn)(const struct bench_opts *o, const void *arg, const char *tag,
+			void *res);
+
+/*
+ * Run @fn in a forked child, which sends back @len bytes of result (whose
+ * first member is the int status). Returns that status, or -ECHILD if the
+ * child died without an answer.
+ */
+static int
+in_child(const struct bench_opts *o, child_fn fn, const void *arg, const char *tag,
+	 void *res, size_t len)
+{
+	size_t got = 0;
+	int p[2], status = 0;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -errno;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		int r;
+
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		close(p[0]);
+		r = fn(o, arg, tag, res);
+		*(int *)res = r;
+		if (write(p[1], res, len) != (ssize_t)len)
+			_exit(1);
+		fflush(stdout);
+		_exit(0);
+	}
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return -errno;
+	}
+	bench_child = pid;
+	while (got < len) {
+		ssize_t n = read(p[0], (char *)res + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	bench_child = 0;
+	cleanup(tag);
+	if (got != len) {
+		if (WIFSIGNALED(status))
+			fprintf(stderr, "bench: %s: killed by signal %d\n", tag, WTERMSIG(status));
+		else
+			fprintf(stderr, "bench: %s: exited %d without a result\n", tag,
+				WEXITSTATUS(status));
+		*(int *)res = -ECHILD;
+		return -ECHILD;
+	}
+	return *(int *)res;
+}
+
+static int
+relay_child(const struct bench_opts *o, const void *arg, const char *tag, void *res)
+{
+	return bench_relay_run(o, *(const uint32_t *)arg, tag, res);
+}
+
+static int
+churn_child(const struct bench_opts *o, const void *arg, const char *tag, void *res)
+{
+	(void)arg;
+	return bench_churn_run(o, tag, res);
+}
+
+/* --- figures --------------------------------------------------------------- */
+
+static double
+rate(uint64_t n, double s)
+{
+	return s > 0 ? (double)n / s : 0;
+}
+
+static double
+relay_cpu_rate(const struct relay_result *r)
+{
+	return r->status == 0 ? rate(r->tx, r->cpu_s) : 0;
+}
+
+/* CPU the worker spent relaying: its CPU time less its empty polls. */
+static double
+relay_busy_s(const struct relay_result *r)
+{
+	double idle = (double)r->idle_loops * r->idle_poll_ns / 1e9;
+
+	return r->idle_poll_ns > 0 && idle < r->cpu_s ? r->cpu_s - idle : r->cpu_s;
+}
+
+static double
+relay_busy_rate(const struct relay_result *r)
+{
+	return r->status == 0 ? rate(r->tx, relay_busy_s(r)) : 0;
+}
+
+static double
+tp_cpu_rate(const struct tp_result *r)
+{
+	return r->status == 0 ? rate(r->pkts, r->cpu_s) : 0;
+}
+
+/* Index of the median of @n values (by rate), failed runs last. */
+static unsigned int
+median_of(const double *v, unsigned int n)
+{
+	unsigned int i, j, best = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned int below = 0, above = 0;
+
+		for (j = 0; j < n; j++) {
+			if (v[j] < v[i])
+				below++;
+			else if (v[j] > v[i])
+				above++;
+		}
+		if (below <= n / 2 && above <= n / 2 && v[i] > 0) {
+			best = i;
+			break;
+		}
+	}
+	return best;
+}
+
+/* "1,000,000" */
+static const char *
+grouped(uint64_t v, char *buf, size_t len)
+{
+	char tmp[32];
+	size_t n, i, o = 0;
+
+	n = (size_t)snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
+	for (i = 0; i < n && o + 2 < len; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = tmp[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static void
+print_ratio(double a, double b)
+{
+	if (a > 0 && b > 0)
+		printf(" %7.4f", a / b);
+	else
+		printf(" %7s", "-");
+}
+
+struct row {
+	double wall_pps, cpu_pps, busy_pps, share, empty;       /* empty < 0: not known */
+};
+
+static void
+print_row(const char *label, const struct row *r, double io, double ms)
+{
+	printf("  %-22s %8.2f %8.2f %8.2f %7.1f %6.1f%%", label, r->wall_pps / 1e6,
+	       r->cpu_pps / 1e6, r->busy_pps / 1e6, r->busy_pps > 0 ? 1e9 / r->busy_pps : 0,
+	       r->share * 100);
+	if (r->empty >= 0)
+		printf(" %6.1f%%", r->empty * 100);
+	else
+		printf(" %7s", "-");
+	print_ratio(r->busy_pps, io);
+	print_ratio(r->busy_pps, ms);
+	printf("\n");
+}
+
+static void
+host_line(void)
+{
+	char model[256] = "unknown CPU", line[512], load[64] = "?";
+	struct utsname u;
+	FILE *f;
+
+	f = fopen("/proc/cpuinfo", "r");
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		char *c = strchr(line, ':');
+
+		if (strncmp(line, "model name", 10) == 0 && c != NULL) {
+			snprintf(model, sizeof(model), "%s", c + 2);
+			model[strcspn(model, "\n")] = '\0';
+			break;
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+	f = fopen("/proc/loadavg", "r");
+	if (f != NULL) {
+		if (fgets(load, sizeof(load), f) == NULL)
+			snprintf(load, sizeof(load), "?");
+		fclose(f);
+		load[strcspn(load, "\n")] = '\0';
+	}
+	uname(&u);
+	printf("host: %s, %ld CPUs online, Linux %s; load average at start: %.14s\n",
+	       model, sysconf(_SC_NPROCESSORS_ONLN), u.release, load);
+}
+
+#define HP_DIR "/sys/kernel/mm/hugepages/hugepages-2048kB/"
+
+static unsigned long
+read_ulong(const char *path)
+{
+	unsigned long v = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f != NULL) {
+		if (fscanf(f, "%lu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+static bool
+hugetlbfs_mounted(void)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen("/proc/mounts", "r");
+
+	while (f != NULL && !found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, " hugetlbfs ") != NULL;
+	if (f != NULL)
+		fclose(f);
+	return found;
+}
+
+/*
+ * 2 MiB pages the largest run needs: DPDK heap measured at about 71 MiB
+ * plus 0.5 KiB per slot (tables, flows), with a margin; testpmd less.
+ */
+static unsigned long
+pages_needed(const struct bench_opts *o)
+{
+	uint64_t slots = o->churn_legs ? o->churn_legs + BENCH_CHURN_SLOTS + 1u : 0;
+	unsigned int i;
+
+	for (i = 0; i < o->n_legs; i++)
+		slots = o->legs[i] > slots ? o->legs[i] : slots;
+	return (unsigned long)((96u + ((slots * 600u) >> 20)) / 2u + 16u);
+}
+
+/*
+ * Production runs on hugepages, and 4 KiB pages change the figures (TLB
+ * misses: testpmd macswap is several times slower on them), so use
+ * hugepages when enough are free, once for every run, and say which.
+ */
+static const char *
+choose_memory(struct bench_opts *o)
+{
+	static char text[160];
+	unsigned long free_pages = read_ulong(HP_DIR "free_hugepages");
+	unsigned long need = pages_needed(o);
+
+	if (o->mem == BENCH_MEM_AUTO)
+		o->mem = free_pages >= need && hugetlbfs_mounted() ? BENCH_MEM_HUGE :
+		         BENCH_MEM_NOHUGE;
+	if (o->mem == BENCH_MEM_HUGE)
+		snprintf(text, sizeof(text), "--in-memory (2 MiB hugepages: %lu free, "
+			 "about %lu needed)", free_pages, need);
+	else
+		snprintf(text, sizeof(text), "--no-huge (4 KiB pages; %lu free hugepages, "
+			 "about %lu needed)", free_pages, need);
+	return text;
+}
+
+static bool
+cpu_usable(unsigned int cpu)
+{
+	cpu_set_t set;
+
+	return sched_getaffinity(0, sizeof(set), &set) == 0 && cpu < CPU_SETSIZE &&
+	       CPU_ISSET(cpu, &set);
+}
+
+/* --- options --------------------------------------------------------------- */
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: bench_relay [options]\n"
+		"  --legs LIST        leg counts of the plain-relay runs (default 1,10000,1000000;\n"
+		"                     k and M suffixes: 10k, 1M; at most 2064384)\n"
+		"  --seconds S        measurement window of each run (default 3)\n"
+		"  --warmup S         warm-up before it, at least (default 1); also lasts until\n"
+		"                     every leg has been sent to twice\n"
+		"  --worker-cpu N     CPU of the worker and of testpmd's forwarding lcore (default 1)\n"
+		"  --other-cpu N      CPU of management, generator and testpmd's main lcore (default 0)\n"
+		"  --huge             EAL on hugepages (--in-memory); default: when enough 2 MiB\n"
+		"                     pages are free for the largest run, else --no-huge\n"
+		"  --no-huge          EAL on 4 KiB pages (--no-huge -m N)\n"
+		"  --testpmd PATH     reference forwarder (default /usr/bin/dpdk-testpmd)\n"
+		"  --no-testpmd       no reference\n"
+		"  --churn-legs N     stable legs of the install benchmark (default 10000, 0 skips it,\n"
+		"                     at most 2047999)\n"
+		"  --churn-pps N      their packet rate (default 50 pps per leg)\n"
+		"  --inflight N       mbufs circulating between generator and worker (default 1023)\n"
+		"  --repeat N         runs of each row, the median is shown (default 3, at most %u)\n"
+		"  --verbose          show EAL, dataplane and testpmd output\n",
+		MAX_REPEAT);
+}
+
+static int
+parse_count(const char *s, uint32_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (end == s || errno != 0)
+		return -EINVAL;
+	if (*end == 'k' || *end == 'K') {
+		v *= 1000u;
+		end++;
+	} else if (*end == 'M') {
+		v *= 1000000u;
+		end++;
+	}
+	if (*end != '\0' || v > UINT32_MAX)
+		return -EINVAL;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+static int
+parse_legs(char *s, struct bench_opts *o)
+{
+	char *tok, *save = NULL;
+
+	o->n_legs = 0;
+	for (tok = strtok_r(s, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		if (o->n_legs == BENCH_MAX_LEG_COUNTS ||
+		    parse_count(tok, &o->legs[o->n_legs]) < 0 || o->legs[o->n_legs] == 0 ||
+		    o->legs[o->n_legs] > BENCH_MAX_LEGS)
+			return -EINVAL;
+		o->n_legs++;
+	}
+	return o->n_legs ? 0 : -EINVAL;
+}
+
+static int
+parse_args(int argc, char **argv, struct bench_opts *o)
+{
+	static const struct option opts[] = {
+		{ "legs", required_argument, NULL, 'l' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "warmup", required_argument, NULL, 'w' },
+		{ "worker-cpu", required_argument, NULL, 'W' },
+		{ "other-cpu", required_argument, NULL, 'O' },
+		{ "huge", no_argument, NULL, 'H' },
+		{ "no-huge", no_argument, NULL, 'N' },
+		{ "testpmd", required_argument, NULL, 't' },
+		{ "no-testpmd", no_argument, NULL, 'T' },
+		{ "churn-legs", required_argument, NULL, 'c' },
+		{ "churn-pps", required_argument, NULL, 'p' },
+		{ "inflight", required_argument, NULL, 'i' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint32_t v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			if (parse_legs(optarg, o) < 0)
+				return -EINVAL;
+			break;
+		case 's':
+			o->seconds = atof(optarg);
+			if (!(o->seconds >= 0.1 && o->seconds <= 600))
+				return -EINVAL;
+			break;
+		case 'w':
+			o->warmup_s = atof(optarg);
+			if (!(o->warmup_s >= 0 && o->warmup_s <= 600))
+				return -EINVAL;
+			break;
+		case 'W':
+		case 'O':
+			if (parse_count(optarg, &v) < 0 || v >= 1024)
+				return -EINVAL;
+			*(c == 'W' ? &o->worker_cpu : &o->other_cpu) = v;
+			break;
+		case 'H':
+			o->mem = BENCH_MEM_HUGE;
+			break;
+		case 'N':
+			o->mem = BENCH_MEM_NOHUGE;
+			break;
+		case 't':
+			o->testpmd = optarg;
+			break;
+		case 'T':
+			o->testpmd = NULL;
+			break;
+		case 'c':
+			if (parse_count(optarg, &o->churn_legs) < 0 ||
+			    o->churn_legs > BENCH_MAX_LEGS - BENCH_CHURN_SLOTS - 1u)
+				return -EINVAL;
+			break;
+		case 'p':
+			if (parse_count(optarg, &o->churn_pps) < 0)
+				return -EINVAL;
+			break;
+		case 'i':
+			if (parse_count(optarg, &o->inflight) < 0 || o->inflight < 64)
+				return -EINVAL;
+			break;
+		case 'r':
+			if (parse_count(optarg, &v) < 0 || v == 0 || v > MAX_REPEAT)
+				return -EINVAL;
+			o->repeat = v;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			return -EINVAL;
+		}
+	}
+	return optind == argc ? 0 : -EINVAL;
+}
+
+/* --- main -------------------------------------------------------------------- */
+
+struct results {
+	struct tp_result io[MAX_REPEAT], ms[MAX_REPEAT];
+	struct relay_result relay[BENCH_MAX_LEG_COUNTS][MAX_REPEAT];
+	struct churn_result churn[MAX_REPEAT];
+};
+
+static void
+progress_relay(const struct relay_result *r)
+{
+	char b[32];
+
+	if (r->status != 0) {
+		printf("  run: mrelay %s legs: failed (%s)\n", grouped(r->legs, b, sizeof(b)),
+		       strerror(-r->status));
+		return;
+	}
+	printf("  run: mrelay %s leg%s: %.2f Mpps wall, %.2f per worker CPU-s, %.2f per busy "
+	       "CPU-s (worker CPU %.2f s of %.2f s, waited %.2f s, %.2f s in %" PRIu64
+	       " empty polls of %.0f ns; generator CPU %.2f s), %" PRIu64 " drops%s%s\n",
+	       grouped(r->legs, b, sizeof(b)), r->legs == 1 ? "" : "s",
+	       rate(r->tx, r->wall_s) / 1e6, relay_cpu_rate(r) / 1e6, relay_busy_rate(r) / 1e6, r->cpu_s, r->wall_s, r->wait_s,
+	       r->cpu_s - relay_busy_s(r), r->idle_loops, r->idle_poll_ns, r->gen_cpu_s,
+	       r->drops,
+	       r->drops ? " mostly " : "", r->drops ? mr_drop_name(r->top_drop) : "");
+	if (r->latched != 0 || r->notes_dropped != 0 || r->handoff != 0)
+		printf("       worker in the window: %" PRIu64 " latch decisions, %" PRIu64
+		       " notes dropped, %" PRIu64 " hand-offs (all expected 0)\n",
+		       r->latched, r->notes_dropped, r->handoff);
+}
+
+static void
+progress_tp(const char *mode, const struct tp_result *r)
+{
+	if (r->status != 0) {
+		printf("  run: testpmd %s: failed (%s)\n", mode, strerror(-r->status));
+		return;
+	}
+	printf("  run: testpmd %s: %.2f Mpps wall, %.2f Mpps per forwarding-lcore CPU-s "
+	       "(CPU %.2f s of %.2f s, waited %.2f s)\n", mode, rate(r->pkts, r->wall_s) / 1e6,
+	       tp_cpu_rate(r) / 1e6, r->cpu_s, r->wall_s, r->wait_s);
+}
+
+static void
+progress_churn(const struct churn_result *r)
+{
+	unsigned int i;
+
+	if (r->status != 0) {
+		printf("  run: installs while forwarding: failed (%s)\n", strerror(-r->status));
+		return;
+	}
+	for (i = 0; i < BENCH_CHURN_PHASES; i++) {
+		const struct churn_phase *p = &r->phase[i];
+
+		printf("  run: installs, %s: %.0f/s wall, %.0f per mgmt CPU-s\n", p->name,
+		       rate(p->installs, p->wall_s), rate(p->installs, p->mgmt_cpu_s));
+	}
+}
+
+static void
+report(const struct bench_opts *o, const struct results *res)
+{
+	double io_cpu = 0, ms_cpu = 0, v[MAX_REPEAT] = { 0 };
+	unsigned int i, k, n = o->repeat;
+	char b1[32], b2[32], label[64];
+
+	printf("\n== Plain relay, one worker: packets relayed per second ==\n");
+	printf("  %-22s %8s %8s %8s %7s %7s %7s %7s %7s\n", "", "Mpps per", "Mpps per",
+	       "Mpps per", "ns/pkt", "CPU", "empty", "ratio", "ratio");
+	printf("  %-22s %8s %8s %8s %7s %7s %7s %7s %7s\n", "", "wall s", "CPU-s", "busy",
+	       "(busy)", "share", "polls", "to io", "to mac-");
+	printf("  %-22s %8s %8s %8s %7s %7s %7s %7s %7s\n", "", "", "", "CPU-s", "", "", "", "",
+	       "swap");
+	if (o->testpmd != NULL) {
+		const struct tp_result *io, *ms;
+
+		for (k = 0; k < n; k++)
+			v[k] = tp_cpu_rate(&res->io[k]);
+		io = &res->io[median_of(v, n)];
+		for (k = 0; k < n; k++)
+			v[k] = tp_cpu_rate(&res->ms[k]);
+		ms = &res->ms[median_of(v, n)];
+		io_cpu = tp_cpu_rate(io);
+		ms_cpu = tp_cpu_rate(ms);
+		for (k = 0; k < 2; k++) {
+			const struct tp_result *t = k == 0 ? io : ms;
+			const char *name = k == 0 ? "dpdk-testpmd io" : "dpdk-testpmd macswap";
+			struct row row = {
+				.wall_pps = rate(t->pkts, t->wall_s),
+				.cpu_pps = tp_cpu_rate(t),
+				.busy_pps = tp_cpu_rate(t),
+				.share = t->wall_s > 0 ? t->cpu_s / t->wall_s : 0,
+				.empty = -1,
+			};
+
+			if (t->status == 0)
+				print_row(name, &row, io_cpu, ms_cpu);
+			else
+				printf("  %-22s failed (%s)\n", name, strerror(-t->status));
+		}
+	}
+	for (i = 0; i < o->n_legs; i++) {
+		const struct relay_result *r;
+		struct row row;
+
+		for (k = 0; k < n; k++)
+			v[k] = relay_busy_rate(&res->relay[i][k]);
+		r = &res->relay[i][median_of(v, n)];
+		snprintf(label, sizeof(label), "mrelay, %s leg%s", grouped(r->legs, b1, sizeof(b1)),
+			 r->legs == 1 ? "" : "s");
+		if (r->status != 0) {
+			printf("  %-22s failed (%s)\n", label, strerror(-r->status));
+			continue;
+		}
+		row.wall_pps = rate(r->tx, r->wall_s);
+		row.cpu_pps = relay_cpu_rate(r);
+		row.busy_pps = relay_busy_rate(r);
+		row.share = r->wall_s > 0 ? r->cpu_s / r->wall_s : 0;
+		row.empty = r->cpu_s > 0 ? 1.0 - relay_busy_s(r) / r->cpu_s : 0;
+		print_row(label, &row, io_cpu, ms_cpu);
+	}
+	printf("  CPU-s: CPU time of the forwarding thread (CLOCK_THREAD_CPUTIME; testpmd's from\n"
+	       "  schedstat); CPU share: that / wall time, below 100%% when other load ran on its\n"
+	       "  CPU. empty polls: share of the worker's CPU time spent polling an empty ring\n"
+	       "  (waiting for the generator), from an empty-poll cost measured after the window;\n"
+	       "  busy CPU-s leaves it out. Ratios divide busy-CPU-second rates (testpmd never\n"
+	       "  waits: its frames loop on one ring).\n");
+
+	printf("\n== Installing the legs before forwarding starts ==\n"
+	       "  control side: region.h writes every slot (the commands overflow the ring,\n"
+	       "  so it asks for a resync); dataplane: mr_dp_setup(), whose rescan installs\n"
+	       "  every leg (its time includes bringing the port up, ~0.1 s)\n");
+	for (i = 0; i < o->n_legs; i++) {
+		const struct relay_result *r = &res->relay[i][0];
+
+		if (r->status != 0)
+			continue;
+		printf("  %10s leg%s: control side %7.3f s", grouped(r->legs, b1, sizeof(b1)),
+		       r->legs == 1 ? " " : "s", r->write_s);
+		if (r->legs >= 10000)
+			printf(" (%s legs/s)", grouped((uint64_t)rate(r->legs, r->write_s), b2,
+						       sizeof(b2)));
+		printf(", dataplane start-up %7.3f s", r->setup_s);
+		if (r->legs >= 10000)
+			printf(" (%s legs/s)", grouped((uint64_t)rate(r->legs, r->setup_s), b2,
+						       sizeof(b2)));
+		printf("\n  %16s memory: region %.0f MiB, DPDK heap in use %.0f MiB\n", "",
+		       r->region_mib, r->heap_mib);
+	}
+
+	if (o->churn_legs != 0) {
+		const struct churn_result *c;
+
+		for (k = 0; k < n; k++)
+			v[k] = res->churn[k].status == 0 ?
+			       rate(res->churn[k].phase[0].installs, res->churn[k].phase[0].wall_s) : 0;
+		c = &res->churn[median_of(v, n)];
+		printf("\n== Leg installs per second while forwarding ==\n");
+		if (c->status != 0) {
+			printf("  failed (%s)\n", strerror(-c->status));
+			return;
+		}
+		printf("  %s stable legs relayed at %s pps; churn legs installed and deleted\n"
+		       "  through the command ring as fast as it takes them, %u live of %u slots\n",
+		       grouped(c->stable_legs, b1, sizeof(b1)), grouped(c->pps, b2, sizeof(b2)),
+		       c->churn_live, c->churn_slots);
+		printf("  %-14s %11s %11s %11s %10s %8s %9s %7s\n", "", "installs/s", "per mgmt",
+		       "commands/s", "mgmt CPU", "relayed", "worker", "ring");
+		printf("  %-14s %11s %11s %11s %10s %8s %9s %7s\n", "", "(wall)", "CPU-s", "(wall)",
+		       "share", "Mpps", "drops", "resyncs");
+		for (i = 0; i < BENCH_CHURN_PHASES; i++) {
+			const struct churn_phase *p = &c->phase[i];
+
+			printf("  %-14s %11.0f %11.0f %11.0f %9.1f%% %8.3f %9" PRIu64 " %7" PRIu64
+			       "\n", p->name, rate(p->installs, p->wall_s),
+			       rate(p->installs, p->mgmt_cpu_s), rate(p->cmds, p->wall_s),
+			       p->wall_s > 0 ? p->mgmt_cpu_s / p->wall_s * 100 : 0,
+			       rate(p->fwd, p->wall_s) / 1e6, p->drops, p->resyncs);
+		}
+		printf("  stable legs: %s packets sent, %s came back relayed, %" PRId64 " lost; "
+		       "worker drops over the run: %" PRIu64 "%s%s\n",
+		       grouped(c->sent, b1, sizeof(b1)), grouped(c->returned, b2, sizeof(b2)),
+		       (int64_t)(c->sent - c->returned), c->drops, c->drops ? ", mostly " : "",
+		       c->drops ? mr_drop_name(c->top_drop) : "");
+		printf("  fresh slots: a slot is reused only after %u other installs; reused slots:\n"
+		       "  a deleted leg's slot takes the next leg at once (lowest-free allocation),\n"
+		       "  so each install waits for an RCU grace period (flow.c quarantine).\n",
+		       c->churn_slots - c->churn_live);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const uint32_t default_legs[] = { 1, 10000, 1000000 };
+	struct bench_opts o = {
+		.seconds = 3,
+		.warmup_s = 1,
+		.worker_cpu = 1,
+		.other_cpu = 0,
+		.testpmd = "/usr/bin/dpdk-testpmd",
+		.churn_legs = 10000,
+		.inflight = 1023,
+		.repeat = 3,
+	};
+	static struct results res;
+	unsigned int i, k, seq = 0;
+	const char *mem_text;
+	char tag[64];
+
+	memcpy(o.legs, default_legs, sizeof(default_legs));
+	o.n_legs = sizeof(default_legs) / sizeof(default_legs[0]);
+	if (parse_args(argc, argv, &o) < 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (!cpu_usable(o.worker_cpu) || !cpu_usable(o.other_cpu) ||
+	    o.worker_cpu == o.other_cpu) {
+		fprintf(stderr, "bench_relay: --worker-cpu %u and --other-cpu %u must be two "
+			"different CPUs this process may run on\n", o.worker_cpu, o.other_cpu);
+		return 2;
+	}
+	if (o.testpmd != NULL && access(o.testpmd, X_OK) != 0) {
+		printf("note: %s: %s; no testpmd reference this run\n", o.testpmd,
+		       strerror(errno));
+		o.testpmd = NULL;
+	}
+	mem_text = choose_memory(&o);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	printf("mrelay benchmarks (tests/bench/bench_relay)\n");
+	host_line();
+	printf("traffic: plain RTP on PSTN legs (latch \"first\"), IPv4, %u-byte frames "
+	       "(%u-byte UDP payload), legs in pairs,\n"
+	       "         sent to every leg in turn (stride ~n/phi), %u mbufs circulating\n",
+	       BENCH_FRAME_LEN, BENCH_PAYLOAD_LEN, o.inflight);
+	printf("device:  net_ring (mrelay: generator lcore -> rx ring -> worker -> tx ring -> "
+	       "generator;\n"
+	       "         testpmd: one ring looped back, 992 frames)\n");
+	printf("CPUs:    forwarding thread alone on CPU %u; management, generator, testpmd's main "
+	       "on CPU %u\n", o.worker_cpu, o.other_cpu);
+	printf("EAL:     %s; windows of %.1f s after >= %.1f s warm-up; %u run%s per row, median shown\n\n",
+	       mem_text, o.seconds, o.warmup_s, o.repeat, o.repeat == 1 ? "" : "s");
+
+	for (k = 0; k < o.repeat && !interrupted; k++) {
+		if (o.testpmd != NULL) {
+			snprintf(tag, sizeof(tag), "mrbench-%d-%u", (int)getpid(), seq++);
+			bench_testpmd_run(&o, "io", tag, &res.io[k]);
+			cleanup(tag);
+			progress_tp("io", &res.io[k]);
+			snprintf(tag, sizeof(tag), "mrbench-%d-%u", (int)getpid(), seq++);
+			if (!interrupted)
+				bench_testpmd_run(&o, "macswap", tag, &res.ms[k]);
+			cleanup(tag);
+			progress_tp("macswap", &res.ms[k]);
+		}
+		for (i = 0; i < o.n_legs && !interrupted; i++) {
+			snprintf(tag, sizeof(tag), "mrbench-%d-%u", (int)getpid(), seq++);
+			in_child(&o, relay_child, &o.legs[i], tag, &res.relay[i][k],
+				 sizeof(res.relay[i][k]));
+			res.relay[i][k].legs = o.legs[i];
+			progress_relay(&res.relay[i][k]);
+		}
+		if (o.churn_legs != 0 && !interrupted) {
+			snprintf(tag, sizeof(tag), "mrbench-%d-%u", (int)getpid(), seq++);
+			in_child(&o, churn_child, NULL, tag, &res.churn[k], sizeof(res.churn[k]));
+			progress_churn(&res.churn[k]);
+		}
+	}
+	if (interrupted) {
+		printf("bench: interrupted\n");
+		return 130;
+	}
+	report(&o, &res);
+	return 0;
+}
