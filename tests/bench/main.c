@@ -757,7 +757,8 @@ report(const struct bench_opts *o, const struct results *res)
 		       c->drops ? mr_drop_name(c->top_drop) : "");
 		printf("  fresh slots: a slot is reused only after %u other installs; reused slots:\n"
 		       "  a deleted leg's slot takes the next leg at once (lowest-free allocation),\n"
-		       "  so each install waits for an RCU grace period (flow.c quarantine).\n",
+		       "  so installs wait for an RCU grace period, one per command batch\n"
+		       "  (flow.c quarantine, mgmt.c cmds_poll).\n",
 		       c->churn_slots - c->churn_live);
 	}
 }
