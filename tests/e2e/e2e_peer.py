@@ -5,7 +5,9 @@ cover (python3 standard library only; run inside the test's namespaces).
 
   timeline  rtp_peer's duplex (same Sender/Receiver, same checks) that also
             records when each packet arrived (CLOCK_MONOTONIC, the same in
-            every namespace) and reports the gaps in the received sequence
+            every namespace) and reports the gaps in the received sequence;
+            --start-at lets both ends bind before either sends, --stop-file
+            lets the test end the stream when it has seen enough
   rtcp      send RTCP sender reports from one socket and check the ones the
             other side sends back (RTCP is port + 1 unless muxed)
   attack    send RTP that is not the latched peer's: from our own address,
@@ -62,6 +64,40 @@ class TimedReceiver(rp.Receiver):
         return self.max_ext + delta
 
 
+def run_until_stopped(sock, to, tx, rx, args):
+    """rtp_peer's run_loop, except that the stream ends early when
+    --stop-file appears (the test decides how long it runs): sending stops,
+    receiving goes on for --linger-ms. Returns whether it was stopped."""
+    sock.setblocking(False)
+    deadline = time.monotonic() + args.timeout
+    linger = max(args.linger_ms, 300.0) / 1000.0
+    end_at, stopped, next_look = None, False, 0.0
+    while True:
+        now = time.monotonic()
+        if end_at is None and now >= next_look:
+            next_look = now + 0.02
+            if os.path.exists(args.stop_file):
+                tx.count = tx.sent
+                stopped = True
+        if not tx.done():
+            tx.send_due(sock, to)
+        if end_at is None and tx.done():
+            end_at = now + (linger if stopped else args.timeout)
+        if (end_at is not None and now >= end_at) or now >= deadline:
+            return stopped
+        wait = min(deadline, end_at if end_at is not None else deadline) - now
+        if not tx.done():
+            wait = min(wait, max(0.0, tx.next_due() - now))
+        if end_at is None:
+            wait = min(wait, max(0.0, next_look - now))
+        r, _, _ = select.select([sock], [], [], max(0.0, wait))
+        if r:
+            rp.drain(sock, rx)
+        if end_at is not None and not stopped and rx.unique >= tx.count:
+            # normal end without a stop: same rule as run_loop
+            return stopped
+
+
 def cmd_timeline(args):
     family, bind = rp.parse_addr(args.bind)
     _, to = rp.parse_addr(args.to)
@@ -71,7 +107,11 @@ def cmd_timeline(args):
     rx = TimedReceiver(args)
     wait_start(args)
     t0 = time.monotonic()
-    rp.run_loop(sock, to, tx, rx, want, args.timeout, args.linger_ms / 1000.0)
+    if args.stop_file:
+        stopped = run_until_stopped(sock, to, tx, rx, args)
+    else:
+        stopped = False
+        rp.run_loop(sock, to, tx, rx, want, args.timeout, args.linger_ms / 1000.0)
     arr = sorted(rx.arrivals)
     gaps = []
     for (s0, t_0), (s1, t_1) in zip(arr, arr[1:]):
@@ -79,7 +119,9 @@ def cmd_timeline(args):
             gaps.append({"after_seq": s0 & 0xFFFF, "t_before": t_0, "next_seq": s1 & 0xFFFF,
                          "t_after": t_1, "missing": s1 - s0 - 1,
                          "gap_ms": round((t_1 - t_0) * 1000.0, 1)})
-    res = {"mode": "timeline", "started": t0, "expected": want,
+    if stopped:
+        want = rx.unique        # the test knows what the other side sent
+    res = {"mode": "timeline", "started": t0, "expected": want, "stopped": stopped,
            "missing": max(0, want - rx.unique), "gaps": gaps,
            "first_rx": arr[0][1] if arr else None, "last_rx": arr[-1][1] if arr else None}
     res.update({"rx_" + k: v for k, v in rx.summary().items()})
@@ -207,7 +249,7 @@ def cmd_tcp_server(args):
             c, peer = srv.accept()
             c.settimeout(args.timeout)
             data = b""
-            while not data.endswith(b"\n"):
+            while True:                 # the client half-closes after its request
                 chunk = c.recv(65536)
                 if not chunk:
                     break
@@ -231,6 +273,7 @@ def cmd_tcp_client(args):
         c = socket.create_connection(to, timeout=args.timeout)
         res["connected_ms"] = round((time.monotonic() - t0) * 1000.0, 1)
         c.sendall(msg)
+        c.shutdown(socket.SHUT_WR)
         data = b""
         while True:
             chunk = c.recv(65536)
@@ -256,6 +299,8 @@ def main(argv):
     p = sub.add_parser("timeline")
     p.add_argument("--bind", required=True)
     p.add_argument("--expect-count", type=int)
+    p.add_argument("--stop-file", metavar="FILE",
+                   help="stop sending when FILE appears (then linger and report)")
     p.add_argument("--gap-ms", type=float, default=100.0,
                    help="report silences longer than this even without a missing seq")
     rp.add_tx_args(p)

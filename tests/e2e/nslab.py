@@ -68,16 +68,27 @@ def _pid_alive(pid):
     return True
 
 
+DP_NAMES = ("nat", "spoof", "restart", "churn", "handoff", "exc")
+
+
 def reap_stale_namespaces():
-    """Delete mre2e-<pid>-* namespaces whose creating test no longer runs."""
-    try:
-        names = os.listdir("/run/netns")
-    except FileNotFoundError:
-        return
-    for n in names:
-        m = re.match(re.escape(NS_PREFIX) + r"(\d+)-", n)
-        if m and not _pid_alive(int(m.group(1))):
-            sh("ip", "netns", "delete", n, check_rc=False, quiet=True)
+    """Delete mre2e-<pid>-* namespaces, and the EAL runtime directories of
+    our dataplanes (mr-<test>-<pid>), whose test no longer runs (it was
+    SIGKILLed before its cleanup finished)."""
+    for d, pat in (("/run/netns", re.escape(NS_PREFIX) + r"(\d+)-"),
+                   ("/var/run/dpdk", r"mr-(?:%s)-(\d+)$" % "|".join(DP_NAMES))):
+        try:
+            names = os.listdir(d)
+        except FileNotFoundError:
+            continue
+        for n in names:
+            m = re.match(pat, n)
+            if not m or _pid_alive(int(m.group(1))):
+                continue
+            if d == "/run/netns":
+                sh("ip", "netns", "delete", n, check_rc=False, quiet=True)
+            else:
+                shutil.rmtree(os.path.join(d, n), ignore_errors=True)
 
 
 class Lab:
@@ -106,7 +117,9 @@ class Lab:
     def __exit__(self, et, ev, tb):
         if et is not None:
             for dp in self.dps:
-                print("# --- %s log (tail) ---" % dp.prefix)
+                rc = dp.proc.poll() if dp.proc is not None else None
+                print("# --- %s log (tail); process %s ---" % (
+                    dp.prefix, "running" if rc is None else "exited %d" % rc))
                 for line in dp.output().splitlines()[-40:]:
                     print("# " + line)
         self.cleanup()
@@ -221,6 +234,15 @@ class Lab:
         self.namespaces = []
 
 
+def dp_backtraces(dp):
+    """Every thread's stack of a running mrelay-dp (gdb, when installed)."""
+    if dp.proc is None or dp.proc.poll() is not None or shutil.which("gdb") is None:
+        return "(no backtrace: process gone or no gdb)"
+    p = subprocess.run(["gdb", "-p", str(dp.proc.pid), "-batch", "-ex", "thread apply all bt 20"],
+                       capture_output=True, text=True, timeout=120)
+    return "\n".join(ln for ln in p.stdout.splitlines() if ln.startswith(("#", "Thread")))
+
+
 def stop_dp(dp):
     if dp.proc is not None and dp.proc.poll() is None:
         dp.proc.send_signal(signal.SIGINT)
@@ -283,8 +305,18 @@ def events(region, timeout_ms=0):
     return json.loads(p.stdout)
 
 
-def sync(region):
-    region.ctl("sync", "--timeout-ms", "5000")
+def sync(region, timeout=15.0):
+    """mrelayctl sync. It refuses at once (exit 2) while the heartbeat is
+    over 2 s old, which a briefly starved management lcore can cause: retry
+    until @timeout, so only a dataplane that stays silent fails."""
+    deadline = time.monotonic() + timeout
+    while True:
+        p = region.ctl("sync", "--timeout-ms", "5000", ok=False)
+        if p.returncode == 0:
+            return
+        if p.returncode != 2 or time.monotonic() >= deadline:
+            raise Fail("mrelayctl sync: %s" % p.stderr.strip())
+        time.sleep(0.2)
 
 
 def summary(name, r, keys):
@@ -337,6 +369,15 @@ class Topo:
         lab.addr(self.cB, "eth0", B_IP + "/24")
         lab.veth("dp0", self.dp, "p-dp", self.br)
         lab.dp_prepare(self.dp, "dp0")
+        # dp0 is also a kernel interface (net_af_packet only listens on
+        # it), and with the weak host model the dp namespace's kernel would
+        # accept frames for the exception TAP's address (same MAC) straight
+        # from dp0 as well as through mrelay-dp. A real DPDK-bound NIC has
+        # no kernel side: drop everything there before IP (packet sockets
+        # see frames before netfilter, so mrelay-dp still gets them).
+        if shutil.which("iptables") is None:
+            raise Fail("iptables is missing (scripts/setup.sh installs it)")
+        sh("iptables", "-t", "raw", "-A", "PREROUTING", "-i", "dp0", "-j", "DROP", ns=self.dp)
         self.cA = self.nat = self.x = None
         if nat:
             self.cA = lab.ns("cA")
@@ -349,8 +390,6 @@ class Topo:
             lab.addr(self.nat, "in", "198.18.1.1/24")
             lab.addr(self.nat, "out", NAT_PUB + "/24")
             sh("sysctl", "-q", "-w", "net.ipv4.ip_forward=1", ns=self.nat)
-            if shutil.which("iptables") is None:
-                raise Fail("iptables is missing (scripts/setup.sh installs it)")
             sh("iptables", "-t", "nat", "-A", "POSTROUTING", "-o", "out", "-p", "udp",
                "-j", "MASQUERADE", "--to-ports", "%d-%d" % NAT_PORTS, ns=self.nat)
             sh("iptables", "-t", "nat", "-A", "POSTROUTING", "-o", "out", "-j", "MASQUERADE",
@@ -379,7 +418,14 @@ class Topo:
         return res
 
 
-def dp_config(tmp, device="net_af_packet0,iface=dp0", workers="[ 1 ]", extra=""):
+# framecnt: net_af_packet's kernel ring per queue (default 512 frames). A
+# test VM's vCPU can be descheduled by its host for a second or two; at the
+# tests' rates a deeper ring rides that out instead of dropping in the
+# kernel, so a loss the tests see is the relay's.
+AF_PACKET = "net_af_packet0,iface=dp0,framecnt=4096"
+
+
+def dp_config(tmp, device=AF_PACKET, workers="[ 1 ]", extra=""):
     return """
 region = "%s/region";
 ports = ( { name = "wan"; device = "%s"; addresses = [ "198.18.0.2/24" ]; } );

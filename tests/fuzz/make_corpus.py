@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto}).
+"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto,rtp}).
 
-Each seed is one valid frame of a kind the target handles, under 200 bytes,
+Each seed is one valid frame (for rtp: one UDP payload) of a kind the
+target handles, under 200 bytes,
 built here with no dependency beyond the standard library. The output is
 committed; rerun after changing this script:  python3 tests/fuzz/make_corpus.py
 The addresses match the fuzz targets' is_local stub: 198.18.0.1, 2001:db8::1.
@@ -150,6 +151,46 @@ PROTO = {
 }
 
 
+def rtp(payload, pt=0, marker=False, csrcs=(), ext=None, pad=0, trailer=b""):
+    """RTP (RFC 3550): @ext is RFC 8285 one-byte-form data, a multiple of 4."""
+    b0 = 0x80 | (0x20 if pad else 0) | (0x10 if ext is not None else 0) | len(csrcs)
+    hdr = struct.pack("!BBHII", b0, (0x80 if marker else 0) | pt, 0x1234,
+                      0xA0B0C0D0, 0xDEADBEEF)
+    hdr += b"".join(struct.pack("!I", c) for c in csrcs)
+    if ext is not None:
+        hdr += struct.pack("!HH", 0xBEDE, len(ext) // 4) + ext
+    padding = b"\0" * (pad - 1) + bytes([pad]) if pad else b""
+    return hdr + payload + padding + trailer
+
+
+def rtcp(pt, count, body, ssrc=0xDEADBEEF):
+    """One RTCP packet: the length word counts 32-bit words minus one."""
+    return struct.pack("!BBHI", 0x80 | count, pt, (8 + len(body)) // 4 - 1, ssrc) + body
+
+
+SR = rtcp(200, 0, struct.pack("!IIIII", 0xE5F2A000, 0x10000000, 0xA0B0C0D0, 50, 8000))
+RR = rtcp(201, 1, struct.pack("!IIIIII", 0xCAFEBABE, 0x01000003, 0x00011234, 20, 0, 0))
+TAG10 = bytes.fromhex("a1a2a3a4a5a6a7a8a9aa")
+CIPHER = bytes((0x3C * i + 7) & 0xFF for i in range(52))  # stands in for ciphertext
+
+MEDIA = {
+    "rtp_plain": rtp(bytes(range(20))),
+    "rtp_csrc": rtp(bytes(range(20)), pt=8, csrcs=(0x11111111, 0x22222222)),
+    "rtp_ext": rtp(bytes(range(20)), pt=111, ext=b"\x10\x7f\x00\x00"),
+    "rtp_padding": rtp(bytes(range(20)), pt=96, pad=4),
+    "rtp_all": rtp(bytes(range(9)), pt=100, marker=True, csrcs=(0x33333333,),
+                   ext=b"\x22\x01\x02\x03\x31\x00\x00\x00", pad=3),
+    "srtp_tag10": rtp(bytes(range(0x40, 0x54)), pt=0, trailer=TAG10),
+    "rtcp_sr_rr": SR + RR,
+    "srtcp_e": (SR + RR)[:8] + CIPHER + struct.pack("!I", 0x80000001) + TAG10,
+    "srtcp_aead": SR[:8] + CIPHER[:20] + bytes(range(16)) + struct.pack("!I", 0x80000002),
+    "stun_binding": struct.pack("!HHI12s", 0x0001, 8, 0x2112A442, b"mrelay-txid") +
+                    struct.pack("!HH4s", 0x8022, 4, b"mrly"),
+    "dtls_client_hello": bytes.fromhex("16fefd0000000000000000") + struct.pack("!H", 4) +
+                         bytes.fromhex("01000000"),
+}
+
+
 def write(kind, seeds):
     d = os.path.join(HERE, "corpus", kind)
     os.makedirs(d, exist_ok=True)
@@ -162,3 +203,4 @@ def write(kind, seeds):
 if __name__ == "__main__":
     write("parse", PARSE)
     write("proto", PROTO)
+    write("rtp", MEDIA)
