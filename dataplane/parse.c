@@ -129,11 +129,16 @@ parse_ipv4(const uint8_t *frame, uint32_t len, uint32_t off, unsigned int flags,
 	/* Ethernet pads short frames, so the frame may extend past tot_len. */
 	if (unlikely(ihl < sizeof(*ip) || tot_len < ihl || tot_len > len - off))
 		return drop(ret_reason, MR_DROP_MALFORMED);
-	if (unlikely(ihl != sizeof(*ip)))
+	/*
+	 * Media never carries IP options, so UDP with options is dropped; other
+	 * protocols may (IGMP's router alert) and go on, whole, towards the
+	 * host's exception path.
+	 */
+	if (unlikely(ihl != sizeof(*ip) && ip->next_proto_id == IPPROTO_UDP))
 		return drop(ret_reason, MR_DROP_IP_OPTIONS);
 	/* A correct header sums to 0xffff, its checksum field included. */
 	if (!(flags & MR_PARSE_IP_CKSUM_OK) &&
-	    unlikely(rte_raw_cksum(ip, sizeof(*ip)) != 0xffff))
+	    unlikely(rte_raw_cksum(ip, ihl) != 0xffff))
 		return drop(ret_reason, MR_DROP_BAD_CKSUM);
 	frag = rte_be_to_cpu_16(ip->fragment_offset);
 	if (unlikely(frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)))

@@ -633,6 +633,26 @@ test_ip4_options(void **state)
 	put_udp(f + off + 24, 0);
 	expect_drop(f, off + 32, 0, MR_DROP_IP_OPTIONS);
 	expect_drop(f, off + 32, MR_PARSE_IP_CKSUM_OK, MR_DROP_IP_OPTIONS);
+
+	/* IGMP with a router alert is for the host: not dropped, and the
+	 * checksum covers the options. */
+	f[off + 9] = 2;
+	f[off + 20] = 0x94;
+	f[off + 21] = 4;
+	f[off + 22] = 0;
+	f[off + 23] = 0;
+	fix_ip4_cksum(f + off);
+	{
+		struct mr_pkt_info pi;
+
+		expect_ok(f, off + 32, 0, &pi);
+		assert_int_equal(pi.kind, MR_PKT_OTHER_L4);
+		assert_int_equal(pi.l4_proto, 2);
+		assert_int_equal(pi.l4_off, off + 24);
+		assert_int_equal(pi.dst.family, MR_AF_INET);
+	}
+	f[off + 21] ^= 1;       /* option byte changed: checksum no longer matches */
+	expect_drop(f, off + 32, 0, MR_DROP_BAD_CKSUM);
 }
 
 static void
