@@ -24,6 +24,25 @@
 #define MR_PREFETCH 3u
 
 struct mr_neigh_table;
+struct mr_pkt_info;
+struct mr_srtp_ctx;
+
+/*
+ * One SSRC of a leg's ingress direction: the inbound contexts of the leg's
+ * key generations and the outbound context of the egress leg's active key.
+ * Created on the management lcore when the SSRC first appears, used only by
+ * the leg's owner worker. Carried over (not copied) when the flow is
+ * rebuilt with the same keys, so ROC and replay state survive table updates.
+ */
+struct mr_stream {
+	uint32_t ssrc;
+	uint8_t owns;                   /* mgmt only: contexts this flow frees (bits: in0, in1, out) */
+	struct mr_srtp_ctx *in[2];
+	struct mr_srtp_ctx *out;
+};
+
+#define MR_STREAM_OWNS_IN(g) (1u << (g))
+#define MR_STREAM_OWNS_OUT (1u << 2)
 
 struct mr_port {                        /* RO after start */
 	uint16_t port_id;
@@ -61,12 +80,30 @@ struct mr_flow {
 	struct mr_sockaddr local_rtcp;  /* == local when RTCP is muxed */
 	struct mr_sockaddr peer_rtp;    /* signaled hints */
 	struct mr_sockaddr peer_rtcp;
+	/* Media crypto of the direction this leg -> egress leg. */
+	uint8_t in_gens;                /* bit g: inbound key generation g is set */
+	uint8_t pass_gens;              /* bit g: egress key == inbound gen g: forward as is */
+	bool out_keyed;                 /* the egress leg's active outbound key is set */
+	uint64_t egress_uid;            /* egress leg the out key belongs to (0: none) */
+	uint8_t n_streams;
+	struct mr_stream streams[MR_LEG_SSRCS];
+	struct mr_key_gen in_keys[2];   /* mgmt: to build new streams; wiped on free */
+	struct mr_key_gen out_key;
 	struct mr_flow *free_next;      /* mgmt: deferred-free list */
 };
+
+static inline bool
+mr_flow_crypto(const struct mr_flow *f)
+{
+	return f->in_gens != 0 || f->out_keyed;
+}
 
 /* Per-leg runtime state, owner worker only (never shared). */
 struct mr_leg_rt {
 	uint64_t last_rx_ms[2];         /* per component (MR_COMP_*) */
+	uint64_t persist_ms;            /* SRTP state last written to the dp part */
+	uint8_t cur_gen;                /* inbound key generation that last authenticated */
+	uint16_t last_seq[MR_LEG_SSRCS];
 };
 
 /* Worker -> mgmt notifications (rte_ring elements). */
@@ -89,10 +126,12 @@ struct mr_worker {
 	unsigned int idx;               /* 0 .. n_workers-1 */
 	unsigned int lcore;
 	struct rte_ring *handoff;       /* MP/SC: packets whose owner is us */
+	struct rte_ring *reinject;      /* SP/SC from mgmt: packets of a new SSRC, now known */
 	struct mr_worker_stats *st;     /* shm, our row */
 	struct mr_leg_counters *ctr;    /* shm, our row: ctr[slot] */
 	struct rte_eth_dev_tx_buffer *txb[MR_CFG_MAX_PORTS];
 	uint64_t now_ms;                /* refreshed once per loop */
+	uint8_t scratch[RTE_MBUF_DEFAULT_DATAROOM];     /* verify-only SRTP */
 } __rte_cache_aligned;
 
 struct mr_dp {
@@ -108,6 +147,7 @@ struct mr_dp {
 	struct mr_flow **by_slot;               /* RCU: slot -> flow */
 	struct mr_leg_rt *rt;                   /* [max_legs], owner worker only */
 	struct rte_ring *punt;                  /* MP/SC mbufs: ARP, ICMP, NDP */
+	struct rte_ring *new_ssrc;              /* MP/SC mbufs of an SSRC without contexts */
 	struct rte_ring *notes;                 /* MP/SC struct mr_note */
 	struct rte_ring *exc_to_kernel;         /* MP/SC mbufs for the TAP */
 	int exc_port;                           /* TAP port id, -1 when disabled */
@@ -168,6 +208,7 @@ void mr_leg_dp_write(struct mr_leg_dp *d, const struct mr_leg_dp *src);
 int mr_flow_init(struct mr_dp *dp);
 void mr_flow_fini(struct mr_dp *dp);
 int mr_flow_apply(struct mr_dp *dp, uint32_t slot);
+int mr_flow_add_ssrc(struct mr_dp *dp, uint32_t slot, uint32_t ssrc);
 void mr_flow_remove(struct mr_dp *dp, uint32_t slot);
 void mr_flow_rescan(struct mr_dp *dp);
 void mr_flow_reclaim(struct mr_dp *dp);
@@ -186,8 +227,28 @@ mr_flow_lookup(const struct mr_dp *dp, const struct mr_sockaddr *dst, uint8_t *r
 }
 
 /* worker.c */
+#define MR_ORIGIN_RX 0u
+#define MR_ORIGIN_HANDOFF 1u            /* from another worker */
+#define MR_ORIGIN_REINJECT 2u           /* from mgmt after creating SSRC contexts */
 int mr_worker_main(void *arg);
-void mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, bool handed);
+void mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, unsigned int origin);
+
+/* crypt.c (workers): the SRTP stage */
+struct mr_crypt_pkt {
+	uint8_t stream;                 /* index into flow->streams */
+	uint8_t gen;                    /* inbound generation that authenticated */
+	bool rtcp;
+	bool as_is;                     /* forward the bytes unchanged */
+	bool authenticated;
+};
+#define MR_CRYPT_NEW_SSRC 1
+int mr_crypt_ingress(struct mr_worker *w, const struct mr_flow *f, struct rte_mbuf *m,
+		     struct mr_pkt_info *pi, uint8_t comp, struct mr_crypt_pkt *cp,
+		     uint32_t *ret_ssrc);
+int mr_crypt_egress(struct mr_worker *w, const struct mr_flow *f, struct rte_mbuf *m,
+		    struct mr_pkt_info *pi, const struct mr_crypt_pkt *cp);
+void mr_crypt_persist(struct mr_worker *w, const struct mr_flow *f, const struct mr_crypt_pkt *cp,
+		      const struct mr_pkt_info *pi, const struct rte_mbuf *m);
 
 /* egress.c (workers) */
 int mr_egress_rewrite(struct rte_mbuf *m, uint16_t payload_off, uint16_t payload_len,

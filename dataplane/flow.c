@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <rte_jhash.h>
 #include <rte_log.h>
@@ -19,16 +20,20 @@
 #include <urcu-qsbr.h>
 
 #include "dp.h"
+#include "srtp.h"
 
 RTE_LOG_REGISTER(mr_logtype_flow, user.mrelay.flow, INFO);
 #define RTE_LOGTYPE_MR_FLOW mr_logtype_flow
 #define FLOW_LOG(lvl, fmt, ...) RTE_LOG(lvl, MR_FLOW, fmt "\n", ##__VA_ARGS__)
+
+static void flow_free(struct mr_flow *f);
 
 /* Deferred frees, mgmt-private. */
 static struct mr_flow *pending_flows;
 static int32_t *pending_pos;
 static size_t n_pending_pos, cap_pending_pos;
 static uint8_t *quarantine;             /* slot removed, grace period pending */
+static uint32_t *feeder_of;             /* slot -> the leg whose egress it is */
 
 int
 mr_flow_init(struct mr_dp *dp)
@@ -48,7 +53,11 @@ mr_flow_init(struct mr_dp *dp)
 	dp->by_slot = rte_zmalloc("mr_by_slot", sizeof(*dp->by_slot) * legs, RTE_CACHE_LINE_SIZE);
 	dp->rt = rte_zmalloc("mr_leg_rt", sizeof(*dp->rt) * legs, RTE_CACHE_LINE_SIZE);
 	quarantine = calloc(legs, 1);
-	if (dp->flows == NULL || dp->by_slot == NULL || dp->rt == NULL || quarantine == NULL) {
+	feeder_of = malloc(sizeof(*feeder_of) * legs);
+	if (feeder_of != NULL)
+		memset(feeder_of, 0xff, sizeof(*feeder_of) * legs);
+	if (dp->flows == NULL || dp->by_slot == NULL || dp->rt == NULL || quarantine == NULL ||
+	    feeder_of == NULL) {
 		FLOW_LOG(ERR, "cannot allocate the flow table for %u legs", legs);
 		return -ENOMEM;
 	}
@@ -62,10 +71,10 @@ mr_flow_fini(struct mr_dp *dp)
 
 	if (dp->by_slot != NULL && dp->shm != NULL)
 		for (i = 0; i < dp->shm->max_legs; i++)
-			rte_free(dp->by_slot[i]);
+			flow_free(dp->by_slot[i]);
 	for (struct mr_flow *f = pending_flows, *n; f != NULL; f = n) {
 		n = f->free_next;
-		rte_free(f);
+		flow_free(f);
 	}
 	pending_flows = NULL;
 	rte_hash_free(dp->flows);
@@ -73,6 +82,29 @@ mr_flow_fini(struct mr_dp *dp)
 	rte_free(dp->rt);
 	free(pending_pos);
 	free(quarantine);
+	free(feeder_of);
+}
+
+/* Free a flow and the SRTP contexts it still owns; wipes its key copies. */
+static void
+flow_free(struct mr_flow *f)
+{
+	unsigned int i, g;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < f->n_streams; i++) {
+		struct mr_stream *st = &f->streams[i];
+
+		for (g = 0; g < 2; g++)
+			if (st->owns & MR_STREAM_OWNS_IN(g))
+				mr_srtp_ctx_free(st->in[g]);
+		if (st->owns & MR_STREAM_OWNS_OUT)
+			mr_srtp_ctx_free(st->out);
+	}
+	explicit_bzero(f->in_keys, sizeof(f->in_keys));
+	explicit_bzero(&f->out_key, sizeof(f->out_key));
+	rte_free(f);
 }
 
 bool
@@ -95,7 +127,7 @@ mr_flow_reclaim(struct mr_dp *dp)
 	for (f = pending_flows; f != NULL; f = n) {
 		n = f->free_next;
 		quarantine[f->slot] = 0;
-		rte_free(f);
+		flow_free(f);
 	}
 	pending_flows = NULL;
 	for (i = 0; i < n_pending_pos; i++)
@@ -157,6 +189,24 @@ mr_flow_remove(struct mr_dp *dp, uint32_t slot)
 	unpublish(dp, old, NULL);
 }
 
+static bool
+key_invalid(const struct mr_key_gen *k)
+{
+	const struct mr_srtp_suite_info *si = mr_srtp_suite(k->suite);
+
+	if (k->suite == MR_SUITE_NONE)
+		return false;
+	return si == NULL || k->key_len != si->key_len || k->salt_len != si->salt_len ||
+	       k->mki_len > MR_MKI_MAX_BYTES;
+}
+
+static bool
+in_keyed(const struct mr_leg_slot *s)
+{
+	return s->crypto_in.gen[0].suite != MR_SUITE_NONE ||
+	       s->crypto_in.gen[1].suite != MR_SUITE_NONE;
+}
+
 static const char *
 refuse_reason(const struct mr_dp *dp, const struct mr_leg_slot *s, int *ret_port)
 {
@@ -177,13 +227,13 @@ refuse_reason(const struct mr_dp *dp, const struct mr_leg_slot *s, int *ret_port
 		return "RTCP port outside the relay port range";
 	if (s->egress_slot != MR_LEG_NONE && s->egress_slot >= dp->shm->max_legs)
 		return "egress slot out of range";
-	if (s->crypto_in.gen[0].suite != MR_SUITE_NONE ||
-	    s->crypto_in.gen[1].suite != MR_SUITE_NONE ||
-	    s->crypto_out.gen[0].suite != MR_SUITE_NONE ||
-	    s->crypto_out.gen[1].suite != MR_SUITE_NONE)
-		return "SRTP is not supported by this dataplane yet";
+	if (key_invalid(&s->crypto_in.gen[0]) || key_invalid(&s->crypto_in.gen[1]) ||
+	    key_invalid(&s->crypto_out.gen[0]) || key_invalid(&s->crypto_out.gen[1]) ||
+	    s->crypto_out.active > 1)
+		return "SRTP key of an unknown suite or with wrong lengths";
 	/* Encryption is mandatory: plain RTP only on operator-marked PSTN legs. */
-	if (!(s->flags & MR_LEG_F_PSTN))
+	if ((!in_keyed(s) || s->crypto_out.gen[s->crypto_out.active].suite == MR_SUITE_NONE) &&
+	    !(s->flags & MR_LEG_F_PSTN))
 		return "plain RTP on a leg not marked PSTN";
 	return NULL;
 }
@@ -263,14 +313,194 @@ prepare_dp_part(struct mr_dp *dp, const struct mr_flow *f, bool first_install)
 	}
 }
 
-int
-mr_flow_apply(struct mr_dp *dp, uint32_t slot)
+static bool
+key_eq(const struct mr_key_gen *a, const struct mr_key_gen *b)
+{
+	return a->suite == b->suite && a->key_len == b->key_len && a->salt_len == b->salt_len &&
+	       a->mki_len == b->mki_len && memcmp(a->mki, b->mki, sizeof(a->mki)) == 0 &&
+	       memcmp(a->key, b->key, sizeof(a->key)) == 0 &&
+	       memcmp(a->salt, b->salt, sizeof(a->salt)) == 0;
+}
+
+/*
+ * The egress leg's outbound key decides what this direction does to each
+ * packet (crypt.c). Read from the egress slot itself, so a flow always
+ * matches the keys the control side last wrote for both legs.
+ */
+static void
+build_crypto(const struct mr_dp *dp, const struct mr_leg_slot *s, struct mr_flow *f)
+{
+	struct mr_leg_slot e;
+	unsigned int g;
+
+	for (g = 0; g < 2; g++) {
+		f->in_keys[g] = s->crypto_in.gen[g];
+		if (f->in_keys[g].suite != MR_SUITE_NONE)
+			f->in_gens |= (uint8_t)(1u << g);
+	}
+	if (s->egress_slot >= dp->shm->max_legs ||
+	    mr_seq_read(&mr_shm_slot(dp->shm, s->egress_slot)->seq, &e,
+			mr_shm_slot(dp->shm, s->egress_slot), sizeof(e)) < 0 ||
+	    e.state != MR_LEG_ACTIVE || e.crypto_out.active > 1)
+		goto out;
+	f->egress_uid = e.leg_uid;
+	f->out_key = e.crypto_out.gen[e.crypto_out.active];
+	f->out_keyed = f->out_key.suite != MR_SUITE_NONE;
+	for (g = 0; g < 2; g++)
+		if (f->out_keyed && (f->in_gens & (1u << g)) && key_eq(&f->in_keys[g], &f->out_key))
+			f->pass_gens |= (uint8_t)(1u << g);
+out:
+	explicit_bzero(&e, sizeof(e));
+}
+
+/* Resume point the dp part holds for @ssrc, if any. */
+static void
+resume_point(const struct mr_ssrc_state *tab, uint32_t ssrc, uint32_t *roc, uint32_t *idx)
+{
+	unsigned int i;
+
+	*roc = 0;
+	*idx = 0;
+	for (i = 0; i < MR_LEG_SSRCS; i++)
+		if ((tab[i].flags & MR_SSRC_F_VALID) && tab[i].ssrc == ssrc) {
+			*roc = tab[i].roc;
+			*idx = tab[i].srtcp_index;
+			return;
+		}
+}
+
+static struct mr_srtp_ctx *
+stream_ctx(struct mr_stream *os, struct mr_srtp_ctx *old_ctx, uint8_t own_bit, bool same_key,
+	   bool resume, const struct mr_key_gen *k, uint32_t ssrc, enum mr_srtp_dir dir,
+	   const struct mr_ssrc_state *tab)
+{
+	uint32_t roc, idx;
+
+	if (os != NULL && old_ctx != NULL && same_key && (os->owns & own_bit)) {
+		os->owns &= (uint8_t)~own_bit;  /* handed over: the old flow no longer frees it */
+		return old_ctx;
+	}
+	/*
+	 * The dp part's resume point belongs to the key the leg had: a key the
+	 * flow did not have before is a new crypto context and starts at ROC 0.
+	 */
+	if (resume)
+		resume_point(tab, ssrc, &roc, &idx);
+	else
+		roc = idx = 0;
+	return mr_srtp_ctx_new(k, ssrc, dir, roc, idx);
+}
+
+/*
+ * Contexts for every SSRC the old flow had (carried over when the keys did
+ * not change) plus @extra. Returns 0 or -ENOMEM (f owns what it built).
+ */
+static int
+build_streams(struct mr_dp *dp, struct mr_flow *f, struct mr_flow *old, const uint32_t *extra)
+{
+	const struct mr_leg_dp *d = mr_shm_leg_dp(dp->shm, f->slot);
+	uint32_t ssrcs[MR_LEG_SSRCS];
+	unsigned int n = 0, i, g;
+
+	/* First install in this process (a restart) resumes from the dp part. */
+	bool same_leg = old != NULL && old->leg_uid == f->leg_uid;
+
+	if (!mr_flow_crypto(f))
+		return 0;
+	if (same_leg)
+		for (i = 0; i < old->n_streams; i++)
+			ssrcs[n++] = old->streams[i].ssrc;
+	if (extra != NULL && n < MR_LEG_SSRCS) {
+		for (i = 0; i < n && ssrcs[i] != *extra; i++)
+			;
+		if (i == n)
+			ssrcs[n++] = *extra;
+	}
+	for (i = 0; i < n; i++) {
+		struct mr_stream *ns = &f->streams[i], *os = NULL;
+		unsigned int j;
+
+		if (same_leg)
+			for (j = 0; j < old->n_streams; j++)
+				if (old->streams[j].ssrc == ssrcs[i])
+					os = &old->streams[j];
+		ns->ssrc = ssrcs[i];
+		f->n_streams = (uint8_t)(i + 1);
+		for (g = 0; g < 2; g++) {
+			bool known;
+
+			if (!(f->in_gens & (1u << g)))
+				continue;
+			known = same_leg && key_eq(&old->in_keys[g], &f->in_keys[g]);
+			ns->in[g] = stream_ctx(os, os ? os->in[g] : NULL, MR_STREAM_OWNS_IN(g),
+					       known, !same_leg || known, &f->in_keys[g], ns->ssrc,
+					       MR_SRTP_INBOUND, d->ssrc_in);
+			if (ns->in[g] == NULL)
+				return -ENOMEM;
+			ns->owns |= MR_STREAM_OWNS_IN(g);
+		}
+		if (f->out_keyed) {
+			bool known = same_leg && old->out_keyed && old->egress_uid == f->egress_uid &&
+				     key_eq(&old->out_key, &f->out_key);
+
+			ns->out = stream_ctx(os, os ? os->out : NULL, MR_STREAM_OWNS_OUT, known,
+					     !same_leg || known, &f->out_key, ns->ssrc,
+					     MR_SRTP_OUTBOUND, d->ssrc_out);
+			if (ns->out == NULL)
+				return -ENOMEM;
+			ns->owns |= MR_STREAM_OWNS_OUT;
+		}
+	}
+	return 0;
+}
+
+static int apply(struct mr_dp *dp, uint32_t slot, bool force, const uint32_t *extra_ssrc,
+		 bool propagate);
+
+/*
+ * A direction's outbound crypto comes from its egress leg, so when a leg
+ * changes (or goes), the leg feeding it is rebuilt too.
+ */
+static void
+rebuild_feeder(struct mr_dp *dp, uint32_t slot)
+{
+	uint32_t feeder = feeder_of[slot];
+
+	if (feeder < dp->shm->max_legs && dp->by_slot[feeder] != NULL &&
+	    dp->by_slot[feeder]->egress_slot == slot)
+		apply(dp, feeder, true, NULL, false);
+}
+
+/* Undo build_streams(): contexts carried over go back to @old. */
+static void
+give_back(struct mr_flow *old, struct mr_flow *f)
+{
+	unsigned int i, j, g;
+
+	for (i = 0; old != NULL && i < f->n_streams; i++)
+		for (j = 0; j < old->n_streams; j++) {
+			struct mr_stream *ns = &f->streams[i], *os = &old->streams[j];
+
+			for (g = 0; g < 2; g++)
+				if (ns->in[g] != NULL && ns->in[g] == os->in[g]) {
+					os->owns |= MR_STREAM_OWNS_IN(g);
+					ns->owns &= (uint8_t)~MR_STREAM_OWNS_IN(g);
+				}
+			if (ns->out != NULL && ns->out == os->out) {
+				os->owns |= MR_STREAM_OWNS_OUT;
+				ns->owns &= (uint8_t)~MR_STREAM_OWNS_OUT;
+			}
+		}
+}
+
+static int
+apply(struct mr_dp *dp, uint32_t slot, bool force, const uint32_t *extra_ssrc, bool propagate)
 {
 	struct mr_worker_stats *st = mr_shm_wstats(dp->shm, dp->shm->max_workers);
 	struct mr_flow *old = dp->by_slot[slot], *f;
 	struct mr_leg_slot s;
 	const char *why;
-	int port = -1;
+	int port = -1, r;
 
 	if (mr_seq_read(&mr_shm_slot(dp->shm, slot)->seq, &s, mr_shm_slot(dp->shm, slot),
 			sizeof(s)) < 0) {
@@ -287,38 +517,56 @@ mr_flow_apply(struct mr_dp *dp, uint32_t slot)
 	}
 	if (s.state != MR_LEG_ACTIVE) {
 		mr_flow_remove(dp, slot);
-		return 0;
+		if (propagate)
+			rebuild_feeder(dp, slot);
+		r = 0;
+		goto out;
 	}
-	if (old != NULL && old->generation == s.generation && old->leg_uid == s.leg_uid)
-		return 0;       /* already applied: commands are idempotent */
+	r = 0;
+	if (!force && old != NULL && old->generation == s.generation && old->leg_uid == s.leg_uid)
+		goto out;       /* already applied: commands are idempotent */
 	why = refuse_reason(dp, &s, &port);
 	if (why == NULL && !key_available(dp, &s.local, slot))
 		why = "local address and port used by another leg";
 	if (why != NULL) {
 		FLOW_LOG(WARNING, "leg %u (call %" PRIx64 "): refused: %s", slot, s.call_tag, why);
 		mr_flow_remove(dp, slot);
-		return -EINVAL;
+		r = -EINVAL;
+		goto out;
 	}
 	/*
-	 * A reused slot must not share state with a leg still in flight: wait
-	 * for the grace period first. The caller batches these, so one
+	 * A reused slot must not share state with another leg still in flight
+	 * (the same leg's own earlier flow is harmless): wait for the grace
+	 * period first. The caller batches these, so one
 	 * synchronize_rcu() serves many reused slots.
 	 */
-	if ((old != NULL && old->leg_uid != s.leg_uid) || quarantine[slot]) {
+	if ((old != NULL && old->leg_uid != s.leg_uid) ||
+	    (quarantine[slot] && mr_shm_leg_dp(dp->shm, slot)->leg_uid != s.leg_uid)) {
 		mr_flow_remove(dp, slot);
-		return -EBUSY;
+		r = -EBUSY;
+		goto out;
 	}
+	r = -ENOMEM;
 	f = rte_malloc("mr_flow", sizeof(*f), RTE_CACHE_LINE_SIZE);
 	if (f == NULL)
-		return -ENOMEM;
+		goto out;
 	build_flow(dp, &s, slot, port, f);
+	build_crypto(dp, &s, f);
 	if (!(f->flags & MR_LEG_F_RTCP_MUX) && !key_available(dp, &f->local_rtcp, slot)) {
 		FLOW_LOG(WARNING, "leg %u: refused: RTCP port used by another leg", slot);
-		rte_free(f);
+		flow_free(f);
 		mr_flow_remove(dp, slot);
-		return -EINVAL;
+		r = -EINVAL;
+		goto out;
 	}
 	prepare_dp_part(dp, f, old == NULL);
+	if (build_streams(dp, f, old, extra_ssrc) < 0) {
+		FLOW_LOG(ERR, "leg %u: cannot create SRTP contexts", slot);
+		give_back(old, f);
+		flow_free(f);
+		r = -ENOMEM;
+		goto out;
+	}
 	if (rte_hash_add_key_data(dp->flows, &f->local, f) < 0 ||
 	    (!(f->flags & MR_LEG_F_RTCP_MUX) &&
 	     rte_hash_add_key_data(dp->flows, &f->local_rtcp, (void *)((uintptr_t)f | 1u)) < 0)) {
@@ -329,13 +577,39 @@ mr_flow_apply(struct mr_dp *dp, uint32_t slot)
 		if (old != NULL)
 			unpublish(dp, old, f);
 		unpublish(dp, f, NULL);
-		return -ENOSPC;
+		r = -ENOSPC;
+		goto out;
 	}
 	rcu_assign_pointer(dp->by_slot[slot], f);
 	if (old != NULL)
 		unpublish(dp, old, f);
+	if (f->egress_slot < dp->shm->max_legs)
+		feeder_of[f->egress_slot] = slot;
 	st->cmds_applied++;
-	return 0;
+	if (propagate)
+		rebuild_feeder(dp, slot);
+	r = 0;
+out:
+	explicit_bzero(&s, sizeof(s));  /* the copy held keys */
+	return r;
+}
+
+int
+mr_flow_apply(struct mr_dp *dp, uint32_t slot)
+{
+	return apply(dp, slot, false, NULL, true);
+}
+
+int
+mr_flow_add_ssrc(struct mr_dp *dp, uint32_t slot, uint32_t ssrc)
+{
+	int r = apply(dp, slot, true, &ssrc, false);
+
+	if (r == -EBUSY) {
+		mr_flow_reclaim(dp);
+		r = apply(dp, slot, true, &ssrc, false);
+	}
+	return r;
 }
 
 void

@@ -302,6 +302,37 @@ punt_poll(struct mr_dp *dp)
 	return n != 0;
 }
 
+/*
+ * Packets of an SSRC a flow had no SRTP contexts for: make them (they
+ * allocate, which workers never do), publish the flow, and hand the packet
+ * back to its owner, which now finds the stream.
+ */
+static bool
+new_ssrc_poll(struct mr_dp *dp)
+{
+	struct rte_mbuf *pkts[MR_BURST];
+	unsigned int i, n;
+
+	n = rte_ring_sc_dequeue_burst(dp->new_ssrc, (void **)pkts, MR_BURST, NULL);
+	for (i = 0; i < n; i++) {
+		uint32_t slot = pkts[i]->hash.usr, ssrc = pkts[i]->hash.fdir.hi;
+		const struct mr_flow *f = slot < dp->shm->max_legs ? dp->by_slot[slot] : NULL;
+		bool known = false;
+		unsigned int j;
+
+		for (j = 0; f != NULL && j < f->n_streams; j++)
+			known |= f->streams[j].ssrc == ssrc;
+		if (f != NULL && !known && mr_flow_add_ssrc(dp, slot, ssrc) < 0)
+			f = NULL;
+		f = slot < dp->shm->max_legs ? dp->by_slot[slot] : NULL;
+		if (f == NULL || rte_ring_sp_enqueue(dp->workers[f->owner].reinject, pkts[i]) != 0) {
+			mst->drops[MR_DROP_SSRC_LIMIT]++;
+			rte_pktmbuf_free(pkts[i]);
+		}
+	}
+	return n != 0;
+}
+
 /* Legs whose peer stopped sending: one MR_EV_IDLE each, then quiet until media returns. */
 static void
 idle_scan(struct mr_dp *dp, uint64_t now, uint32_t *cursor, uint8_t *reported)
@@ -372,6 +403,7 @@ mr_mgmt_loop(struct mr_dp *dp)
 		busy = cmds_poll(dp);
 		busy |= punt_poll(dp);
 		busy |= notes_poll(dp, now);
+		busy |= new_ssrc_poll(dp);
 		if (dp->exc_port >= 0)
 			mr_exception_poll(dp);
 		if (now >= next_tick) {

@@ -16,6 +16,7 @@
 #include <rte_mbuf.h>
 
 #include "dp.h"
+#include "srtp.h"
 
 struct mr_dp mr_dp;
 
@@ -63,17 +64,21 @@ create_rings(struct mr_dp *dp)
 	char name[RTE_RING_NAMESIZE];
 
 	dp->punt = rte_ring_create("mr_punt", 1024, socket, RING_F_SC_DEQ);
+	dp->new_ssrc = rte_ring_create("mr_new_ssrc", 1024, socket, RING_F_SC_DEQ);
 	dp->exc_to_kernel = rte_ring_create("mr_exc", 1024, socket, RING_F_SC_DEQ);
 	dp->notes = rte_ring_create_elem("mr_notes", sizeof(struct mr_note), 4096, socket,
 					 RING_F_SC_DEQ);
-	if (dp->punt == NULL || dp->exc_to_kernel == NULL || dp->notes == NULL)
+	if (dp->punt == NULL || dp->exc_to_kernel == NULL || dp->notes == NULL ||
+	    dp->new_ssrc == NULL)
 		return -ENOMEM;
 	for (i = 0; i < dp->n_workers; i++) {
 		struct mr_worker *w = &dp->workers[i];
 
 		snprintf(name, sizeof(name), "mr_handoff%u", i);
 		w->handoff = rte_ring_create(name, 4096, socket, RING_F_SC_DEQ);
-		if (w->handoff == NULL)
+		snprintf(name, sizeof(name), "mr_reinject%u", i);
+		w->reinject = rte_ring_create(name, 1024, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (w->handoff == NULL || w->reinject == NULL)
 			return -ENOMEM;
 		w->st = mr_shm_wstats(dp->shm, i);
 		w->ctr = mr_shm_counters(dp->shm, i, 0);
@@ -106,7 +111,9 @@ mr_dp_setup(struct mr_dp *dp, unsigned int wait_region_s)
 
 	dp->exc_port = -1;
 	mr_dp_clock_tick();
-	r = choose_workers(dp);
+	r = mr_srtp_init();
+	if (r == 0)
+		r = choose_workers(dp);
 	if (r == 0)
 		r = mr_shm_dp_attach(dp, wait_region_s);
 	if (r == 0)

@@ -131,7 +131,7 @@ next_hop_mac(struct mr_worker *w, const struct mr_port *port, uint16_t port_idx,
 
 static bool
 latch(struct mr_worker *w, const struct mr_flow *f, uint8_t comp,
-      const struct mr_sockaddr *src)
+      const struct mr_sockaddr *src, bool authenticated)
 {
 	struct mr_leg_dp *p = mr_shm_leg_dp(mr_dp.shm, f->slot);
 	struct mr_leg_rt *rt = &mr_dp.rt[f->slot];
@@ -139,7 +139,7 @@ latch(struct mr_worker *w, const struct mr_flow *f, uint8_t comp,
 	struct mr_latch_in in = {
 		.policy = f->latch,
 		.latched = (p->latch_flags & bit) != 0,
-		.authenticated = false,
+		.authenticated = authenticated,
 		.window_ms = f->latch_window_ms,
 		.relatch_idle_ms = f->relatch_idle_ms,
 		.created_ms = p->created_ms,
@@ -181,9 +181,10 @@ latch(struct mr_worker *w, const struct mr_flow *f, uint8_t comp,
 }
 
 void
-mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, bool handed)
+mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, unsigned int origin)
 {
 	struct mr_leg_counters *in_ctr, *out_ctr;
+	struct mr_crypt_pkt cp = { .as_is = true };
 	const struct mr_flow *f, *e;
 	struct mr_sockaddr dst, src;
 	struct rte_ether_addr mac;
@@ -191,6 +192,7 @@ mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, bool handed)
 	struct mr_pkt_info pi;
 	unsigned int flags = 0;
 	uint8_t reason, comp;
+	uint32_t ssrc;
 	int r;
 
 	if (unlikely(m->nb_segs != 1)) {
@@ -227,7 +229,7 @@ mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, bool handed)
 	}
 	/* 3. state of a direction is touched by its owner only */
 	if (f->owner != w->idx) {
-		if (unlikely(handed)) {         /* owner changed under us: bug */
+		if (unlikely(origin != MR_ORIGIN_RX)) {  /* owner changed under us: bug */
 			mr_drop(w->st, MR_DROP_HANDOFF_FULL, m);
 			return;
 		}
@@ -236,8 +238,33 @@ mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, bool handed)
 		return;
 	}
 	in_ctr = &w->ctr[f->slot];
-	/* 4. latch: only the latched public source is accepted */
-	if (unlikely(!latch(w, f, comp, &pi.src))) {
+	/* 4. SRTP: authenticate (and decrypt) before anything may latch */
+	if (mr_flow_crypto(f)) {
+		r = mr_crypt_ingress(w, f, m, &pi, comp, &cp, &ssrc);
+		if (unlikely(r == MR_CRYPT_NEW_SSRC)) {
+			/* Contexts allocate: the management lcore makes them and
+			 * hands the packet back (once). */
+			if (origin == MR_ORIGIN_REINJECT || f->n_streams >= MR_LEG_SSRCS) {
+				in_ctr->drop_other++;
+				mr_drop(w->st, MR_DROP_SSRC_LIMIT, m);
+				return;
+			}
+			m->hash.usr = f->slot;
+			m->hash.fdir.hi = ssrc;
+			punt(w, mr_dp.new_ssrc, m, MR_DROP_PUNT_FULL, &w->st->punted);
+			return;
+		}
+		if (unlikely(r < 0)) {
+			if (r == -MR_DROP_SRTP_AUTH || r == -MR_DROP_SRTP_REPLAY)
+				in_ctr->drop_auth++;
+			else
+				in_ctr->drop_other++;
+			mr_drop(w->st, (unsigned int)-r, m);
+			return;
+		}
+	}
+	/* 5. latch: only the latched public source is accepted */
+	if (unlikely(!latch(w, f, comp, &pi.src, cp.authenticated))) {
 		in_ctr->drop_src++;
 		mr_drop(w->st, MR_DROP_SRC_NOT_LATCHED, m);
 		return;
@@ -249,10 +276,10 @@ mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, bool handed)
 		mr_drop(w->st, MR_DROP_MUTED, m);
 		return;
 	}
-	/* 5. fan-out (one egress leg for now) */
+	/* 6. fan-out (one egress leg for now), as the flow was built for it */
 	e = f->egress_slot < mr_dp.shm->max_legs ?
 	    rcu_dereference(mr_dp.by_slot[f->egress_slot]) : NULL;
-	if (unlikely(e == NULL)) {
+	if (unlikely(e == NULL || e->leg_uid != f->egress_uid)) {
 		in_ctr->drop_other++;
 		mr_drop(w->st, MR_DROP_NO_EGRESS, m);
 		return;
@@ -271,7 +298,17 @@ mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, bool handed)
 		mr_drop(w->st, MR_DROP_NO_NEXTHOP_MAC, m);
 		return;
 	}
-	/* 6. rewrite */
+	/* 7. SRTP towards the egress leg's peer */
+	if (mr_flow_crypto(f)) {
+		r = mr_crypt_egress(w, f, m, &pi, &cp);
+		if (unlikely(r < 0)) {
+			in_ctr->drop_other++;
+			mr_drop(w->st, (unsigned int)-r, m);
+			return;
+		}
+		mr_crypt_persist(w, f, &cp, &pi, m);
+	}
+	/* 8. rewrite */
 	if (unlikely(mr_egress_rewrite(m, pi.payload_off, pi.payload_len, port, &mac,
 				       &src, &dst, e->dscp) < 0)) {
 		in_ctr->drop_other++;
@@ -282,7 +319,7 @@ mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, bool handed)
 	out_ctr->tx_pkts++;
 	out_ctr->tx_bytes += pi.payload_len;
 	m->hash.usr = e->slot;          /* tx_error() un-counts it if refused */
-	/* 7. buffered tx; the flush callback counts what the queue refused */
+	/* 9. buffered tx; the flush callback counts what the queue refused */
 	w->st->tx_pkts += rte_eth_tx_buffer(port->port_id, (uint16_t)w->idx,
 					    w->txb[e->port], m);
 }
@@ -343,14 +380,18 @@ poll_rx(struct mr_worker *w)
 		for (i = 0; i < n; i++) {
 			if (i + MR_PREFETCH < n)
 				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + MR_PREFETCH], void *));
-			mr_pkt_handle(w, pkts[i], false);
+			mr_pkt_handle(w, pkts[i], MR_ORIGIN_RX);
 		}
 		total += n;
 	}
 	n = (uint16_t)rte_ring_sc_dequeue_burst(w->handoff, (void **)pkts, MR_BURST, NULL);
 	w->st->handoff_in += n;
 	for (i = 0; i < n; i++)
-		mr_pkt_handle(w, pkts[i], true);
+		mr_pkt_handle(w, pkts[i], MR_ORIGIN_HANDOFF);
+	total += n;
+	n = (uint16_t)rte_ring_sc_dequeue_burst(w->reinject, (void **)pkts, MR_BURST, NULL);
+	for (i = 0; i < n; i++)
+		mr_pkt_handle(w, pkts[i], MR_ORIGIN_REINJECT);
 	return total + n;
 }
 

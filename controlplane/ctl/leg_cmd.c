@@ -7,6 +7,12 @@
  * on the region (slot free, egress active, local address+ports unused). On
  * any error nothing has changed, except that taking the lock repairs slots a
  * dead writer left torn.
+ *
+ * SRTP keys: never printed, not even in part, not even in errors (which
+ * therefore never quote a key option's value, or an argument of a command
+ * that carries keys). Every copy this process makes is wiped: the option's
+ * text in argv once decoded, and struct leg_opts and the slot copies when
+ * the command ends.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,6 +20,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "ctl.h"
 
@@ -36,7 +43,15 @@ enum {
 	OPT_IDLE_TIMEOUT = 1u << 14,
 	OPT_DSCP = 1u << 15,
 	OPT_CALL_TAG = 1u << 16,
+	OPT_IN_KEY = 1u << 17,
+	OPT_OUT_KEY = 1u << 18,
+	OPT_NO_IN_KEY = 1u << 19,
+	OPT_NO_OUT_KEY = 1u << 20,
+	OPT_OUT_ACTIVE = 1u << 21,
 };
+
+/* Options whose values are (or, mistyped, may be) key material. */
+#define OPT_KEYS (OPT_IN_KEY | OPT_OUT_KEY | OPT_NO_IN_KEY | OPT_NO_OUT_KEY | OPT_OUT_ACTIVE)
 
 /* Options that move the leg's local ports, and so need a clash check. */
 #define OPT_PORTS (OPT_LOCAL | OPT_RTCP_PORT | OPT_RTCP_MUX)
@@ -59,8 +74,23 @@ static const struct option leg_longopts[] = {
 	{ "idle-timeout-ms", required_argument, NULL, 'i' },
 	{ "dscp", required_argument, NULL, 'd' },
 	{ "call-tag", required_argument, NULL, 't' },
+	{ "in-key", required_argument, NULL, 'K' },
+	{ "out-key", required_argument, NULL, 'O' },
+	{ "no-in-key", required_argument, NULL, 'k' },
+	{ "no-out-key", required_argument, NULL, 'o' },
+	{ "out-active", required_argument, NULL, 'a' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * Key options of one direction. Holds key material: whoever owns a struct
+ * leg_opts wipes it (explicit_bzero) when done.
+ */
+struct key_opts {
+	uint8_t set;                    /* generations given a key (bit g) */
+	uint8_t wipe;                   /* generations to wipe (bit g) */
+	struct mr_key_gen gen[2];
 };
 
 struct leg_opts {
@@ -74,7 +104,250 @@ struct leg_opts {
 	uint32_t latch;                 /* enum mr_latch_policy */
 	uint32_t dscp;
 	uint64_t call_tag;
+	struct key_opts in, out;
+	uint32_t out_active;
 };
+
+/*
+ * SRTP suites as SDES names them, with master key and salt lengths in bytes
+ * (RFC 4568 section 6.2, RFC 6188 section 7.1, RFC 7714 section 12).
+ * mrelayctl does not link the dataplane, so it has its own table; it must
+ * agree with mr_srtp_suite() (dataplane/srtp.c).
+ */
+struct key_suite {
+	const char *name;
+	uint8_t suite;                  /* enum mr_srtp_suite */
+	uint8_t key_len;
+	uint8_t salt_len;
+};
+
+static const struct key_suite key_suites[] = {
+	{ "AES_CM_128_HMAC_SHA1_80", MR_SUITE_AES_CM_128_HMAC_SHA1_80, 16, 14 },
+	{ "AES_CM_128_HMAC_SHA1_32", MR_SUITE_AES_CM_128_HMAC_SHA1_32, 16, 14 },
+	{ "AES_256_CM_HMAC_SHA1_80", MR_SUITE_AES_256_CM_HMAC_SHA1_80, 32, 14 },
+	{ "AES_256_CM_HMAC_SHA1_32", MR_SUITE_AES_256_CM_HMAC_SHA1_32, 32, 14 },
+	{ "AEAD_AES_128_GCM", MR_SUITE_AEAD_AES_128_GCM, 16, 12 },
+	{ "AEAD_AES_256_GCM", MR_SUITE_AEAD_AES_256_GCM, 32, 12 },
+};
+#define N_KEY_SUITES (sizeof(key_suites) / sizeof(key_suites[0]))
+_Static_assert(N_KEY_SUITES == MR_SUITE_MAX - 1, "one entry per enum mr_srtp_suite");
+
+#define KEY_SUITE_NAMES "AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32, " \
+	"AES_256_CM_HMAC_SHA1_80, AES_256_CM_HMAC_SHA1_32, AEAD_AES_128_GCM or AEAD_AES_256_GCM"
+#define KEY_SYNTAX "[GEN:]SUITE:BASE64[:MKI:MKILEN]"
+
+static const struct key_suite *
+key_suite(uint8_t suite)
+{
+	size_t i;
+
+	for (i = 0; i < N_KEY_SUITES; i++)
+		if (key_suites[i].suite == suite)
+			return &key_suites[i];
+	return NULL;
+}
+
+/* A part of an option's value: not NUL-terminated. */
+struct span {
+	const char *p;
+	size_t n;
+};
+
+static const struct key_suite *
+key_suite_by_name(struct span name)
+{
+	size_t i;
+
+	for (i = 0; i < N_KEY_SUITES; i++)
+		if (strlen(key_suites[i].name) == name.n &&
+		    memcmp(key_suites[i].name, name.p, name.n) == 0)
+			return &key_suites[i];
+	return NULL;
+}
+
+/* Strict decimal, as mr_ctl_parse_u64() but silent (the caller words the
+ * error without quoting what may be a key). */
+static bool
+span_u64(struct span s, uint64_t *ret)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (s.n == 0)
+		return false;
+	for (i = 0; i < s.n; i++) {
+		unsigned int d = (unsigned int)(s.p[i] - '0');
+
+		if (d > 9 || v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*ret = v;
+	return true;
+}
+
+/* A key generation, 0 or 1; prints (without quoting @s) and returns -EINVAL. */
+static int
+parse_gen(const char *what, struct span s, uint32_t *ret)
+{
+	uint64_t v;
+
+	if (!span_u64(s, &v) || v > 1) {
+		mr_ctl_err("%s: GEN must be 0 or 1", what);
+		return -EINVAL;
+	}
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * Split @s at its colons into at most @max spans; returns how many, or
+ * @max + 1 if there are more.
+ */
+static size_t
+split_colons(const char *s, struct span *ret, size_t max)
+{
+	size_t n = 0;
+
+	for (;;) {
+		const char *colon = strchr(s, ':');
+
+		if (n == max)
+			return max + 1;
+		ret[n].p = s;
+		ret[n].n = colon != NULL ? (size_t)(colon - s) : strlen(s);
+		n++;
+		if (colon == NULL)
+			return n;
+		s = colon + 1;
+	}
+}
+
+/*
+ * "[GEN:]SUITE:BASE64[:MKI:MKILEN]" (--in-key, --out-key) into @k->gen[GEN].
+ * BASE64 is the SDES inline key||salt (RFC 4568 section 6.1); MKI is the
+ * decimal MKI value, stored big-endian in MKILEN (1..8) bytes. Errors never
+ * quote @arg: with its fields in the wrong order, any of them may be the key.
+ * @arg is wiped on return, so that the key leaves argv (which other users
+ * can read in /proc/PID/cmdline) as soon as it can. 0 or -EINVAL (printed).
+ */
+static int
+parse_key(const char *what, char *arg, struct key_opts *k)
+{
+	uint8_t buf[MR_KEY_MAX_BYTES + MR_SALT_MAX_BYTES];
+	const struct key_suite *ks;
+	struct mr_key_gen *g;
+	struct span f[5];
+	size_t nf, i = 0, j;
+	uint64_t mki = 0, mki_len = 0;
+	uint32_t gen = 0;
+	ssize_t n;
+	int err = -EINVAL;
+
+	nf = split_colons(arg, f, 5);
+	if (nf < 2 || nf > 5) {
+		mr_ctl_err("%s: expected " KEY_SYNTAX, what);
+		goto out_wipe;
+	}
+	/* 3 or 5 fields: GEN first; 4 or 5: MKI:MKILEN last. */
+	if ((nf == 3 && key_suite_by_name(f[0]) != NULL) ||
+	    (nf == 4 && key_suite_by_name(f[1]) != NULL)) {
+		mr_ctl_err("%s: MKI and MKILEN go together (expected " KEY_SYNTAX ")", what);
+		goto out_wipe;
+	}
+	if ((nf == 3 || nf == 5) && parse_gen(what, f[i++], &gen) < 0)
+		goto out_wipe;
+	ks = key_suite_by_name(f[i]);
+	if (ks == NULL) {
+		mr_ctl_err("%s: unknown suite (expected " KEY_SYNTAX " with SUITE one of "
+			   KEY_SUITE_NAMES ")", what);
+		goto out_wipe;
+	}
+	n = mr_ctl_base64_len(f[i + 1].p, f[i + 1].n);
+	if (f[i + 1].n == 0) {
+		mr_ctl_err("%s: the key is empty", what);
+		goto out_wipe;
+	}
+	if (n == -EILSEQ) {
+		mr_ctl_err("%s: the key is not base64 (a character outside A-Z a-z 0-9 + /)", what);
+		goto out_wipe;
+	}
+	if (n < 0) {
+		mr_ctl_err("%s: the key is not valid base64 (its length, padding or last digit)",
+			   what);
+		goto out_wipe;
+	}
+	if ((size_t)n != (size_t)ks->key_len + ks->salt_len) {
+		mr_ctl_err("%s: key is %zd bytes, %s needs %u", what, n, ks->name,
+			   (unsigned int)(ks->key_len + ks->salt_len));
+		goto out_wipe;
+	}
+	if (nf >= 4) {
+		if (!span_u64(f[nf - 2], &mki)) {
+			mr_ctl_err("%s: MKI is not a decimal number", what);
+			goto out_wipe;
+		}
+		if (!span_u64(f[nf - 1], &mki_len) || mki_len < 1 || mki_len > MR_MKI_MAX_BYTES) {
+			mr_ctl_err("%s: MKI length must be 1..%u bytes", what, MR_MKI_MAX_BYTES);
+			goto out_wipe;
+		}
+		if (mki_len < 8 && mki >> (8 * mki_len) != 0) {
+			mr_ctl_err("%s: MKI %" PRIu64 " does not fit in %" PRIu64 " byte%s",
+				   what, mki, mki_len, mki_len == 1 ? "" : "s");
+			goto out_wipe;
+		}
+	}
+	if (k->set & (1u << gen)) {
+		mr_ctl_err("%s: generation %" PRIu32 " given twice", what, gen);
+		goto out_wipe;
+	}
+	if (mr_ctl_base64_decode(f[i + 1].p, f[i + 1].n, buf, sizeof(buf)) != n) {
+		mr_ctl_err("%s: cannot decode the key", what);      /* a bug */
+		goto out_wipe;
+	}
+	g = &k->gen[gen];
+	memset(g, 0, sizeof(*g));
+	g->suite = ks->suite;
+	g->key_len = ks->key_len;
+	g->salt_len = ks->salt_len;
+	g->mki_len = (uint8_t)mki_len;
+	for (j = 0; j < mki_len; j++)
+		g->mki[j] = (uint8_t)(mki >> (8 * (mki_len - 1 - j)));
+	memcpy(g->key, buf, ks->key_len);
+	memcpy(g->salt, buf + ks->key_len, ks->salt_len);
+	k->set |= (uint8_t)(1u << gen);
+	err = 0;
+out_wipe:
+	explicit_bzero(buf, sizeof(buf));
+	explicit_bzero(arg, strlen(arg));
+	return err;
+}
+
+/* --no-in-key, --no-out-key GEN. */
+static int
+parse_wipe(const char *what, char *arg, struct key_opts *k)
+{
+	struct span s = { arg, strlen(arg) };
+	uint32_t gen;
+
+	if (parse_gen(what, s, &gen) < 0)
+		return -EINVAL;
+	k->wipe |= (uint8_t)(1u << gen);
+	return 0;
+}
+
+static int
+check_key_opts(const char *cmd, const char *dir, const struct key_opts *k)
+{
+	uint8_t both = k->set & k->wipe;
+
+	if (both != 0) {
+		mr_ctl_err("%s: --%s-key and --no-%s-key both name generation %u", cmd, dir, dir,
+			   (both & 1u) ? 0u : 1u);
+		return -EINVAL;
+	}
+	return 0;
+}
 
 static const char *
 latch_name(uint8_t l)
@@ -203,6 +476,29 @@ parse_leg_opts(int argc, char **argv, const char *cmd, bool allow_slot, struct l
 			o->given |= OPT_CALL_TAG;
 			err = mr_ctl_parse_u64("--call-tag", optarg, &o->call_tag);
 			break;
+		case 'K':
+			o->given |= OPT_IN_KEY;
+			err = parse_key("--in-key", optarg, &o->in);
+			break;
+		case 'O':
+			o->given |= OPT_OUT_KEY;
+			err = parse_key("--out-key", optarg, &o->out);
+			break;
+		case 'k':
+			o->given |= OPT_NO_IN_KEY;
+			err = parse_wipe("--no-in-key", optarg, &o->in);
+			break;
+		case 'o':
+			o->given |= OPT_NO_OUT_KEY;
+			err = parse_wipe("--no-out-key", optarg, &o->out);
+			break;
+		case 'a': {
+			struct span sp = { optarg, strlen(optarg) };
+
+			o->given |= OPT_OUT_ACTIVE;
+			err = parse_gen("--out-active", sp, &o->out_active);
+			break;
+		}
 		case 'h':
 			o->help = true;
 			return 0;
@@ -224,7 +520,23 @@ parse_leg_opts(int argc, char **argv, const char *cmd, bool allow_slot, struct l
 		mr_ctl_err("%s: --pstn and --no-pstn exclude each other", cmd);
 		return MR_CTL_EXIT_INPUT;
 	}
+	if (check_key_opts(cmd, "in", &o->in) < 0 || check_key_opts(cmd, "out", &o->out) < 0)
+		return MR_CTL_EXIT_INPUT;
 	return 0;
+}
+
+/* Wipe, then set, the generations @k names. */
+static void
+apply_key_opts(const struct key_opts *k, struct mr_crypto_dir *d)
+{
+	unsigned int g;
+
+	for (g = 0; g < 2; g++) {
+		if (k->wipe & (1u << g))
+			explicit_bzero(&d->gen[g], sizeof(d->gen[g]));
+		if (k->set & (1u << g))
+			memcpy(&d->gen[g], &k->gen[g], sizeof(d->gen[g]));
+	}
 }
 
 /* Apply the given options to @s; fields not given keep their values. */
@@ -276,6 +588,10 @@ apply_leg_opts(const struct leg_opts *o, struct mr_leg_slot *s)
 		s->dscp = (uint8_t)o->dscp;
 	if (o->given & OPT_CALL_TAG)
 		s->call_tag = o->call_tag;
+	apply_key_opts(&o->in, &s->crypto_in);
+	apply_key_opts(&o->out, &s->crypto_out);
+	if (o->given & OPT_OUT_ACTIVE)
+		s->crypto_out.active = (uint8_t)o->out_active;
 	return 0;
 }
 
@@ -285,11 +601,11 @@ crypto_dir_plain(const struct mr_crypto_dir *d)
 	return d->gen[0].suite == MR_SUITE_NONE && d->gen[1].suite == MR_SUITE_NONE;
 }
 
-/* No key in either direction: media would cross the relay unencrypted. */
+/* Keys both ways: no plain RTP crosses the leg. */
 static bool
-leg_is_plain(const struct mr_leg_slot *s)
+leg_is_encrypted(const struct mr_leg_slot *s)
 {
-	return crypto_dir_plain(&s->crypto_in) && crypto_dir_plain(&s->crypto_out);
+	return !crypto_dir_plain(&s->crypto_in) && !crypto_dir_plain(&s->crypto_out);
 }
 
 static bool
@@ -325,10 +641,16 @@ check_peer(const char *what, const struct mr_sockaddr *peer, const struct mr_soc
 	return 0;
 }
 
-/* What can be checked from the leg alone; prints and returns -EINVAL. */
+/*
+ * What can be checked from the leg alone; prints and returns -EINVAL.
+ * @given (OPT_*) words the errors after what the command changed.
+ */
 static int
-check_leg(const struct mr_leg_slot *s)
+check_leg(const struct mr_leg_slot *s, uint32_t given)
 {
+	const struct mr_crypto_dir *out = &s->crypto_out;
+	bool keyed_in = !crypto_dir_plain(&s->crypto_in), keyed_out = !crypto_dir_plain(out);
+
 	if (ip_is_zero(&s->local) || ip_is_multicast(&s->local)) {
 		mr_ctl_err("--local: not a unicast address of the relay");
 		return -EINVAL;
@@ -340,13 +662,35 @@ check_leg(const struct mr_leg_slot *s)
 	if (check_peer("--peer", &s->peer_rtp, &s->local) < 0 ||
 	    check_peer("--peer-rtcp", &s->peer_rtcp, &s->local) < 0)
 		return -EINVAL;
-	if (leg_is_plain(s) && !(s->flags & MR_LEG_F_PSTN)) {
-		mr_ctl_err("plain RTP requires --pstn: media encryption is mandatory otherwise");
+	/* Read back from the region by leg set: distrust it before indexing. */
+	if (out->active > 1) {
+		mr_ctl_err("the slot's active outbound generation (%u) is invalid; "
+			   "give --out-active", (unsigned int)out->active);
 		return -EINVAL;
 	}
-	if (s->latch == MR_LATCH_FIRST_AUTH && leg_is_plain(s) && !(s->flags & MR_LEG_F_ICE)) {
-		mr_ctl_err("--latch auth: this leg has neither SRTP keys nor ICE credentials, "
-			   "so no packet could ever authenticate");
+	/* The dataplane protects with gen[active]: it must hold a key. */
+	if ((given & OPT_OUT_ACTIVE) && out->gen[out->active].suite == MR_SUITE_NONE) {
+		mr_ctl_err("--out-active: outbound generation %u has no key",
+			   (unsigned int)out->active);
+		return -EINVAL;
+	}
+	if (keyed_out && out->gen[out->active].suite == MR_SUITE_NONE) {
+		mr_ctl_err("outbound generation %u is active but has no key "
+			   "(give --out-active %u, or --out-key %u:...)",
+			   (unsigned int)out->active, out->active ^ 1u, (unsigned int)out->active);
+		return -EINVAL;
+	}
+	if ((!keyed_in || !keyed_out) && !(s->flags & MR_LEG_F_PSTN)) {
+		mr_ctl_err("plain RTP requires --pstn: media encryption is mandatory otherwise "
+			   "(the leg has %s)",
+			   !keyed_in && !keyed_out ? "no SRTP keys" :
+			   !keyed_in ? "no inbound key: give --in-key" :
+				       "no outbound key: give --out-key");
+		return -EINVAL;
+	}
+	if (s->latch == MR_LATCH_FIRST_AUTH && !keyed_in && !(s->flags & MR_LEG_F_ICE)) {
+		mr_ctl_err("--latch auth: this leg has neither an inbound SRTP key nor ICE "
+			   "credentials, so no packet could ever authenticate");
 		return -EINVAL;
 	}
 	return 0;
@@ -435,59 +779,68 @@ write_leg(struct mr_region *r, uint32_t slot, const struct mr_leg_slot *leg)
 	return 0;
 }
 
+/*
+ * Exactly @n arguments after the options. @hide: the command carries keys,
+ * and a stray argument may be part of one (a key option's value split by
+ * a blank), so it is not quoted.
+ */
 static int
-expect_args(const char *cmd, int argc, char **argv, int n)
+expect_args(const char *cmd, int argc, char **argv, int n, bool hide)
 {
 	if (argc - optind < n) {
 		mr_ctl_err("%s: missing argument (see mrelayctl --help)", cmd);
 		return MR_CTL_EXIT_INPUT;
 	}
 	if (argc - optind > n) {
-		mr_ctl_err("%s: unexpected argument '%s'", cmd, argv[optind + n]);
+		if (hide)
+			mr_ctl_err("%s: unexpected argument (not shown: the command carries keys)",
+				   cmd);
+		else
+			mr_ctl_err("%s: unexpected argument '%s'", cmd, argv[optind + n]);
 		return MR_CTL_EXIT_INPUT;
 	}
 	return 0;
 }
 
+/* The caller wipes @o and @leg, which may hold keys, whatever this returns. */
 static int
-leg_add(const char *path, int argc, char **argv)
+leg_add_run(const char *path, int argc, char **argv, struct leg_opts *o,
+	    struct mr_leg_slot *l)
 {
-	struct mr_leg_slot leg;
-	struct leg_opts o;
 	struct mr_region r;
 	uint32_t slot;
 	int err;
 
-	err = parse_leg_opts(argc, argv, "leg add", true, &o);
-	if (err != 0 || o.help) {
-		if (o.help)
+	err = parse_leg_opts(argc, argv, "leg add", true, o);
+	if (err != 0 || o->help) {
+		if (o->help)
 			mr_ctl_usage(stdout);
 		return err;
 	}
-	err = expect_args("leg add", argc, argv, 0);
+	err = expect_args("leg add", argc, argv, 0, o->given & OPT_KEYS);
 	if (err != 0)
 		return err;
-	if (!(o.given & OPT_LOCAL)) {
+	if (!(o->given & OPT_LOCAL)) {
 		mr_ctl_err("leg add: --local is required");
 		return MR_CTL_EXIT_INPUT;
 	}
-	memset(&leg, 0, sizeof(leg));
-	leg.latch = MR_LATCH_FIRST;
-	leg.egress_slot = MR_LEG_NONE;
-	if (apply_leg_opts(&o, &leg) < 0 || check_leg(&leg) < 0)
+	memset(l, 0, sizeof(*l));
+	l->latch = MR_LATCH_FIRST;
+	l->egress_slot = MR_LEG_NONE;
+	if (apply_leg_opts(o, l) < 0 || check_leg(l, o->given) < 0)
 		return MR_CTL_EXIT_INPUT;
 
 	err = mr_region_open(&r, path, false, 0, 0);
 	if (err == -ENOENT) {
 		/* About to create an empty region: refuse what would fail in it
 		 * before creating anything. */
-		if ((o.given & OPT_EGRESS) && o.egress != MR_LEG_NONE) {
-			mr_ctl_err("--egress: slot %" PRIu32 " is not an active leg", o.egress);
+		if ((o->given & OPT_EGRESS) && o->egress != MR_LEG_NONE) {
+			mr_ctl_err("--egress: slot %" PRIu32 " is not an active leg", o->egress);
 			return MR_CTL_EXIT_INPUT;
 		}
-		if ((o.given & OPT_SLOT) && o.slot >= MR_SHM_DEFAULT_LEGS) {
+		if ((o->given & OPT_SLOT) && o->slot >= MR_SHM_DEFAULT_LEGS) {
 			mr_ctl_err("--slot: %" PRIu32 " is out of range (a new region has %u slots)",
-				   o.slot, MR_SHM_DEFAULT_LEGS);
+				   o->slot, MR_SHM_DEFAULT_LEGS);
 			return MR_CTL_EXIT_INPUT;
 		}
 		err = mr_ctl_open(&r, path, true);
@@ -501,8 +854,8 @@ leg_add(const char *path, int argc, char **argv)
 	err = mr_ctl_lock(&r, true);
 	if (err != 0)
 		goto out_close;
-	if (o.given & OPT_SLOT) {
-		slot = o.slot;
+	if (o->given & OPT_SLOT) {
+		slot = o->slot;
 		if (slot >= r.hdr->max_legs) {
 			mr_ctl_err("--slot: %" PRIu32 " is out of range (region has %" PRIu32 " slots)",
 				   slot, r.hdr->max_legs);
@@ -519,15 +872,27 @@ leg_add(const char *path, int argc, char **argv)
 		err = MR_CTL_EXIT_INPUT;
 		goto out_close;
 	}
-	if (check_egress(&r, slot, leg.egress_slot) < 0 || check_ports_free(&r, slot, &leg) < 0) {
+	if (check_egress(&r, slot, l->egress_slot) < 0 || check_ports_free(&r, slot, l) < 0) {
 		err = MR_CTL_EXIT_INPUT;
 		goto out_close;
 	}
-	err = write_leg(&r, slot, &leg);
+	err = write_leg(&r, slot, l);
 	if (err == 0)
 		printf("%" PRIu32 "\n", slot);
 out_close:
 	mr_region_close(&r);    /* also unlocks */
+	return err;
+}
+
+static int
+leg_add(const char *path, int argc, char **argv)
+{
+	struct mr_leg_slot leg;
+	struct leg_opts o;
+	int err = leg_add_run(path, argc, argv, &o, &leg);
+
+	explicit_bzero(&o, sizeof(o));
+	explicit_bzero(&leg, sizeof(leg));
 	return err;
 }
 
@@ -555,50 +920,75 @@ open_active(struct mr_region *r, const char *path, uint32_t slot)
 	return 0;
 }
 
+/* The caller wipes @o and @leg, which may hold keys, whatever this returns. */
 static int
-leg_set(const char *path, int argc, char **argv)
+leg_set_run(const char *path, int argc, char **argv, struct leg_opts *o,
+	    struct mr_leg_slot *l)
 {
-	struct mr_leg_slot leg;
-	struct leg_opts o;
 	struct mr_region r;
+	struct span arg;
+	uint64_t v;
 	uint32_t slot;
 	int err;
 
-	err = parse_leg_opts(argc, argv, "leg set", false, &o);
-	if (err != 0 || o.help) {
-		if (o.help)
+	err = parse_leg_opts(argc, argv, "leg set", false, o);
+	if (err != 0 || o->help) {
+		if (o->help)
 			mr_ctl_usage(stdout);
 		return err;
 	}
-	err = expect_args("leg set", argc, argv, 1);
+	err = expect_args("leg set", argc, argv, 1, o->given & OPT_KEYS);
 	if (err != 0)
 		return err;
-	if (parse_slot("leg set", argv[optind], &slot) < 0)
-		return MR_CTL_EXIT_INPUT;
-	if (o.given == 0) {
+	if (!(o->given & OPT_KEYS)) {
+		if (parse_slot("leg set", argv[optind], &slot) < 0)
+			return MR_CTL_EXIT_INPUT;
+	} else {
+		/* The argument may be a stray part of a key: do not quote it. */
+		arg.p = argv[optind];
+		arg.n = strlen(arg.p);
+		if (!span_u64(arg, &v) || v > MR_SHM_MAX_LEGS - 1u) {
+			mr_ctl_err("leg set: the slot is not a number in 0..%u "
+				   "(not shown: the command carries keys)", MR_SHM_MAX_LEGS - 1u);
+			return MR_CTL_EXIT_INPUT;
+		}
+		slot = (uint32_t)v;
+	}
+	if (o->given == 0) {
 		mr_ctl_err("leg set: nothing to change (give at least one leg option)");
 		return MR_CTL_EXIT_INPUT;
 	}
-	memset(&leg, 0, sizeof(leg));
+	memset(l, 0, sizeof(*l));
 	err = open_active(&r, path, slot);
 	if (err != 0)
 		goto out_close;
-	err = mr_region_leg_read(&r, slot, &leg);
+	err = mr_region_leg_read(&r, slot, l);
 	if (err < 0) {
 		mr_ctl_err("slot %" PRIu32 ": cannot read it: %s", slot, strerror(-err));
 		err = MR_CTL_EXIT_REGION;
 		goto out_close;
 	}
-	if (apply_leg_opts(&o, &leg) < 0 || check_leg(&leg) < 0 ||
-	    ((o.given & OPT_EGRESS) && check_egress(&r, slot, leg.egress_slot) < 0) ||
-	    ((o.given & OPT_PORTS) && check_ports_free(&r, slot, &leg) < 0)) {
+	if (apply_leg_opts(o, l) < 0 || check_leg(l, o->given) < 0 ||
+	    ((o->given & OPT_EGRESS) && check_egress(&r, slot, l->egress_slot) < 0) ||
+	    ((o->given & OPT_PORTS) && check_ports_free(&r, slot, l) < 0)) {
 		err = MR_CTL_EXIT_INPUT;
 		goto out_close;
 	}
-	err = write_leg(&r, slot, &leg);
+	err = write_leg(&r, slot, l);
 out_close:
-	explicit_bzero(&leg, sizeof(leg));      /* the copy holds the leg's keys */
 	mr_region_close(&r);
+	return err;
+}
+
+static int
+leg_set(const char *path, int argc, char **argv)
+{
+	struct mr_leg_slot leg;
+	struct leg_opts o;
+	int err = leg_set_run(path, argc, argv, &o, &leg);
+
+	explicit_bzero(&o, sizeof(o));
+	explicit_bzero(&leg, sizeof(leg));      /* the copy holds the leg's keys */
 	return err;
 }
 
@@ -638,7 +1028,7 @@ leg_pair(const char *path, int argc, char **argv)
 		}
 		return MR_CTL_EXIT_INPUT;
 	}
-	err = expect_args("leg pair", argc, argv, 2);
+	err = expect_args("leg pair", argc, argv, 2, false);
 	if (err != 0)
 		return err;
 	if (parse_slot("leg pair", argv[optind], &a) < 0 ||
@@ -683,7 +1073,7 @@ leg_del(const char *path, int argc, char **argv)
 		}
 		return MR_CTL_EXIT_INPUT;
 	}
-	err = expect_args("leg del", argc, argv, 1);
+	err = expect_args("leg del", argc, argv, 1, false);
 	if (err != 0)
 		return err;
 	if (parse_slot("leg del", argv[optind], &slot) < 0)
@@ -723,6 +1113,64 @@ format_flags(uint32_t flags, char *buf, size_t len)
 	}
 	if (buf[0] == '\0')
 		snprintf(buf, len, "-");
+}
+
+static const char *
+suite_name(uint8_t suite)
+{
+	const struct key_suite *ks = key_suite(suite);
+
+	return ks != NULL ? ks->name : "unknown";
+}
+
+/*
+ * The keyed generations of @d as "0:SUITE,1:SUITE/mki4" ('*' after the
+ * active generation's number if @out), or "-". Never any key bytes.
+ */
+static void
+format_crypto(const struct mr_crypto_dir *d, bool out, char *buf, size_t len)
+{
+	size_t off = 0;
+	unsigned int g;
+
+	buf[0] = '\0';
+	for (g = 0; g < 2 && off < len; g++) {
+		const struct mr_key_gen *k = &d->gen[g];
+
+		if (k->suite == MR_SUITE_NONE)
+			continue;
+		off += (size_t)snprintf(buf + off, len - off, "%s%u%s:%s", off ? "," : "", g,
+					out && d->active == g ? "*" : "", suite_name(k->suite));
+		if (k->mki_len != 0 && off < len)
+			off += (size_t)snprintf(buf + off, len - off, "/mki%u",
+						(unsigned int)k->mki_len);
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, len, "-");
+}
+
+/* {"gens": [G0, G1]} (+ "active" if @out); G is null or {"suite", "mki_len"}. */
+static void
+print_crypto_json(const struct mr_crypto_dir *d, bool out)
+{
+	unsigned int g;
+
+	printf("{");
+	if (out)
+		printf("\"active\": %u, ", (unsigned int)d->active);
+	printf("\"gens\": [");
+	for (g = 0; g < 2; g++) {
+		const struct mr_key_gen *k = &d->gen[g];
+
+		if (g > 0)
+			printf(", ");
+		if (k->suite == MR_SUITE_NONE)
+			printf("null");
+		else
+			printf("{\"suite\": \"%s\", \"mki_len\": %u}", suite_name(k->suite),
+			       (unsigned int)k->mki_len);
+	}
+	printf("]}");
 }
 
 /* The latched source of component @bit, if the dp part is this leg's. */
@@ -768,8 +1216,12 @@ print_leg_json(uint32_t slot, const struct mr_leg_slot *s, const struct mr_leg_d
 	}
 	printf("], \"encrypted\": %s, \"dscp\": %u, \"latch_window_ms\": %" PRIu32
 	       ", \"relatch_idle_ms\": %" PRIu32 ", \"idle_timeout_ms\": %" PRIu32,
-	       leg_is_plain(s) ? "false" : "true", (unsigned int)s->dscp,
+	       leg_is_encrypted(s) ? "true" : "false", (unsigned int)s->dscp,
 	       s->latch_window_ms, s->relatch_idle_ms, s->idle_timeout_ms);
+	printf(", \"srtp_in\": ");
+	print_crypto_json(&s->crypto_in, false);
+	printf(", \"srtp_out\": ");
+	print_crypto_json(&s->crypto_out, true);
 	printf(", \"latched_rtp\": ");
 	mr_ctl_json_addr(stdout, latched(dp, dp_valid, MR_LATCHED_RTP, &dp->latched_rtp));
 	printf(", \"latched_rtcp\": ");
@@ -783,6 +1235,7 @@ print_leg_text(uint32_t slot, const struct mr_leg_slot *s, const struct mr_leg_d
 {
 	char local[MR_CTL_ADDR_LEN], peer[MR_CTL_ADDR_LEN], rtp[MR_CTL_ADDR_LEN];
 	char rtcp[MR_CTL_ADDR_LEN], rtcp_port[8], egress[12], flags[64];
+	char srtp_in[80], srtp_out[80];
 
 	mr_ctl_format_addr(&s->local, local, sizeof(local));
 	mr_ctl_format_addr(&s->peer_rtp, peer, sizeof(peer));
@@ -799,9 +1252,12 @@ print_leg_text(uint32_t slot, const struct mr_leg_slot *s, const struct mr_leg_d
 	else
 		snprintf(egress, sizeof(egress), "%" PRIu32, s->egress_slot);
 	format_flags(s->flags, flags, sizeof(flags));
-	printf("%-6" PRIu32 " %-24s %-5s %-24s %-6s %-6s %-16s %-24s %-24s %10" PRIu64 " %10" PRIu64 "\n",
+	format_crypto(&s->crypto_in, false, srtp_in, sizeof(srtp_in));
+	format_crypto(&s->crypto_out, true, srtp_out, sizeof(srtp_out));
+	printf("%-6" PRIu32 " %-24s %-5s %-24s %-6s %-6s %-16s %-24s %-24s %10" PRIu64 " %10" PRIu64
+	       " %-36s %s\n",
 	       slot, local, rtcp_port, peer, egress, latch_name(s->latch), flags, rtp, rtcp,
-	       c->rx_pkts, c->tx_pkts);
+	       c->rx_pkts, c->tx_pkts, srtp_in, srtp_out);
 }
 
 static int
@@ -833,7 +1289,7 @@ leg_list(const char *path, int argc, char **argv)
 			return MR_CTL_EXIT_INPUT;
 		}
 	}
-	err = expect_args("leg list", argc, argv, 0);
+	err = expect_args("leg list", argc, argv, 0, false);
 	if (err != 0)
 		return err;
 	err = mr_ctl_open(&r, path, false);
@@ -842,9 +1298,9 @@ leg_list(const char *path, int argc, char **argv)
 	if (json)
 		printf("{\"legs\": [");
 	else
-		printf("%-6s %-24s %-5s %-24s %-6s %-6s %-16s %-24s %-24s %10s %10s\n",
+		printf("%-6s %-24s %-5s %-24s %-6s %-6s %-16s %-24s %-24s %10s %10s %-36s %s\n",
 		       "SLOT", "LOCAL", "RTCP", "PEER", "EGRESS", "LATCH", "FLAGS",
-		       "LATCHED-RTP", "LATCHED-RTCP", "RX-PKTS", "TX-PKTS");
+		       "LATCHED-RTP", "LATCHED-RTCP", "RX-PKTS", "TX-PKTS", "SRTP-IN", "SRTP-OUT");
 	/* Lock-free: each slot is read under its seqlock. */
 	for (i = 0; i < r.hdr->max_legs; i++) {
 		if (!slot_active(&r, i))

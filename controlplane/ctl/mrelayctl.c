@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -74,8 +75,21 @@ mr_ctl_usage(FILE *f)
 "  --idle-timeout-ms N       idle event after N ms without media (0: default)\n"
 "  --dscp N                  DSCP 0..63 for packets sent to the peer\n"
 "  --call-tag N              control-side call id (joins logs and events)\n"
+"  --in-key [GEN:]SUITE:BASE64[:MKI:MKILEN]\n"
+"                            SRTP key of generation GEN (0 or 1, default 0) for\n"
+"                            what the peer sends; BASE64 is the SDES inline\n"
+"                            key||salt, MKI:MKILEN its MKI (decimal, 1..8 bytes)\n"
+"  --out-key [GEN:]SUITE:BASE64[:MKI:MKILEN]\n"
+"                            the same for what the relay sends the peer\n"
+"  --no-in-key GEN, --no-out-key GEN\n"
+"                            wipe that generation's key\n"
+"  --out-active GEN          outbound generation in use (default 0)\n"
 "\n"
-"Until SRTP keys can be given, every leg is plain RTP, which needs --pstn.\n"
+"Suites: AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32, AES_256_CM_HMAC_SHA1_80,\n"
+"AES_256_CM_HMAC_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM. Encryption is\n"
+"mandatory: a leg without both an inbound and an outbound key needs --pstn.\n"
+"Keys are never shown. On a command line other users may see them in ps for\n"
+"a moment; 'batch' reads them from standard input instead.\n"
 "Exit status: 0 done; 1 bad usage or refused request (nothing changed);\n"
 "2 region absent or unusable, or no dataplane answering.\n");
 }
@@ -92,10 +106,74 @@ mr_ctl_getopt(int argc, char **argv, const struct option *longopts, const char *
 		return '?';
 	}
 	if (c == '?') {
-		mr_ctl_err("%s: unknown option '%s'", cmd, argv[optind - 1]);
+		/* Only the name: a mistyped "--in-kee=SUITE:KEY" must not show
+		 * the key. */
+		const char *opt = argv[optind - 1];
+
+		mr_ctl_err("%s: unknown option '%.*s'", cmd, (int)strcspn(opt, "="), opt);
 		return '?';
 	}
 	return c;
+}
+
+/* Value of a base64 digit, or -1. */
+static int
+base64_digit(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+ssize_t
+mr_ctl_base64_len(const char *s, size_t len)
+{
+	size_t i, pad = 0;
+
+	if (len == 0 || len % 4 != 0 || len > (size_t)SSIZE_MAX)
+		return -EINVAL;
+	while (pad < 2 && s[len - 1 - pad] == '=')
+		pad++;
+	for (i = 0; i < len - pad; i++)
+		if (base64_digit(s[i]) < 0)
+			return s[i] == '=' ? -EINVAL : -EILSEQ;
+	/* One padding char leaves 2 bits of the last digit unused, two leave 4
+	 * (RFC 4648 section 3.5): they must be zero. */
+	if (pad > 0 && (base64_digit(s[len - pad - 1]) & (pad == 1 ? 0x3 : 0xf)) != 0)
+		return -EINVAL;
+	return (ssize_t)(len / 4 * 3 - pad);
+}
+
+ssize_t
+mr_ctl_base64_decode(const char *s, size_t len, uint8_t *out, size_t cap)
+{
+	ssize_t n = mr_ctl_base64_len(s, len);
+	uint32_t acc = 0;
+	size_t i, o = 0;
+	unsigned int bits = 0;
+
+	if (n < 0)
+		return n;
+	if ((size_t)n > cap)
+		return -EMSGSIZE;
+	for (i = 0; o < (size_t)n; i++) {
+		acc = (acc << 6) | (uint32_t)base64_digit(s[i]);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	explicit_bzero(&acc, sizeof(acc));
+	return n;
 }
 
 int
@@ -799,6 +877,9 @@ out_close:
 static int dispatch(const char *region, int argc, char **argv, bool top);
 
 #define BATCH_MAX_ARGS 64
+/* Room for a line with keys, so that getline() need not move (and leave a
+ * copy of) it while it reads. */
+#define BATCH_LINE_BYTES 4096u
 
 /*
  * One command per line from standard input, as on the command line after
@@ -810,6 +891,9 @@ static int dispatch(const char *region, int argc, char **argv, bool top);
 static int
 cmd_batch(const char *region, int argc, char **argv)
 {
+	/* stdin's buffer is ours, so that the keys read through it can be
+	 * wiped; a line and its copy in the buffer are wiped once run. */
+	static char inbuf[BUFSIZ];
 	char *line = NULL, *args[BATCH_MAX_ARGS + 1];
 	size_t cap = 0;
 	unsigned long lineno = 0;
@@ -820,6 +904,9 @@ cmd_batch(const char *region, int argc, char **argv)
 		mr_ctl_err("batch: takes no arguments (commands come on standard input)");
 		return MR_CTL_EXIT_INPUT;
 	}
+	setvbuf(stdin, inbuf, _IOFBF, sizeof(inbuf));
+	line = malloc(BATCH_LINE_BYTES);
+	cap = line != NULL ? BATCH_LINE_BYTES : 0;      /* else getline() allocates */
 	while (getline(&line, &cap, stdin) >= 0) {
 		char *save = NULL, *tok;
 
@@ -829,8 +916,8 @@ cmd_batch(const char *region, int argc, char **argv)
 		     tok = strtok_r(NULL, " \t\r\n", &save)) {
 			if (n == BATCH_MAX_ARGS) {
 				mr_ctl_err("batch: line %lu: more than %d words", lineno, BATCH_MAX_ARGS);
-				free(line);
-				return MR_CTL_EXIT_INPUT;
+				r = MR_CTL_EXIT_INPUT;
+				goto out_wipe;
 			}
 			args[n++] = tok;
 		}
@@ -838,13 +925,19 @@ cmd_batch(const char *region, int argc, char **argv)
 			continue;
 		args[n] = NULL;
 		r = dispatch(region, n, args, false);
+		explicit_bzero(line, cap);
 		fflush(stdout);
 		if (r != 0) {
 			mr_ctl_err("batch: line %lu failed; later lines not run", lineno);
 			break;
 		}
 	}
+out_wipe:
+	if (line != NULL)
+		explicit_bzero(line, cap);
 	free(line);
+	/* Later lines stay unread; nothing reads stdin after a batch. */
+	explicit_bzero(inbuf, sizeof(inbuf));
 	return r;
 }
 

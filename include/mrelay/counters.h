@@ -39,7 +39,9 @@
 	X(SRTP_AUTH,       "srtp-auth")                     \
 	X(SRTP_REPLAY,     "srtp-replay")                   \
 	X(NO_TAILROOM,     "no-tailroom")                   \
-	X(STUN_AUTH,       "stun-auth")
+	X(STUN_AUTH,       "stun-auth")                     \
+	X(SSRC_LIMIT,      "ssrc-limit")                    \
+	X(NOT_RTP,         "not-rtp")
 
 enum mr_drop_reason {
 #define MR_X_ENUM(name, str) MR_DROP_##name,

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# mrelayctl against temporary regions: add/list/set/pair/del, stats, events,
-# sync, JSON validity, and every refused request leaving the region exactly as
-# it was. A small Python helper plays the dataplane's side of the region
-# (pushing events, answering a sync) through mmap.
+# mrelayctl against temporary regions: add/list/set/pair/del, SRTP keys, stats,
+# events, sync, JSON validity, and every refused request leaving the region
+# exactly as it was. A small Python helper plays the dataplane's side of the
+# region (pushing events, answering a sync, reading key bytes) through mmap.
 #
 # Host changes: none. Everything lives in one mktemp -d directory under /tmp,
 # removed on exit. Needs bash, python3.
@@ -150,6 +150,13 @@ elif cmd == "tear":
     seq = struct.unpack_from("<I", m, o)[0]
     assert seq % 2 == 0
     struct.pack_into("<I", m, o, seq + 1)
+elif cmd == "key-gen":
+    # One struct mr_key_gen of a slot as hex (leg.h: crypto_in at 128,
+    # crypto_out at 264; each is active + pad (8 bytes), then gen[2] of 64).
+    off_slots = struct.unpack_from("<Q", m, 32)[0]
+    slot, d, g = int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+    o = off_slots + slot * 512 + (128 if d == "in" else 264) + 8 + g * 64
+    print(m[o:o + 64].hex())
 elif cmd == "push-latched":
     push_event(1, slot=int(sys.argv[3]), addr=([198, 18, 0, 9], 4000))
 elif cmd == "fake-dp":
@@ -472,6 +479,225 @@ run 2 "$CTL" -r "$TMP/junk" region info
 err_has "not an mrelay region"
 run 2 "$CTL" -r "$TMP/nodir/region" leg add --local 198.18.0.1:40000 --pstn
 err_has "cannot open or create region"
+
+# --- SRTP keys -------------------------------------------------------------------------
+# A region of its own, so that the checks above and below keep their numbers.
+REG=$TMP/keys
+run 0 ctl region create --max-legs 16 --max-workers 1
+
+# b64 N: N random bytes as base64, as `openssl rand -base64 N` prints them.
+b64() { "$PY" -c 'import base64, os, sys; print(base64.b64encode(os.urandom(int(sys.argv[1]))).decode())' "$1"; }
+# gen_hex SUITE KEY_LEN SALT_LEN BASE64 [MKI MKILEN]: the struct mr_key_gen
+# mrelayctl should write, as hex (tag 0, MKI big-endian).
+gen_hex() {
+	"$PY" -c '
+import base64, struct, sys
+suite, kl, sl = (int(x) for x in sys.argv[1:4])
+b = base64.b64decode(sys.argv[4], validate=True)
+mki, ml = (int(sys.argv[5]), int(sys.argv[6])) if len(sys.argv) > 5 else (0, 0)
+print(struct.pack("<BBBBI8s32s14s2x", suite, ml, kl, sl, 0, mki.to_bytes(ml, "big"),
+                  b[:kl], b[kl:]).hex())' "$@"
+}
+ZERO_GEN=$(printf '0%.0s' {1..128})
+# no_keys TEXT BASE64...: TEXT shows none of the keys, neither whole nor any
+# part of them (12 chars of the base64, 6 bytes as hex in either case).
+no_keys() {
+	local k
+	for k in "${@:2}"; do
+		if ! "$PY" -c '
+import base64, sys
+text, k = sys.argv[1], sys.argv[2]
+h, low = base64.b64decode(k).hex(), text.lower()
+sys.exit(any(k[i:i + 12] in text for i in range(len(k) - 11)) or
+         any(h[i:i + 12] in low for i in range(0, len(h) - 11, 2)))' "$1" "$k"; then
+			fail "key material shown: $1"
+		else
+			passed=$((passed + 1))
+		fi
+	done
+}
+
+# One leg per suite: inbound without MKI, outbound with one of the suite's
+# number of bytes. Region bytes are exactly what leg.h says.
+SUITES=(AES_CM_128_HMAC_SHA1_80:1:16:14 AES_CM_128_HMAC_SHA1_32:2:16:14
+	AES_256_CM_HMAC_SHA1_80:3:32:14 AES_256_CM_HMAC_SHA1_32:4:32:14
+	AEAD_AES_128_GCM:5:16:12 AEAD_AES_256_GCM:6:32:12)
+KEYS=()
+KSLOTS=()
+port=40000
+for e in "${SUITES[@]}"; do
+	IFS=: read -r name id kl sl <<<"$e"
+	ki=$(b64 $((kl + sl)))
+	ko=$(b64 $((kl + sl)))
+	mki=$((id == 1 ? 200 : 0x0102 + id))
+	KEYS+=("$ki" "$ko")
+	run 0 ctl leg add --local 198.18.0.1:$port --in-key "$name:$ki" --out-key "0:$name:$ko:$mki:$id"
+	no_keys "$OUT$ERR" "$ki" "$ko"
+	s=$OUT
+	KSLOTS+=("$s")
+	check "$name in" "$(legf "$s" srtp_in)" "{\"gens\": [{\"suite\": \"$name\", \"mki_len\": 0}, null]}"
+	check "$name out" "$(legf "$s" srtp_out)" \
+		"{\"active\": 0, \"gens\": [{\"suite\": \"$name\", \"mki_len\": $id}, null]}"
+	check "$name encrypted" "$(legf "$s" encrypted)" true
+	check "$name needs no pstn" "$(legf "$s" flags)" "[]"
+	check "$name in bytes" "$(dp "$REG" key-gen "$s" in 0)" "$(gen_hex "$id" "$kl" "$sl" "$ki")"
+	check "$name out bytes" "$(dp "$REG" key-gen "$s" out 0)" \
+		"$(gen_hex "$id" "$kl" "$sl" "$ko" "$mki" "$id")"
+	check "$name in gen 1 empty" "$(dp "$REG" key-gen "$s" in 1)" "$ZERO_GEN"
+	port=$((port + 2))
+done
+check "suite slots" "${KSLOTS[*]}" "0 1 2 3 4 5"
+run 0 ctl leg list
+SHOWN=$OUT
+[[ $OUT == *"0:AES_CM_128_HMAC_SHA1_80 "*"0*:AES_CM_128_HMAC_SHA1_80/mki1"* ]] ||
+	fail "text list lacks suites: $OUT"
+[[ $OUT == *"0:AEAD_AES_256_GCM "*"0*:AEAD_AES_256_GCM/mki6"* ]] || fail "text list lacks suites: $OUT"
+run 0 ctl leg list --json
+json_ok "$OUT"
+SHOWN+=$OUT
+run 0 ctl stats --json
+SHOWN+=$OUT
+run 0 ctl region info
+SHOWN+=$OUT
+no_keys "$SHOWN" "${KEYS[@]}"
+
+# Bad keys: refused, nothing changed, and the key never in the error.
+K28=$(b64 28)
+K29=$(b64 29)
+K30=$(b64 30)
+K44=$(b64 44)
+K46=$(b64 46)
+S80=AES_CM_128_HMAC_SHA1_80
+L=(--local 198.18.0.2:40000 --out-key "$S80:$K30")
+refused 1 "--in-key: key is 29 bytes, AES_CM_128_HMAC_SHA1_80 needs 30" ctl leg add "${L[@]}" --in-key "$S80:$K29"
+no_keys "$ERR" "$K29" "$K30"
+refused 1 "--in-key: key is 30 bytes, AES_256_CM_HMAC_SHA1_32 needs 46" ctl leg add "${L[@]}" --in-key "AES_256_CM_HMAC_SHA1_32:$K30"
+refused 1 "--in-key: key is 46 bytes, AES_CM_128_HMAC_SHA1_32 needs 30" ctl leg add "${L[@]}" --in-key "AES_CM_128_HMAC_SHA1_32:$K46"
+refused 1 "--in-key: key is 30 bytes, AEAD_AES_128_GCM needs 28" ctl leg add "${L[@]}" --in-key "AEAD_AES_128_GCM:$K30"
+refused 1 "--in-key: key is 46 bytes, AEAD_AES_256_GCM needs 44" ctl leg add "${L[@]}" --in-key "AEAD_AES_256_GCM:$K46"
+refused 1 "--out-key: key is 44 bytes, AES_256_CM_HMAC_SHA1_80 needs 46" ctl leg add --local 198.18.0.2:40000 --in-key "$S80:$K30" --out-key "AES_256_CM_HMAC_SHA1_80:$K44"
+no_keys "$ERR" "$K44" "$K30"
+refused 1 "the key is not base64" ctl leg add "${L[@]}" --in-key "$S80:${K30:0:20}!${K30:21}"
+no_keys "$ERR" "$K30"
+refused 1 "the key is not base64" ctl leg add "${L[@]}" --in-key "$S80:-${K30:1}"
+refused 1 "the key is not base64" ctl leg add "${L[@]}" --in-key "$S80:${K30:0:20} ${K30:21}"
+refused 1 "the key is not valid base64" ctl leg add "${L[@]}" --in-key "$S80:${K30}="
+refused 1 "the key is not valid base64" ctl leg add "${L[@]}" --in-key "$S80:${K30:0:36}===="
+refused 1 "the key is not valid base64" ctl leg add "${L[@]}" --in-key "$S80:${K30:0:38}=A"
+refused 1 "the key is not valid base64" ctl leg add "${L[@]}" --in-key "AES_256_CM_HMAC_SHA1_80:${K46%==}"
+# Non-canonical: the unused low bits of the digit before '==' are set.
+refused 1 "the key is not valid base64" ctl leg add "${L[@]}" --in-key "AEAD_AES_128_GCM:${K28:0:37}B=="
+refused 1 "the key is empty" ctl leg add "${L[@]}" --in-key "$S80:"
+refused 1 "--in-key: unknown suite" ctl leg add "${L[@]}" --in-key "F8_128_HMAC_SHA1_80:$K30"
+no_keys "$ERR" "$K30"
+refused 1 "--in-key: unknown suite" ctl leg add "${L[@]}" --in-key "aes_cm_128_hmac_sha1_80:$K30"
+refused 1 "--in-key: unknown suite" ctl leg add "${L[@]}" --in-key "$K30:$S80"
+no_keys "$ERR" "$K30"
+refused 1 "--in-key: MKI length must be 1..8 bytes" ctl leg add "${L[@]}" --in-key "$S80:$K30:1:9"
+no_keys "$ERR" "$K30"
+refused 1 "--in-key: MKI length must be 1..8 bytes" ctl leg add "${L[@]}" --in-key "$S80:$K30:1:0"
+refused 1 "--in-key: MKI 256 does not fit in 1 byte" ctl leg add "${L[@]}" --in-key "$S80:$K30:256:1"
+refused 1 "--in-key: MKI is not a decimal number" ctl leg add "${L[@]}" --in-key "$S80:$K30:-1:1"
+refused 1 "--in-key: MKI is not a decimal number" ctl leg add "${L[@]}" --in-key "$S80:$K30:18446744073709551616:8"
+refused 1 "--in-key: MKI and MKILEN go together" ctl leg add "${L[@]}" --in-key "$S80:$K30:5"
+refused 1 "--in-key: MKI and MKILEN go together" ctl leg add "${L[@]}" --in-key "1:$S80:$K30:5"
+refused 1 "--in-key: GEN must be 0 or 1" ctl leg add "${L[@]}" --in-key "2:$S80:$K30"
+refused 1 "--in-key: expected [GEN:]SUITE:BASE64[:MKI:MKILEN]" ctl leg add "${L[@]}" --in-key "$K30"
+no_keys "$ERR" "$K30"
+refused 1 "--in-key: expected [GEN:]SUITE:BASE64[:MKI:MKILEN]" ctl leg add "${L[@]}" --in-key "0:$S80:$K30:1:1:1"
+refused 1 "--in-key: generation 0 given twice" ctl leg add "${L[@]}" --in-key "$S80:$K30" --in-key "0:$S80:$K30"
+refused 1 "--in-key and --no-in-key both name generation 1" ctl leg add "${L[@]}" --in-key "1:$S80:$K30" --no-in-key 1
+refused 1 "--no-in-key: GEN must be 0 or 1" ctl leg add "${L[@]}" --in-key "$S80:$K30" --no-in-key 2
+refused 1 "--no-out-key: GEN must be 0 or 1" ctl leg add "${L[@]}" --in-key "$S80:$K30" --no-out-key x
+refused 1 "--out-active: GEN must be 0 or 1" ctl leg add "${L[@]}" --in-key "$S80:$K30" --out-active 01x
+# A key split from its option by a blank, or behind a mistyped option, is not quoted.
+refused 1 "unexpected argument (not shown: the command carries keys)" ctl leg add "${L[@]}" --in-key "$S80:$K30" "$K29"
+no_keys "$ERR" "$K29" "$K30"
+refused 1 "the slot is not a number" ctl leg set --in-key "$S80:$K30" "$K29"
+no_keys "$ERR" "$K29" "$K30"
+refused 1 "unknown option '--in-kee'" ctl leg add "${L[@]}" "--in-kee=$S80:$K29"
+no_keys "$ERR" "$K29" "$K30"
+
+# Encryption is mandatory: one keyed direction needs --pstn, and says which is missing.
+refused 1 "plain RTP requires --pstn: media encryption is mandatory otherwise (the leg has no outbound key: give --out-key)" \
+	ctl leg add --local 198.18.0.2:40000 --in-key "$S80:$K30"
+refused 1 "plain RTP requires --pstn: media encryption is mandatory otherwise (the leg has no inbound key: give --in-key)" \
+	ctl leg add --local 198.18.0.2:40000 --out-key "$S80:$K30"
+refused 1 "outbound generation 0 is active but has no key (give --out-active 1" \
+	ctl leg add --local 198.18.0.2:40000 --in-key "$S80:$K30" --out-key "1:$S80:$K30"
+refused 1 "--out-active: outbound generation 1 has no key" \
+	ctl leg add --local 198.18.0.2:40000 --in-key "$S80:$K30" --out-key "$S80:$K30" --out-active 1
+refused 1 "no packet could ever authenticate" \
+	ctl leg add --local 198.18.0.2:40000 --out-key "$S80:$K30" --pstn --latch auth
+run 0 ctl leg add --local 198.18.0.2:40000 --in-key "$S80:$K30" --pstn --latch auth
+IN_ONLY=$OUT
+check "in only slot" "$IN_ONLY" 6
+check "in only flags" "$(legf "$IN_ONLY" flags)" '["pstn"]'
+check "in only latch" "$(legf "$IN_ONLY" latch)" '"auth"'
+check "in only encrypted" "$(legf "$IN_ONLY" encrypted)" false
+check "in only out" "$(legf "$IN_ONLY" srtp_out)" '{"active": 0, "gens": [null, null]}'
+run 0 ctl leg add --local 198.18.0.2:40002 --out-key "1:$S80:$K30" --out-active 1 --pstn
+check "out only" "$(legf "$OUT" srtp_out)" "{\"active\": 1, \"gens\": [null, {\"suite\": \"$S80\", \"mki_len\": 0}]}"
+refused 1 "(the leg has no outbound key: give --out-key)" ctl leg set "$IN_ONLY" --no-pstn
+refused 1 "--out-active: outbound generation 1 has no key" ctl leg set "$IN_ONLY" --out-active 1
+refused 1 "--out-active: outbound generation 0 has no key" ctl leg set "$IN_ONLY" --out-active 0
+refused 1 "no packet could ever authenticate" ctl leg set "$IN_ONLY" --no-in-key 0
+run 0 ctl leg set "$IN_ONLY" --out-key "$S80:$K30" --no-pstn
+check "keyed both ways" "$(legf "$IN_ONLY" flags)" '[]'
+check "now encrypted" "$(legf "$IN_ONLY" encrypted)" true
+
+# Rotation of leg 0: outbound make-before-break, then inbound.
+R=${KSLOTS[0]}
+G=$(legf "$R" generation)
+KO1=$(b64 44)
+run 0 ctl leg set "$R" --out-key "1:AEAD_AES_256_GCM:$KO1"
+check "new out key parked" "$(legf "$R" srtp_out)" \
+	"{\"active\": 0, \"gens\": [{\"suite\": \"$S80\", \"mki_len\": 1}, {\"suite\": \"AEAD_AES_256_GCM\", \"mki_len\": 0}]}"
+run 0 ctl leg set "$R" --out-active 1
+check "switched" "$(legf "$R" srtp_out)" \
+	"{\"active\": 1, \"gens\": [{\"suite\": \"$S80\", \"mki_len\": 1}, {\"suite\": \"AEAD_AES_256_GCM\", \"mki_len\": 0}]}"
+run 0 ctl leg list
+[[ $OUT == *"0:$S80/mki1,1*:AEAD_AES_256_GCM"* ]] || fail "text list lacks the active mark: $OUT"
+run 0 ctl leg set "$R" --no-out-key 0
+check "old out key gone" "$(legf "$R" srtp_out)" \
+	'{"active": 1, "gens": [null, {"suite": "AEAD_AES_256_GCM", "mki_len": 0}]}'
+check "old out key wiped" "$(dp "$REG" key-gen "$R" out 0)" "$ZERO_GEN"
+check "new out key bytes" "$(dp "$REG" key-gen "$R" out 1)" "$(gen_hex 6 32 12 "$KO1")"
+check "rotation keeps uid" "$(legf "$R" leg_uid)" 1
+check "rotation generations" "$(legf "$R" generation)" $((G + 3))
+refused 1 "(the leg has no outbound key: give --out-key)" ctl leg set "$R" --no-out-key 1
+refused 1 "--out-active: outbound generation 0 has no key" ctl leg set "$R" --out-active 0
+KI1=$(b64 28)
+run 0 ctl leg set "$R" --in-key "1:AEAD_AES_128_GCM:$KI1:18446744073709551615:8"
+check "both in keys" "$(legf "$R" srtp_in)" \
+	"{\"gens\": [{\"suite\": \"$S80\", \"mki_len\": 0}, {\"suite\": \"AEAD_AES_128_GCM\", \"mki_len\": 8}]}"
+check "in gen 1 bytes" "$(dp "$REG" key-gen "$R" in 1)" "$(gen_hex 5 16 12 "$KI1" 18446744073709551615 8)"
+run 0 ctl leg set "$R" --no-in-key 0
+check "old in key gone" "$(legf "$R" srtp_in)" '{"gens": [null, {"suite": "AEAD_AES_128_GCM", "mki_len": 8}]}'
+check "old in key wiped" "$(dp "$REG" key-gen "$R" in 0)" "$ZERO_GEN"
+refused 1 "(the leg has no inbound key: give --in-key)" ctl leg set "$R" --no-in-key 1
+# Replacing a generation in place.
+run 0 ctl leg set "$R" --in-key "1:$S80:$K30"
+check "in gen 1 replaced" "$(dp "$REG" key-gen "$R" in 1)" "$(gen_hex 1 16 14 "$K30")"
+run 0 ctl leg list --json
+no_keys "$OUT" "$KO1" "$KI1" "$K30"
+
+# Keys from standard input (batch): not on any command line.
+KB=$(b64 30)
+run 0 bash -c "printf 'leg add --local 198.18.0.3:40000 --in-key $S80:%s --out-key 1:$S80:%s --out-active 1\\n' '$KB' '$KB' | \"$CTL\" -r \"$REG\" batch"
+B=$OUT
+check "batch keyed" "$(dp "$REG" key-gen "$B" out 1)" "$(gen_hex 1 16 14 "$KB")"
+run 1 bash -c "printf 'leg set $B --in-key $S80:%s:1:9\\n' '$KB' | \"$CTL\" -r \"$REG\" batch"
+err_has "MKI length must be 1..8 bytes"
+no_keys "$ERR" "$KB"
+
+# Deleting a leg wipes its keys in the region.
+run 0 ctl leg del "$R"
+for d in in out; do
+	for g in 0 1; do
+		check "deleted $d $g wiped" "$(dp "$REG" key-gen "$R" "$d" "$g")" "$ZERO_GEN"
+	done
+done
 
 # --- leg add creates a default region ---------------------------------------------------
 REG=$TMP/fresh

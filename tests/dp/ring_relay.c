@@ -1,0 +1,1134 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The dataplane in-process on a net_ring port: frames in, frames out, every
+ * byte of what comes out checked here in C, and the relayed frames checked
+ * once more by tshark with IP and UDP checksum validation on.
+ *
+ *   test thread (pthread, CPU of lcore 0)             worker lcore 1
+ *     builds frames --rr_rx ring--> net_ring "rr" --> mr_pkt_handle()
+ *     checks frames <--rr_tx ring-- net_ring "rr" <-- tx buffer
+ *   management loop on the main lcore 0, stopped by the test thread (mr_dp.quit)
+ *
+ *   relay 198.18.0.2/24 (the port's MAC)
+ *   leg A slot 0: relay :30000/:30001  peer A 198.18.0.10:40000/40001  DSCP 46
+ *   leg B slot 1: relay :30002/:30003  peer B 198.18.0.11:40002/40003  DSCP 34
+ *   A and B are on-link with static neighbour entries (02:00:00:00:00:0a/0b);
+ *   both legs plain RTP on PSTN, latch "first", no re-latch window.
+ *
+ * net_ring's MAC is 00:00:00:00:00:00 and cannot be changed (no mac_addr_set
+ * op), so "source MAC = the port's" compares with what rte_eth_macaddr_get()
+ * reports, whatever it is.
+ *
+ * The control side is the real one: the region is created and the legs
+ * written through controlplane/shm/region.h, the configuration is a file
+ * loaded by mr_config_load(). Checksums are computed here from RFC 1071,
+ * never with DPDK's or the dataplane's helpers.
+ *
+ * Output: "ok N - ..." per check; the first failed check prints "not ok N - ..."
+ * and the test stops, cleans up (temporary directory, region, pcap) and exits
+ * 1, also on SIGINT/SIGTERM. Exit 0 means every check passed. Another process
+ * holding the same EAL file prefix (another build directory running this
+ * test) is waited for, up to 30 s, rather than failing EAL start-up.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#ifdef RING_RELAY_PCAP
+#include <pcap/pcap.h>
+#endif
+
+#include "dp.h"
+#include "region.h"
+
+#define WORKER_LCORE 1u
+#define RING_SIZE 1024u
+#define MAX_FRAME 1514u
+#define MAX_OUT 64u
+#define MAX_EVENTS 64u
+#define WAIT_MS 5000u           /* for anything the dataplane should do promptly */
+#define EAL_WAIT_MS 30000u      /* for another run holding our EAL file prefix */
+#define QUIET_MS 300u           /* listening for frames that must not come */
+#define RTP_PAYLOAD 160u
+#define N_RTP 4u                /* RTP packets per direction */
+
+static const uint8_t RELAY_IP[4] = { 198, 18, 0, 2 };
+static const uint8_t A_IP[4] = { 198, 18, 0, 10 };
+static const uint8_t B_IP[4] = { 198, 18, 0, 11 };
+static const uint8_t SPOOF_IP[4] = { 198, 18, 0, 66 };
+static const uint8_t A_MAC[6] = { 0x02, 0, 0, 0, 0, 0x0a };
+static const uint8_t B_MAC[6] = { 0x02, 0, 0, 0, 0, 0x0b };
+static const uint8_t SPOOF_MAC[6] = { 0x02, 0, 0, 0, 0, 0x42 };
+#define A_PORT 40000u
+#define B_PORT 40002u
+#define RELAY_A 30000u          /* leg A: RTP, RTCP = +1 */
+#define RELAY_B 30002u          /* leg B */
+#define RELAY_UNUSED 30100u     /* in the relay range, no leg */
+#define DSCP_A 46u
+#define DSCP_B 34u
+#define SLOT_A 0u
+#define SLOT_B 1u
+
+/* A frame we expect the relay to send. */
+struct expect {
+	const char *what;
+	const uint8_t *dst_mac;
+	const uint8_t *dst_ip;
+	uint16_t src_port, dst_port;
+	uint8_t dscp;
+	const uint8_t *payload;
+	uint16_t payload_len;
+};
+
+struct test {
+	char dir[64], region_path[96], conf_path[96], pcap_path[96];
+	struct rte_ring *rx, *tx;       /* rx: test -> worker; tx: worker -> test */
+	struct rte_mempool *pool;       /* the frames the test injects */
+	uint16_t port_id;
+	struct rte_ether_addr port_mac;
+	struct mr_region region;
+	struct mr_event events[MAX_EVENTS];
+	unsigned int n_events;
+	unsigned int n_checks, n_relayed, n_injected;
+#ifdef RING_RELAY_PCAP
+	pcap_t *pcap;
+	pcap_dumper_t *dumper;
+#endif
+	int status;                     /* 0 until a check fails */
+};
+
+static volatile sig_atomic_t interrupted;
+
+static struct test T;
+
+/* --- reporting ------------------------------------------------------------ */
+
+static void
+pass(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("ok %u - ", ++T.n_checks);
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+}
+
+static void
+fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("not ok %u - ", ++T.n_checks);
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	T.status = -1;
+}
+
+/* Fail the current step (return -1) with a message unless @cond. */
+#define CHECK(cond, ...)                        \
+	do {                                    \
+		if (!(cond)) {                  \
+			fail(__VA_ARGS__);      \
+			return -1;              \
+		}                               \
+	} while (0)
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void
+sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000u, .tv_nsec = (long)(ms % 1000u) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static const char *
+ip_str(const uint8_t *ip, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+	return buf;
+}
+
+static const char *
+mac_str(const uint8_t *m, char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return buf;
+}
+
+/* --- frames, built and checked byte by byte (RFC 791, 768, 1071) ---------- */
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+/* One's-complement sum of big-endian 16-bit words, odd length zero-padded. */
+static uint32_t
+sum16(uint32_t sum, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)get16(p + i);
+	if (len & 1u)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t
+fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffffu) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* The IPv4 header checksum of @ip (ihl bytes), its checksum field taken as zero. */
+static uint16_t
+ipv4_cksum(const uint8_t *ip, size_t ihl)
+{
+	uint32_t sum = sum16(0, ip, 10);
+
+	return fold(sum16(sum, ip + 12, ihl - 12));
+}
+
+/* The UDP checksum of @udp (@len bytes, its checksum field taken as zero); 0 is sent as 0xffff. */
+static uint16_t
+udp4_cksum(const uint8_t *src, const uint8_t *dst, const uint8_t *udp, uint16_t len)
+{
+	uint8_t ph[12];
+	uint32_t sum;
+	uint16_t c;
+
+	memcpy(ph, src, 4);
+	memcpy(ph + 4, dst, 4);
+	ph[8] = 0;
+	ph[9] = 17;
+	put16(ph + 10, len);
+	sum = sum16(0, ph, sizeof(ph));
+	sum = sum16(sum, udp, 6);
+	sum = sum16(sum, udp + 8, (size_t)len - 8u);
+	c = fold(sum);
+	return c == 0 ? 0xffff : c;
+}
+
+/* Ethernet + IPv4 (no options) + UDP + @payload into @f; returns the frame length. */
+static uint16_t
+udp4_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *smac, const uint8_t *sip,
+	   uint16_t sport, const uint8_t *dip, uint16_t dport, const uint8_t *payload,
+	   uint16_t len)
+{
+	uint8_t *ip = f + 14, *udp = f + 34;
+
+	memcpy(f, dmac, 6);
+	memcpy(f + 6, smac, 6);
+	put16(f + 12, 0x0800);
+	ip[0] = 0x45;
+	ip[1] = 0;
+	put16(ip + 2, (uint16_t)(20u + 8u + len));
+	put16(ip + 4, 0x1234);
+	put16(ip + 6, 0x4000);          /* DF */
+	ip[8] = 64;
+	ip[9] = 17;
+	memcpy(ip + 12, sip, 4);
+	memcpy(ip + 16, dip, 4);
+	put16(ip + 10, ipv4_cksum(ip, 20));
+	put16(udp, sport);
+	put16(udp + 2, dport);
+	put16(udp + 4, (uint16_t)(8u + len));
+	memcpy(udp + 8, payload, len);
+	put16(udp + 6, udp4_cksum(sip, dip, udp, (uint16_t)(8u + len)));
+	return (uint16_t)(34u + 8u + len);
+}
+
+/* RTP (RFC 3550): version 2, PCMU, then payload bytes that differ per packet. */
+static uint16_t
+rtp_packet(uint8_t *p, uint16_t seq, uint32_t ssrc)
+{
+	unsigned int i;
+
+	p[0] = 0x80;
+	p[1] = 0;
+	put16(p + 2, seq);
+	put16(p + 4, (uint16_t)((seq * 160u) >> 16));
+	put16(p + 6, (uint16_t)(seq * 160u));
+	put16(p + 8, (uint16_t)(ssrc >> 16));
+	put16(p + 10, (uint16_t)ssrc);
+	for (i = 0; i < RTP_PAYLOAD; i++)
+		p[12 + i] = (uint8_t)(seq * 31u + ssrc + i);
+	return (uint16_t)(12u + RTP_PAYLOAD);
+}
+
+/* An RTCP sender report without report blocks (RFC 3550 section 6.4.1). */
+static uint16_t
+rtcp_sr(uint8_t *p, uint32_t ssrc)
+{
+	unsigned int i;
+
+	memset(p, 0, 28);
+	p[0] = 0x80;
+	p[1] = 200;
+	put16(p + 2, 6);
+	put16(p + 4, (uint16_t)(ssrc >> 16));
+	put16(p + 6, (uint16_t)ssrc);
+	for (i = 8; i < 28; i++)
+		p[i] = (uint8_t)(ssrc ^ (i * 17u));
+	return 28;
+}
+
+/* --- the wire: the two rings of the net_ring port --------------------------- */
+
+static int
+inject(const uint8_t *frame, uint16_t len, const char *what)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(T.pool);
+	char *d;
+
+	CHECK(m != NULL, "%s: no mbuf to inject", what);
+	d = rte_pktmbuf_append(m, len);
+	if (d == NULL) {
+		rte_pktmbuf_free(m);
+		CHECK(false, "%s: %u bytes do not fit an mbuf", what, len);
+	}
+	memcpy(d, frame, len);
+	m->port = T.port_id;
+	if (rte_ring_sp_enqueue(T.rx, m) != 0) {
+		rte_pktmbuf_free(m);
+		CHECK(false, "%s: RX ring full", what);
+	}
+	T.n_injected++;
+	return 0;
+}
+
+#ifdef RING_RELAY_PCAP
+static void
+pcap_record(const uint8_t *f, uint16_t len)
+{
+	struct pcap_pkthdr h;
+
+	if (T.dumper == NULL)
+		return;
+	memset(&h, 0, sizeof(h));
+	gettimeofday(&h.ts, NULL);
+	h.caplen = len;
+	h.len = len;
+	pcap_dump((u_char *)T.dumper, &h, f);
+}
+#endif
+
+/*
+ * Take frames from the TX ring into @out until @want arrived or @timeout_ms
+ * passed; then listen @linger_ms more for frames that should not be there.
+ * Returns how many arrived (at most MAX_OUT kept).
+ */
+static unsigned int
+collect(uint8_t out[][MAX_FRAME], uint16_t *out_len, unsigned int want,
+	unsigned int timeout_ms, unsigned int linger_ms)
+{
+	uint64_t deadline = now_ms() + timeout_ms, quiet_until = 0;
+	unsigned int n = 0;
+	struct rte_mbuf *m;
+
+	for (;;) {
+		if (rte_ring_sc_dequeue(T.tx, (void **)&m) == 0) {
+			if (n < MAX_OUT) {
+				uint16_t len = (uint16_t)RTE_MIN(rte_pktmbuf_pkt_len(m), MAX_FRAME);
+				const uint8_t *d = rte_pktmbuf_read(m, 0, len, out[n]);
+
+				if (d != out[n])
+					memcpy(out[n], d, len);
+				/* A multi-segment frame would show here as a length mismatch. */
+				out_len[n] = m->nb_segs == 1 ? len : 0;
+			}
+			n++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		if (n >= want && quiet_until == 0)
+			quiet_until = now_ms() + linger_ms;
+		if (interrupted ||
+		    (quiet_until != 0 ? now_ms() >= quiet_until : now_ms() >= deadline))
+			break;
+		sleep_ms(1);
+	}
+	return n;
+}
+
+/* Check one relayed frame against @e, every field, checksums recomputed here. */
+static int
+check_frame(const uint8_t *f, uint16_t len, const struct expect *e)
+{
+	const uint8_t *ip = f + 14, *udp = f + 34;
+	char b1[32], b2[32];
+	uint16_t ck, want;
+
+	CHECK(len == 42u + e->payload_len, "%s: frame length %u, expected %u (single segment)",
+	      e->what, len, 42u + e->payload_len);
+	CHECK(memcmp(f, e->dst_mac, 6) == 0, "%s: destination MAC %s, expected the neighbour's %s",
+	      e->what, mac_str(f, b1, sizeof(b1)), mac_str(e->dst_mac, b2, sizeof(b2)));
+	CHECK(memcmp(f + 6, T.port_mac.addr_bytes, 6) == 0,
+	      "%s: source MAC %s, expected the port's %s", e->what, mac_str(f + 6, b1, sizeof(b1)),
+	      mac_str(T.port_mac.addr_bytes, b2, sizeof(b2)));
+	CHECK(get16(f + 12) == 0x0800, "%s: ethertype 0x%04x, expected IPv4", e->what, get16(f + 12));
+	CHECK(ip[0] == 0x45, "%s: IP version/IHL 0x%02x, expected 0x45", e->what, ip[0]);
+	CHECK(ip[1] >> 2 == e->dscp, "%s: DSCP %u, expected the egress leg's %u", e->what,
+	      ip[1] >> 2, e->dscp);
+	CHECK(get16(ip + 2) == 28u + e->payload_len, "%s: IP total length %u, expected %u",
+	      e->what, get16(ip + 2), 28u + e->payload_len);
+	CHECK((get16(ip + 6) & 0x3fffu) == 0, "%s: fragment bits 0x%04x", e->what, get16(ip + 6));
+	CHECK(ip[8] > 1, "%s: TTL %u", e->what, ip[8]);
+	CHECK(ip[9] == 17, "%s: IP protocol %u, expected UDP", e->what, ip[9]);
+	CHECK(memcmp(ip + 12, RELAY_IP, 4) == 0, "%s: source IP %s, expected the relay's", e->what,
+	      ip_str(ip + 12, b1, sizeof(b1)));
+	CHECK(memcmp(ip + 16, e->dst_ip, 4) == 0, "%s: destination IP %s, expected %s", e->what,
+	      ip_str(ip + 16, b1, sizeof(b1)), ip_str(e->dst_ip, b2, sizeof(b2)));
+	ck = get16(ip + 10);
+	want = ipv4_cksum(ip, 20);
+	CHECK(ck == want, "%s: IPv4 header checksum 0x%04x, expected 0x%04x", e->what, ck, want);
+	CHECK(fold(sum16(0, ip, 20)) == 0, "%s: IPv4 header does not sum to 0xffff", e->what);
+	CHECK(get16(udp) == e->src_port, "%s: UDP source port %u, expected %u", e->what,
+	      get16(udp), e->src_port);
+	CHECK(get16(udp + 2) == e->dst_port, "%s: UDP destination port %u, expected %u", e->what,
+	      get16(udp + 2), e->dst_port);
+	CHECK(get16(udp + 4) == 8u + e->payload_len, "%s: UDP length %u, expected %u", e->what,
+	      get16(udp + 4), 8u + e->payload_len);
+	ck = get16(udp + 6);
+	want = udp4_cksum(ip + 12, ip + 16, udp, (uint16_t)(8u + e->payload_len));
+	CHECK(ck != 0, "%s: UDP checksum absent (0)", e->what);
+	CHECK(ck == want, "%s: UDP checksum 0x%04x, expected 0x%04x", e->what, ck, want);
+	CHECK(memcmp(udp + 8, e->payload, e->payload_len) == 0, "%s: payload bytes changed",
+	      e->what);
+	return 0;
+}
+
+/*
+ * Inject nothing more; wait for exactly the @n expected frames, in order, and
+ * check each. Relayed frames also go to the pcap file.
+ */
+static int
+expect_frames(const struct expect *e, unsigned int n, const char *step)
+{
+	static uint8_t out[MAX_OUT][MAX_FRAME];
+	static uint16_t out_len[MAX_OUT];
+	unsigned int got, i;
+
+	got = collect(out, out_len, n, WAIT_MS, n == 0 ? QUIET_MS : 20);
+	CHECK(!interrupted, "%s: interrupted by a signal", step);
+	CHECK(got == n, "%s: %u frame%s sent, expected %u", step, got, got == 1 ? "" : "s", n);
+	for (i = 0; i < n; i++) {
+#ifdef RING_RELAY_PCAP
+		pcap_record(out[i], out_len[i]);
+#endif
+		if (check_frame(out[i], out_len[i], &e[i]) < 0)
+			return -1;
+	}
+	T.n_relayed += n;
+	return 0;
+}
+
+/* --- counters and events ------------------------------------------------ */
+
+/* Drops of @reason summed over every lcore's row (workers and management). */
+static uint64_t
+drops(unsigned int reason)
+{
+	const struct mr_shm_header *h = T.region.hdr;
+	uint64_t sum = 0;
+	uint32_t w;
+
+	for (w = 0; w <= h->max_workers; w++)
+		sum += __atomic_load_n(&mr_shm_wstats(h, w)->drops[reason], __ATOMIC_RELAXED);
+	return sum;
+}
+
+static uint64_t
+wstat_sum(size_t off)
+{
+	const struct mr_shm_header *h = T.region.hdr;
+	uint64_t sum = 0;
+	uint32_t w;
+
+	for (w = 0; w <= h->max_workers; w++)
+		sum += __atomic_load_n((const uint64_t *)((const uint8_t *)mr_shm_wstats(h, w) + off),
+				       __ATOMIC_RELAXED);
+	return sum;
+}
+
+/* Wait until drops[@reason] reaches @want (and check it goes no further). */
+static int
+expect_drop(unsigned int reason, uint64_t want, const char *what)
+{
+	uint64_t deadline = now_ms() + WAIT_MS;
+
+	while (drops(reason) < want && now_ms() < deadline && !interrupted)
+		sleep_ms(1);
+	CHECK(drops(reason) >= want, "%s: %s counted %" PRIu64 ", expected %" PRIu64 " within %u ms",
+	      what, mr_drop_name(reason), drops(reason), want, WAIT_MS);
+	return 0;
+}
+
+static void
+on_event(const struct mr_event *ev, void *ctx)
+{
+	(void)ctx;
+	if (T.n_events < MAX_EVENTS)
+		T.events[T.n_events++] = *ev;
+}
+
+/* Round trip through the command ring; events popped meanwhile are kept. */
+static int
+sync_dp(const char *why)
+{
+	struct mr_event ev;
+	int r = mr_region_sync(&T.region, WAIT_MS, on_event, NULL);
+
+	CHECK(!interrupted, "%s: interrupted by a signal", why);
+	CHECK(r == 0, "%s: no MR_EV_SYNC from the dataplane within %u ms: %s", why, WAIT_MS,
+	      strerror(-r));
+	while (mr_ring_pop(mr_shm_event_ring(T.region.hdr), &ev) == 0)
+		on_event(&ev, NULL);
+	return 0;
+}
+
+static bool
+sockaddr_is(const struct mr_sockaddr *a, const uint8_t *ip, uint16_t port)
+{
+	return a->family == MR_AF_INET && memcmp(a->ip, ip, 4) == 0 &&
+	       rte_be_to_cpu_16(a->port_be) == port;
+}
+
+static unsigned int
+latched_events(uint32_t slot, uint8_t comp, const uint8_t *ip, uint16_t port)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < T.n_events; i++) {
+		const struct mr_event *e = &T.events[i];
+
+		if (e->type == MR_EV_LATCHED && e->slot == slot && e->comp == comp &&
+		    sockaddr_is(&e->addr, ip, port))
+			n++;
+	}
+	return n;
+}
+
+/* --- the scenario ---------------------------------------------------------- */
+
+static int
+step_rtp(void)
+{
+	static uint8_t pl_ab[N_RTP][12 + RTP_PAYLOAD], pl_ba[N_RTP][12 + RTP_PAYLOAD];
+	struct expect e[N_RTP];
+	uint8_t f[MAX_FRAME];
+	uint16_t plen = 0, flen;
+	unsigned int i;
+
+	/* A -> B: the first packet latches A; B has not sent yet, so its hint is used. */
+	for (i = 0; i < N_RTP; i++) {
+		plen = rtp_packet(pl_ab[i], (uint16_t)(1000u + i), 0xaaaa0001u);
+		flen = udp4_frame(f, T.port_mac.addr_bytes, A_MAC, A_IP, A_PORT, RELAY_IP, RELAY_A,
+				  pl_ab[i], plen);
+		if (inject(f, flen, "RTP A->B") < 0)
+			return -1;
+		e[i] = (struct expect){ "RTP A->B", B_MAC, B_IP, RELAY_B, B_PORT, DSCP_B,
+					pl_ab[i], plen };
+	}
+	if (expect_frames(e, N_RTP, "RTP A->B") < 0)
+		return -1;
+	pass("RTP A->B: %u frames relayed in order from %u to B's %u, MACs, IPs, DSCP %u, "
+	     "payloads and IP/UDP checksums right", N_RTP, RELAY_B, B_PORT, DSCP_B);
+
+	/* B -> A: latches B; goes to A's latched source. */
+	for (i = 0; i < N_RTP; i++) {
+		plen = rtp_packet(pl_ba[i], (uint16_t)(2000u + i), 0xbbbb0002u);
+		flen = udp4_frame(f, T.port_mac.addr_bytes, B_MAC, B_IP, B_PORT, RELAY_IP, RELAY_B,
+				  pl_ba[i], plen);
+		if (inject(f, flen, "RTP B->A") < 0)
+			return -1;
+		e[i] = (struct expect){ "RTP B->A", A_MAC, A_IP, RELAY_A, A_PORT, DSCP_A,
+					pl_ba[i], plen };
+	}
+	if (expect_frames(e, N_RTP, "RTP B->A") < 0)
+		return -1;
+	pass("RTP B->A: %u frames relayed in order from %u to A's %u, MACs, IPs, DSCP %u, "
+	     "payloads and IP/UDP checksums right", N_RTP, RELAY_A, A_PORT, DSCP_A);
+	return 0;
+}
+
+static int
+step_rtcp(void)
+{
+	static uint8_t sr_a[28], sr_b[28];
+	struct expect e;
+	uint8_t f[MAX_FRAME];
+	uint16_t flen;
+
+	flen = udp4_frame(f, T.port_mac.addr_bytes, A_MAC, A_IP, A_PORT + 1, RELAY_IP, RELAY_A + 1,
+			  sr_a, rtcp_sr(sr_a, 0xaaaa0001u));
+	if (inject(f, flen, "RTCP A->B") < 0)
+		return -1;
+	e = (struct expect){ "RTCP A->B", B_MAC, B_IP, RELAY_B + 1, B_PORT + 1, DSCP_B, sr_a, 28 };
+	if (expect_frames(&e, 1, "RTCP A->B") < 0)
+		return -1;
+	flen = udp4_frame(f, T.port_mac.addr_bytes, B_MAC, B_IP, B_PORT + 1, RELAY_IP, RELAY_B + 1,
+			  sr_b, rtcp_sr(sr_b, 0xbbbb0002u));
+	if (inject(f, flen, "RTCP B->A") < 0)
+		return -1;
+	e = (struct expect){ "RTCP B->A", A_MAC, A_IP, RELAY_A + 1, A_PORT + 1, DSCP_A, sr_b, 28 };
+	if (expect_frames(&e, 1, "RTCP B->A") < 0)
+		return -1;
+	pass("RTCP on port+1 both ways: %u->%u:%u and %u->%u:%u, payloads and checksums right",
+	     RELAY_B + 1, B_IP[3], B_PORT + 1, RELAY_A + 1, A_IP[3], A_PORT + 1);
+	return 0;
+}
+
+static int
+step_spoof(void)
+{
+	static uint8_t pl_spoof[12 + RTP_PAYLOAD], pl_ba[12 + RTP_PAYLOAD];
+	struct expect e;
+	uint8_t f[MAX_FRAME];
+	uint16_t plen, flen;
+
+	/* Same port as A, another address: A's leg is latched, no window is open. */
+	plen = rtp_packet(pl_spoof, 6666, 0xaaaa0001u);
+	flen = udp4_frame(f, T.port_mac.addr_bytes, SPOOF_MAC, SPOOF_IP, A_PORT, RELAY_IP, RELAY_A,
+			  pl_spoof, plen);
+	if (inject(f, flen, "spoofed RTP") < 0 ||
+	    expect_drop(MR_DROP_SRC_NOT_LATCHED, 1, "spoofed source") < 0 ||
+	    expect_frames(NULL, 0, "spoofed source") < 0)
+		return -1;
+	pass("a spoofed source (198.18.0.66:%u) after latching: dropped as src-not-latched, "
+	     "nothing sent", A_PORT);
+
+	/* The latch did not move: B's media still goes to A's real address. */
+	plen = rtp_packet(pl_ba, 2100, 0xbbbb0002u);
+	flen = udp4_frame(f, T.port_mac.addr_bytes, B_MAC, B_IP, B_PORT, RELAY_IP, RELAY_B,
+			  pl_ba, plen);
+	if (inject(f, flen, "RTP B->A after the spoof") < 0)
+		return -1;
+	e = (struct expect){ "RTP B->A after the spoof", A_MAC, A_IP, RELAY_A, A_PORT, DSCP_A,
+			     pl_ba, plen };
+	if (expect_frames(&e, 1, "RTP B->A after the spoof") < 0)
+		return -1;
+	pass("after the spoof, B's media still goes to A's latched 198.18.0.10:%u", A_PORT);
+	return 0;
+}
+
+static int
+step_unknown_and_truncated(void)
+{
+	uint8_t pl[12 + RTP_PAYLOAD], f[MAX_FRAME];
+	uint16_t plen, flen;
+
+	plen = rtp_packet(pl, 3000, 0xaaaa0001u);
+	flen = udp4_frame(f, T.port_mac.addr_bytes, A_MAC, A_IP, A_PORT, RELAY_IP, RELAY_UNUSED,
+			  pl, plen);
+	if (inject(f, flen, "RTP to an unknown port") < 0 ||
+	    expect_drop(MR_DROP_NO_LEG, 1, "unknown port") < 0 ||
+	    expect_frames(NULL, 0, "unknown port") < 0)
+		return -1;
+	pass("a packet to relay port %u (in range, no leg): dropped as no-leg, nothing sent",
+	     RELAY_UNUSED);
+
+	/* A's valid RTP cut after 6 bytes of UDP header: IP total length > frame. */
+	plen = rtp_packet(pl, 3001, 0xaaaa0001u);
+	udp4_frame(f, T.port_mac.addr_bytes, A_MAC, A_IP, A_PORT, RELAY_IP, RELAY_B, pl, plen);
+	if (inject(f, 40, "truncated frame") < 0 ||
+	    expect_drop(MR_DROP_MALFORMED, 1, "truncated frame") < 0 ||
+	    expect_frames(NULL, 0, "truncated frame") < 0)
+		return -1;
+	pass("a frame truncated to 40 bytes: dropped as malformed, nothing sent");
+	return 0;
+}
+
+static int
+step_counters(void)
+{
+	const uint64_t want_rx_a = N_RTP + 1, want_tx_a = N_RTP + 2;    /* + RTCP, + after-spoof */
+	const uint64_t want_rx_b = N_RTP + 2, want_tx_b = N_RTP + 1;
+	struct mr_leg_counters ca, cb;
+	struct mr_leg_dp da, db;
+	unsigned int r;
+	uint64_t rx, tx;
+
+	for (r = 0; r < MR_DROP_MAX; r++) {
+		uint64_t want = r == MR_DROP_SRC_NOT_LATCHED || r == MR_DROP_NO_LEG ||
+				r == MR_DROP_MALFORMED ? 1 : 0;
+
+		CHECK(drops(r) == want, "drop counter %s = %" PRIu64 ", expected %" PRIu64,
+		      mr_drop_name(r), drops(r), want);
+	}
+	pass("drop counters by reason (mr_shm_wstats rows): src-not-latched 1, no-leg 1, "
+	     "malformed 1, every other reason 0");
+	rx = wstat_sum(offsetof(struct mr_worker_stats, rx_pkts));
+	tx = wstat_sum(offsetof(struct mr_worker_stats, tx_pkts));
+	CHECK(rx == T.n_injected && tx == T.n_relayed,
+	      "lcore totals rx %" PRIu64 " tx %" PRIu64 ", expected rx %u tx %u", rx, tx,
+	      T.n_injected, T.n_relayed);
+	CHECK(wstat_sum(offsetof(struct mr_worker_stats, punted)) == 0 &&
+	      wstat_sum(offsetof(struct mr_worker_stats, handoff_out)) == 0,
+	      "nothing punted or handed off");
+	pass("lcore totals: rx %" PRIu64 " = frames injected, tx %" PRIu64 " = frames relayed, "
+	     "nothing punted", rx, tx);
+
+	mr_region_leg_counters(&T.region, SLOT_A, &ca);
+	mr_region_leg_counters(&T.region, SLOT_B, &cb);
+	CHECK(ca.rx_pkts == want_rx_a && ca.tx_pkts == want_tx_a && ca.drop_src == 1 &&
+	      cb.rx_pkts == want_rx_b && cb.tx_pkts == want_tx_b && cb.drop_src == 0,
+	      "leg counters A rx %" PRIu64 " tx %" PRIu64 " drop_src %" PRIu64 ", B rx %" PRIu64
+	      " tx %" PRIu64 " drop_src %" PRIu64 "; expected A %" PRIu64 "/%" PRIu64
+	      "/1, B %" PRIu64 "/%" PRIu64 "/0", ca.rx_pkts, ca.tx_pkts, ca.drop_src, cb.rx_pkts,
+	      cb.tx_pkts, cb.drop_src, want_rx_a, want_tx_a, want_rx_b, want_tx_b);
+	pass("leg counters: A rx %" PRIu64 " tx %" PRIu64 " drop_src 1, B rx %" PRIu64 " tx %" PRIu64,
+	     ca.rx_pkts, ca.tx_pkts, cb.rx_pkts, cb.tx_pkts);
+
+	CHECK(mr_region_leg_dp_read(&T.region, SLOT_A, &da) == 0 &&
+	      mr_region_leg_dp_read(&T.region, SLOT_B, &db) == 0, "reading the legs' dp parts");
+	CHECK(da.latch_flags == (MR_LATCHED_RTP | MR_LATCHED_RTCP) &&
+	      sockaddr_is(&da.latched_rtp, A_IP, A_PORT) &&
+	      sockaddr_is(&da.latched_rtcp, A_IP, A_PORT + 1) &&
+	      db.latch_flags == (MR_LATCHED_RTP | MR_LATCHED_RTCP) &&
+	      sockaddr_is(&db.latched_rtp, B_IP, B_PORT) &&
+	      sockaddr_is(&db.latched_rtcp, B_IP, B_PORT + 1),
+	      "latched sources in the region are not A's and B's real addresses");
+	pass("region: A latched to 198.18.0.10:%u/%u, B to 198.18.0.11:%u/%u", A_PORT, A_PORT + 1,
+	     B_PORT, B_PORT + 1);
+
+	if (sync_dp("events") < 0)
+		return -1;
+	CHECK(latched_events(SLOT_A, MR_COMP_RTP, A_IP, A_PORT) == 1 &&
+	      latched_events(SLOT_A, MR_COMP_RTCP, A_IP, A_PORT + 1) == 1 &&
+	      latched_events(SLOT_B, MR_COMP_RTP, B_IP, B_PORT) == 1 &&
+	      latched_events(SLOT_B, MR_COMP_RTCP, B_IP, B_PORT + 1) == 1,
+	      "one MR_EV_LATCHED per leg and component, for the real sources");
+	for (r = 0; r < T.n_events; r++)
+		CHECK(T.events[r].type != MR_EV_LATCHED ||
+		      !sockaddr_is(&T.events[r].addr, SPOOF_IP, A_PORT),
+		      "the spoofed source was reported as latched");
+	pass("events: four MR_EV_LATCHED (A, B x RTP, RTCP), none for the spoofer");
+	return 0;
+}
+
+/* The test, on a plain pthread while the main lcore runs management. */
+static void *
+test_main(void *arg)
+{
+	uint64_t deadline = now_ms() + WAIT_MS;
+
+	(void)arg;
+	while (__atomic_load_n(&T.region.hdr->dp_state, __ATOMIC_ACQUIRE) != MR_DP_RUNNING &&
+	       now_ms() < deadline && !interrupted)
+		sleep_ms(1);
+	if (__atomic_load_n(&T.region.hdr->dp_state, __ATOMIC_ACQUIRE) != MR_DP_RUNNING) {
+		fail("the management loop did not start within %u ms", WAIT_MS);
+	} else if (sync_dp("start") == 0) {
+		pass("dataplane running; the legs' commands applied (MR_EV_SYNC)");
+		if (step_rtp() == 0 && step_rtcp() == 0 && step_spoof() == 0 &&
+		    step_unknown_and_truncated() == 0 &&
+		    expect_frames(NULL, 0, "the end") == 0) {
+			pass("exactly %u frames relayed for %u injected, nothing else sent",
+			     T.n_relayed, T.n_injected);
+			step_counters();
+		}
+	}
+	mr_dp.quit = true;
+	return NULL;
+}
+
+/* --- set-up and tear-down -------------------------------------------------- */
+
+static int
+ring_port(void)
+{
+	int port;
+
+	T.rx = rte_ring_create("rr_rx", RING_SIZE, (int)rte_socket_id(),
+			       RING_F_SP_ENQ | RING_F_SC_DEQ);
+	T.tx = rte_ring_create("rr_tx", RING_SIZE, (int)rte_socket_id(),
+			       RING_F_SP_ENQ | RING_F_SC_DEQ);
+	T.pool = rte_pktmbuf_pool_create("rr_inject", 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					 (int)rte_socket_id());
+	if (T.rx == NULL || T.tx == NULL || T.pool == NULL)
+		return -ENOMEM;
+	/* Named "net_ring_rr": the configuration's device. */
+	port = rte_eth_from_rings("rr", &T.rx, 1, &T.tx, 1, rte_socket_id());
+	if (port < 0)
+		return -ENODEV;
+	T.port_id = (uint16_t)port;
+	return 0;
+}
+
+static void
+leg_fill(struct mr_leg_slot *s, uint32_t egress, const uint8_t *peer_ip, uint16_t peer_port,
+	 uint16_t relay_port, uint8_t dscp)
+{
+	memset(s, 0, sizeof(*s));
+	s->call_tag = 0x72696e67ull;
+	s->latch = MR_LATCH_FIRST;
+	s->dscp = dscp;
+	s->flags = MR_LEG_F_PSTN;               /* plain RTP is refused otherwise */
+	s->egress_slot = egress;
+	s->local.family = MR_AF_INET;
+	memcpy(s->local.ip, RELAY_IP, 4);
+	s->local.port_be = rte_cpu_to_be_16(relay_port);
+	s->local_rtcp_port_be = rte_cpu_to_be_16((uint16_t)(relay_port + 1u));
+	s->peer_rtp.family = MR_AF_INET;
+	memcpy(s->peer_rtp.ip, peer_ip, 4);
+	s->peer_rtp.port_be = rte_cpu_to_be_16(peer_port);
+	s->peer_rtcp = s->peer_rtp;
+	s->peer_rtcp.port_be = rte_cpu_to_be_16((uint16_t)(peer_port + 1u));
+}
+
+static int
+region_prepare(void)
+{
+	struct mr_leg_slot s;
+	int r;
+
+	r = mr_region_open(&T.region, T.region_path, true, 64, 1);
+	if (r == 0)
+		r = mr_region_lock(&T.region);
+	if (r == 0) {
+		leg_fill(&s, SLOT_B, A_IP, A_PORT, RELAY_A, DSCP_A);
+		r = mr_region_leg_write(&T.region, SLOT_A, &s);
+	}
+	if (r == 0) {
+		leg_fill(&s, SLOT_A, B_IP, B_PORT, RELAY_B, DSCP_B);
+		r = mr_region_leg_write(&T.region, SLOT_B, &s);
+	}
+	return r;
+}
+
+static int
+write_config(void)
+{
+	FILE *f = fopen(T.conf_path, "w");
+
+	if (f == NULL)
+		return -errno;
+	fprintf(f,
+		"# Written by tests/dp/ring_relay for one run, removed after it.\n"
+		"region = \"%s\";\n"
+		"ports = ( {\n"
+		"\tname = \"ring\";\n"
+		"\tdevice = \"net_ring_rr\";\n"
+		"\taddresses = [ \"198.18.0.2/24\" ];\n"
+		"} );\n"
+		"relay = { port_min = 30000; port_max = 30199; };\n"
+		"workers = [ %u ];\n"
+		"idle_backoff_us = 100;\n"
+		"mbufs = 2047;\n"
+		"timeouts = { latch_window_ms = 0; relatch_idle_ms = 600000; };\n"
+		"neighbours = (\n"
+		"\t{ ip = \"198.18.0.10\"; mac = \"02:00:00:00:00:0a\"; port = \"ring\"; },\n"
+		"\t{ ip = \"198.18.0.11\"; mac = \"02:00:00:00:00:0b\"; port = \"ring\"; }\n"
+		");\n", T.region_path, WORKER_LCORE);
+	return fclose(f) == 0 ? 0 : -errno;
+}
+
+static int
+check_config(void)
+{
+	const struct mr_dp_config *c = &mr_dp.cfg;
+	char err[512];
+	int r;
+
+	r = write_config();
+	CHECK(r == 0, "writing %s: %s", T.conf_path, strerror(-r));
+	r = mr_config_load(T.conf_path, &mr_dp.cfg, err, sizeof(err));
+	CHECK(r == 0, "mr_config_load: %s", err);
+	CHECK(strcmp(c->region, T.region_path) == 0 && c->n_ports == 1 &&
+	      strcmp(c->ports[0].device, "net_ring_rr") == 0 && c->ports[0].n_addrs == 1 &&
+	      c->ports[0].addrs[0].prefix_len == 24 && c->port_min == 30000 &&
+	      c->port_max == 30199 && c->n_workers == 1 && c->workers[0] == WORKER_LCORE &&
+	      c->latch_window_ms == 0 && c->relatch_idle_ms == 600000 && c->n_neigh == 2 &&
+	      memcmp(c->neigh[0].mac, A_MAC, 6) == 0 && memcmp(c->neigh[1].mac, B_MAC, 6) == 0 &&
+	      sockaddr_is(&c->neigh[1].ip, B_IP, 0) && c->neigh[1].port == 0,
+	      "the loaded configuration does not say what the file says");
+	pass("configuration file loaded by mr_config_load (port, relay range, worker, "
+	     "timeouts, two static neighbours)");
+	return 0;
+}
+
+#ifdef RING_RELAY_PCAP
+static int
+pcap_start(void)
+{
+	T.pcap = pcap_open_dead(DLT_EN10MB, 65535);
+	CHECK(T.pcap != NULL, "pcap_open_dead failed");
+	T.dumper = pcap_dump_open(T.pcap, T.pcap_path);
+	CHECK(T.dumper != NULL, "pcap_dump_open %s: %s", T.pcap_path, pcap_geterr(T.pcap));
+	return 0;
+}
+
+static void
+pcap_stop(void)
+{
+	if (T.dumper != NULL)
+		pcap_dump_close(T.dumper);
+	if (T.pcap != NULL)
+		pcap_close(T.pcap);
+	T.dumper = NULL;
+	T.pcap = NULL;
+}
+
+/* tshark validates every relayed frame's IPv4 and UDP checksum. */
+static int
+check_tshark(void)
+{
+	char cmd[512], line[256], errp[128];
+	unsigned int rows = 0, good = 0;
+	FILE *p;
+	int st;
+
+	if (system("command -v tshark >/dev/null 2>&1") != 0) {
+		printf("# SKIP tshark check: tshark not found in PATH (install tshark to run it)\n");
+		return 0;
+	}
+	snprintf(errp, sizeof(errp), "%s/tshark.err", T.dir);
+	snprintf(cmd, sizeof(cmd),
+		 "tshark -r '%s' -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE "
+		 "-T fields -e ip.checksum.status -e udp.checksum.status 2>'%s'",
+		 T.pcap_path, errp);
+	p = popen(cmd, "r");
+	CHECK(p != NULL, "popen tshark: %s", strerror(errno));
+	while (fgets(line, sizeof(line), p) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		rows++;
+		if (strcmp(line, "1\t1") == 0)
+			good++;
+		else
+			printf("# tshark row %u: \"%s\" (ip.checksum.status, udp.checksum.status; "
+			       "1 = good)\n", rows, line);
+	}
+	st = pclose(p);
+	if (st != 0) {
+		FILE *e = fopen(errp, "r");
+
+		while (e != NULL && fgets(line, sizeof(line), e) != NULL)
+			printf("# tshark: %s", line);
+		if (e != NULL)
+			fclose(e);
+	}
+	unlink(errp);
+	CHECK(st == 0, "tshark -r %s exited with status %d", T.pcap_path, st);
+	CHECK(rows == T.n_relayed && good == rows,
+	      "tshark: %u of %u rows with good IP and UDP checksums, %u frames relayed", good,
+	      rows, T.n_relayed);
+	pass("tshark (ip/udp.check_checksum on) reads %u frames, every IP and UDP checksum good",
+	     rows);
+	return 0;
+}
+#endif
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+	mr_dp.quit = true;
+}
+
+/* The value of EAL's --file-prefix in @argv ("rte" when absent). */
+static const char *
+file_prefix(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--file-prefix") == 0 && i + 1 < argc)
+			return argv[i + 1];
+		if (strncmp(argv[i], "--file-prefix=", 14) == 0)
+			return argv[i] + 14;
+	}
+	return "rte";
+}
+
+/*
+ * EAL refuses to start while another primary process holds the lock on its
+ * runtime directory's config file: another run of this test (the prefix is
+ * fixed by meson, and every build directory runs it). Wait for it to end,
+ * up to EAL_WAIT_MS, by asking for the lock without taking it (F_GETLK).
+ */
+static void
+wait_for_prefix(const char *prefix)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	struct flock fl;
+	char path[512];
+	uint64_t deadline = now_ms() + EAL_WAIT_MS;
+	bool said = false;
+	int fd;
+
+	if (getuid() == 0 || xdg == NULL)
+		snprintf(path, sizeof(path), "%s/dpdk/%s/config",
+			 getuid() == 0 ? "/var/run" : "/tmp", prefix);
+	else
+		snprintf(path, sizeof(path), "%s/dpdk/%s/config", xdg, prefix);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;                 /* never used, or not readable: EAL will tell */
+	while (now_ms() < deadline && !interrupted) {
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		if (fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
+			break;
+		if (!said) {
+			printf("# EAL file prefix %s is held by pid %d; waiting up to %u s\n",
+			       prefix, (int)fl.l_pid, EAL_WAIT_MS / 1000u);
+			said = true;
+		}
+		sleep_ms(50);
+	}
+	close(fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	pthread_t thr;
+	bool eal_up = false, dp_up = false, region_up = false;
+	int r;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(T.dir, sizeof(T.dir), "/tmp/ring-relay.XXXXXX");
+	if (mkdtemp(T.dir) == NULL) {
+		printf("not ok - mkdtemp: %s\n", strerror(errno));
+		return 1;
+	}
+	snprintf(T.region_path, sizeof(T.region_path), "%s/region", T.dir);
+	snprintf(T.conf_path, sizeof(T.conf_path), "%s/mrelay-dp.conf", T.dir);
+	snprintf(T.pcap_path, sizeof(T.pcap_path), "%s/relayed.pcap", T.dir);
+	T.region.lock_fd = -1;
+
+	wait_for_prefix(file_prefix(argc, argv));
+	if (rte_eal_init(argc, argv) < 0) {
+		fail("rte_eal_init failed (rte_errno %d: %s); expected EAL args --no-huge -m 512 "
+		     "--no-pci --file-prefix ring-relay -l 0,1, and no other process using the prefix",
+		     rte_errno, rte_strerror(rte_errno));
+		goto out;
+	}
+	eal_up = true;
+	if (rte_lcore_count() < 2 || !rte_lcore_is_enabled(WORKER_LCORE) ||
+	    rte_get_main_lcore() == WORKER_LCORE) {
+		fail("EAL needs lcores 0 (main, management) and 1 (worker): -l 0,1");
+		goto out;
+	}
+	r = ring_port();
+	if (r < 0) {
+		fail("net_ring port from two rings: %s", strerror(-r));
+		goto out;
+	}
+	rte_eth_macaddr_get(T.port_id, &T.port_mac);
+	pass("net_ring port %u from rings rr_rx/rr_tx, MAC " RTE_ETHER_ADDR_PRT_FMT, T.port_id,
+	     RTE_ETHER_ADDR_BYTES(&T.port_mac));
+	r = region_prepare();
+	region_up = T.region.hdr != NULL;
+	if (r < 0) {
+		fail("region %s with two legs: %s", T.region_path, strerror(-r));
+		goto out;
+	}
+	pass("region %s: legs %u (A) and %u (B) written, paired, PSTN, latch first", T.region_path,
+	     SLOT_A, SLOT_B);
+	if (check_config() < 0)
+		goto out;
+#ifdef RING_RELAY_PCAP
+	if (pcap_start() < 0)
+		goto out;
+#endif
+	r = mr_dp_setup(&mr_dp, 0);
+	dp_up = true;                   /* teardown copes with a half set-up */
+	if (r == 0)
+		r = mr_dp_launch_workers(&mr_dp);
+	if (r < 0) {
+		fail("dataplane set-up: %s", strerror(-r));
+		goto out;
+	}
+	/* The port's MAC as the dataplane reads it: what it must put in frames. */
+	rte_eth_macaddr_get(T.port_id, &T.port_mac);
+	pass("mr_dp_setup + mr_dp_launch_workers: %u worker on lcore %u", mr_dp.n_workers,
+	     mr_dp.workers[0].lcore);
+
+	r = pthread_create(&thr, NULL, test_main, NULL);
+	if (r != 0) {
+		fail("pthread_create: %s", strerror(r));
+		goto out;
+	}
+	r = mr_mgmt_loop(&mr_dp);
+	mr_dp.quit = true;
+	pthread_join(thr, NULL);
+	if (r < 0)
+		fail("mr_mgmt_loop: %s", strerror(-r));
+	if (interrupted && T.status == 0)
+		fail("interrupted by a signal");
+out:
+	if (dp_up)
+		mr_dp_teardown(&mr_dp);
+	if (region_up)
+		mr_region_close(&T.region);
+	if (eal_up)
+		rte_eal_cleanup();
+#ifdef RING_RELAY_PCAP
+	pcap_stop();
+	if (T.status == 0)
+		check_tshark();
+#else
+	printf("# SKIP tshark check: built without libpcap (pcap_dep not found); "
+	       "frames were checked in C only\n");
+#endif
+	unlink(T.pcap_path);
+	unlink(T.conf_path);
+	unlink(T.region_path);
+	if (rmdir(T.dir) != 0)
+		printf("# could not remove %s: %s\n", T.dir, strerror(errno));
+	if (T.status != 0) {
+		printf("FAIL: ring-relay (%u checks, the last one failed)\n", T.n_checks);
+		return 1;
+	}
+	printf("PASS: ring-relay, %u checks\n", T.n_checks);
+	return 0;
+}
