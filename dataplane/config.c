@@ -58,6 +58,8 @@ mr_config_defaults(struct mr_dp_config *cfg)
 	cfg->idle_backoff_us = 100;
 	cfg->latch_window_ms = 3000;
 	cfg->relatch_idle_ms = 5000;
+	cfg->relatch_auth_packets = 3;
+	cfg->relatch_auth_quiet_ms = 200;
 	cfg->media_idle_ms = 60000;
 	cfg->neigh_reachable_ms = 30000;
 	cfg->neigh_retry_ms = 1000;
@@ -809,8 +811,8 @@ load_workers(struct loader *ld, const config_setting_t *s)
 }
 
 static const char *const timeout_keys[] = {
-	"latch_window_ms", "relatch_idle_ms", "media_idle_ms", "neighbour_reachable_ms",
-	"neighbour_retry_ms", NULL
+	"latch_window_ms", "relatch_idle_ms", "relatch_auth_packets", "relatch_auth_quiet_ms",
+	"media_idle_ms", "neighbour_reachable_ms", "neighbour_retry_ms", NULL
 };
 
 static int
@@ -833,6 +835,10 @@ load_timeouts(struct loader *ld, const config_setting_t *g)
 			r = get_u32(ld, c, 0, MR_CFG_TIMEOUT_MAX_MS, &cfg->latch_window_ms);
 		else if (strcmp(key, "relatch_idle_ms") == 0)
 			r = get_u32(ld, c, 0, MR_CFG_TIMEOUT_MAX_MS, &cfg->relatch_idle_ms);
+		else if (strcmp(key, "relatch_auth_packets") == 0)
+			r = get_u32(ld, c, 1, 64, &cfg->relatch_auth_packets);
+		else if (strcmp(key, "relatch_auth_quiet_ms") == 0)
+			r = get_u32(ld, c, 0, MR_CFG_TIMEOUT_MAX_MS, &cfg->relatch_auth_quiet_ms);
 		else if (strcmp(key, "media_idle_ms") == 0)
 			r = get_u32(ld, c, 0, MR_CFG_TIMEOUT_MAX_MS, &cfg->media_idle_ms);
 		else if (strcmp(key, "neighbour_reachable_ms") == 0)

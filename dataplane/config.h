@@ -52,6 +52,8 @@ struct mr_dp_config {
 	uint32_t idle_backoff_us;       /* 0 = busy poll (benchmarks) */
 	uint32_t latch_window_ms;       /* re-latch window after creation (plain RTP) */
 	uint32_t relatch_idle_ms;       /* silence after which a plain leg may re-latch */
+	uint32_t relatch_auth_packets;  /* SRTP leg: authenticated packets in a row to re-latch */
+	uint32_t relatch_auth_quiet_ms; /* ... while the latched source is silent this long */
 	uint32_t media_idle_ms;         /* no media -> MR_EV_IDLE; 0 = never */
 	uint32_t neigh_reachable_ms;    /* refresh a resolved neighbour after this */
 	uint32_t neigh_retry_ms;        /* re-send an unanswered ARP/NS after this */

@@ -64,6 +64,7 @@ mr_crypt_ingress(struct mr_worker *w, const struct mr_flow *f, struct rte_mbuf *
 	if (unlikely(len < (cp->rtcp ? 8u : 12u)))
 		return -MR_DROP_MALFORMED;
 	ssrc = be32(p + (cp->rtcp ? 4 : 8));
+	cp->index = cp->rtcp ? 0 : (uint32_t)(p[2] << 8 | p[3]);
 	s = find_stream(f, ssrc);
 	if (s < 0) {
 		*ret_ssrc = ssrc;
@@ -116,6 +117,13 @@ mr_crypt_ingress(struct mr_worker *w, const struct mr_flow *f, struct rte_mbuf *
 	rt->cur_gen = g;
 	cp->gen = g;
 	cp->authenticated = true;
+	if (cp->rtcp) {
+		uint32_t roc;
+		uint16_t seq;
+
+		/* The context's highest SRTCP index rises exactly when this one does. */
+		mr_srtp_ctx_state(f->streams[s].in[g], &roc, &seq, &cp->index);
+	}
 	pi->payload_len = (uint16_t)len;
 	return 0;
 }
@@ -129,6 +137,8 @@ mr_crypt_egress(struct mr_worker *w, const struct mr_flow *f, struct rte_mbuf *m
 	uint8_t *p;
 	int r;
 
+	uint16_t off = mr_dp.rt[f->slot].seq_off[cp->stream];
+
 	(void)w;
 	if (cp->as_is || !f->out_keyed)
 		return 0;       /* forwarded as it came, or decrypted towards a PSTN leg */
@@ -138,6 +148,13 @@ mr_crypt_egress(struct mr_worker *w, const struct mr_flow *f, struct rte_mbuf *m
 	end = (uint32_t)pi->payload_off + len;
 	cap = len + (rte_pktmbuf_data_len(m) - end) + rte_pktmbuf_tailroom(m);
 	p = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->payload_off);
+	if (off != 0 && !cp->rtcp) {
+		/* Close the gap a mute left, so the receiver's ROC estimate holds. */
+		uint16_t seq = (uint16_t)((p[2] << 8 | p[3]) - off);
+
+		p[2] = (uint8_t)(seq >> 8);
+		p[3] = (uint8_t)seq;
+	}
 	r = cp->rtcp ? mr_srtcp_protect(c, p, &len, cap) : mr_srtp_protect(c, p, &len, cap);
 	if (unlikely(r != 0))
 		return r == -EMSGSIZE ? -MR_DROP_NO_TAILROOM :
@@ -168,8 +185,7 @@ fill_state(struct mr_ssrc_state *st, const struct mr_srtp_ctx *c, uint32_t ssrc)
  * fails authentication.
  */
 void
-mr_crypt_persist(struct mr_worker *w, const struct mr_flow *f, const struct mr_crypt_pkt *cp,
-		 const struct mr_pkt_info *pi, const struct rte_mbuf *m)
+mr_crypt_persist(struct mr_worker *w, const struct mr_flow *f, const struct mr_crypt_pkt *cp)
 {
 	struct mr_leg_rt *rt = &mr_dp.rt[f->slot];
 	struct mr_leg_dp *p, d;
@@ -177,12 +193,14 @@ mr_crypt_persist(struct mr_worker *w, const struct mr_flow *f, const struct mr_c
 	bool wrapped = false;
 	unsigned int i;
 
-	if (!cp->rtcp && pi->payload_len >= 4) {
-		const uint8_t *h = rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->payload_off);
+	if (!cp->rtcp) {
+		uint16_t last = rt->last_seq[cp->stream], off = rt->seq_off[cp->stream];
 
-		seq = (uint16_t)(h[2] << 8 | h[3]);
-		wrapped = seq < rt->last_seq[cp->stream] &&
-			  (uint16_t)(rt->last_seq[cp->stream] - seq) > 0x8000u;
+		seq = (uint16_t)cp->index;
+		/* The inbound stream wrapped, or the renumbered outbound one did. */
+		wrapped = (seq < last && (uint16_t)(last - seq) > 0x8000u) ||
+			  ((uint16_t)(seq - off) < (uint16_t)(last - off) &&
+			   (uint16_t)((last - off) - (seq - off)) > 0x8000u);
 		rt->last_seq[cp->stream] = seq;
 	}
 	if (!wrapped && w->now_ms - rt->persist_ms < 1000u)

@@ -19,6 +19,7 @@
 #include <mrelay/shm.h>
 
 #include "config.h"
+#include "latch.h"
 
 #define MR_BURST 32u
 #define MR_PREFETCH 3u
@@ -76,6 +77,8 @@ struct mr_flow {
 	uint32_t latch_window_ms;
 	uint32_t relatch_idle_ms;
 	uint32_t idle_timeout_ms;       /* 0 = never report idle */
+	uint32_t relatch_auth_packets;
+	uint32_t relatch_auth_quiet_ms;
 	struct mr_sockaddr local;       /* relay address + RTP port */
 	struct mr_sockaddr local_rtcp;  /* == local when RTCP is muxed */
 	struct mr_sockaddr peer_rtp;    /* signaled hints */
@@ -104,6 +107,8 @@ struct mr_leg_rt {
 	uint64_t persist_ms;            /* SRTP state last written to the dp part */
 	uint8_t cur_gen;                /* inbound key generation that last authenticated */
 	uint16_t last_seq[MR_LEG_SSRCS];
+	uint16_t seq_off[MR_LEG_SSRCS]; /* RTP packets muted per stream: renumbered out */
+	struct mr_latch_cand cand[2];   /* per component: a source trying to take over */
 };
 
 /* Worker -> mgmt notifications (rte_ring elements). */
@@ -235,6 +240,7 @@ void mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, unsigned int origin)
 
 /* crypt.c (workers): the SRTP stage */
 struct mr_crypt_pkt {
+	uint32_t index;                 /* RTP sequence number or SRTCP index (latch) */
 	uint8_t stream;                 /* index into flow->streams */
 	uint8_t gen;                    /* inbound generation that authenticated */
 	bool rtcp;
@@ -247,8 +253,7 @@ int mr_crypt_ingress(struct mr_worker *w, const struct mr_flow *f, struct rte_mb
 		     uint32_t *ret_ssrc);
 int mr_crypt_egress(struct mr_worker *w, const struct mr_flow *f, struct rte_mbuf *m,
 		    struct mr_pkt_info *pi, const struct mr_crypt_pkt *cp);
-void mr_crypt_persist(struct mr_worker *w, const struct mr_flow *f, const struct mr_crypt_pkt *cp,
-		      const struct mr_pkt_info *pi, const struct rte_mbuf *m);
+void mr_crypt_persist(struct mr_worker *w, const struct mr_flow *f, const struct mr_crypt_pkt *cp);
 
 /* egress.c (workers) */
 int mr_egress_rewrite(struct rte_mbuf *m, uint16_t payload_off, uint16_t payload_len,

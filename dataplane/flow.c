@@ -266,6 +266,8 @@ build_flow(const struct mr_dp *dp, const struct mr_leg_slot *s, uint32_t slot, i
 	f->latch_window_ms = s->latch_window_ms ? s->latch_window_ms : dp->cfg.latch_window_ms;
 	f->relatch_idle_ms = s->relatch_idle_ms ? s->relatch_idle_ms : dp->cfg.relatch_idle_ms;
 	f->idle_timeout_ms = s->idle_timeout_ms ? s->idle_timeout_ms : dp->cfg.media_idle_ms;
+	f->relatch_auth_packets = dp->cfg.relatch_auth_packets;
+	f->relatch_auth_quiet_ms = dp->cfg.relatch_auth_quiet_ms;
 	f->local = s->local;
 	f->local_rtcp = s->local;
 	if (!(s->flags & MR_LEG_F_RTCP_MUX))
@@ -353,9 +355,21 @@ out:
 	explicit_bzero(&e, sizeof(e));
 }
 
+/*
+ * SRTCP indexes an outbound stream skips when it resumes. The stored index
+ * can be up to a second old (mr_crypt_persist() writes on a wrap and at
+ * least once a second), and the packets sent since then used the indexes
+ * after it: resuming right after it would send those indexes again, under
+ * the same key (keystream reuse; the peer drops them as replays). So this
+ * bounds the SRTCP packets per stream and second a restart is safe for.
+ * Each skipped index costs one throwaway protect (srtp.c, about 2 us).
+ */
+#define MR_SRTCP_RESUME_SKIP 256u
+
 /* Resume point the dp part holds for @ssrc, if any. */
 static void
-resume_point(const struct mr_ssrc_state *tab, uint32_t ssrc, uint32_t *roc, uint32_t *idx)
+resume_point(const struct mr_ssrc_state *tab, uint32_t ssrc, enum mr_srtp_dir dir, uint32_t *roc,
+	     uint32_t *idx)
 {
 	unsigned int i;
 
@@ -365,6 +379,8 @@ resume_point(const struct mr_ssrc_state *tab, uint32_t ssrc, uint32_t *roc, uint
 		if ((tab[i].flags & MR_SSRC_F_VALID) && tab[i].ssrc == ssrc) {
 			*roc = tab[i].roc;
 			*idx = tab[i].srtcp_index;
+			if (dir == MR_SRTP_OUTBOUND)
+				*idx += MR_SRTCP_RESUME_SKIP;
 			return;
 		}
 }
@@ -385,7 +401,7 @@ stream_ctx(struct mr_stream *os, struct mr_srtp_ctx *old_ctx, uint8_t own_bit, b
 	 * flow did not have before is a new crypto context and starts at ROC 0.
 	 */
 	if (resume)
-		resume_point(tab, ssrc, &roc, &idx);
+		resume_point(tab, ssrc, dir, &roc, &idx);
 	else
 		roc = idx = 0;
 	return mr_srtp_ctx_new(k, ssrc, dir, roc, idx);

@@ -14,8 +14,38 @@ addr_set(const struct mr_sockaddr *a)
 	return a != NULL && a->family != MR_AF_NONE && a->port_be != 0;
 }
 
+static bool
+rising(const struct mr_latch_in *in, uint32_t last)
+{
+	if (in->index16)
+		return (int16_t)(uint16_t)(in->index - last) > 0;
+	return (int32_t)(in->index - last) > 0;
+}
+
+/* Authenticated leg, packet from a source other than the latched one. */
+static enum mr_latch_verdict
+auth_takeover(const struct mr_latch_in *in, struct mr_latch_cand *cand)
+{
+	if (cand == NULL || in->now_ms - in->last_rx_ms < in->auth_quiet_ms) {
+		if (cand != NULL)
+			cand->count = 0;
+		return MR_LATCH_REJECT;
+	}
+	if (cand->count != 0 && mr_sockaddr_eq(&cand->src, in->src) && rising(in, cand->last)) {
+		cand->count++;
+	} else {
+		cand->src = *in->src;
+		cand->count = 1;
+	}
+	cand->last = in->index;
+	if (cand->count < (in->auth_packets ? in->auth_packets : 1u))
+		return MR_LATCH_REJECT;
+	cand->count = 0;
+	return MR_LATCH_LATCH;
+}
+
 enum mr_latch_verdict
-mr_latch_check(const struct mr_latch_in *in)
+mr_latch_check(const struct mr_latch_in *in, struct mr_latch_cand *cand)
 {
 	bool young, quiet;
 
@@ -30,9 +60,11 @@ mr_latch_check(const struct mr_latch_in *in)
 		/* Unauthenticated packets can neither latch nor pass. */
 		if (!in->authenticated)
 			return MR_LATCH_REJECT;
-		if (in->latched && mr_sockaddr_eq(in->current, in->src))
+		if (!in->latched)
+			return MR_LATCH_LATCH;
+		if (mr_sockaddr_eq(in->current, in->src))
 			return MR_LATCH_ACCEPT;
-		return MR_LATCH_LATCH;
+		return auth_takeover(in, cand);
 	case MR_LATCH_FIRST:
 		if (!in->latched)
 			return MR_LATCH_LATCH;

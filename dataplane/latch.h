@@ -10,8 +10,11 @@
  *  - MR_LATCH_FIRST (plain RTP, nothing to authenticate): another source may
  *    take over only within window_ms of the leg's creation, or after the
  *    latched source has been silent for relatch_idle_ms.
- *  - MR_LATCH_FIRST_AUTH: only an authenticated packet latches or moves the
- *    latch (the SRTP stage decides "authenticated").
+ *  - MR_LATCH_FIRST_AUTH: only an authenticated packet latches. Moving the
+ *    latch takes auth_packets authenticated packets in a row from one new
+ *    source with rising indices, while the latched source has been silent
+ *    for auth_quiet_ms: one lucky or replayed packet moves nothing, and a
+ *    source that is still talking is never displaced.
  *  - MR_LATCH_STRICT: only the signaled address is ever accepted.
  * Pure function: the owner lcore calls it and records the outcome.
  */
@@ -26,6 +29,13 @@ enum mr_latch_verdict {
 	MR_LATCH_REJECT,        /* drop: src-not-latched */
 };
 
+/* A source trying to take over an authenticated leg (owner worker's state). */
+struct mr_latch_cand {
+	struct mr_sockaddr src;
+	uint32_t count;                 /* authenticated packets in a row */
+	uint32_t last;                  /* index of the last of them */
+};
+
 struct mr_latch_in {
 	uint8_t policy;                 /* enum mr_latch_policy */
 	bool latched;
@@ -38,8 +48,13 @@ struct mr_latch_in {
 	const struct mr_sockaddr *hint;     /* signaled address (may be unset) */
 	const struct mr_sockaddr *current;  /* latched source (if latched) */
 	const struct mr_sockaddr *src;      /* this packet's source */
+	uint32_t index;                 /* authenticated: RTP sequence number or SRTCP index */
+	bool index16;                   /* index is a 16-bit RTP sequence number */
+	uint32_t auth_packets;          /* MR_LATCH_FIRST_AUTH: packets to move the latch */
+	uint32_t auth_quiet_ms;         /* ... after this much silence of the latched source */
 };
 
-enum mr_latch_verdict mr_latch_check(const struct mr_latch_in *in);
+/* @cand is updated for MR_LATCH_FIRST_AUTH (may be NULL for other policies). */
+enum mr_latch_verdict mr_latch_check(const struct mr_latch_in *in, struct mr_latch_cand *cand);
 
 #endif /* MR_DP_LATCH_H */

@@ -131,15 +131,20 @@ next_hop_mac(struct mr_worker *w, const struct mr_port *port, uint16_t port_idx,
 
 static bool
 latch(struct mr_worker *w, const struct mr_flow *f, uint8_t comp,
-      const struct mr_sockaddr *src, bool authenticated)
+      const struct mr_sockaddr *src, const struct mr_crypt_pkt *cp)
 {
 	struct mr_leg_dp *p = mr_shm_leg_dp(mr_dp.shm, f->slot);
 	struct mr_leg_rt *rt = &mr_dp.rt[f->slot];
 	uint8_t bit = (uint8_t)(1u << comp);
 	struct mr_latch_in in = {
-		.policy = f->latch,
+		/* A leg with keys can authenticate: it moves only by the auth rules. */
+		.policy = f->in_gens && f->latch == MR_LATCH_FIRST ? MR_LATCH_FIRST_AUTH : f->latch,
 		.latched = (p->latch_flags & bit) != 0,
-		.authenticated = authenticated,
+		.authenticated = cp->authenticated,
+		.index = cp->index,
+		.index16 = !cp->rtcp,
+		.auth_packets = f->relatch_auth_packets,
+		.auth_quiet_ms = f->relatch_auth_quiet_ms,
 		.window_ms = f->latch_window_ms,
 		.relatch_idle_ms = f->relatch_idle_ms,
 		.created_ms = p->created_ms,
@@ -151,7 +156,7 @@ latch(struct mr_worker *w, const struct mr_flow *f, uint8_t comp,
 	};
 	struct mr_note n;
 
-	switch (mr_latch_check(&in)) {
+	switch (mr_latch_check(&in, &rt->cand[comp])) {
 	case MR_LATCH_ACCEPT:
 		break;
 	case MR_LATCH_LATCH: {
@@ -178,6 +183,17 @@ latch(struct mr_worker *w, const struct mr_flow *f, uint8_t comp,
 	}
 	rt->last_rx_ms[comp] = w->now_ms;
 	return true;
+}
+
+static bool
+interloper(const struct mr_worker *w, const struct mr_flow *f, uint8_t comp,
+	   const struct mr_sockaddr *src)
+{
+	const struct mr_leg_dp *p = mr_shm_leg_dp(mr_dp.shm, f->slot);
+
+	return (p->latch_flags & (1u << comp)) &&
+	       !mr_sockaddr_eq(comp == MR_COMP_RTP ? &p->latched_rtp : &p->latched_rtcp, src) &&
+	       w->now_ms - mr_dp.rt[f->slot].last_rx_ms[comp] < f->relatch_auth_quiet_ms;
 }
 
 void
@@ -238,6 +254,16 @@ mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, unsigned int origin)
 		return;
 	}
 	in_ctr = &w->ctr[f->slot];
+	/*
+	 * Another source while the latched one talks can never take over: turn
+	 * it away before it touches the replay window, which it could otherwise
+	 * push past the real source's packets.
+	 */
+	if (f->in_gens && unlikely(interloper(w, f, comp, &pi.src))) {
+		in_ctr->drop_src++;
+		mr_drop(w->st, MR_DROP_SRC_NOT_LATCHED, m);
+		return;
+	}
 	/* 4. SRTP: authenticate (and decrypt) before anything may latch */
 	if (mr_flow_crypto(f)) {
 		r = mr_crypt_ingress(w, f, m, &pi, comp, &cp, &ssrc);
@@ -264,7 +290,7 @@ mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, unsigned int origin)
 		}
 	}
 	/* 5. latch: only the latched public source is accepted */
-	if (unlikely(!latch(w, f, comp, &pi.src, cp.authenticated))) {
+	if (unlikely(!latch(w, f, comp, &pi.src, &cp))) {
 		in_ctr->drop_src++;
 		mr_drop(w->st, MR_DROP_SRC_NOT_LATCHED, m);
 		return;
@@ -273,6 +299,9 @@ mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, unsigned int origin)
 	in_ctr->rx_bytes += pi.payload_len;
 	in_ctr->last_rx_ms = w->now_ms;
 	if (unlikely(f->flags & MR_LEG_F_MUTED)) {
+		/* Re-protected streams are renumbered past the mute (crypt.c). */
+		if (f->out_keyed && !cp.as_is && !cp.rtcp)
+			mr_dp.rt[f->slot].seq_off[cp.stream]++;
 		mr_drop(w->st, MR_DROP_MUTED, m);
 		return;
 	}
@@ -306,7 +335,7 @@ mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, unsigned int origin)
 			mr_drop(w->st, (unsigned int)-r, m);
 			return;
 		}
-		mr_crypt_persist(w, f, &cp, &pi, m);
+		mr_crypt_persist(w, f, &cp);
 	}
 	/* 8. rewrite */
 	if (unlikely(mr_egress_rewrite(m, pi.payload_off, pi.payload_len, port, &mac,

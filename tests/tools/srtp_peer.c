@@ -126,6 +126,8 @@ struct opts {
 	double start_delay_ms;
 	uint32_t allow_loss;
 	bool allow_auth_fail;
+	bool no_payload_check;  /* a relay that renumbers (mute) changes seq, not payload */
+	uint32_t tx_roc;        /* continue a stream another process started */
 	uint32_t rtcp_every;            /* 0: no RTCP */
 	uint32_t expect_rtcp;
 	bool json;
@@ -285,6 +287,8 @@ usage(FILE *f)
 "  --linger-ms X        keep receiving this long after the last wanted packet (0)\n"
 "  --allow-loss N       pass with up to N packets missing (0)\n"
 "  --allow-auth-fail    authentication failures do not fail the run\n"
+"  --no-payload-check   do not derive payload bytes from the sequence number\n"
+"  --tx-roc N           start sending at rollover counter N (continue a stream)\n"
 "  --tx-key SPEC        protect what we send; SPEC = SUITE:BASE64[:MKI:MKILEN]\n"
 "  --rx-key SPEC        unprotect what we receive (plain RTP without one)\n"
 "  --rx-key2 SPEC       the next key generation, tried when --rx-key fails\n"
@@ -518,7 +522,7 @@ out:
 enum {
 	OPT_BIND = 256, OPT_TO, OPT_COUNT, OPT_EXPECT_COUNT, OPT_INTERVAL,
 	OPT_SSRC, OPT_EXPECT_SSRC, OPT_EXPECT_FROM, OPT_SEQ_START, OPT_PAYLOAD,
-	OPT_TIMEOUT, OPT_LINGER, OPT_ALLOW_LOSS, OPT_ALLOW_AUTH_FAIL, OPT_TX_KEY,
+	OPT_TIMEOUT, OPT_LINGER, OPT_ALLOW_LOSS, OPT_ALLOW_AUTH_FAIL, OPT_NO_PAYLOAD_CHECK, OPT_TX_ROC, OPT_TX_KEY,
 	OPT_RX_KEY, OPT_RX_KEY2, OPT_RTCP_EVERY, OPT_EXPECT_RTCP, OPT_READY,
 	OPT_START_DELAY, OPT_JSON, OPT_HELP,
 };
@@ -538,6 +542,8 @@ static const struct option long_opts[] = {
 	{ "linger-ms", required_argument, NULL, OPT_LINGER },
 	{ "allow-loss", required_argument, NULL, OPT_ALLOW_LOSS },
 	{ "allow-auth-fail", no_argument, NULL, OPT_ALLOW_AUTH_FAIL },
+	{ "no-payload-check", no_argument, NULL, OPT_NO_PAYLOAD_CHECK },
+	{ "tx-roc", required_argument, NULL, OPT_TX_ROC },
 	{ "tx-key", required_argument, NULL, OPT_TX_KEY },
 	{ "rx-key", required_argument, NULL, OPT_RX_KEY },
 	{ "rx-key2", required_argument, NULL, OPT_RX_KEY2 },
@@ -614,6 +620,12 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_ALLOW_LOSS:
 			r = parse_u32(optarg, 10, UINT32_MAX, &o->allow_loss);
+			break;
+		case OPT_NO_PAYLOAD_CHECK:
+			o->no_payload_check = true;
+			break;
+		case OPT_TX_ROC:
+			o->tx_roc = (uint32_t)strtoul(optarg, NULL, 0);
 			break;
 		case OPT_ALLOW_AUTH_FAIL:
 			o->allow_auth_fail = true;
@@ -1075,7 +1087,7 @@ rx_rtp(struct peer *p, size_t size)
 	else if (ext < p->max_ext)
 		p->reordered++;
 	p->have_seq = true;
-	for (i = hdr; i < end; i++) {
+	for (i = hdr; i < end && !p->o.no_payload_check; i++) {
 		if (d[i] != payload_byte(seq, i - hdr)) {
 			p->payload_errors++;
 			break;
@@ -1493,6 +1505,9 @@ sessions_create(struct peer *p)
 
 	if (p->o.tx_key.suite != NULL) {
 		if (session_create(&p->tx, &p->o.tx_key, ssrc_specific, p->o.ssrc) < 0)
+			return -EINVAL;
+		if (p->o.tx_roc != 0 &&
+		    srtp_set_stream_roc(p->tx, p->o.ssrc, p->o.tx_roc) != srtp_err_status_ok)
 			return -EINVAL;
 		p->tx_mki = p->o.tx_key.mki_bytes > 0;
 	}

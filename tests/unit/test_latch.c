@@ -50,7 +50,7 @@ first_packet_latches_any_source(void **state)
 
 	(void)state;
 	/* The signaled address is only a hint: the NAT's public address wins. */
-	assert_int_equal(mr_latch_check(&in), MR_LATCH_LATCH);
+	assert_int_equal(mr_latch_check(&in, NULL), MR_LATCH_LATCH);
 }
 
 static void
@@ -62,7 +62,7 @@ latched_source_accepted(void **state)
 	(void)state;
 	in.now_ms += 60000;
 	in.last_rx_ms = in.now_ms - 20;
-	assert_int_equal(mr_latch_check(&in), MR_LATCH_ACCEPT);
+	assert_int_equal(mr_latch_check(&in, NULL), MR_LATCH_ACCEPT);
 }
 
 static void
@@ -74,10 +74,10 @@ spoof_after_window_rejected(void **state)
 	(void)state;
 	in.now_ms = in.created_ms + 3000;       /* window just closed */
 	in.last_rx_ms = in.now_ms - 20;         /* latched source is talking */
-	assert_int_equal(mr_latch_check(&in), MR_LATCH_REJECT);
+	assert_int_equal(mr_latch_check(&in, NULL), MR_LATCH_REJECT);
 	/* Same IP, other port is another source too (RTP-bleed). */
 	spoof = v4(99, 61001);
-	assert_int_equal(mr_latch_check(&in), MR_LATCH_REJECT);
+	assert_int_equal(mr_latch_check(&in, NULL), MR_LATCH_REJECT);
 }
 
 static void
@@ -89,7 +89,7 @@ relatch_within_window(void **state)
 	(void)state;
 	in.now_ms = in.created_ms + 2999;
 	in.last_rx_ms = in.now_ms - 1;
-	assert_int_equal(mr_latch_check(&in), MR_LATCH_LATCH);
+	assert_int_equal(mr_latch_check(&in, NULL), MR_LATCH_LATCH);
 }
 
 static void
@@ -101,9 +101,9 @@ relatch_after_silence(void **state)
 	(void)state;
 	in.now_ms = in.created_ms + 600000;
 	in.last_rx_ms = in.now_ms - 4999;
-	assert_int_equal(mr_latch_check(&in), MR_LATCH_REJECT);
+	assert_int_equal(mr_latch_check(&in, NULL), MR_LATCH_REJECT);
 	in.last_rx_ms = in.now_ms - 5000;
-	assert_int_equal(mr_latch_check(&in), MR_LATCH_LATCH);
+	assert_int_equal(mr_latch_check(&in, NULL), MR_LATCH_LATCH);
 }
 
 static void
@@ -113,40 +113,121 @@ strict_only_hint(void **state)
 	struct mr_latch_in in = base(MR_LATCH_STRICT, &hint, NULL, &other);
 
 	(void)state;
-	assert_int_equal(mr_latch_check(&in), MR_LATCH_REJECT);
+	assert_int_equal(mr_latch_check(&in, NULL), MR_LATCH_REJECT);
 	in.src = &hint;
-	assert_int_equal(mr_latch_check(&in), MR_LATCH_LATCH);
+	assert_int_equal(mr_latch_check(&in, NULL), MR_LATCH_LATCH);
 	in.latched = true;
 	in.current = &hint;
-	assert_int_equal(mr_latch_check(&in), MR_LATCH_ACCEPT);
+	assert_int_equal(mr_latch_check(&in, NULL), MR_LATCH_ACCEPT);
 	/* Even an idle leg never moves off the signaled address. */
 	in.src = &other;
 	in.now_ms += 1000000;
-	assert_int_equal(mr_latch_check(&in), MR_LATCH_REJECT);
+	assert_int_equal(mr_latch_check(&in, NULL), MR_LATCH_REJECT);
 	/* No hint: nothing is acceptable. */
 	in.hint = NULL;
 	in.src = &hint;
-	assert_int_equal(mr_latch_check(&in), MR_LATCH_REJECT);
+	assert_int_equal(mr_latch_check(&in, NULL), MR_LATCH_REJECT);
 }
 
 static void
 auth_policy_needs_authentication(void **state)
 {
-	struct mr_sockaddr a = v4(1, 4000), b = v4(2, 4000);
+	struct mr_sockaddr a = v4(1, 4000);
 	struct mr_latch_in in = base(MR_LATCH_FIRST_AUTH, NULL, NULL, &a);
+	struct mr_latch_cand cand = { .count = 0 };
 
 	(void)state;
-	assert_int_equal(mr_latch_check(&in), MR_LATCH_REJECT);
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_REJECT);
 	in.authenticated = true;
-	assert_int_equal(mr_latch_check(&in), MR_LATCH_LATCH);
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_LATCH);
 	in.latched = true;
 	in.current = &a;
-	in.src = &b;
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_ACCEPT);
+	/* Even the latched source must authenticate. */
 	in.authenticated = false;
-	in.now_ms = in.created_ms + 1;          /* window does not apply */
-	assert_int_equal(mr_latch_check(&in), MR_LATCH_REJECT);
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_REJECT);
+}
+
+static struct mr_latch_in
+auth_leg(const struct mr_sockaddr *cur, const struct mr_sockaddr *src)
+{
+	struct mr_latch_in in = base(MR_LATCH_FIRST_AUTH, NULL, cur, src);
+
 	in.authenticated = true;
-	assert_int_equal(mr_latch_check(&in), MR_LATCH_LATCH);
+	in.index16 = true;
+	in.auth_packets = 3;
+	in.auth_quiet_ms = 200;
+	in.now_ms = in.created_ms + 60000;
+	in.last_rx_ms = in.now_ms - 500;        /* latched source quiet for 500 ms */
+	return in;
+}
+
+static void
+auth_takeover_needs_rising_run(void **state)
+{
+	struct mr_sockaddr old = v4(1, 4000), rebound = v4(1, 61000);
+	struct mr_latch_in in = auth_leg(&old, &rebound);
+	struct mr_latch_cand cand = { .count = 0 };
+
+	(void)state;
+	/* NAT rebinding: three authenticated packets, rising, from one source. */
+	in.index = 100;
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_REJECT);
+	in.index = 101;
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_REJECT);
+	in.index = 103;
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_LATCH);
+	/* Rising across the 16-bit wrap counts too. */
+	in.index = 65534;
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_REJECT);
+	in.index = 65535;
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_REJECT);
+	in.index = 0;
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_LATCH);
+}
+
+static void
+auth_takeover_refuses_lucky_replayed_or_interleaved(void **state)
+{
+	struct mr_sockaddr old = v4(1, 4000), x = v4(2, 5000), y = v4(3, 5000);
+	struct mr_latch_in in = auth_leg(&old, &x);
+	struct mr_latch_cand cand = { .count = 0 };
+
+	(void)state;
+	/* One packet never moves anything, however many times it comes. */
+	in.index = 50;
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_REJECT);
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_REJECT);
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_REJECT);
+	/* Falling indices restart the count. */
+	in.index = 51;
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_REJECT);
+	in.index = 49;
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_REJECT);
+	assert_int_equal(cand.count, 1);
+	/* Two sources taking turns never add up. */
+	in.src = &y;
+	in.index = 52;
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_REJECT);
+	in.src = &x;
+	in.index = 53;
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_REJECT);
+	assert_int_equal(cand.count, 1);
+	/* A latched source that is still talking is never displaced. */
+	in.last_rx_ms = in.now_ms - 199;
+	in.index = 54;
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_REJECT);
+	in.index = 55;
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_REJECT);
+	in.index = 56;
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_REJECT);
+	assert_int_equal(cand.count, 0);
+	/* Unauthenticated: not even a candidate. */
+	in.last_rx_ms = in.now_ms - 1000;
+	in.authenticated = false;
+	in.index = 57;
+	assert_int_equal(mr_latch_check(&in, &cand), MR_LATCH_REJECT);
+	assert_int_equal(cand.count, 0);
 }
 
 static void
@@ -156,9 +237,9 @@ invalid_policy_never_latches(void **state)
 	struct mr_latch_in in = base(MR_LATCH_INVALID, &a, NULL, &a);
 
 	(void)state;
-	assert_int_equal(mr_latch_check(&in), MR_LATCH_REJECT);
+	assert_int_equal(mr_latch_check(&in, NULL), MR_LATCH_REJECT);
 	in.policy = MR_LATCH_MAX;
-	assert_int_equal(mr_latch_check(&in), MR_LATCH_REJECT);
+	assert_int_equal(mr_latch_check(&in, NULL), MR_LATCH_REJECT);
 }
 
 static void
@@ -190,6 +271,8 @@ main(void)
 		cmocka_unit_test(relatch_after_silence),
 		cmocka_unit_test(strict_only_hint),
 		cmocka_unit_test(auth_policy_needs_authentication),
+		cmocka_unit_test(auth_takeover_needs_rising_run),
+		cmocka_unit_test(auth_takeover_refuses_lucky_replayed_or_interleaved),
 		cmocka_unit_test(invalid_policy_never_latches),
 		cmocka_unit_test(sockaddr_compare),
 	};
