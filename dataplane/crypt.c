@@ -60,9 +60,9 @@ mr_crypt_ingress(struct mr_worker *w, const struct mr_flow *f, struct rte_mbuf *
 	cp->rtcp = comp == MR_COMP_RTCP ||
 		   ((f->flags & MR_LEG_F_RTCP_MUX) && kind == MR_MEDIA_RTCP);
 	if (unlikely(kind != MR_MEDIA_RTP && kind != MR_MEDIA_RTCP))
-		return -MR_DROP_NOT_RTP;
+		return MR_DROP_ERR(MR_DROP_NOT_RTP);
 	if (unlikely(len < (cp->rtcp ? 8u : 12u)))
-		return -MR_DROP_MALFORMED;
+		return MR_DROP_ERR(MR_DROP_MALFORMED);
 	ssrc = be32(p + (cp->rtcp ? 4 : 8));
 	cp->index = cp->rtcp ? 0 : (uint32_t)(p[2] << 8 | p[3]);
 	s = find_stream(f, ssrc);
@@ -110,10 +110,10 @@ mr_crypt_ingress(struct mr_worker *w, const struct mr_flow *f, struct rte_mbuf *
 			break;
 		}
 		if (r == -EALREADY)
-			return -MR_DROP_SRTP_REPLAY;    /* the right key: no second try */
+			return MR_DROP_ERR(MR_DROP_SRTP_REPLAY);    /* the right key: no second try */
 	}
 	if (r != 0)
-		return r == -EINVAL ? -MR_DROP_MALFORMED : -MR_DROP_SRTP_AUTH;
+		return r == -EINVAL ? MR_DROP_ERR(MR_DROP_MALFORMED) : MR_DROP_ERR(MR_DROP_SRTP_AUTH);
 	rt->cur_gen = g;
 	cp->gen = g;
 	cp->authenticated = true;
@@ -143,7 +143,7 @@ mr_crypt_egress(struct mr_worker *w, const struct mr_flow *f, struct rte_mbuf *m
 	if (cp->as_is || !f->out_keyed)
 		return 0;       /* forwarded as it came, or decrypted towards a PSTN leg */
 	if (unlikely(c == NULL))
-		return -MR_DROP_NO_EGRESS;
+		return MR_DROP_ERR(MR_DROP_NO_EGRESS);
 	/* Room for the trailer: what follows the payload in the segment, and its tailroom. */
 	end = (uint32_t)pi->payload_off + len;
 	cap = len + (rte_pktmbuf_data_len(m) - end) + rte_pktmbuf_tailroom(m);
@@ -157,11 +157,11 @@ mr_crypt_egress(struct mr_worker *w, const struct mr_flow *f, struct rte_mbuf *m
 	}
 	r = cp->rtcp ? mr_srtcp_protect(c, p, &len, cap) : mr_srtp_protect(c, p, &len, cap);
 	if (unlikely(r != 0))
-		return r == -EMSGSIZE ? -MR_DROP_NO_TAILROOM :
-		       r == -EALREADY ? -MR_DROP_SRTP_REPLAY : -MR_DROP_MALFORMED;
+		return r == -EMSGSIZE ? MR_DROP_ERR(MR_DROP_NO_TAILROOM) :
+		       r == -EALREADY ? MR_DROP_ERR(MR_DROP_SRTP_REPLAY) : MR_DROP_ERR(MR_DROP_MALFORMED);
 	if (pi->payload_off + len > rte_pktmbuf_data_len(m) &&
 	    rte_pktmbuf_append(m, (uint16_t)(pi->payload_off + len - rte_pktmbuf_data_len(m))) == NULL)
-		return -MR_DROP_NO_TAILROOM;
+		return MR_DROP_ERR(MR_DROP_NO_TAILROOM);
 	pi->payload_len = (uint16_t)len;
 	return 0;
 }

@@ -185,6 +185,14 @@ mr_dp_clock_tick(void)
 	return now;
 }
 
+/*
+ * A drop reason as a negative return value. MR_DROP_MALFORMED is 0, so a
+ * plain -reason would read as success: the packet would go on (and, after a
+ * failed protect, go on in the clear).
+ */
+#define MR_DROP_ERR(reason) (-1 - (int)(reason))
+#define MR_DROP_OF_ERR(err) ((unsigned int)(-1 - (err)))
+
 static inline void
 mr_drop(struct mr_worker_stats *st, unsigned int reason, struct rte_mbuf *m)
 {

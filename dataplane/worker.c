@@ -93,7 +93,7 @@ egress_dest(struct mr_worker *w, const struct mr_flow *e, uint8_t comp,
 	if (e->owner == w->idx)
 		memcpy(&d, p, sizeof(d));
 	else if (mr_seq_read(&p->dseq, &d, p, sizeof(d)) < 0)
-		return -MR_DROP_STATE_TORN;
+		return MR_DROP_ERR(MR_DROP_STATE_TORN);
 	if (d.leg_uid != e->leg_uid)
 		d.latch_flags = 0;      /* not yet installed by mgmt */
 	if ((e->flags & MR_LEG_F_RTCP_MUX) || comp == MR_COMP_RTP)
@@ -103,7 +103,7 @@ egress_dest(struct mr_worker *w, const struct mr_flow *e, uint8_t comp,
 	else
 		*dst = e->peer_rtcp;
 	if (dst->family == MR_AF_NONE || dst->port_be == 0)
-		return -MR_DROP_NO_DEST;
+		return MR_DROP_ERR(MR_DROP_NO_DEST);
 	return 0;
 }
 
@@ -281,11 +281,11 @@ mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, unsigned int origin)
 			return;
 		}
 		if (unlikely(r < 0)) {
-			if (r == -MR_DROP_SRTP_AUTH || r == -MR_DROP_SRTP_REPLAY)
+			if (r == MR_DROP_ERR(MR_DROP_SRTP_AUTH) || r == MR_DROP_ERR(MR_DROP_SRTP_REPLAY))
 				in_ctr->drop_auth++;
 			else
 				in_ctr->drop_other++;
-			mr_drop(w->st, (unsigned int)-r, m);
+			mr_drop(w->st, MR_DROP_OF_ERR(r), m);
 			return;
 		}
 	}
@@ -316,7 +316,7 @@ mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, unsigned int origin)
 	r = egress_dest(w, e, comp, &dst);
 	if (unlikely(r < 0)) {
 		in_ctr->drop_other++;
-		mr_drop(w->st, (unsigned int)-r, m);
+		mr_drop(w->st, MR_DROP_OF_ERR(r), m);
 		return;
 	}
 	src = comp == MR_COMP_RTCP ? e->local_rtcp : e->local;
@@ -332,7 +332,7 @@ mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, unsigned int origin)
 		r = mr_crypt_egress(w, f, m, &pi, &cp);
 		if (unlikely(r < 0)) {
 			in_ctr->drop_other++;
-			mr_drop(w->st, (unsigned int)-r, m);
+			mr_drop(w->st, MR_DROP_OF_ERR(r), m);
 			return;
 		}
 		mr_crypt_persist(w, f, &cp);

@@ -172,6 +172,46 @@ def hijack_and_rebind(tmp, region):
     drop_legs(region, a, b)
 
 
+def second_ssrc_and_garbage(tmp, region):
+    """A second SSRC on a leg (a new stream after a re-INVITE, RTX) gets its
+    own contexts; malformed SRTP is counted and changes nothing."""
+    import socket
+    suite = "AEAD_AES_256_GCM"
+    ka_tx, ka_rx, kb_tx, kb_rx = (key(suite, 120 + n) for n in range(4))
+    a, b = legs(region, ["--in-key", ka_tx, "--out-key", ka_rx], ["--in-key", kb_tx, "--out-key", kb_rx])
+    ra, rb = call(tmp, ["--tx-key", ka_tx, "--rx-key", ka_rx], ["--tx-key", kb_tx, "--rx-key", kb_rx],
+                  seq_start=1000)
+    expect_clean(region, "first SSRC", ra, rb)
+    ra, rb = call(tmp, ["--tx-key", ka_tx, "--rx-key", ka_rx, "--ssrc", "0x3333", "--expect-ssrc", "0x4444"],
+                  ["--tx-key", kb_tx, "--rx-key", kb_rx, "--expect-ssrc", "0x3333", "--ssrc", "0x4444"],
+                  seq_start=7000)
+    expect_clean(region, "second SSRC on the same legs", ra, rb)
+    before = region.drops()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("198.18.7.1", 40000))
+    rtp = bytes([0x80, 0, 0x20, 0, 0, 0, 0, 1, 0, 0, 0x11, 0x11])
+    junk = [b"", b"\x80", rtp[:11],                         # shorter than a header
+            rtp + b"\x01" * 4,                              # tag missing / too short for GCM
+            bytes([0x8f]) + rtp[1:] + b"\0" * 20,           # CSRC count past the end
+            bytes([0x90]) + rtp[1:] + b"\xbe\xde\xff\xff" + b"\0" * 20,  # extension past the end
+            bytes([0xa0]) + rtp[1:] + b"\0" * 19 + b"\xff",  # padding count larger than the packet
+            rtp + b"\0" * 40]                               # well formed, tag wrong
+    tx_before = region.leg_stats(b)["tx_pkts"]
+    for j in junk:
+        s.sendto(j, ("198.18.7.2", 30000))
+    s.close()
+    wait_for(lambda: sum(region.drops().values()) - sum(before.values()) >= len(junk) - 1,
+             "the junk to be counted")
+    d = region.drops()
+    new = {k: v - before.get(k, 0) for k, v in d.items() if v != before.get(k, 0)}
+    check(sum(new.values()) == len(junk) and set(new) <= {"malformed", "srtp-auth", "not-rtp"},
+          "every malformed SRTP packet counted as a drop: %s" % new)
+    check(new.get("malformed", 0) >= 1 and region.leg_stats(b)["tx_pkts"] == tx_before,
+          "none of it was forwarded")
+    globals()["BASE"] = d
+    drop_legs(region, a, b)
+
+
 def mute_renumbers(tmp, region):
     """A mute longer than 2^15 packets, then unmute: the far end still
     decrypts, because the relay renumbers what it re-protects."""
@@ -262,6 +302,7 @@ def test_srtp(tmp):
         ra, rb = call(tmp, ["--tx-key", ka_tx, "--rx-key", ka_rx], ["--tx-key", kb_tx, "--rx-key", kb_rx])
         expect_clean(region, "re-key with MKI", ra, rb)
         drop_legs(region, a, b)
+        second_ssrc_and_garbage(tmp, region)
         hijack_and_rebind(tmp, region)
         mute_renumbers(tmp, region)
         suite = "AES_CM_128_HMAC_SHA1_80"
@@ -272,8 +313,9 @@ def test_srtp(tmp):
         expect_clean(region, "RTP <-> SRTP", ra, rb)
         drop_legs(region, a, b)
         d = region.drops()
-        check(d.get("srtp-auth") == 20 and "srtp-replay" not in d,
-              "over every case, the attacker's 20 packets are the only SRTP failures: %s" % d)
+        check(d.get("srtp-auth") == 22 and "srtp-replay" not in d,
+              "over every case, the attacker's 20 packets and 2 of the junk are the only SRTP "
+              "failures: %s" % d)
     finally:
         tap.stop()
 
