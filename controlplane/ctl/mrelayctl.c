@@ -802,13 +802,6 @@ cmd_events(const char *path, int argc, char **argv)
 	return err;
 }
 
-static void
-print_sync_event(const struct mr_event *ev, void *ctx)
-{
-	/* sync consumed it: show it rather than lose it silently. */
-	print_event(ev, ctx);
-}
-
 static int
 cmd_sync(const char *path, int argc, char **argv)
 {
@@ -851,7 +844,8 @@ cmd_sync(const char *path, int argc, char **argv)
 	err = mr_ctl_lock(&r, true);
 	if (err != 0)
 		goto out_close;
-	err = mr_region_sync(&r, timeout_ms, print_sync_event, &out);
+	/* Events sync pops on the way are shown rather than lost silently. */
+	err = mr_region_sync(&r, timeout_ms, print_event, &out);
 	mr_region_unlock(&r);
 	switch (err) {
 	case 0:
