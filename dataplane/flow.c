@@ -291,12 +291,21 @@ prepare_dp_part(struct mr_dp *dp, const struct mr_flow *f, bool first_install)
 	uint64_t now = mr_dp_now_ms();
 
 	if (p->leg_uid != f->leg_uid) {
+		unsigned int w;
+
 		memset(&d, 0, sizeof(d));
 		d.leg_uid = f->leg_uid;
 		d.created_ms = now;
 		d.owner_lcore = f->owner;
 		mr_leg_dp_write(p, &d);
 		memset(&dp->rt[f->slot], 0, sizeof(dp->rt[f->slot]));
+		/*
+		 * A new leg's counters start at zero. No worker writes this
+		 * slot's rows now: the previous leg's flow is past its grace
+		 * period and the new one is not published yet.
+		 */
+		for (w = 0; w < dp->shm->max_workers; w++)
+			memset(mr_shm_counters(dp->shm, w, f->slot), 0, sizeof(struct mr_leg_counters));
 		return;
 	}
 	if (first_install) {
@@ -423,9 +432,25 @@ build_streams(struct mr_dp *dp, struct mr_flow *f, struct mr_flow *old, const ui
 
 	if (!mr_flow_crypto(f))
 		return 0;
-	if (same_leg)
+	if (same_leg) {
 		for (i = 0; i < old->n_streams; i++)
 			ssrcs[n++] = old->streams[i].ssrc;
+	} else if (old == NULL) {
+		/*
+		 * Every stream the dp part remembers gets its contexts now. Left
+		 * to its next packet, a paused stream would lose its resume point
+		 * to the first mr_crypt_persist() of another stream of the leg
+		 * (which writes the flow's streams only) and come back at ROC 0
+		 * and SRTCP index 0.
+		 */
+		for (i = 0; i < MR_LEG_SSRCS; i++) {
+			const struct mr_ssrc_state *st = (d->ssrc_out[i].flags & MR_SSRC_F_VALID) ?
+							 &d->ssrc_out[i] : &d->ssrc_in[i];
+
+			if (st->flags & MR_SSRC_F_VALID)
+				ssrcs[n++] = st->ssrc;
+		}
+	}
 	if (extra != NULL && n < MR_LEG_SSRCS) {
 		for (i = 0; i < n && ssrcs[i] != *extra; i++)
 			;

@@ -19,6 +19,7 @@
 #include "dp.h"
 #include "latch.h"
 #include "parse.h"
+#include "rtp.h"
 
 static void
 punt(struct mr_worker *w, struct rte_ring *r, struct rte_mbuf *m,
@@ -207,7 +208,7 @@ mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, unsigned int origin)
 	const struct mr_port *port;
 	struct mr_pkt_info pi;
 	unsigned int flags = 0;
-	uint8_t reason, comp;
+	uint8_t reason, comp, out_comp;
 	uint32_t ssrc;
 	int r;
 
@@ -313,13 +314,24 @@ mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, unsigned int origin)
 		mr_drop(w->st, MR_DROP_NO_EGRESS, m);
 		return;
 	}
-	r = egress_dest(w, e, comp, &dst);
+	/*
+	 * What leaves by the egress leg's RTCP port is what is RTCP, not what
+	 * came in on an RTCP port: a muxed leg carries both on one port.
+	 */
+	out_comp = comp;
+	if (mr_flow_crypto(f))
+		out_comp = cp.rtcp ? MR_COMP_RTCP : MR_COMP_RTP;
+	else if ((f->flags & MR_LEG_F_RTCP_MUX) &&
+		 mr_media_classify(rte_pktmbuf_mtod_offset(m, const uint8_t *, pi.payload_off),
+				   pi.payload_len) == MR_MEDIA_RTCP)
+		out_comp = MR_COMP_RTCP;
+	r = egress_dest(w, e, out_comp, &dst);
 	if (unlikely(r < 0)) {
 		in_ctr->drop_other++;
 		mr_drop(w->st, MR_DROP_OF_ERR(r), m);
 		return;
 	}
-	src = comp == MR_COMP_RTCP ? e->local_rtcp : e->local;
+	src = out_comp == MR_COMP_RTCP ? e->local_rtcp : e->local;
 	port = &mr_dp.ports[e->port];
 	if (unlikely(dst.family != src.family ||
 		     !next_hop_mac(w, port, e->port, &dst, &mac))) {

@@ -33,7 +33,11 @@ PKGS=(
 	libsrtp2-dev libssl-dev liburcu-dev libconfig-dev libsofia-sip-ua-dev
 	libcmocka-dev libpcap-dev
 	tshark tcpdump iproute2 iptables python3 ethtool iputils-ping procps valgrind
+	rtpengine-daemon
 )
+# Interop tests start their own rtpengine; the packaged services would take
+# the relay's port range and set up iptables at boot, so they stay masked.
+MASKED_SERVICES=(rtpengine-daemon rtpengine-recording-daemon rtpengine-recording-nfs-mount)
 HUGEPAGES_WANT=512      # 2 MiB pages: 1 GiB
 HUGEPAGES_MIN_FREE=256  # below this, use --no-huge
 HP_DIR=/sys/kernel/mm/hugepages/hugepages-2048kB
@@ -99,6 +103,15 @@ apt_can_install() {
 	apt-cache show --no-all-versions "$@" >/dev/null 2>&1 || return 1
 	policy=$(apt-cache policy "$@" 2>/dev/null) || return 1
 	! grep -q 'Candidate: (none)' <<<"$policy"
+}
+
+mask_services() {
+	local svc
+	for svc in "${MASKED_SERVICES[@]}"; do
+		[[ -L /etc/systemd/system/$svc.service ]] && continue
+		mkdir -p /etc/systemd/system
+		ln -sf /dev/null "/etc/systemd/system/$svc.service"
+	done
 }
 
 install_packages() {
@@ -248,6 +261,7 @@ build() {
 }
 
 install_packages
+mask_services
 if [[ ${MRELAY_NO_HUGE:-0} != 1 ]]; then
 	reserve_hugepages
 fi

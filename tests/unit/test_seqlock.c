@@ -4,6 +4,7 @@
  * makes readers give up after bounded retries, and repair recovers.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +32,7 @@ struct hammer {
 	struct record rec __attribute__((aligned(64)));
 	int stop;               /* set by main when the readers are done */
 	uint64_t writes;        /* writer's count, read after join */
+	uint64_t live;          /* writer's count while running (readers wait for it) */
 };
 
 struct reader_result {
@@ -54,6 +56,7 @@ writer_main(void *arg)
 		for (i = 0; i < WORDS; i++)
 			__atomic_store_n(&h->rec.w[i], v, __ATOMIC_RELAXED);
 		mr_seq_write_end(&h->rec.seq);
+		__atomic_store_n(&h->live, v, __ATOMIC_RELAXED);
 		/* Let readers in now and then, as a real writer does. */
 		if ((v & 63u) == 0)
 			for (i = 0; i < 64; i++)
@@ -71,6 +74,10 @@ reader_main(void *arg)
 	uint64_t last = 0;
 	unsigned int n, i;
 
+	/* On a loaded 2-core box the readers could otherwise be done before
+	 * the writer is first scheduled, and the test would prove nothing. */
+	while (__atomic_load_n(&res->h->live, __ATOMIC_RELAXED) < 1000)
+		sched_yield();
 	for (n = 0; n < READS_PER_READER; n++) {
 		if (mr_seq_read(&res->h->rec.seq, &copy, &res->h->rec, sizeof(copy)) < 0) {
 			res->again++;
