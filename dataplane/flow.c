@@ -417,6 +417,31 @@ stream_ctx(struct mr_stream *os, struct mr_srtp_ctx *old_ctx, uint8_t own_bit, b
 }
 
 /*
+ * After a restart, a re-keyed stream that was renumbered past a mute must
+ * go on with the same offset, or its receiver would see the sequence jump
+ * by the whole mute. The offset is not stored: both ends of the stream are,
+ * written together, and their difference is the offset.
+ */
+static void
+resume_renumbering(struct mr_dp *dp, const struct mr_flow *f, unsigned int i)
+{
+	const struct mr_leg_dp *d = mr_shm_leg_dp(dp->shm, f->slot);
+	const struct mr_ssrc_state *in = NULL, *out = NULL;
+	unsigned int j;
+
+	if (f->in_gens == 0 || f->pass_gens != 0 || !f->out_keyed)
+		return;
+	for (j = 0; j < MR_LEG_SSRCS; j++) {
+		if ((d->ssrc_in[j].flags & MR_SSRC_F_VALID) && d->ssrc_in[j].ssrc == f->streams[i].ssrc)
+			in = &d->ssrc_in[j];
+		if ((d->ssrc_out[j].flags & MR_SSRC_F_VALID) && d->ssrc_out[j].ssrc == f->streams[i].ssrc)
+			out = &d->ssrc_out[j];
+	}
+	if (in != NULL && out != NULL)
+		dp->rt[f->slot].seq_off[i] = (uint16_t)(in->seq_hi - out->seq_hi);
+}
+
+/*
  * Contexts for every SSRC the old flow had (carried over when the keys did
  * not change) plus @extra. Returns 0 or -ENOMEM (f owns what it built).
  */
@@ -491,6 +516,8 @@ build_streams(struct mr_dp *dp, struct mr_flow *f, struct mr_flow *old, const ui
 				return -ENOMEM;
 			ns->owns |= MR_STREAM_OWNS_OUT;
 		}
+		if (old == NULL)
+			resume_renumbering(dp, f, i);
 	}
 	return 0;
 }
