@@ -322,8 +322,10 @@ new_ssrc_poll(struct mr_dp *dp)
 
 		for (j = 0; f != NULL && j < f->n_streams; j++)
 			known |= f->streams[j].ssrc == ssrc;
-		if (f != NULL && !known && mr_flow_add_ssrc(dp, slot, ssrc) < 0)
-			f = NULL;
+		/* If this fails the owner finds the SSRC unknown again and
+		 * drops the packet (ssrc-limit): it never comes back here. */
+		if (f != NULL && !known)
+			mr_flow_add_ssrc(dp, slot, ssrc);
 		f = slot < dp->shm->max_legs ? dp->by_slot[slot] : NULL;
 		if (f == NULL || rte_ring_sp_enqueue(dp->workers[f->owner].reinject, pkts[i]) != 0) {
 			mst->drops[MR_DROP_SSRC_LIMIT]++;
