@@ -31,8 +31,9 @@ static struct mr_worker_stats *mst;     /* management row of the region */
 void
 mr_mgmt_post_event(struct mr_dp *dp, const struct mr_event *ev)
 {
+	/* Also called during set-up (the first rescan), before mst is set. */
 	if (mr_ring_push(mr_shm_event_ring(dp->shm), ev) < 0)
-		mst->events_dropped++;
+		mr_shm_wstats(dp->shm, dp->shm->max_workers)->events_dropped++;
 }
 
 static void
