@@ -836,7 +836,12 @@ cmd_sync(const char *path, int argc, char **argv)
 	err = mr_ctl_open(&r, path, false);
 	if (err != 0)
 		return err;
-	if (!mr_region_dp_alive(&r, MR_CTL_DP_MAX_AGE_MS)) {
+	/*
+	 * Any heartbeat age will do: a dataplane whose management lcore is
+	 * starved for a while (a loaded machine) still answers within the
+	 * timeout, and refusing it at once would only make callers retry.
+	 */
+	if (!mr_region_dp_alive(&r, UINT64_MAX)) {
 		mr_ctl_err("sync: no dataplane is running on region %s", path);
 		err = MR_CTL_EXIT_REGION;
 		goto out_close;

@@ -145,5 +145,11 @@ def main(tests):
                 t(tmp)
             except Fail as e:
                 print("not ok -", e)
+                # The dataplane's own words usually say why: show their end.
+                for name in sorted(os.listdir(tmp)):
+                    if name.endswith(".log"):
+                        with open(os.path.join(tmp, name), errors="replace") as f:
+                            tail = f.read().splitlines()[-25:]
+                        print("# --- %s (last lines)\n# %s" % (name, "\n# ".join(tail)))
                 sys.exit(1)
     print("all passed")
