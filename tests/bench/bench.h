@@ -4,16 +4,22 @@
 
 /*
  * bench_relay: mrelay-dp's plain-relay throughput and table-update rate on
- * net_ring, beside dpdk-testpmd on the same kind of device in the same run.
- * It prints figures and never asserts (STYLE.md section 8).
+ * net_ring, beside dpdk-testpmd on the same kind of device in the same run,
+ * and its SRTP throughput beside libsrtp alone. It prints figures and never
+ * asserts (STYLE.md section 8).
  *
- * The parent process never starts an EAL: each measurement runs in a child
- * (fork) with its own EAL, region and file prefix, and sends back one of the
- * result structs below through a pipe; dpdk-testpmd runs as a subprocess.
+ * The parent process never starts an EAL, nor libsrtp: each measurement runs
+ * in a child (fork) with its own EAL, region and file prefix, and sends back
+ * one of the result structs below through a pipe; dpdk-testpmd runs as a
+ * subprocess. The SRTP cases' pre-protected input is built by a child into a
+ * shared mapping the relay children read.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include <mrelay/counters.h>
+#include <mrelay/leg.h>
 
 #define BENCH_MAX_LEG_COUNTS 8u
 #define BENCH_MAX_LEGS 2064384u                 /* 64 relay addresses x 32,256 port pairs */
@@ -21,6 +27,47 @@
 #define BENCH_PAYLOAD_LEN 200u                  /* UDP payload: RTP header + 188 bytes */
 #define BENCH_HDR_LEN (14u + 20u + 8u)          /* Ethernet + IPv4 + UDP */
 #define BENCH_FRAME_LEN (BENCH_HDR_LEN + BENCH_PAYLOAD_LEN)
+
+/* SRTP cases */
+#define BENCH_SRTP_MAX_SIZES 4u
+#define BENCH_SRTP_MAX_LEG_COUNTS 4u
+#define BENCH_SRTP_MIN_SIZE 12u                 /* an RTP header */
+#define BENCH_SRTP_MAX_SIZE 1400u               /* RTP packet before protection */
+#define BENCH_SRTP_MAX_LEGS 1000000u
+#define BENCH_RING_SIZE 4096u                   /* the net_ring port's two rings */
+#define BENCH_SRTP_CHECKS 32u                   /* relayed packets verified after a window */
+#define BENCH_SRTP_INPROC_LEGS 100u             /* from this many legs, libsrtp in-process too */
+/* Stock records still sent after an SRTP window ends: what circulates, and the check. */
+#define BENCH_STOCK_RESERVE(inflight) ((uint64_t)(inflight) + 2u * BENCH_RING_SIZE + 4096u)
+
+/* What the relay does to each packet of an SRTP case (every direction of the run alike). */
+enum bench_srtp_mode {
+	BENCH_SRTP_PASS = 0,    /* egress leg's out key == ingress leg's in key: verify, forward as is */
+	BENCH_SRTP_REKEY,       /* unprotect, protect again with the egress leg's out key */
+	BENCH_SRTP_RTP2SRTP,    /* ingress leg without in key (PSTN): protect only */
+	BENCH_SRTP_SRTP2RTP,    /* egress leg without out key (PSTN): unprotect only */
+	BENCH_SRTP_MODES
+};
+
+struct bench_srtp_case {
+	uint8_t mode;           /* enum bench_srtp_mode */
+	uint8_t suite;          /* enum mr_srtp_suite */
+	uint32_t size;          /* RTP packet (header + payload) before protection, bytes */
+	uint32_t legs;
+};
+
+/*
+ * Pre-protected SRTP packets in the order the generator sends them (record
+ * i: leg (i * stride) mod legs, sequence number i / legs), built by a child
+ * of the parent into a shared mapping the relay children only read.
+ */
+struct bench_stock {
+	uint8_t *data;          /* MAP_SHARED, n records of rec bytes */
+	size_t map_len;
+	uint32_t rec;           /* record stride */
+	uint32_t len;           /* SRTP packet length (size + tag) */
+	uint64_t n;             /* records built */
+};
 
 /* bench_opts.mem */
 #define BENCH_MEM_AUTO 0                /* hugepages if enough are free, else 4 KiB pages */
@@ -41,6 +88,20 @@ struct bench_opts {
 	uint32_t inflight;              /* mbufs circulating between generator and worker */
 	unsigned int repeat;            /* runs per row; the median is reported */
 	bool verbose;                   /* show EAL and dataplane logs */
+	/* SRTP cases: every mode x suite x size x leg count */
+	uint8_t srtp_modes[BENCH_SRTP_MODES];
+	unsigned int n_srtp_modes;      /* 0: no SRTP cases */
+	uint8_t srtp_suites[MR_SUITE_MAX];
+	unsigned int n_srtp_suites;
+	uint32_t srtp_sizes[BENCH_SRTP_MAX_SIZES];
+	unsigned int n_srtp_sizes;
+	uint32_t srtp_legs[BENCH_SRTP_MAX_LEG_COUNTS];
+	unsigned int n_srtp_legs;
+	uint32_t srtp_scale_legs;       /* one more row per suite at this many legs (0: none) */
+	uint8_t srtp_scale_mode;        /* its mode; first size; run once */
+	double srtp_seconds;            /* measurement window of an SRTP case */
+	double srtp_warmup_s;           /* after every leg has its SRTP contexts */
+	uint32_t srtp_stock_mib;        /* memory for pre-protected packets, per case */
 };
 
 /* One thread's scheduler accounting, nanoseconds. */
@@ -66,6 +127,32 @@ struct relay_result {
 	uint64_t gen_passes;            /* complete passes over the legs before the window */
 	double region_mib;              /* the shared-memory region (1 worker row) */
 	double heap_mib;                /* DPDK heap in use after start-up: tables, flows, pools */
+	/* SRTP cases only */
+	uint64_t drop_by[MR_DROP_MAX];  /* worker drops in the window, by reason */
+	uint64_t mgmt_drops;            /* management lcore drops in the window (new-SSRC path) */
+	uint64_t warm_drops;            /* worker drops during the warm-up (contexts being made) */
+	double ctx_s;                   /* from start until every leg had its contexts */
+	uint64_t stock_used, stock_n;   /* pre-protected packets sent / built */
+	bool window_cut;                /* the stock ran out before --srtp-seconds */
+	uint32_t checked, check_bad;    /* relayed packets verified after the window */
+	/* libsrtp alone in this process after the window, the relay's contexts still alive */
+	double lib_protect_ns, lib_unprotect_ns;
+	uint64_t lib_calls;
+};
+
+/* Raw libsrtp, no dataplane: CPU ns per call, one context each way, on the worker CPU. */
+struct srtp_ref {
+	int status;
+	double protect_ns[MR_SUITE_MAX][BENCH_SRTP_MAX_SIZES];
+	double unprotect_ns[MR_SUITE_MAX][BENCH_SRTP_MAX_SIZES];
+	uint64_t calls[MR_SUITE_MAX][BENCH_SRTP_MAX_SIZES];    /* each way */
+	char version[48];
+};
+
+struct stock_result {
+	int status;
+	uint64_t n;                     /* records built */
+	double build_s;
 };
 
 struct churn_phase {
@@ -108,6 +195,27 @@ int bench_schedstat(pid_t pid, pid_t tid, struct cpu_sample *ret);
 int bench_relay_run(const struct bench_opts *o, uint32_t legs, const char *tag,
 		    struct relay_result *ret);
 int bench_churn_run(const struct bench_opts *o, const char *tag, struct churn_result *ret);
+
+/* relay.c: an SRTP case; @stock is NULL for RTP -> SRTP (plain input). */
+int bench_srtp_run(const struct bench_opts *o, const struct bench_srtp_case *c,
+		   const struct bench_stock *stock, const char *tag, struct relay_result *ret);
+uint32_t bench_spread_stride(uint32_t n);
+uint32_t bench_partner(uint32_t first, uint32_t n, uint32_t slot);
+
+/* srtp_peer.c: the peers' side of the SRTP cases, on libsrtp directly (children only). */
+enum bench_key_use { BENCH_KEY_IN = 0, BENCH_KEY_OUT = 1 };
+void bench_srtp_key(uint8_t suite, uint32_t slot, enum bench_key_use use, struct mr_key_gen *k);
+uint32_t bench_srtp_ssrc(uint32_t slot);
+void bench_rtp_packet(uint8_t *p, uint32_t size, uint32_t ssrc, uint16_t seq);
+uint32_t bench_srtp_tag_len(uint8_t suite);
+int bench_srtp_reference(const struct bench_opts *o, struct srtp_ref *ret);
+int bench_srtp_ref_measure(uint8_t suite, uint32_t size, uint64_t round_ns, unsigned int rounds,
+			   double *ret_protect, double *ret_unprotect, uint64_t *ret_calls);
+int bench_stock_build(const struct bench_opts *o, const struct bench_srtp_case *c,
+		      struct bench_stock *st, struct stock_result *ret);
+int bench_srtp_check(const struct bench_srtp_case *c, uint32_t egress_slot, uint32_t ingress_slot,
+		     uint64_t index_hint, const uint8_t *pkt, uint32_t len);
+const char *bench_srtp_mode_name(uint8_t mode);
 
 /* testpmd.c: dpdk-testpmd as a subprocess, forward mode @mode ("io", "macswap"). */
 int bench_testpmd_run(const struct bench_opts *o, const char *mode, const char *tag,

@@ -3,13 +3,20 @@
  * bench_relay: packets per second of one mrelay worker relaying plain RTP
  * with 1, 10,000 and 1,000,000 legs on net_ring, beside dpdk-testpmd (io
  * and macswap) on net_ring in the same run, and leg installs per second
- * while forwarding. Rates are given per wall second and per CPU-second of
- * the forwarding thread, since the machines are shared and noisy.
+ * while forwarding; then SRTP (pass-through, re-key, RTP -> SRTP, SRTP ->
+ * RTP) per suite, packet size and leg count, beside the cost of libsrtp
+ * alone measured in the same run. Rates are given per wall second and per
+ * CPU-second of the forwarding thread, since the machines are shared and
+ * noisy.
  *
  * Usage: bench_relay [--legs 1,10000,1000000] [--seconds 3] [--warmup 1]
  *                    [--worker-cpu 1] [--other-cpu 0] [--huge | --no-huge]
  *                    [--testpmd PATH | --no-testpmd] [--churn-legs 10000]
  *                    [--churn-pps N] [--inflight 1023] [--repeat 3] [--verbose]
+ *                    [--srtp pass,rekey,rtp2srtp,srtp2rtp | --srtp none]
+ *                    [--srtp-suites LIST | all] [--srtp-sizes 200,1200]
+ *                    [--srtp-legs 1] [--srtp-scale-legs 10000] [--srtp-scale-mode srtp2rtp]
+ *                    [--srtp-seconds 1] [--srtp-warmup 0.2] [--srtp-stock-mib 1024]
  *
  * Each measurement runs in a forked child with its own EAL (file prefix
  * mrbench-PID-N), its region /dev/shm/mrbench-PID-N and config
@@ -26,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -34,8 +42,11 @@
 #include <mrelay/counters.h>
 
 #include "bench.h"
+#include "srtp.h"
 
 #define MAX_REPEAT 9u
+#define SRTP_MAX_CASES (BENCH_SRTP_MAX_LEG_COUNTS * MR_SUITE_MAX * BENCH_SRTP_MAX_SIZES * \
+			BENCH_SRTP_MODES + MR_SUITE_MAX)         /* + the scale rows */
 
 volatile pid_t bench_child;             /* current child, for SIGINT/SIGTERM */
 static volatile sig_atomic_t interrupted;
@@ -199,6 +210,36 @@ churn_child(const struct bench_opts *o, const void *arg, const char *tag, void *
 {
 	(void)arg;
 	return bench_churn_run(o, tag, res);
+}
+
+struct srtp_arg {
+	const struct bench_srtp_case *c;
+	struct bench_stock *stock;      /* NULL: RTP -> SRTP */
+};
+
+static int
+srtp_child(const struct bench_opts *o, const void *arg, const char *tag, void *res)
+{
+	const struct srtp_arg *a = arg;
+
+	return bench_srtp_run(o, a->c, a->stock, tag, res);
+}
+
+static int
+stock_child(const struct bench_opts *o, const void *arg, const char *tag, void *res)
+{
+	const struct srtp_arg *a = arg;
+
+	(void)tag;
+	return bench_stock_build(o, a->c, a->stock, res);
+}
+
+static int
+ref_child(const struct bench_opts *o, const void *arg, const char *tag, void *res)
+{
+	(void)arg;
+	(void)tag;
+	return bench_srtp_reference(o, res);
 }
 
 /* --- figures --------------------------------------------------------------- */
@@ -367,7 +408,8 @@ hugetlbfs_mounted(void)
 
 /*
  * 2 MiB pages the largest run needs: DPDK heap measured at about 71 MiB
- * plus 0.5 KiB per slot (tables, flows), with a margin; testpmd less.
+ * plus 1.2 KiB per slot (tables, flows: 1,255 MiB with 1,000,000 legs since
+ * flows carry SRTP state), with a margin; testpmd less.
  */
 static unsigned long
 pages_needed(const struct bench_opts *o)
@@ -377,7 +419,11 @@ pages_needed(const struct bench_opts *o)
 
 	for (i = 0; i < o->n_legs; i++)
 		slots = o->legs[i] > slots ? o->legs[i] : slots;
-	return (unsigned long)((96u + ((slots * 600u) >> 20)) / 2u + 16u);
+	for (i = 0; o->n_srtp_modes != 0 && i < o->n_srtp_legs; i++)
+		slots = o->srtp_legs[i] > slots ? o->srtp_legs[i] : slots;
+	if (o->n_srtp_modes != 0 && o->srtp_scale_legs > slots)
+		slots = o->srtp_scale_legs;
+	return (unsigned long)((96u + ((slots * 1280u) >> 20)) / 2u + 16u);
 }
 
 /*
@@ -421,7 +467,7 @@ usage(FILE *f)
 	fprintf(f,
 		"usage: bench_relay [options]\n"
 		"  --legs LIST        leg counts of the plain-relay runs (default 1,10000,1000000;\n"
-		"                     k and M suffixes: 10k, 1M; at most 2064384)\n"
+		"                     k and M suffixes: 10k, 1M; at most 2064384; none: no runs)\n"
 		"  --seconds S        measurement window of each run (default 3)\n"
 		"  --warmup S         warm-up before it, at least (default 1); also lasts until\n"
 		"                     every leg has been sent to twice\n"
@@ -437,8 +483,26 @@ usage(FILE *f)
 		"  --churn-pps N      their packet rate (default 50 pps per leg)\n"
 		"  --inflight N       mbufs circulating between generator and worker (default 1023)\n"
 		"  --repeat N         runs of each row, the median is shown (default 3, at most %u)\n"
-		"  --verbose          show EAL, dataplane and testpmd output\n",
-		MAX_REPEAT);
+		"  --verbose          show EAL, dataplane and testpmd output\n"
+		"SRTP cases (every mode x suite x size x leg count, then the scale rows):\n"
+		"  --srtp LIST        modes: pass, rekey, rtp2srtp, srtp2rtp (default all four);\n"
+		"                     none: no SRTP cases (nor scale rows)\n"
+		"  --srtp-suites LIST SDES names (default AES_CM_128_HMAC_SHA1_80,AEAD_AES_128_GCM);\n"
+		"                     all: the six suites the dataplane knows\n"
+		"  --srtp-sizes LIST  RTP packet bytes before protection, header included\n"
+		"                     (default 200,1200; %u..%u)\n"
+		"  --srtp-legs LIST   leg counts of the whole matrix (default 1; at most %u);\n"
+		"                     1,10k adds every case at 10,000 legs (many minutes: the\n"
+		"                     management lcore makes each leg's contexts, slower the\n"
+		"                     more exist)\n"
+		"  --srtp-scale-legs N one more row per suite at N legs, with the scale mode and\n"
+		"                     the first size, run once (default 10000; 0: none)\n"
+		"  --srtp-scale-mode M its mode (default srtp2rtp: one context per leg)\n"
+		"  --srtp-seconds S   measurement window (default 1); shorter if the stock of\n"
+		"                     pre-protected packets runs out first (the report says so)\n"
+		"  --srtp-warmup S    after every leg has its SRTP contexts (default 0.2)\n"
+		"  --srtp-stock-mib N memory for a case's pre-protected packets (default 1024)\n",
+		MAX_REPEAT, BENCH_SRTP_MIN_SIZE, BENCH_SRTP_MAX_SIZE, BENCH_SRTP_MAX_LEGS);
 }
 
 static int
@@ -470,6 +534,8 @@ parse_legs(char *s, struct bench_opts *o)
 	char *tok, *save = NULL;
 
 	o->n_legs = 0;
+	if (strcmp(s, "none") == 0)
+		return 0;
 	for (tok = strtok_r(s, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
 		if (o->n_legs == BENCH_MAX_LEG_COUNTS ||
 		    parse_count(tok, &o->legs[o->n_legs]) < 0 || o->legs[o->n_legs] == 0 ||
@@ -478,6 +544,78 @@ parse_legs(char *s, struct bench_opts *o)
 		o->n_legs++;
 	}
 	return o->n_legs ? 0 : -EINVAL;
+}
+
+/* "a,b,c" into @ret (at most @max values in [lo, hi]); k/M suffixes. */
+static int
+parse_list(char *s, uint32_t *ret, unsigned int max, uint32_t lo, uint32_t hi,
+	   unsigned int *ret_n)
+{
+	char *tok, *save = NULL;
+	unsigned int n = 0;
+
+	for (tok = strtok_r(s, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		if (n == max || parse_count(tok, &ret[n]) < 0 || ret[n] < lo || ret[n] > hi)
+			return -EINVAL;
+		n++;
+	}
+	*ret_n = n;
+	return n ? 0 : -EINVAL;
+}
+
+/* A mode's option name, or BENCH_SRTP_MODES if unknown. */
+static uint8_t
+srtp_mode_by_name(const char *name)
+{
+	static const char *const names[BENCH_SRTP_MODES] = {
+		[BENCH_SRTP_PASS] = "pass", [BENCH_SRTP_REKEY] = "rekey",
+		[BENCH_SRTP_RTP2SRTP] = "rtp2srtp", [BENCH_SRTP_SRTP2RTP] = "srtp2rtp",
+	};
+	uint8_t m;
+
+	for (m = 0; m < BENCH_SRTP_MODES && strcmp(name, names[m]) != 0; m++)
+		;
+	return m;
+}
+
+static int
+parse_srtp_modes(char *s, struct bench_opts *o)
+{
+	char *tok, *save = NULL;
+	uint8_t m;
+
+	o->n_srtp_modes = 0;
+	if (strcmp(s, "none") == 0)
+		return 0;
+	for (tok = strtok_r(s, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		m = srtp_mode_by_name(tok);
+		if (m == BENCH_SRTP_MODES || o->n_srtp_modes == BENCH_SRTP_MODES)
+			return -EINVAL;
+		o->srtp_modes[o->n_srtp_modes++] = m;
+	}
+	return o->n_srtp_modes ? 0 : -EINVAL;
+}
+
+static int
+parse_srtp_suites(char *s, struct bench_opts *o)
+{
+	char *tok, *save = NULL;
+	uint8_t suite;
+
+	o->n_srtp_suites = 0;
+	if (strcmp(s, "all") == 0) {
+		for (suite = 1; suite < MR_SUITE_MAX; suite++)
+			if (mr_srtp_suite(suite) != NULL)
+				o->srtp_suites[o->n_srtp_suites++] = suite;
+		return 0;
+	}
+	for (tok = strtok_r(s, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		suite = mr_srtp_suite_by_name(tok);
+		if (suite == MR_SUITE_NONE || o->n_srtp_suites == MR_SUITE_MAX)
+			return -EINVAL;
+		o->srtp_suites[o->n_srtp_suites++] = suite;
+	}
+	return o->n_srtp_suites ? 0 : -EINVAL;
 }
 
 static int
@@ -498,6 +636,15 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "inflight", required_argument, NULL, 'i' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "srtp", required_argument, NULL, 'S' },
+		{ "srtp-suites", required_argument, NULL, 'U' },
+		{ "srtp-sizes", required_argument, NULL, 'Z' },
+		{ "srtp-legs", required_argument, NULL, 'L' },
+		{ "srtp-scale-legs", required_argument, NULL, 'X' },
+		{ "srtp-scale-mode", required_argument, NULL, 'Y' },
+		{ "srtp-seconds", required_argument, NULL, 'E' },
+		{ "srtp-warmup", required_argument, NULL, 'M' },
+		{ "srtp-stock-mib", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -559,6 +706,49 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 		case 'v':
 			o->verbose = true;
 			break;
+		case 'S':
+			if (parse_srtp_modes(optarg, o) < 0)
+				return -EINVAL;
+			break;
+		case 'U':
+			if (parse_srtp_suites(optarg, o) < 0)
+				return -EINVAL;
+			break;
+		case 'Z':
+			if (parse_list(optarg, o->srtp_sizes, BENCH_SRTP_MAX_SIZES, BENCH_SRTP_MIN_SIZE,
+				       BENCH_SRTP_MAX_SIZE, &o->n_srtp_sizes) < 0)
+				return -EINVAL;
+			break;
+		case 'L':
+			if (parse_list(optarg, o->srtp_legs, BENCH_SRTP_MAX_LEG_COUNTS, 1,
+				       BENCH_SRTP_MAX_LEGS, &o->n_srtp_legs) < 0)
+				return -EINVAL;
+			break;
+		case 'X':
+			if (parse_count(optarg, &o->srtp_scale_legs) < 0 ||
+			    o->srtp_scale_legs > BENCH_SRTP_MAX_LEGS)
+				return -EINVAL;
+			break;
+		case 'Y':
+			o->srtp_scale_mode = srtp_mode_by_name(optarg);
+			if (o->srtp_scale_mode == BENCH_SRTP_MODES)
+				return -EINVAL;
+			break;
+		case 'E':
+			o->srtp_seconds = atof(optarg);
+			if (!(o->srtp_seconds >= 0.1 && o->srtp_seconds <= 600))
+				return -EINVAL;
+			break;
+		case 'M':
+			o->srtp_warmup_s = atof(optarg);
+			if (!(o->srtp_warmup_s >= 0 && o->srtp_warmup_s <= 600))
+				return -EINVAL;
+			break;
+		case 'K':
+			if (parse_count(optarg, &o->srtp_stock_mib) < 0 || o->srtp_stock_mib < 16 ||
+			    o->srtp_stock_mib > 65536)
+				return -EINVAL;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -575,6 +765,13 @@ struct results {
 	struct tp_result io[MAX_REPEAT], ms[MAX_REPEAT];
 	struct relay_result relay[BENCH_MAX_LEG_COUNTS][MAX_REPEAT];
 	struct churn_result churn[MAX_REPEAT];
+	struct srtp_ref ref;
+	unsigned int n_cases;
+	struct bench_srtp_case cases[SRTP_MAX_CASES];
+	unsigned int case_size[SRTP_MAX_CASES];         /* index into srtp_sizes */
+	unsigned int case_runs[SRTP_MAX_CASES];         /* runs made (median of) */
+	struct relay_result srtp[SRTP_MAX_CASES][MAX_REPEAT];
+	struct stock_result stock[SRTP_MAX_CASES];      /* the stock the case used */
 };
 
 static void
@@ -630,8 +827,230 @@ progress_churn(const struct churn_result *r)
 	}
 }
 
+/* --- SRTP cases ------------------------------------------------------------ */
+
+static const char *
+suite_name(uint8_t suite)
+{
+	const struct mr_srtp_suite_info *si = mr_srtp_suite(suite);
+
+	return si != NULL ? si->name : "?";
+}
+
+/* libsrtp contexts a leg of the case holds in the relay (one SSRC per leg). */
+static unsigned int
+contexts_per_leg(uint8_t mode)
+{
+	return mode == BENCH_SRTP_PASS || mode == BENCH_SRTP_REKEY ? 2u : 1u;
+}
+
+/* CPU ns of libsrtp alone for what the case does to a packet; 0 if unknown. */
+static double
+crypto_ns(const struct srtp_ref *ref, const struct bench_srtp_case *c, unsigned int zi)
+{
+	double p = ref->protect_ns[c->suite][zi], u = ref->unprotect_ns[c->suite][zi];
+
+	if (ref->status != 0)
+		return 0;
+	switch (c->mode) {
+	case BENCH_SRTP_PASS:           /* verify: unprotect in scratch */
+	case BENCH_SRTP_SRTP2RTP:
+		return u;
+	case BENCH_SRTP_REKEY:
+		return u + p;
+	case BENCH_SRTP_RTP2SRTP:
+		return p;
+	}
+	return 0;
+}
+
 static void
-report(const struct bench_opts *o, const struct results *res)
+case_label(const struct bench_srtp_case *c, char *buf, size_t len)
+{
+	char b[32];
+
+	snprintf(buf, len, "%s, %u B, %s leg%s", bench_srtp_mode_name(c->mode), c->size,
+		 grouped(c->legs, b, sizeof(b)), c->legs == 1 ? "" : "s");
+}
+
+static void
+print_drops(const struct relay_result *r)
+{
+	unsigned int d;
+
+	for (d = 0; d < MR_DROP_MAX; d++)
+		if (r->drop_by[d] != 0)
+			printf(" %s %" PRIu64, mr_drop_name(d), r->drop_by[d]);
+}
+
+static void
+progress_srtp(const struct bench_srtp_case *c, const struct relay_result *r)
+{
+	char label[96];
+
+	case_label(c, label, sizeof(label));
+	if (r->status != 0) {
+		printf("  run: SRTP %s %s: failed (%s)\n", suite_name(c->suite), label,
+		       strerror(-r->status));
+		return;
+	}
+	printf("  run: SRTP %s %s: %.1f kpps wall, %.1f per worker CPU-s, %.1f per busy CPU-s "
+	       "(%.0f ns/pkt; worker CPU %.2f s of %.2f s, waited %.2f s, %.1f%% empty polls; "
+	       "generator CPU %.2f s); contexts ready after %.1f s; window drops %" PRIu64 "%s",
+	       suite_name(c->suite), label, rate(r->tx, r->wall_s) / 1e3, relay_cpu_rate(r) / 1e3,
+	       relay_busy_rate(r) / 1e3,
+	       relay_busy_rate(r) > 0 ? 1e9 / relay_busy_rate(r) : 0, r->cpu_s, r->wall_s, r->wait_s,
+	       r->cpu_s > 0 ? (1.0 - relay_busy_s(r) / r->cpu_s) * 100 : 0, r->gen_cpu_s,
+	       r->ctx_s, r->drops, r->drops ? ":" : "");
+	print_drops(r);
+	printf(" (management %" PRIu64 ", warm-up %" PRIu64 "); checked %u/%u%s\n", r->mgmt_drops,
+	       r->warm_drops, r->checked - r->check_bad, r->checked,
+	       r->window_cut ? "; window cut: stock ran out" : "");
+}
+
+static void
+report_srtp(const struct bench_opts *o, const struct results *res)
+{
+	const struct srtp_ref *ref = &res->ref;
+	double v[MAX_REPEAT] = { 0 };
+	unsigned int i, k, z, s, n;
+	char label[96], b1[32], b2[32];
+	bool set_up = false;
+
+	printf("\n== SRTP relay, one worker: packets relayed per second ==\n");
+	if (ref->status != 0) {
+		printf("  libsrtp alone: failed (%s); no ratios\n", strerror(-ref->status));
+	} else {
+		printf("  %s alone: srtp_protect / srtp_unprotect, one session each way, no dataplane,\n"
+		       "  on CPU %u; CPU ns per call (median of nine rounds; the lower of a\n"
+		       "  measurement before and one after the SRTP runs)\n", ref->version, o->worker_cpu);
+		for (s = 0; s < o->n_srtp_suites; s++)
+			for (z = 0; z < o->n_srtp_sizes; z++) {
+				uint8_t suite = o->srtp_suites[s];
+
+				printf("    %-24s %5u B  protect %6.0f  unprotect %6.0f  (%s calls each)\n",
+				       z == 0 ? suite_name(suite) : "", o->srtp_sizes[z],
+				       ref->protect_ns[suite][z], ref->unprotect_ns[suite][z],
+				       grouped(ref->calls[suite][z], b1, sizeof(b1)));
+			}
+	}
+	printf("  %-24s %9s %9s %11s %6s %6s %9s %8s %7s %6s %6s %6s\n", "", "kpps per",
+	       "kpps per", "ns/pkt", "CPU", "empty", "libsrtp", "ratio", "window", "srtp-",
+	       "srtp-", "other");
+	printf("  %-24s %9s %9s %11s %6s %6s %9s %8s %7s %6s %6s %6s\n", "", "wall s", "CPU-s",
+	       "(busy)", "share", "polls", "alone", "relay /", "s", "auth", "replay", "drops");
+	printf("  %-24s %9s %9s %11s %6s %6s %9s %8s %7s %6s %6s %6s\n", "", "", "", "", "", "",
+	       "ns/pkt", "libsrtp", "", "", "", "");
+	for (i = 0; i < res->n_cases; i++) {
+		const struct bench_srtp_case *c = &res->cases[i];
+		const struct relay_result *r;
+		double busy, crypto;
+
+		n = res->case_runs[i];
+		if (i == 0 || c->suite != res->cases[i - 1].suite ||
+		    c->legs != res->cases[i - 1].legs ||
+		    n != res->case_runs[i - 1])
+			printf("  %s, %s leg%s (%s)\n", suite_name(c->suite),
+			       grouped(c->legs, b1, sizeof(b1)), c->legs == 1 ? "" : "s",
+			       n == 1 ? "one run" : "median of the runs");
+		for (k = 0; k < n; k++)
+			v[k] = relay_busy_rate(&res->srtp[i][k]);
+		r = &res->srtp[i][median_of(v, n)];
+		snprintf(label, sizeof(label), "  %s, %u B", bench_srtp_mode_name(c->mode), c->size);
+		if (r->status != 0) {
+			printf("  %-24s failed (%s)\n", label, strerror(-r->status));
+			continue;
+		}
+		busy = relay_busy_rate(r);
+		crypto = crypto_ns(ref, c, res->case_size[i]);
+		printf("  %-24s %9.1f %9.1f %11s %5.1f%% %5.1f%% %9s", label,
+		       rate(r->tx, r->wall_s) / 1e3, relay_cpu_rate(r) / 1e3,
+		       grouped(busy > 0 ? (uint64_t)(1e9 / busy + 0.5) : 0, b1, sizeof(b1)),
+		       r->wall_s > 0 ? r->cpu_s / r->wall_s * 100 : 0,
+		       r->cpu_s > 0 ? (1.0 - relay_busy_s(r) / r->cpu_s) * 100 : 0,
+		       grouped((uint64_t)(crypto + 0.5), b2, sizeof(b2)));
+		if (busy > 0 && crypto > 0)
+			printf(" %8.2f", 1e9 / busy / crypto);
+		else
+			printf(" %8s", "-");
+		printf(" %6.2f%s %6" PRIu64 " %6" PRIu64 " %6" PRIu64 "\n", r->wall_s,
+		       r->window_cut ? "*" : " ", r->drop_by[MR_DROP_SRTP_AUTH],
+		       r->drop_by[MR_DROP_SRTP_REPLAY],
+		       r->drops - r->drop_by[MR_DROP_SRTP_AUTH] - r->drop_by[MR_DROP_SRTP_REPLAY]);
+		if (r->checked != BENCH_SRTP_CHECKS || r->check_bad != 0)
+			printf("  %-24s   relayed packets checked: %u, wrong: %u\n", "", r->checked,
+			       r->check_bad);
+	}
+	printf("  Sizes: RTP packets before protection, header included (the SRTP packet adds\n"
+	       "  the tag: 10 bytes for _80, 4 for _32, 16 for GCM). Every direction of a row does\n"
+	       "  the same to each packet: pass-through verifies in scratch and forwards the bytes;\n"
+	       "  re-key unprotects and protects again; RTP -> SRTP protects; SRTP -> RTP\n"
+	       "  unprotects. ns/pkt: worker CPU per relayed packet, empty polls left out.\n"
+	       "  libsrtp alone: the calls the row makes per packet, from the table above (re-key:\n"
+	       "  unprotect + protect); ratio: ns/pkt over that. Drops: the worker's in the\n"
+	       "  window, by reason (expected 0). window s: * = the pre-protected packets ran out\n"
+	       "  first (shorter window, still valid). After each window 32 relayed packets are\n"
+	       "  decrypted as the egress leg's peer would; only failures are shown.\n");
+
+	for (i = 0; i < res->n_cases; i++) {
+		const struct bench_srtp_case *c = &res->cases[i];
+		const struct relay_result *r;
+		uint64_t ctx = (uint64_t)c->legs * contexts_per_leg(c->mode);
+		struct srtp_ref here = { 0 };
+		double busy, lib, fresh;
+
+		n = res->case_runs[i];
+		for (k = 0; k < n; k++)
+			v[k] = relay_busy_rate(&res->srtp[i][k]);
+		r = &res->srtp[i][median_of(v, n)];
+		if (r->status != 0 || c->legs < BENCH_SRTP_INPROC_LEGS)
+			continue;
+		if (!set_up) {
+			printf("\n== SRTP with many legs: where the time goes ==\n"
+			       "  set-up: the first packet of a leg's SSRC goes to the management lcore,\n"
+			       "  which makes the leg's libsrtp contexts; ready: until every leg had\n"
+			       "  accepted a packet. Then, after the window, libsrtp alone once more, in\n"
+			       "  the relay's process with all its contexts alive, on the worker's CPU.\n");
+			printf("  %-24s %8s %8s %7s %11s %11s %8s %9s %8s\n", "", "contexts", "ready",
+			       "per s", "relay", "libsrtp in", "relay /", "libsrtp,", "grown");
+			printf("  %-24s %8s %8s %7s %11s %11s %8s %9s %8s\n", "", "alive", "after s",
+			       "", "ns/pkt", "the relay's", "libsrtp", "1 session", "by");
+			printf("  %-24s %8s %8s %7s %11s %11s %8s %9s %8s\n", "", "", "", "", "",
+			       "process", "", "", "");
+		}
+		if (!set_up || c->suite != res->cases[i - 1].suite ||
+		    c->legs != res->cases[i - 1].legs)
+			printf("  %s, %s legs\n", suite_name(c->suite), grouped(c->legs, b1, sizeof(b1)));
+		set_up = true;
+		busy = relay_busy_rate(r);
+		here.protect_ns[c->suite][res->case_size[i]] = r->lib_protect_ns;
+		here.unprotect_ns[c->suite][res->case_size[i]] = r->lib_unprotect_ns;
+		lib = r->lib_protect_ns > 0 ? crypto_ns(&here, c, res->case_size[i]) : 0;
+		fresh = crypto_ns(ref, c, res->case_size[i]);
+		snprintf(label, sizeof(label), "  %s, %u B", bench_srtp_mode_name(c->mode), c->size);
+		printf("  %-24s %8s %8.1f", label, grouped(ctx, b1, sizeof(b1)), r->ctx_s);
+		printf(" %7s", grouped((uint64_t)rate(ctx, r->ctx_s), b1, sizeof(b1)));
+		printf(" %11s", grouped(busy > 0 ? (uint64_t)(1e9 / busy + 0.5) : 0, b2, sizeof(b2)));
+		printf(" %11s", grouped((uint64_t)(lib + 0.5), b1, sizeof(b1)));
+		if (busy > 0 && lib > 0)
+			printf(" %8.2f", 1e9 / busy / lib);
+		else
+			printf(" %8s", "-");
+		printf(" %9s", grouped((uint64_t)(fresh + 0.5), b1, sizeof(b1)));
+		if (lib > 0 && fresh > 0)
+			printf(" %7.1fx\n", lib / fresh);
+		else
+			printf(" %8s\n", "-");
+	}
+	if (set_up)
+		printf("  libsrtp on NSS (Debian's build) keeps each context's keys as PKCS#11 objects\n"
+		       "  in a hash table of few buckets and makes new objects on every call: each\n"
+		       "  call, and each context made, costs time in proportion to the contexts alive.\n");
+}
+
+/* The plain-relay table and the install times. */
+static void
+report_plain(const struct bench_opts *o, const struct results *res)
 {
 	double io_cpu = 0, ms_cpu = 0, v[MAX_REPEAT] = { 0 };
 	unsigned int i, k, n = o->repeat;
@@ -698,6 +1117,8 @@ report(const struct bench_opts *o, const struct results *res)
 	       "  (waiting for the generator), from an empty-poll cost measured after the window;\n"
 	       "  busy CPU-s leaves it out. Ratios divide busy-CPU-second rates (testpmd never\n"
 	       "  waits: its frames loop on one ring).\n");
+	if (o->n_legs == 0)
+		return;
 
 	printf("\n== Installing the legs before forwarding starts ==\n"
 	       "  control side: region.h writes every slot (the commands overflow the ring,\n"
@@ -721,52 +1142,227 @@ report(const struct bench_opts *o, const struct results *res)
 		       r->region_mib, r->heap_mib);
 	}
 
-	if (o->churn_legs != 0) {
-		const struct churn_result *c;
+}
 
-		for (k = 0; k < n; k++)
-			v[k] = res->churn[k].status == 0 ?
-			       rate(res->churn[k].phase[0].installs, res->churn[k].phase[0].wall_s) : 0;
-		c = &res->churn[median_of(v, n)];
-		printf("\n== Leg installs per second while forwarding ==\n");
-		if (c->status != 0) {
-			printf("  failed (%s)\n", strerror(-c->status));
-			return;
-		}
-		printf("  %s stable legs relayed at %s pps; churn legs installed and deleted\n"
-		       "  through the command ring as fast as it takes them, %u live of %u slots\n",
-		       grouped(c->stable_legs, b1, sizeof(b1)), grouped(c->pps, b2, sizeof(b2)),
-		       c->churn_live, c->churn_slots);
-		printf("  %-14s %11s %11s %11s %10s %8s %9s %7s\n", "", "installs/s", "per mgmt",
-		       "commands/s", "mgmt CPU", "relayed", "worker", "ring");
-		printf("  %-14s %11s %11s %11s %10s %8s %9s %7s\n", "", "(wall)", "CPU-s", "(wall)",
-		       "share", "Mpps", "drops", "resyncs");
-		for (i = 0; i < BENCH_CHURN_PHASES; i++) {
-			const struct churn_phase *p = &c->phase[i];
+static void
+report_churn(const struct bench_opts *o, const struct results *res)
+{
+	double v[MAX_REPEAT] = { 0 };
+	unsigned int i, k, n = o->repeat;
+	const struct churn_result *c;
+	char b1[32], b2[32];
 
-			printf("  %-14s %11.0f %11.0f %11.0f %9.1f%% %8.3f %9" PRIu64 " %7" PRIu64
-			       "\n", p->name, rate(p->installs, p->wall_s),
-			       rate(p->installs, p->mgmt_cpu_s), rate(p->cmds, p->wall_s),
-			       p->wall_s > 0 ? p->mgmt_cpu_s / p->wall_s * 100 : 0,
-			       rate(p->fwd, p->wall_s) / 1e6, p->drops, p->resyncs);
-		}
-		printf("  stable legs: %s packets sent, %s came back relayed, %" PRId64 " lost; "
-		       "worker drops over the run: %" PRIu64 "%s%s\n",
-		       grouped(c->sent, b1, sizeof(b1)), grouped(c->returned, b2, sizeof(b2)),
-		       (int64_t)(c->sent - c->returned), c->drops, c->drops ? ", mostly " : "",
-		       c->drops ? mr_drop_name(c->top_drop) : "");
-		printf("  fresh slots: a slot is reused only after %u other installs; reused slots:\n"
-		       "  a deleted leg's slot takes the next leg at once (lowest-free allocation),\n"
-		       "  so installs wait for an RCU grace period, one per command batch\n"
-		       "  (flow.c quarantine, mgmt.c cmds_poll).\n",
-		       c->churn_slots - c->churn_live);
+	for (k = 0; k < n; k++)
+		v[k] = res->churn[k].status == 0 ?
+		       rate(res->churn[k].phase[0].installs, res->churn[k].phase[0].wall_s) : 0;
+	c = &res->churn[median_of(v, n)];
+	printf("\n== Leg installs per second while forwarding ==\n");
+	if (c->status != 0) {
+		printf("  failed (%s)\n", strerror(-c->status));
+		return;
 	}
+	printf("  %s stable legs relayed at %s pps; churn legs installed and deleted\n"
+	       "  through the command ring as fast as it takes them, %u live of %u slots\n",
+	       grouped(c->stable_legs, b1, sizeof(b1)), grouped(c->pps, b2, sizeof(b2)),
+	       c->churn_live, c->churn_slots);
+	printf("  %-14s %11s %11s %11s %10s %8s %9s %7s\n", "", "installs/s", "per mgmt",
+	       "commands/s", "mgmt CPU", "relayed", "worker", "ring");
+	printf("  %-14s %11s %11s %11s %10s %8s %9s %7s\n", "", "(wall)", "CPU-s", "(wall)",
+	       "share", "Mpps", "drops", "resyncs");
+	for (i = 0; i < BENCH_CHURN_PHASES; i++) {
+		const struct churn_phase *p = &c->phase[i];
+
+		printf("  %-14s %11.0f %11.0f %11.0f %9.1f%% %8.3f %9" PRIu64 " %7" PRIu64
+		       "\n", p->name, rate(p->installs, p->wall_s),
+		       rate(p->installs, p->mgmt_cpu_s), rate(p->cmds, p->wall_s),
+		       p->wall_s > 0 ? p->mgmt_cpu_s / p->wall_s * 100 : 0,
+		       rate(p->fwd, p->wall_s) / 1e6, p->drops, p->resyncs);
+	}
+	printf("  stable legs: %s packets sent, %s came back relayed, %" PRId64 " lost; "
+	       "worker drops over the run: %" PRIu64 "%s%s\n",
+	       grouped(c->sent, b1, sizeof(b1)), grouped(c->returned, b2, sizeof(b2)),
+	       (int64_t)(c->sent - c->returned), c->drops, c->drops ? ", mostly " : "",
+	       c->drops ? mr_drop_name(c->top_drop) : "");
+	printf("  fresh slots: a slot is reused only after %u other installs; reused slots:\n"
+	       "  a deleted leg's slot takes the next leg at once (lowest-free allocation),\n"
+	       "  so installs wait for an RCU grace period, one per command batch\n"
+	       "  (flow.c quarantine, mgmt.c cmds_poll).\n",
+	       c->churn_slots - c->churn_live);
+}
+
+/*
+ * Records of pre-protected packets for a case: enough for the warm-up and
+ * the window at the fastest the worker could go (it never beats one libsrtp
+ * unprotect per packet), with a margin, within --srtp-stock-mib.
+ */
+static uint64_t
+stock_records(const struct bench_opts *o, const struct srtp_ref *ref,
+	      const struct bench_srtp_case *c, unsigned int zi, uint32_t rec)
+{
+	uint64_t cap = ((uint64_t)o->srtp_stock_mib << 20) / rec;
+	uint64_t fixed = BENCH_STOCK_RESERVE(o->inflight) + (uint64_t)c->legs * 8u;
+	double un = ref->status == 0 ? ref->unprotect_ns[c->suite][zi] : 0, need;
+
+	if (un <= 0)
+		return cap;
+	need = (o->srtp_warmup_s + o->srtp_seconds + 0.5) * 1e9 / un * 1.25 + (double)fixed;
+	return need < (double)cap ? (uint64_t)need : cap;
+}
+
+static void
+next_tag(char *tag, size_t len, unsigned int *seq)
+{
+	snprintf(tag, len, "mrbench-%d-%u", (int)getpid(), (*seq)++);
+}
+
+/*
+ * One leg count, suite and size: one stock (shared by the modes that take
+ * SRTP in, and by every run), then @runs runs of each of @modes.
+ */
+static void
+run_srtp_group(const struct bench_opts *o, struct results *res, unsigned int *seq,
+	       uint32_t legs, uint8_t suite, unsigned int zi, const uint8_t *modes,
+	       unsigned int n_modes, unsigned int runs)
+{
+	unsigned int first = res->n_cases, mi, k, i;
+	struct bench_stock st = { 0 };
+	struct stock_result sr = { 0 };
+	bool need_stock = false;
+	char tag[64], b1[32], b2[32];
+
+	for (mi = 0; mi < n_modes && res->n_cases < SRTP_MAX_CASES; mi++) {
+		struct bench_srtp_case *c = &res->cases[res->n_cases];
+
+		c->mode = modes[mi];
+		c->suite = suite;
+		c->size = o->srtp_sizes[zi];
+		c->legs = legs;
+		res->case_size[res->n_cases] = zi;
+		res->case_runs[res->n_cases++] = runs;
+		need_stock |= c->mode != BENCH_SRTP_RTP2SRTP;
+	}
+	if (need_stock) {
+		const struct bench_srtp_case *c = &res->cases[first];
+		struct srtp_arg a = { .c = c, .stock = &st };
+
+		st.len = c->size + bench_srtp_tag_len(c->suite);
+		st.rec = (st.len + 63u) & ~63u;
+		st.n = stock_records(o, &res->ref, c, zi, st.rec);
+		st.map_len = st.n * st.rec;
+		st.data = mmap(NULL, st.map_len, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (st.data == MAP_FAILED) {
+			st.data = NULL;
+			sr.status = -errno;
+		} else {
+			next_tag(tag, sizeof(tag), seq);
+			in_child(o, stock_child, &a, tag, &sr, sizeof(sr));
+		}
+		if (sr.status != 0)
+			printf("  run: SRTP stock %s %u B: failed (%s)\n", suite_name(c->suite),
+			       c->size, strerror(-sr.status));
+		else
+			printf("  run: SRTP stock %s %u B, %s leg%s: %s packets protected in %.1f s\n",
+			       suite_name(c->suite), c->size, grouped(c->legs, b1, sizeof(b1)),
+			       c->legs == 1 ? "" : "s", grouped(sr.n, b2, sizeof(b2)), sr.build_s);
+	}
+	for (k = 0; k < runs && !interrupted; k++)
+		for (i = first; i < res->n_cases && !interrupted; i++) {
+			const struct bench_srtp_case *c = &res->cases[i];
+			struct srtp_arg a = { .c = c, .stock = NULL };
+
+			if (c->mode != BENCH_SRTP_RTP2SRTP) {
+				res->stock[i] = sr;
+				if (sr.status != 0) {
+					res->srtp[i][k].status = sr.status;
+					continue;
+				}
+				a.stock = &st;
+			}
+			next_tag(tag, sizeof(tag), seq);
+			in_child(o, srtp_child, &a, tag, &res->srtp[i][k], sizeof(res->srtp[i][k]));
+			res->srtp[i][k].legs = c->legs;
+			progress_srtp(c, &res->srtp[i][k]);
+		}
+	if (st.data != NULL)
+		munmap(st.data, st.map_len);
+}
+
+/*
+ * The libsrtp reference first, then every mode x suite x size x leg count
+ * (--repeat runs each), then the scale rows (one per suite, run once).
+ */
+/*
+ * libsrtp alone, in a child of its own: the first time into res->ref, the
+ * second time (after the SRTP runs) each figure becomes the lower of the
+ * two, so a stretch of other load on the CPU during one does not stay.
+ */
+static void
+run_srtp_ref(const struct bench_opts *o, struct results *res, unsigned int *seq, bool again)
+{
+	struct srtp_ref r, *dst = again ? &r : &res->ref;
+	unsigned int s, z;
+	char tag[64];
+
+	next_tag(tag, sizeof(tag), seq);
+	in_child(o, ref_child, NULL, tag, dst, sizeof(*dst));
+	if (dst->status != 0) {
+		printf("  run: libsrtp alone: failed (%s)\n", strerror(-dst->status));
+		return;
+	}
+	printf("  run: %s alone: measured on CPU %u%s\n", dst->version, o->worker_cpu,
+	       again ? " (again)" : "");
+	if (!again || res->ref.status != 0)
+		return;
+	for (s = 0; s < o->n_srtp_suites; s++)
+		for (z = 0; z < o->n_srtp_sizes; z++) {
+			uint8_t suite = o->srtp_suites[s];
+			double *p = &res->ref.protect_ns[suite][z], *u = &res->ref.unprotect_ns[suite][z];
+
+			*p = r.protect_ns[suite][z] < *p ? r.protect_ns[suite][z] : *p;
+			*u = r.unprotect_ns[suite][z] < *u ? r.unprotect_ns[suite][z] : *u;
+			res->ref.calls[suite][z] += r.calls[suite][z];
+		}
+}
+
+static void
+run_srtp(const struct bench_opts *o, struct results *res, unsigned int *seq)
+{
+	unsigned int li, si, zi;
+
+	run_srtp_ref(o, res, seq, false);
+	for (li = 0; li < o->n_srtp_legs && !interrupted; li++)
+		for (si = 0; si < o->n_srtp_suites && !interrupted; si++)
+			for (zi = 0; zi < o->n_srtp_sizes && !interrupted; zi++)
+				run_srtp_group(o, res, seq, o->srtp_legs[li], o->srtp_suites[si], zi,
+					       o->srtp_modes, o->n_srtp_modes, o->repeat);
+	for (si = 0; o->srtp_scale_legs != 0 && si < o->n_srtp_suites && !interrupted; si++)
+		run_srtp_group(o, res, seq, o->srtp_scale_legs, o->srtp_suites[si], 0,
+			       &o->srtp_scale_mode, 1, 1);
+	if (!interrupted)
+		run_srtp_ref(o, res, seq, true);
+}
+
+static void
+report(const struct bench_opts *o, const struct results *res)
+{
+	if (o->n_legs != 0 || o->testpmd != NULL)
+		report_plain(o, res);
+	if (o->churn_legs != 0)
+		report_churn(o, res);
+	if (o->n_srtp_modes != 0)
+		report_srtp(o, res);
 }
 
 int
 main(int argc, char **argv)
 {
 	static const uint32_t default_legs[] = { 1, 10000, 1000000 };
+	static const uint8_t default_suites[] = {
+		MR_SUITE_AES_CM_128_HMAC_SHA1_80, MR_SUITE_AEAD_AES_128_GCM,
+	};
+	static const uint32_t default_srtp_sizes[] = { 200, 1200 };
+	static const uint32_t default_srtp_legs[] = { 1 };
 	struct bench_opts o = {
 		.seconds = 3,
 		.warmup_s = 1,
@@ -776,6 +1372,14 @@ main(int argc, char **argv)
 		.churn_legs = 10000,
 		.inflight = 1023,
 		.repeat = 3,
+		.srtp_modes = { BENCH_SRTP_PASS, BENCH_SRTP_REKEY, BENCH_SRTP_RTP2SRTP,
+				BENCH_SRTP_SRTP2RTP },
+		.n_srtp_modes = BENCH_SRTP_MODES,
+		.srtp_scale_legs = 10000,
+		.srtp_scale_mode = BENCH_SRTP_SRTP2RTP,
+		.srtp_seconds = 1,
+		.srtp_warmup_s = 0.2,
+		.srtp_stock_mib = 1024,
 	};
 	static struct results res;
 	unsigned int i, k, seq = 0;
@@ -784,6 +1388,12 @@ main(int argc, char **argv)
 
 	memcpy(o.legs, default_legs, sizeof(default_legs));
 	o.n_legs = sizeof(default_legs) / sizeof(default_legs[0]);
+	memcpy(o.srtp_suites, default_suites, sizeof(default_suites));
+	o.n_srtp_suites = sizeof(default_suites) / sizeof(default_suites[0]);
+	memcpy(o.srtp_sizes, default_srtp_sizes, sizeof(default_srtp_sizes));
+	o.n_srtp_sizes = sizeof(default_srtp_sizes) / sizeof(default_srtp_sizes[0]);
+	memcpy(o.srtp_legs, default_srtp_legs, sizeof(default_srtp_legs));
+	o.n_srtp_legs = sizeof(default_srtp_legs) / sizeof(default_srtp_legs[0]);
 	if (parse_args(argc, argv, &o) < 0) {
 		usage(stderr);
 		return 2;
@@ -815,8 +1425,24 @@ main(int argc, char **argv)
 	       "         testpmd: one ring looped back, 992 frames)\n");
 	printf("CPUs:    forwarding thread alone on CPU %u; management, generator, testpmd's main "
 	       "on CPU %u\n", o.worker_cpu, o.other_cpu);
-	printf("EAL:     %s; windows of %.1f s after >= %.1f s warm-up; %u run%s per row, median shown\n\n",
+	printf("EAL:     %s; windows of %.1f s after >= %.1f s warm-up; %u run%s per row, median shown\n",
 	       mem_text, o.seconds, o.warmup_s, o.repeat, o.repeat == 1 ? "" : "s");
+	if (o.n_srtp_modes != 0) {
+		char b[32];
+
+		printf("SRTP:    %u mode%s x %u suite%s x %u size%s x %u leg count%s", o.n_srtp_modes,
+		       o.n_srtp_modes == 1 ? "" : "s", o.n_srtp_suites, o.n_srtp_suites == 1 ? "" : "s",
+		       o.n_srtp_sizes, o.n_srtp_sizes == 1 ? "" : "s", o.n_srtp_legs,
+		       o.n_srtp_legs == 1 ? "" : "s");
+		if (o.srtp_scale_legs != 0)
+			printf(", and per suite %s at %s legs (%u B, once)",
+			       bench_srtp_mode_name(o.srtp_scale_mode),
+			       grouped(o.srtp_scale_legs, b, sizeof(b)), o.srtp_sizes[0]);
+		printf(";\n         windows of %.1f s after every leg has its contexts and %.1f s more;\n"
+		       "         input pre-protected with libsrtp before each case\n",
+		       o.srtp_seconds, o.srtp_warmup_s);
+	}
+	printf("\n");
 
 	for (k = 0; k < o.repeat && !interrupted; k++) {
 		if (o.testpmd != NULL) {
@@ -843,6 +1469,8 @@ main(int argc, char **argv)
 			progress_churn(&res.churn[k]);
 		}
 	}
+	if (o.n_srtp_modes != 0 && !interrupted)
+		run_srtp(&o, &res, &seq);
 	if (interrupted) {
 		printf("bench: interrupted\n");
 		return 130;

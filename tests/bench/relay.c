@@ -18,6 +18,18 @@
  * nothing. Each leg's peer sends from one fixed address, so the first
  * packet latches (latch policy "first") and every later one is accepted.
  *
+ * SRTP cases (bench_srtp_run) use the same loop with other input: the
+ * generator copies each frame's payload from a stock of SRTP packets that a
+ * child of the parent protected with libsrtp beforehand, in exactly the
+ * order the legs are visited (record i: leg (i * stride) mod n, sequence
+ * number i / n, so every leg sees strictly increasing sequence numbers and
+ * the replay window never rejects one), and never sends the relayed payload
+ * again: it was protected with another key. Copying a record costs the
+ * generator far less than the worker spends on the same packet; protecting
+ * on the fly would cost it as much (one libsrtp call each), and the
+ * generator shares its CPU with the management lcore. RTP -> SRTP needs no
+ * stock: plain RTP with a fresh sequence number per packet.
+ *
  * Addresses (all in 198.18.0.0/15): relay addresses 198.18.0.1 .. .64/24,
  * 32,256 RTP/RTCP port pairs each (1024..65535); peers in 198.19.0.0/16,
  * off-link, behind the gateway 198.18.0.254 (a static neighbour), so the
@@ -59,7 +71,9 @@ _Static_assert(MAX_LEGS == BENCH_MAX_LEGS, "bench.h's leg limit");
 #define LCORE_WORKER 1u
 #define LCORE_GEN 2u
 #define GEN_BURST 32u
-#define RING_SIZE 4096u
+#define RING_SIZE BENCH_RING_SIZE
+#define PACE_MAX 64u                    /* warm-up: new-SSRC packets queued for management */
+#define SRTP_CTX_TIMEOUT_S 900.0        /* every leg's contexts made within this */
 
 enum gen_mode {
 	GEN_RUN = 0,
@@ -80,11 +94,21 @@ struct gen {
 	uint32_t first, n, stride, cursor;      /* legs first .. first+n-1 */
 	uint32_t pass_left;                     /* frames until this pass over the legs ends */
 	uint64_t rate_pps;                      /* 0: as fast as the worker takes them */
-	uint8_t tmpl[BENCH_FRAME_LEN];
+	uint8_t tmpl[BENCH_HDR_LEN + BENCH_SRTP_MAX_SIZE + 64];     /* + SRTP trailer */
 	struct lthread lt;
 	volatile int mode;                      /* enum gen_mode, set by the controller */
 	/* generator-written, controller-read */
 	volatile uint64_t sent, returned, passes;
+	/* SRTP cases (gen_main_srtp) */
+	const struct bench_srtp_case *sc;       /* NULL: plain relay (gen_main) */
+	const uint8_t *stock;                   /* NULL: plain RTP, fresh sequence numbers */
+	uint64_t stock_n;                       /* records (UINT64_MAX without a stock) */
+	uint32_t stock_rec;
+	uint32_t payload_len;                   /* UDP payload sent */
+	struct rte_ring *volatile pace;         /* hold while this (new-SSRC) ring fills */
+	volatile uint64_t pos;                  /* records sent: the next one's index */
+	volatile bool exhausted;
+	volatile uint32_t check_left, checked, check_bad;
 };
 
 struct run {
@@ -95,6 +119,7 @@ struct run {
 	bool eal_up;
 	char region_path[128], conf_path[128], dev_name[64];
 	double region_mib;
+	const struct bench_srtp_case *srtp;     /* an SRTP case, or NULL */
 	struct relay_result *relay;             /* controller's output */
 	struct churn_result *churn;
 	int status;
@@ -157,20 +182,67 @@ partner(uint32_t first, uint32_t n, uint32_t slot)
 	return (i ^ 1u) < n ? first + (i ^ 1u) : slot;
 }
 
+uint32_t
+bench_partner(uint32_t first, uint32_t n, uint32_t slot)
+{
+	return partner(first, n, slot);
+}
+
+/*
+ * The keys of an SRTP case's leg. A direction A -> B uses A's inbound key
+ * and B's outbound key, so to make every direction of the run the case's
+ * mode: pass-through gives B the outbound key A's peer sends with; re-key
+ * gives every leg its own outbound key; RTP -> SRTP legs have no inbound key
+ * and SRTP -> RTP legs no outbound key (both PSTN, the only legs allowed
+ * plain RTP one way).
+ */
+static void
+srtp_leg_fill(struct mr_leg_slot *s, const struct bench_srtp_case *c, uint32_t slot,
+	      uint32_t egress)
+{
+	leg_fill(s, slot, egress);
+	s->flags = 0;
+	s->latch = MR_LATCH_FIRST_AUTH;
+	switch (c->mode) {
+	case BENCH_SRTP_PASS:
+		bench_srtp_key(c->suite, slot, BENCH_KEY_IN, &s->crypto_in.gen[0]);
+		bench_srtp_key(c->suite, egress, BENCH_KEY_IN, &s->crypto_out.gen[0]);
+		break;
+	case BENCH_SRTP_REKEY:
+		bench_srtp_key(c->suite, slot, BENCH_KEY_IN, &s->crypto_in.gen[0]);
+		bench_srtp_key(c->suite, slot, BENCH_KEY_OUT, &s->crypto_out.gen[0]);
+		break;
+	case BENCH_SRTP_RTP2SRTP:
+		s->flags = MR_LEG_F_PSTN;
+		s->latch = MR_LATCH_FIRST;
+		bench_srtp_key(c->suite, slot, BENCH_KEY_OUT, &s->crypto_out.gen[0]);
+		break;
+	case BENCH_SRTP_SRTP2RTP:
+		s->flags = MR_LEG_F_PSTN;
+		bench_srtp_key(c->suite, slot, BENCH_KEY_IN, &s->crypto_in.gen[0]);
+		break;
+	}
+}
+
+/* @c: an SRTP case's legs, or NULL for plain PSTN legs. */
 static int
-write_legs(struct mr_region *r, uint32_t first, uint32_t n)
+write_legs(struct mr_region *r, uint32_t first, uint32_t n, const struct bench_srtp_case *c)
 {
 	struct mr_leg_slot s;
 	uint32_t i;
-	int err;
+	int err = 0;
 
 	for (i = first; i < first + n; i++) {
-		leg_fill(&s, i, partner(first, n, i));
+		if (c != NULL)
+			srtp_leg_fill(&s, c, i, partner(first, n, i));
+		else
+			leg_fill(&s, i, partner(first, n, i));
 		err = mr_region_leg_write(r, i, &s);
 		if (err < 0)
-			return err;
+			break;
 	}
-	return 0;
+	explicit_bzero(&s, sizeof(s));
+	return err < 0 ? err : 0;
 }
 
 static uint32_t
@@ -198,8 +270,15 @@ spread_stride(uint32_t n)
 	return s;
 }
 
+uint32_t
+bench_spread_stride(uint32_t n)
+{
+	return spread_stride(n);
+}
+
+/* Headers for a @payload_len-byte UDP payload, and a plain RTP packet of that size. */
 static void
-frame_template(uint8_t *f, const struct rte_ether_addr *relay_mac)
+frame_template(uint8_t *f, const struct rte_ether_addr *relay_mac, uint32_t payload_len)
 {
 	static const uint8_t gw_mac[6] = GW_MAC;
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)f;
@@ -207,21 +286,21 @@ frame_template(uint8_t *f, const struct rte_ether_addr *relay_mac)
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(f + 34);
 	uint8_t *rtp = f + BENCH_HDR_LEN;
 
-	memset(f, 0, BENCH_FRAME_LEN);
+	memset(f, 0, BENCH_HDR_LEN + payload_len);
 	rte_ether_addr_copy(relay_mac, &eth->dst_addr);
 	memcpy(eth->src_addr.addr_bytes, gw_mac, 6);
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->type_of_service = 46u << 2;
-	ip->total_length = rte_cpu_to_be_16(20u + 8u + BENCH_PAYLOAD_LEN);
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(20u + 8u + payload_len));
 	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 	ip->time_to_live = 60;
 	ip->next_proto_id = IPPROTO_UDP;
-	udp->dgram_len = rte_cpu_to_be_16(8u + BENCH_PAYLOAD_LEN);
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(8u + payload_len));
 	/* RTP: version 2, PCMU, then 188 bytes of mu-law silence. */
 	rtp[0] = 0x80;
 	rtp[1] = 0;
-	memset(rtp + 12, 0xff, BENCH_PAYLOAD_LEN - 12u);
+	memset(rtp + 12, 0xff, payload_len - 12u);
 }
 
 /* Make @m the next leg's incoming frame; @whole also rewrites the payload. */
@@ -334,6 +413,147 @@ gen_main(void *arg)
 			gen_build(g, pkts[i], false);
 		for (; i < total; i++)
 			gen_build(g, pkts[i], true);
+		k = rte_ring_sp_enqueue_burst(g->to_dp, (void **)pkts, total, NULL);
+		if (k < total)
+			rte_pktmbuf_free_bulk(pkts + k, total - k);
+		g->sent += k;
+	}
+	return 0;
+}
+
+/* The next leg's incoming SRTP-case frame: headers, then the stock's next record. */
+static inline void
+gen_build_srtp(struct gen *g, struct rte_mbuf *m)
+{
+	uint32_t slot = g->first + g->cursor, len = BENCH_HDR_LEN + g->payload_len;
+	uint64_t pos = g->pos;
+	struct mr_sockaddr local, peer;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+	uint16_t rtcp;
+	uint8_t *f, *p;
+
+	m->data_off = RTE_PKTMBUF_HEADROOM;
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+	m->ol_flags = 0;
+	m->port = g->port_id;
+	f = rte_pktmbuf_mtod(m, uint8_t *);
+	memcpy(f, g->tmpl, BENCH_HDR_LEN);
+	leg_addrs(slot, &local, &rtcp, &peer);
+	ip = (struct rte_ipv4_hdr *)(f + 14);
+	udp = (struct rte_udp_hdr *)(f + 34);
+	memcpy(&ip->src_addr, peer.ip, 4);
+	memcpy(&ip->dst_addr, local.ip, 4);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = peer.port_be;
+	udp->dst_port = local.port_be;
+	p = f + BENCH_HDR_LEN;
+	if (g->stock != NULL) {
+		memcpy(p, g->stock + pos * g->stock_rec, g->payload_len);
+	} else {
+		/* RTP -> SRTP: what bench_rtp_packet() makes, without the call. */
+		uint32_t ssrc = bench_srtp_ssrc(slot);
+		uint16_t seq = (uint16_t)(pos / g->n);
+		uint32_t ts = (uint32_t)seq * 160u;
+
+		memcpy(p, g->tmpl + BENCH_HDR_LEN, g->payload_len);
+		p[2] = (uint8_t)(seq >> 8);
+		p[3] = (uint8_t)seq;
+		p[4] = (uint8_t)(ts >> 24);
+		p[5] = (uint8_t)(ts >> 16);
+		p[6] = (uint8_t)(ts >> 8);
+		p[7] = (uint8_t)ts;
+		p[8] = (uint8_t)(ssrc >> 24);
+		p[9] = (uint8_t)(ssrc >> 16);
+		p[10] = (uint8_t)(ssrc >> 8);
+		p[11] = (uint8_t)ssrc;
+	}
+	g->pos = pos + 1;
+	g->cursor += g->stride;
+	if (g->cursor >= g->n)
+		g->cursor -= g->n;
+	if (--g->pass_left == 0) {
+		g->pass_left = g->n;
+		g->passes++;
+	}
+}
+
+/* Relayed frames as the egress leg's peer gets them (after the window only). */
+static void
+gen_check(struct gen *g, struct rte_mbuf **pkts, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n && g->check_left != 0; i++) {
+		const uint8_t *f = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
+		const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(f + 34);
+		uint16_t port = rte_be_to_cpu_16(udp->src_port);
+		uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
+		uint32_t egress = (uint32_t)(f[14 + 15] - 1u) * PAIRS_PER_ADDR +
+				  (uint32_t)(port - PORT_MIN) / 2u;
+
+		if (rte_pktmbuf_data_len(pkts[i]) < BENCH_HDR_LEN || ulen < 8u ||
+		    BENCH_HDR_LEN + ulen - 8u > rte_pktmbuf_data_len(pkts[i]) ||
+		    egress < g->first || egress >= g->first + g->n ||
+		    bench_srtp_check(g->sc, egress, partner(g->first, g->n, egress),
+				     g->pos / g->n, f + BENCH_HDR_LEN, ulen - 8u) < 0)
+			g->check_bad++;
+		g->checked++;
+		g->check_left--;
+	}
+}
+
+/*
+ * The SRTP cases' loop: like gen_main() unpaced, but every frame is built
+ * whole from the stock, nothing is sent once the stock runs out, and while
+ * g->pace is set (warm-up) it holds whenever management has PACE_MAX
+ * packets of new SSRCs waiting, so the first pass is not dropped wholesale
+ * while management makes contexts. Holding (and, during the warm-up, with
+ * nothing to do) it sleeps 20 us, leaving the CPU to management; in the
+ * window it polls, as gen_main() does: a sleep there can last a time slice
+ * of whatever else shares the CPU, longer than the worker's backlog.
+ */
+static int
+gen_main_srtp(void *arg)
+{
+	struct gen *g = arg;
+	struct rte_mbuf *pkts[GEN_BURST];
+	unsigned int n, fresh, total, i, k;
+
+	while (g->mode != GEN_STOP) {
+		struct rte_ring *pace = g->pace;
+		uint64_t left;
+
+		n = rte_ring_sc_dequeue_burst(g->from_dp, (void **)pkts, GEN_BURST, NULL);
+		g->returned += n;
+		if (n != 0 && g->check_left != 0)
+			gen_check(g, pkts, n);
+		left = g->stock_n - g->pos;
+		if (g->mode == GEN_DRAIN || left == 0 ||
+		    (pace != NULL && rte_ring_count(pace) >= PACE_MAX)) {
+			if (n != 0)
+				rte_pktmbuf_free_bulk(pkts, n);
+			if (left == 0)
+				g->exhausted = true;
+			if (n == 0 || g->mode != GEN_DRAIN)
+				rte_delay_us_sleep(20);
+			continue;
+		}
+		gen_prefetch(pkts, n);
+		fresh = gen_alloc(g, pkts + n, GEN_BURST - n);
+		total = n + fresh;
+		if (total == 0) {
+			if (pace != NULL)
+				rte_delay_us_sleep(20);
+			continue;
+		}
+		if (total > left) {
+			rte_pktmbuf_free_bulk(pkts + left, total - (unsigned int)left);
+			total = (unsigned int)left;
+		}
+		for (i = 0; i < total; i++)
+			gen_build_srtp(g, pkts[i]);
 		k = rte_ring_sp_enqueue_burst(g->to_dp, (void **)pkts, total, NULL);
 		if (k < total)
 			rte_pktmbuf_free_bulk(pkts + k, total - k);
@@ -465,7 +685,7 @@ region_prepare(struct run *run, uint32_t slots, uint32_t legs, double *ret_write
 		return err;
 	}
 	t0 = bench_now_ns();
-	err = write_legs(&run->region, 0, legs);
+	err = write_legs(&run->region, 0, legs, run->srtp);
 	*ret_write_s = (double)(bench_now_ns() - t0) / 1e9;
 	if (err < 0)
 		fprintf(stderr, "bench: writing legs: %s\n", strerror(-err));
@@ -512,7 +732,13 @@ dp_start(struct run *run, const char *tag, uint32_t slots, uint32_t gen_legs, ui
 	if (run->gen.pool == NULL)
 		return -ENOMEM;
 	rte_eth_macaddr_get(run->gen.port_id, &mac);
-	frame_template(run->gen.tmpl, &mac);
+	if (run->gen.sc != NULL) {
+		run->gen.pace = mr_dp.new_ssrc;        /* until every leg has its contexts */
+		frame_template(run->gen.tmpl, &mac, run->gen.payload_len);
+		bench_rtp_packet(run->gen.tmpl + BENCH_HDR_LEN, run->gen.sc->size, 0, 0);
+	} else {
+		frame_template(run->gen.tmpl, &mac, BENCH_PAYLOAD_LEN);
+	}
 	run->gen.n = gen_legs;
 	run->gen.pass_left = gen_legs;
 	run->gen.stride = spread_stride(gen_legs);
@@ -528,7 +754,8 @@ dp_start(struct run *run, const char *tag, uint32_t slots, uint32_t gen_legs, ui
 	err = mr_dp_launch_workers(&mr_dp);
 	if (err < 0)
 		return err;
-	if (rte_eal_remote_launch(gen_main, &run->gen, LCORE_GEN) < 0)
+	if (rte_eal_remote_launch(run->gen.sc != NULL ? gen_main_srtp : gen_main, &run->gen,
+				  LCORE_GEN) < 0)
 		return -EBUSY;
 	return 0;
 }
@@ -689,6 +916,154 @@ relay_controller(void *arg)
 	res->latched = b.w.latched - a.w.latched;
 	res->notes_dropped = b.w.events_dropped - a.w.events_dropped;
 	res->handoff = b.w.handoff_out - a.w.handoff_out;
+	idle_calibrate(run, res);
+	stop_all(run);
+	return NULL;
+}
+
+/* --- SRTP cases ------------------------------------------------------------ */
+
+/* Legs of [0, n) that have accepted a packet: their contexts exist and they latched. */
+static uint32_t
+legs_ready(uint32_t n)
+{
+	uint32_t i, ready = 0;
+
+	for (i = 0; i < n; i++)
+		ready += mr_shm_counters(mr_dp.shm, 0, i)->rx_pkts != 0;
+	return ready;
+}
+
+static bool
+dp_running(void)
+{
+	uint64_t t0 = bench_now_ns();
+
+	while (__atomic_load_n(&mr_dp.shm->dp_state, __ATOMIC_ACQUIRE) != MR_DP_RUNNING) {
+		if (mr_dp.quit || secs(t0, bench_now_ns()) > 30.0) {
+			fprintf(stderr, "bench: the management loop did not start\n");
+			return false;
+		}
+		bench_sleep_s(0.001);
+	}
+	return true;
+}
+
+/*
+ * Warm-up of an SRTP case: the first packet of each leg's SSRC goes to the
+ * management lcore, which makes the leg's contexts (libsrtp allocates) and
+ * hands it back. Paced (the generator holds while management has a backlog)
+ * until every leg has accepted a packet, then --srtp-warmup more seconds,
+ * and until the new-SSRC and hand-back rings are empty.
+ */
+static int
+srtp_warm_up(struct run *run, struct relay_result *res)
+{
+	const struct bench_opts *o = run->o;
+	uint32_t n = run->srtp->legs, ready = 0;
+	uint64_t t0 = bench_now_ns(), t;
+	double next_note = 10.0;
+
+	if (!dp_running())
+		return -ETIMEDOUT;
+	for (;;) {
+		ready = legs_ready(n);
+		if (ready == n)
+			break;
+		t = bench_now_ns();
+		if (secs(t0, t) > SRTP_CTX_TIMEOUT_S) {
+			fprintf(stderr, "bench: only %u of %u legs accepted a packet in %.0f s\n",
+				ready, n, SRTP_CTX_TIMEOUT_S);
+			return -ETIMEDOUT;
+		}
+		if (run->gen.exhausted) {
+			fprintf(stderr, "bench: the stock ran out during the warm-up (%u of %u legs "
+				"ready); try a larger --srtp-stock-mib\n", ready, n);
+			return -ENOBUFS;
+		}
+		if (secs(t0, t) > next_note) {
+			printf("       ... %u of %u legs have their SRTP contexts after %.0f s\n",
+			       ready, n, secs(t0, t));
+			next_note += 10.0;
+		}
+		bench_sleep_s(n > 100000 ? 0.05 : 0.005);
+	}
+	res->ctx_s = secs(t0, bench_now_ns());
+	run->gen.pace = NULL;
+	bench_sleep_s(o->srtp_warmup_s);
+	while (rte_ring_count(mr_dp.new_ssrc) != 0 || rte_ring_count(mr_dp.workers[0].reinject) != 0)
+		bench_sleep_s(0.001);
+	res->warmup_s = secs(t0, bench_now_ns());
+	return 0;
+}
+
+static void *
+srtp_controller(void *arg)
+{
+	struct run *run = arg;
+	const struct bench_opts *o = run->o;
+	struct relay_result *res = run->relay;
+	struct gen *g = &run->gen;
+	/* Records still to come once the window ends: what circulates, and the check. */
+	uint64_t reserve = BENCH_STOCK_RESERVE(o->inflight);
+	uint64_t deadline, t0;
+	struct snap w0, a, b;
+	uint32_t top = 0;
+	unsigned int r;
+	int err;
+
+	memcpy(&w0.w, mr_shm_wstats(mr_dp.shm, 0), sizeof(w0.w));
+	err = srtp_warm_up(run, res);
+	if (err < 0) {
+		run->status = err;
+		stop_all(run);
+		return NULL;
+	}
+	res->gen_passes = g->passes;
+	take_snap(run, &a);
+	res->warm_drops = drops_since(&a.w, &w0.w, &top);
+	deadline = a.t_ns + (uint64_t)(o->srtp_seconds * 1e9);
+	while (bench_now_ns() < deadline) {
+		if (g->stock != NULL && g->pos + reserve >= g->stock_n) {
+			res->window_cut = true;
+			break;
+		}
+		bench_sleep_s(0.001);
+	}
+	take_snap(run, &b);
+	res->wall_s = secs(a.t_ns, b.t_ns);
+	res->cpu_s = secs(a.worker.cpu_ns, b.worker.cpu_ns);
+	res->wait_s = secs(a.worker.wait_ns, b.worker.wait_ns);
+	res->gen_cpu_s = secs(a.gen.cpu_ns, b.gen.cpu_ns);
+	res->rx = b.w.rx_pkts - a.w.rx_pkts;
+	res->tx = b.w.tx_pkts - a.w.tx_pkts;
+	res->loops = b.w.loops - a.w.loops;
+	res->idle_loops = b.w.idle_loops - a.w.idle_loops;
+	res->drops = drops_since(&b.w, &a.w, &res->top_drop);
+	for (r = 0; r < MR_DROP_MAX; r++) {
+		res->drop_by[r] = b.w.drops[r] - a.w.drops[r];
+		res->mgmt_drops += b.m.drops[r] - a.m.drops[r];
+	}
+	res->latched = b.w.latched - a.w.latched;
+	res->notes_dropped = b.w.events_dropped - a.w.events_dropped;
+	res->handoff = b.w.handoff_out - a.w.handoff_out;
+
+	/* What the egress legs' peers would get: a few relayed packets, verified. */
+	g->check_left = BENCH_SRTP_CHECKS;
+	t0 = bench_now_ns();
+	while (g->check_left != 0 && secs(t0, bench_now_ns()) < 5.0)
+		bench_sleep_s(0.001);
+	res->checked = g->checked;
+	res->check_bad = g->check_bad;
+	g->check_left = 0;
+	res->stock_used = g->pos;
+	res->stock_n = g->stock != NULL ? g->stock_n : 0;
+
+	/* The worker may still hold a backlog (slow cases): drain it before timing empty polls. */
+	g->mode = GEN_DRAIN;
+	t0 = bench_now_ns();
+	while (rte_ring_count(g->to_dp) != 0 && secs(t0, bench_now_ns()) < 60.0)
+		bench_sleep_s(0.005);
 	idle_calibrate(run, res);
 	stop_all(run);
 	return NULL;
@@ -932,6 +1307,98 @@ bench_relay_run(const struct bench_opts *o, uint32_t legs, const char *tag,
 	if (err == 0)
 		err = run_dataplane(&run, relay_controller);
 	finish(&run);
+	return err < 0 ? err : run.status;
+}
+
+struct inproc_ref {
+	const struct bench_srtp_case *c;
+	struct relay_result *res;
+	int status;
+};
+
+static int
+inproc_ref_main(void *arg)
+{
+	struct inproc_ref *a = arg;
+
+	a->status = bench_srtp_ref_measure(a->c->suite, a->c->size, 20000000ull, 5,
+					   &a->res->lib_protect_ns, &a->res->lib_unprotect_ns,
+					   &a->res->lib_calls);
+	return 0;
+}
+
+/*
+ * libsrtp alone again, now in this process with every context the relay
+ * made still alive (the worker has stopped; its lcore, on the worker's CPU,
+ * runs it): how much of a packet's cost at this many legs is libsrtp's.
+ */
+static void
+inproc_reference(const struct bench_srtp_case *c, struct relay_result *res)
+{
+	struct inproc_ref a = { .c = c, .res = res };
+
+	rte_eal_mp_wait_lcore();
+	if (rte_eal_remote_launch(inproc_ref_main, &a, LCORE_WORKER) < 0)
+		return;
+	rte_eal_wait_lcore(LCORE_WORKER);
+	if (a.status != 0)
+		res->lib_protect_ns = res->lib_unprotect_ns = 0;
+}
+
+/*
+ * Like finish(), without freeing the flows: each holds libsrtp contexts, and
+ * freeing tens of thousands of NSS-backed contexts takes minutes (the cost
+ * of each grows with the number alive). The process exits right after.
+ */
+static void
+finish_srtp(struct run *run)
+{
+	if (run->eal_up) {
+		stop_all(run);
+		rte_eal_mp_wait_lcore();
+		if (mr_dp.n_ports)
+			mr_port_stop_all(&mr_dp);
+		mr_shm_dp_detach(&mr_dp);
+	}
+	mr_region_close(&run->region);
+	if (run->eal_up)
+		rte_eal_cleanup();
+}
+
+int
+bench_srtp_run(const struct bench_opts *o, const struct bench_srtp_case *c,
+	       const struct bench_stock *stock, const char *tag, struct relay_result *ret)
+{
+	static struct run run;
+	int err;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->legs = c->legs;
+	err = run_init(&run, o, tag, c->legs);
+	if (err < 0)
+		return err;
+	run.relay = ret;
+	run.srtp = c;
+	run.gen.sc = c;
+	run.gen.stock = stock != NULL ? stock->data : NULL;
+	run.gen.stock_n = stock != NULL ? stock->n : UINT64_MAX;
+	run.gen.stock_rec = stock != NULL ? stock->rec : 0;
+	run.gen.payload_len = stock != NULL ? stock->len : c->size;
+	err = region_prepare(&run, c->legs, c->legs, &ret->write_s);
+	ret->region_mib = run.region_mib;
+	if (err == 0)
+		err = dp_start(&run, tag, c->legs, c->legs, 0, &ret->setup_s);
+	if (err == 0) {
+		struct rte_malloc_socket_stats ms;
+
+		if (rte_malloc_get_socket_stats((int)rte_socket_id(), &ms) == 0)
+			ret->heap_mib = (double)ms.heap_allocsz_bytes / (1 << 20);
+	}
+	if (err == 0)
+		err = run_dataplane(&run, srtp_controller);
+	if (err == 0 && run.status == 0 && c->legs >= BENCH_SRTP_INPROC_LEGS)
+		inproc_reference(c, ret);
+	finish_srtp(&run);
 	return err < 0 ? err : run.status;
 }
 
