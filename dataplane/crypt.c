@@ -17,6 +17,12 @@
  * Contexts exist per SSRC and are created by the management lcore (they
  * allocate): a packet of an SSRC the flow does not know yet is handed there
  * (MR_CRYPT_NEW_SSRC) and comes back once its contexts are published.
+ *
+ * The worker runs the crypto of a whole burst at once (sbatch.h): *_prep()
+ * turns a packet into an operation (MR_CRYPT_OP), the worker runs them all,
+ * *_done() reads the result. A packet the first key generation does not
+ * authenticate comes back from mr_crypt_in_done() as a second operation,
+ * for the other generation, on the same untouched bytes.
  */
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
@@ -24,7 +30,7 @@
 #include "dp.h"
 #include "parse.h"
 #include "rtp.h"
-#include "srtp.h"
+#include "sbatch.h"
 
 static inline uint32_t
 be32(const uint8_t *p)
@@ -43,18 +49,27 @@ find_stream(const struct mr_flow *f, uint32_t ssrc)
 	return -1;
 }
 
+static void
+in_op(const struct mr_flow *f, const struct mr_crypt_pkt *cp, uint8_t *p, uint32_t len,
+      struct mr_sop *op)
+{
+	op->ctx = f->streams[cp->stream].in[cp->gen];
+	op->pkt = p;
+	op->len = len;
+	op->cap = len;
+	op->rtcp = cp->rtcp;
+	op->kind = ((f->pass_gens >> cp->gen) & 1u) ? MR_SOP_VERIFY : MR_SOP_UNPROTECT;
+}
+
 int
-mr_crypt_ingress(struct mr_worker *w, const struct mr_flow *f, struct rte_mbuf *m,
-		 struct mr_pkt_info *pi, uint8_t comp, struct mr_crypt_pkt *cp,
-		 uint32_t *ret_ssrc)
+mr_crypt_in_prep(const struct mr_flow *f, struct rte_mbuf *m, const struct mr_pkt_info *pi,
+		 uint8_t comp, struct mr_crypt_pkt *cp, struct mr_sop *op, uint32_t *ret_ssrc)
 {
 	uint8_t *p = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->payload_off);
-	struct mr_leg_rt *rt = &mr_dp.rt[f->slot];
 	uint32_t len = pi->payload_len, ssrc;
 	enum mr_media_kind kind = mr_media_classify(p, len);
-	unsigned int attempt;
-	int s, r = -EBADMSG;
 	uint8_t g;
+	int s;
 
 	/* RFC 5761: only a muxed port carries both; a separate RTCP port only RTCP. */
 	cp->rtcp = comp == MR_COMP_RTCP ||
@@ -73,81 +88,70 @@ mr_crypt_ingress(struct mr_worker *w, const struct mr_flow *f, struct rte_mbuf *
 	cp->stream = (uint8_t)s;
 	cp->authenticated = false;
 	cp->as_is = !f->out_keyed;
+	cp->tries = 0;
 	if (f->in_gens == 0)
 		return 0;       /* plain RTP from a PSTN leg */
-
-	g = rt->cur_gen;
-	for (attempt = 0; attempt < 2; attempt++, g ^= 1u) {
-		struct mr_srtp_ctx *c = f->streams[s].in[g];
-		bool as_is = (f->pass_gens >> g) & 1u;
-
-		if (c == NULL)
-			continue;
-		if (as_is) {
-			r = cp->rtcp ? mr_srtcp_verify(c, p, len, w->scratch, sizeof(w->scratch)) :
-				       mr_srtp_verify(c, p, len, w->scratch, sizeof(w->scratch));
-		} else if (f->in_gens == 3u && len <= sizeof(w->scratch)) {
-			/*
-			 * Two live generations (a key change): a failed GCM
-			 * unprotect wipes the payload, so try on a copy and keep
-			 * the packet intact for the other generation.
-			 */
-			uint32_t n = len;
-
-			memcpy(w->scratch, p, len);
-			r = cp->rtcp ? mr_srtcp_unprotect(c, w->scratch, &n) :
-				       mr_srtp_unprotect(c, w->scratch, &n);
-			if (r == 0) {
-				memcpy(p, w->scratch, n);
-				len = n;
-			}
-		} else {
-			r = cp->rtcp ? mr_srtcp_unprotect(c, p, &len) :
-				       mr_srtp_unprotect(c, p, &len);
-		}
-		if (r == 0) {
-			cp->as_is = as_is;
-			break;
-		}
-		if (r == -EALREADY)
-			return MR_DROP_ERR(MR_DROP_SRTP_REPLAY);    /* the right key: no second try */
-	}
-	if (r != 0)
-		return r == -EINVAL ? MR_DROP_ERR(MR_DROP_MALFORMED) : MR_DROP_ERR(MR_DROP_SRTP_AUTH);
-	rt->cur_gen = g;
+	/* The generation that last authenticated first (make-before-break). */
+	g = mr_dp.rt[f->slot].cur_gen;
+	if (f->streams[s].in[g] == NULL)
+		g ^= 1u;
+	if (unlikely(f->streams[s].in[g] == NULL))
+		return MR_DROP_ERR(MR_DROP_SRTP_AUTH);
 	cp->gen = g;
-	cp->authenticated = true;
-	if (cp->rtcp) {
-		uint32_t roc;
-		uint16_t seq;
-
-		/* The context's highest SRTCP index rises exactly when this one does. */
-		mr_srtp_ctx_state(f->streams[s].in[g], &roc, &seq, &cp->index);
-	}
-	pi->payload_len = (uint16_t)len;
-	return 0;
+	cp->tries = 1;
+	in_op(f, cp, p, len, op);
+	return MR_CRYPT_OP;
 }
 
 int
-mr_crypt_egress(struct mr_worker *w, const struct mr_flow *f, struct rte_mbuf *m,
-		struct mr_pkt_info *pi, const struct mr_crypt_pkt *cp)
+mr_crypt_in_done(const struct mr_flow *f, struct mr_pkt_info *pi, struct mr_crypt_pkt *cp,
+		 struct mr_sop *op)
 {
-	struct mr_srtp_ctx *c = f->streams[cp->stream].out;
-	uint32_t len = pi->payload_len, end, cap;
+	struct mr_leg_rt *rt = &mr_dp.rt[f->slot];
+
+	if (op->status == 0) {
+		rt->cur_gen = cp->gen;
+		cp->as_is = op->kind == MR_SOP_VERIFY;
+		cp->authenticated = true;
+		if (cp->rtcp) {
+			uint32_t roc;
+			uint16_t seq;
+
+			/* The context's highest SRTCP index rises exactly when this one does. */
+			mr_sctx_state(op->ctx, &roc, &seq, &cp->index);
+		}
+		pi->payload_len = (uint16_t)op->len;
+		return 0;
+	}
+	if (op->status == -EALREADY)
+		return MR_DROP_ERR(MR_DROP_SRTP_REPLAY);        /* the right key: no second try */
+	if (op->status == -EBADMSG && cp->tries == 1 &&
+	    f->streams[cp->stream].in[cp->gen ^ 1u] != NULL) {
+		/* Not this generation's key: the other one, on the untouched bytes. */
+		cp->gen ^= 1u;
+		cp->tries = 2;
+		in_op(f, cp, op->pkt, op->len, op);
+		return MR_CRYPT_OP;
+	}
+	return op->status == -EBADMSG ? MR_DROP_ERR(MR_DROP_SRTP_AUTH) :
+					MR_DROP_ERR(MR_DROP_MALFORMED);
+}
+
+int
+mr_crypt_out_prep(const struct mr_flow *f, struct rte_mbuf *m, const struct mr_pkt_info *pi,
+		  const struct mr_crypt_pkt *cp, struct mr_sop *op)
+{
+	uint32_t len = pi->payload_len, end;
+	uint16_t off;
 	uint8_t *p;
-	int r;
 
-	uint16_t off = mr_dp.rt[f->slot].seq_off[cp->stream];
-
-	(void)w;
 	if (cp->as_is || !f->out_keyed)
 		return 0;       /* forwarded as it came, or decrypted towards a PSTN leg */
-	if (unlikely(c == NULL))
+	op->ctx = f->streams[cp->stream].out;
+	if (unlikely(op->ctx == NULL))
 		return MR_DROP_ERR(MR_DROP_NO_EGRESS);
-	/* Room for the trailer: what follows the payload in the segment, and its tailroom. */
-	end = (uint32_t)pi->payload_off + len;
-	cap = len + (rte_pktmbuf_data_len(m) - end) + rte_pktmbuf_tailroom(m);
 	p = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->payload_off);
+	off = mr_dp.rt[f->slot].seq_off[cp->stream];
 	if (off != 0 && !cp->rtcp) {
 		/* Close the gap a mute left, so the receiver's ROC estimate holds. */
 		uint16_t seq = (uint16_t)((p[2] << 8 | p[3]) - off);
@@ -155,19 +159,33 @@ mr_crypt_egress(struct mr_worker *w, const struct mr_flow *f, struct rte_mbuf *m
 		p[2] = (uint8_t)(seq >> 8);
 		p[3] = (uint8_t)seq;
 	}
-	r = cp->rtcp ? mr_srtcp_protect(c, p, &len, cap) : mr_srtp_protect(c, p, &len, cap);
-	if (unlikely(r != 0))
-		return r == -EMSGSIZE ? MR_DROP_ERR(MR_DROP_NO_TAILROOM) :
-		       r == -EALREADY ? MR_DROP_ERR(MR_DROP_SRTP_REPLAY) : MR_DROP_ERR(MR_DROP_MALFORMED);
-	if (pi->payload_off + len > rte_pktmbuf_data_len(m) &&
-	    rte_pktmbuf_append(m, (uint16_t)(pi->payload_off + len - rte_pktmbuf_data_len(m))) == NULL)
+	/* Room for the trailer: what follows the payload in the segment, and its tailroom. */
+	end = (uint32_t)pi->payload_off + len;
+	op->pkt = p;
+	op->len = len;
+	op->cap = len + (rte_pktmbuf_data_len(m) - end) + rte_pktmbuf_tailroom(m);
+	op->kind = MR_SOP_PROTECT;
+	op->rtcp = cp->rtcp;
+	return MR_CRYPT_OP;
+}
+
+int
+mr_crypt_out_done(struct rte_mbuf *m, struct mr_pkt_info *pi, const struct mr_sop *op)
+{
+	if (unlikely(op->status != 0))
+		return op->status == -EMSGSIZE ? MR_DROP_ERR(MR_DROP_NO_TAILROOM) :
+		       op->status == -EALREADY ? MR_DROP_ERR(MR_DROP_SRTP_REPLAY) :
+						 MR_DROP_ERR(MR_DROP_MALFORMED);
+	if (pi->payload_off + op->len > rte_pktmbuf_data_len(m) &&
+	    rte_pktmbuf_append(m, (uint16_t)(pi->payload_off + op->len - rte_pktmbuf_data_len(m))) ==
+		    NULL)
 		return MR_DROP_ERR(MR_DROP_NO_TAILROOM);
-	pi->payload_len = (uint16_t)len;
+	pi->payload_len = (uint16_t)op->len;
 	return 0;
 }
 
 static void
-fill_state(struct mr_ssrc_state *st, const struct mr_srtp_ctx *c, uint32_t ssrc)
+fill_state(struct mr_ssrc_state *st, const struct mr_sctx *c, uint32_t ssrc)
 {
 	if (c == NULL) {
 		memset(st, 0, sizeof(*st));
@@ -175,7 +193,7 @@ fill_state(struct mr_ssrc_state *st, const struct mr_srtp_ctx *c, uint32_t ssrc)
 	}
 	st->ssrc = ssrc;
 	st->flags = MR_SSRC_F_VALID;
-	mr_srtp_ctx_state(c, &st->roc, &st->seq_hi, &st->srtcp_index);
+	mr_sctx_state(c, &st->roc, &st->seq_hi, &st->srtcp_index);
 }
 
 /*

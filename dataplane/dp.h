@@ -26,7 +26,8 @@
 
 struct mr_neigh_table;
 struct mr_pkt_info;
-struct mr_srtp_ctx;
+struct mr_sctx;
+struct mr_sop;
 
 /*
  * One SSRC of a leg's ingress direction: the inbound contexts of the leg's
@@ -38,8 +39,8 @@ struct mr_srtp_ctx;
 struct mr_stream {
 	uint32_t ssrc;
 	uint8_t owns;                   /* mgmt only: contexts this flow frees (bits: in0, in1, out) */
-	struct mr_srtp_ctx *in[2];
-	struct mr_srtp_ctx *out;
+	struct mr_sctx *in[2];
+	struct mr_sctx *out;
 };
 
 #define MR_STREAM_OWNS_IN(g) (1u << (g))
@@ -244,7 +245,8 @@ mr_flow_lookup(const struct mr_dp *dp, const struct mr_sockaddr *dst, uint8_t *r
 #define MR_ORIGIN_HANDOFF 1u            /* from another worker */
 #define MR_ORIGIN_REINJECT 2u           /* from mgmt after creating SSRC contexts */
 int mr_worker_main(void *arg);
-void mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, unsigned int origin);
+void mr_pkt_burst(struct mr_worker *w, struct rte_mbuf **pkts, unsigned int n,
+		  unsigned int origin);
 
 /* crypt.c (workers): the SRTP stage */
 struct mr_crypt_pkt {
@@ -254,13 +256,17 @@ struct mr_crypt_pkt {
 	bool rtcp;
 	bool as_is;                     /* forward the bytes unchanged */
 	bool authenticated;
+	uint8_t tries;                  /* inbound generations tried so far */
 };
-#define MR_CRYPT_NEW_SSRC 1
-int mr_crypt_ingress(struct mr_worker *w, const struct mr_flow *f, struct rte_mbuf *m,
-		     struct mr_pkt_info *pi, uint8_t comp, struct mr_crypt_pkt *cp,
-		     uint32_t *ret_ssrc);
-int mr_crypt_egress(struct mr_worker *w, const struct mr_flow *f, struct rte_mbuf *m,
-		    struct mr_pkt_info *pi, const struct mr_crypt_pkt *cp);
+#define MR_CRYPT_NEW_SSRC 1             /* no contexts for this SSRC yet */
+#define MR_CRYPT_OP 2                   /* run *op, then call *_done() */
+int mr_crypt_in_prep(const struct mr_flow *f, struct rte_mbuf *m, const struct mr_pkt_info *pi,
+		     uint8_t comp, struct mr_crypt_pkt *cp, struct mr_sop *op, uint32_t *ret_ssrc);
+int mr_crypt_in_done(const struct mr_flow *f, struct mr_pkt_info *pi, struct mr_crypt_pkt *cp,
+		     struct mr_sop *op);
+int mr_crypt_out_prep(const struct mr_flow *f, struct rte_mbuf *m, const struct mr_pkt_info *pi,
+		      const struct mr_crypt_pkt *cp, struct mr_sop *op);
+int mr_crypt_out_done(struct rte_mbuf *m, struct mr_pkt_info *pi, const struct mr_sop *op);
 void mr_crypt_persist(struct mr_worker *w, const struct mr_flow *f, const struct mr_crypt_pkt *cp);
 
 /* egress.c (workers) */

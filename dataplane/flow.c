@@ -20,7 +20,7 @@
 #include <urcu-qsbr.h>
 
 #include "dp.h"
-#include "srtp.h"
+#include "sbatch.h"
 
 RTE_LOG_REGISTER(mr_logtype_flow, user.mrelay.flow, INFO);
 #define RTE_LOGTYPE_MR_FLOW mr_logtype_flow
@@ -98,9 +98,9 @@ flow_free(struct mr_flow *f)
 
 		for (g = 0; g < 2; g++)
 			if (st->owns & MR_STREAM_OWNS_IN(g))
-				mr_srtp_ctx_free(st->in[g]);
+				mr_sctx_free(st->in[g]);
 		if (st->owns & MR_STREAM_OWNS_OUT)
-			mr_srtp_ctx_free(st->out);
+			mr_sctx_free(st->out);
 	}
 	explicit_bzero(f->in_keys, sizeof(f->in_keys));
 	explicit_bzero(&f->out_key, sizeof(f->out_key));
@@ -394,8 +394,8 @@ resume_point(const struct mr_ssrc_state *tab, uint32_t ssrc, enum mr_srtp_dir di
 		}
 }
 
-static struct mr_srtp_ctx *
-stream_ctx(struct mr_stream *os, struct mr_srtp_ctx *old_ctx, uint8_t own_bit, bool same_key,
+static struct mr_sctx *
+stream_ctx(struct mr_stream *os, struct mr_sctx *old_ctx, uint8_t own_bit, bool same_key,
 	   bool resume, const struct mr_key_gen *k, uint32_t ssrc, enum mr_srtp_dir dir,
 	   const struct mr_ssrc_state *tab)
 {
@@ -413,7 +413,7 @@ stream_ctx(struct mr_stream *os, struct mr_srtp_ctx *old_ctx, uint8_t own_bit, b
 		resume_point(tab, ssrc, dir, &roc, &idx);
 	else
 		roc = idx = 0;
-	return mr_srtp_ctx_new(k, ssrc, dir, roc, idx);
+	return mr_sctx_new(k, ssrc, dir, roc, idx);
 }
 
 /*

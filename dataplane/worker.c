@@ -4,8 +4,9 @@
  * or makes a syscall (the idle back-off sleeps only when a whole loop found
  * no work, after telling RCU this thread is offline).
  *
- * mr_pkt_handle() reads as the table of contents of a packet's life:
- * parse -> lookup -> owner hand-off -> latch -> fan-out -> rewrite -> tx.
+ * mr_pkt_burst() reads as the table of contents of a packet's life:
+ * parse -> lookup -> owner hand-off -> SRTP in -> latch -> fan-out ->
+ * SRTP out -> rewrite -> tx, in stages over a whole burst.
  */
 #include <stddef.h>
 
@@ -20,6 +21,7 @@
 #include "latch.h"
 #include "parse.h"
 #include "rtp.h"
+#include "sbatch.h"
 
 static void
 punt(struct mr_worker *w, struct rte_ring *r, struct rte_mbuf *m,
@@ -197,61 +199,99 @@ interloper(const struct mr_worker *w, const struct mr_flow *f, uint8_t comp,
 	       w->now_ms - mr_dp.rt[f->slot].last_rx_ms[comp] < f->relatch_auth_quiet_ms;
 }
 
-void
-mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, unsigned int origin)
-{
-	struct mr_leg_counters *in_ctr, *out_ctr;
-	struct mr_crypt_pkt cp = { .as_is = true };
-	const struct mr_flow *f, *e;
-	struct mr_sockaddr dst, src;
+/*
+ * A packet on its way through a burst. The path runs in stages over the
+ * whole burst so that SRTP runs once per burst (sbatch.h): front() up to
+ * the ingress crypto, middle() from the latch to the egress crypto, back()
+ * to the TX buffer. A packet that is dropped or handed on has m == NULL.
+ */
+struct pkt {
+	struct rte_mbuf *m;
+	const struct mr_flow *f;
+	const struct mr_flow *e;        /* egress leg */
+	const struct mr_port *port;     /* egress port */
+	const struct mr_sockaddr *src;  /* egress relay address */
+	struct mr_sockaddr dst;
 	struct rte_ether_addr mac;
-	const struct mr_port *port;
 	struct mr_pkt_info pi;
+	struct mr_crypt_pkt cp;
+	uint8_t comp;
+	int8_t op;                      /* index into the stage's ops, -1: none */
+};
+
+/* Drop @p's packet, counting it against the ingress leg too. */
+static void
+drop_leg(struct mr_worker *w, struct pkt *p, int err, uint64_t *leg_counter)
+{
+	(*leg_counter)++;
+	mr_drop(w->st, MR_DROP_OF_ERR(err), p->m);
+	p->m = NULL;
+}
+
+static void
+drop(struct mr_worker *w, struct pkt *p, unsigned int reason)
+{
+	mr_drop(w->st, reason, p->m);
+	p->m = NULL;
+}
+
+/* 1-4: parse, lookup, owner hand-off, the SRTP operation of ingress. */
+static void
+front(struct mr_worker *w, struct pkt *p, unsigned int origin, struct mr_sop *op)
+{
+	struct rte_mbuf *m = p->m;
+	struct mr_leg_counters *in_ctr;
 	unsigned int flags = 0;
-	uint8_t reason, comp, out_comp;
+	const struct mr_flow *f;
+	uint8_t reason;
 	uint32_t ssrc;
 	int r;
 
+	p->op = -1;
 	if (unlikely(m->nb_segs != 1)) {
-		mr_drop(w->st, MR_DROP_MULTI_SEG, m);
+		drop(w, p, MR_DROP_MULTI_SEG);
 		return;
 	}
 	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
 		flags |= MR_PARSE_IP_CKSUM_OK;
 	if (unlikely((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
 		     (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD)) {
-		mr_drop(w->st, MR_DROP_BAD_CKSUM, m);
+		drop(w, p, MR_DROP_BAD_CKSUM);
 		return;
 	}
 	/* 1. parse */
 	if (unlikely(!mr_parse_frame(rte_pktmbuf_mtod(m, const uint8_t *),
-				     rte_pktmbuf_data_len(m), flags, &pi, &reason))) {
-		mr_drop(w->st, reason, m);
+				     rte_pktmbuf_data_len(m), flags, &p->pi, &reason))) {
+		drop(w, p, reason);
 		return;
 	}
-	if (unlikely(pi.kind != MR_PKT_UDP)) {
-		not_media(w, m, &pi);
+	if (unlikely(p->pi.kind != MR_PKT_UDP)) {
+		not_media(w, m, &p->pi);
+		p->m = NULL;
 		return;
 	}
 	/* 2. lookup by (relay address, port) */
-	f = mr_flow_lookup(&mr_dp, &pi.dst, &comp);
+	f = mr_flow_lookup(&mr_dp, &p->pi.dst, &p->comp);
 	if (unlikely(f == NULL)) {
-		if (mr_port_of_addr(&mr_dp, &pi.dst) < 0 ||
-		    rte_be_to_cpu_16(pi.dst.port_be) < mr_dp.cfg.port_min ||
-		    rte_be_to_cpu_16(pi.dst.port_be) > mr_dp.cfg.port_max)
-			not_media(w, m, &pi);
+		if (mr_port_of_addr(&mr_dp, &p->pi.dst) < 0 ||
+		    rte_be_to_cpu_16(p->pi.dst.port_be) < mr_dp.cfg.port_min ||
+		    rte_be_to_cpu_16(p->pi.dst.port_be) > mr_dp.cfg.port_max)
+			not_media(w, m, &p->pi);
 		else
 			mr_drop(w->st, MR_DROP_NO_LEG, m);
+		p->m = NULL;
 		return;
 	}
+	p->f = f;
 	/* 3. state of a direction is touched by its owner only */
 	if (f->owner != w->idx) {
 		if (unlikely(origin != MR_ORIGIN_RX)) {  /* owner changed under us: bug */
-			mr_drop(w->st, MR_DROP_HANDOFF_FULL, m);
+			drop(w, p, MR_DROP_HANDOFF_FULL);
 			return;
 		}
 		punt(w, mr_dp.workers[f->owner].handoff, m, MR_DROP_HANDOFF_FULL,
 		     &w->st->handoff_out);
+		p->m = NULL;
 		return;
 	}
 	in_ctr = &w->ctr[f->slot];
@@ -260,109 +300,201 @@ mr_pkt_handle(struct mr_worker *w, struct rte_mbuf *m, unsigned int origin)
 	 * it away before it touches the replay window, which it could otherwise
 	 * push past the real source's packets.
 	 */
-	if (f->in_gens && unlikely(interloper(w, f, comp, &pi.src))) {
-		in_ctr->drop_src++;
-		mr_drop(w->st, MR_DROP_SRC_NOT_LATCHED, m);
+	if (f->in_gens && unlikely(interloper(w, f, p->comp, &p->pi.src))) {
+		drop_leg(w, p, MR_DROP_ERR(MR_DROP_SRC_NOT_LATCHED), &in_ctr->drop_src);
 		return;
 	}
+	if (!mr_flow_crypto(f))
+		return;
 	/* 4. SRTP: authenticate (and decrypt) before anything may latch */
-	if (mr_flow_crypto(f)) {
-		r = mr_crypt_ingress(w, f, m, &pi, comp, &cp, &ssrc);
-		if (unlikely(r == MR_CRYPT_NEW_SSRC)) {
-			/* Contexts allocate: the management lcore makes them and
-			 * hands the packet back (once). */
-			if (origin == MR_ORIGIN_REINJECT || f->n_streams >= MR_LEG_SSRCS) {
-				in_ctr->drop_other++;
-				mr_drop(w->st, MR_DROP_SSRC_LIMIT, m);
-				return;
-			}
-			m->hash.usr = f->slot;
-			m->hash.fdir.hi = ssrc;
-			punt(w, mr_dp.new_ssrc, m, MR_DROP_PUNT_FULL, &w->st->punted);
+	r = mr_crypt_in_prep(f, m, &p->pi, p->comp, &p->cp, op, &ssrc);
+	if (r == MR_CRYPT_OP) {
+		p->op = 0;
+	} else if (unlikely(r == MR_CRYPT_NEW_SSRC)) {
+		/* Contexts allocate: the management lcore makes them and
+		 * hands the packet back (once). */
+		if (origin == MR_ORIGIN_REINJECT || f->n_streams >= MR_LEG_SSRCS) {
+			drop_leg(w, p, MR_DROP_ERR(MR_DROP_SSRC_LIMIT), &in_ctr->drop_other);
 			return;
 		}
-		if (unlikely(r < 0)) {
-			if (r == MR_DROP_ERR(MR_DROP_SRTP_AUTH) || r == MR_DROP_ERR(MR_DROP_SRTP_REPLAY))
-				in_ctr->drop_auth++;
-			else
-				in_ctr->drop_other++;
-			mr_drop(w->st, MR_DROP_OF_ERR(r), m);
-			return;
-		}
+		m->hash.usr = f->slot;
+		m->hash.fdir.hi = ssrc;
+		punt(w, mr_dp.new_ssrc, m, MR_DROP_PUNT_FULL, &w->st->punted);
+		p->m = NULL;
+	} else if (unlikely(r < 0)) {
+		drop_leg(w, p, r, &in_ctr->drop_other);
 	}
+}
+
+/*
+ * The ingress SRTP result: 0 (the packet goes on), MR_CRYPT_OP (@op now
+ * tries the other key generation) or -1 (dropped).
+ */
+static int
+ingress_done(struct mr_worker *w, struct pkt *p, struct mr_sop *op)
+{
+	int r = mr_crypt_in_done(p->f, &p->pi, &p->cp, op);
+	struct mr_leg_counters *in_ctr = &w->ctr[p->f->slot];
+
+	if (r == 0 || r == MR_CRYPT_OP)
+		return r;
+	drop_leg(w, p, r, r == MR_DROP_ERR(MR_DROP_SRTP_AUTH) ||
+			  r == MR_DROP_ERR(MR_DROP_SRTP_REPLAY) ? &in_ctr->drop_auth :
+								  &in_ctr->drop_other);
+	return -1;
+}
+
+/* 5-7: latch, mute, fan-out, destination, the SRTP operation of egress. */
+static void
+middle(struct mr_worker *w, struct pkt *p, struct mr_sop *op)
+{
+	const struct mr_flow *f = p->f, *e;
+	struct mr_leg_counters *in_ctr = &w->ctr[f->slot];
+	struct rte_mbuf *m = p->m;
+	uint8_t out_comp;
+	int r;
+
+	p->op = -1;
 	/* 5. latch: only the latched public source is accepted */
-	if (unlikely(!latch(w, f, comp, &pi.src, &cp))) {
-		in_ctr->drop_src++;
-		mr_drop(w->st, MR_DROP_SRC_NOT_LATCHED, m);
+	if (unlikely(!latch(w, f, p->comp, &p->pi.src, &p->cp))) {
+		drop_leg(w, p, MR_DROP_ERR(MR_DROP_SRC_NOT_LATCHED), &in_ctr->drop_src);
 		return;
 	}
 	in_ctr->rx_pkts++;
-	in_ctr->rx_bytes += pi.payload_len;
+	in_ctr->rx_bytes += p->pi.payload_len;
 	in_ctr->last_rx_ms = w->now_ms;
 	if (unlikely(f->flags & MR_LEG_F_MUTED)) {
 		/* Re-protected streams are renumbered past the mute (crypt.c). */
-		if (f->out_keyed && !cp.as_is && !cp.rtcp)
-			mr_dp.rt[f->slot].seq_off[cp.stream]++;
-		mr_drop(w->st, MR_DROP_MUTED, m);
+		if (f->out_keyed && !p->cp.as_is && !p->cp.rtcp)
+			mr_dp.rt[f->slot].seq_off[p->cp.stream]++;
+		drop(w, p, MR_DROP_MUTED);
 		return;
 	}
 	/* 6. fan-out (one egress leg for now), as the flow was built for it */
 	e = f->egress_slot < mr_dp.shm->max_legs ?
 	    rcu_dereference(mr_dp.by_slot[f->egress_slot]) : NULL;
 	if (unlikely(e == NULL || e->leg_uid != f->egress_uid)) {
-		in_ctr->drop_other++;
-		mr_drop(w->st, MR_DROP_NO_EGRESS, m);
+		drop_leg(w, p, MR_DROP_ERR(MR_DROP_NO_EGRESS), &in_ctr->drop_other);
 		return;
 	}
+	p->e = e;
 	/*
 	 * What leaves by the egress leg's RTCP port is what is RTCP, not what
 	 * came in on an RTCP port: a muxed leg carries both on one port.
 	 */
-	out_comp = comp;
+	out_comp = p->comp;
 	if (mr_flow_crypto(f))
-		out_comp = cp.rtcp ? MR_COMP_RTCP : MR_COMP_RTP;
+		out_comp = p->cp.rtcp ? MR_COMP_RTCP : MR_COMP_RTP;
 	else if ((f->flags & MR_LEG_F_RTCP_MUX) &&
-		 mr_media_classify(rte_pktmbuf_mtod_offset(m, const uint8_t *, pi.payload_off),
-				   pi.payload_len) == MR_MEDIA_RTCP)
+		 mr_media_classify(rte_pktmbuf_mtod_offset(m, const uint8_t *, p->pi.payload_off),
+				   p->pi.payload_len) == MR_MEDIA_RTCP)
 		out_comp = MR_COMP_RTCP;
-	r = egress_dest(w, e, out_comp, &dst);
+	r = egress_dest(w, e, out_comp, &p->dst);
 	if (unlikely(r < 0)) {
-		in_ctr->drop_other++;
-		mr_drop(w->st, MR_DROP_OF_ERR(r), m);
+		drop_leg(w, p, r, &in_ctr->drop_other);
 		return;
 	}
-	src = out_comp == MR_COMP_RTCP ? e->local_rtcp : e->local;
-	port = &mr_dp.ports[e->port];
-	if (unlikely(dst.family != src.family ||
-		     !next_hop_mac(w, port, e->port, &dst, &mac))) {
-		in_ctr->drop_other++;
-		mr_drop(w->st, MR_DROP_NO_NEXTHOP_MAC, m);
+	p->src = out_comp == MR_COMP_RTCP ? &e->local_rtcp : &e->local;
+	p->port = &mr_dp.ports[e->port];
+	if (unlikely(p->dst.family != p->src->family ||
+		     !next_hop_mac(w, p->port, e->port, &p->dst, &p->mac))) {
+		drop_leg(w, p, MR_DROP_ERR(MR_DROP_NO_NEXTHOP_MAC), &in_ctr->drop_other);
 		return;
 	}
+	if (!mr_flow_crypto(f))
+		return;
 	/* 7. SRTP towards the egress leg's peer */
-	if (mr_flow_crypto(f)) {
-		r = mr_crypt_egress(w, f, m, &pi, &cp);
+	r = mr_crypt_out_prep(f, m, &p->pi, &p->cp, op);
+	if (r == MR_CRYPT_OP)
+		p->op = 0;
+	else if (unlikely(r < 0))
+		drop_leg(w, p, r, &in_ctr->drop_other);
+}
+
+/* 7-9: the egress SRTP result, rewrite, buffered TX. */
+static void
+back(struct mr_worker *w, struct pkt *p, const struct mr_sop *op)
+{
+	const struct mr_flow *f = p->f, *e = p->e;
+	struct mr_leg_counters *in_ctr = &w->ctr[f->slot], *out_ctr;
+	struct rte_mbuf *m = p->m;
+	int r;
+
+	if (op != NULL) {
+		r = mr_crypt_out_done(m, &p->pi, op);
 		if (unlikely(r < 0)) {
-			in_ctr->drop_other++;
-			mr_drop(w->st, MR_DROP_OF_ERR(r), m);
+			drop_leg(w, p, r, &in_ctr->drop_other);
 			return;
 		}
-		mr_crypt_persist(w, f, &cp);
 	}
+	if (mr_flow_crypto(f))
+		mr_crypt_persist(w, f, &p->cp);
 	/* 8. rewrite */
-	if (unlikely(mr_egress_rewrite(m, pi.payload_off, pi.payload_len, port, &mac,
-				       &src, &dst, e->dscp) < 0)) {
-		in_ctr->drop_other++;
-		mr_drop(w->st, MR_DROP_NO_HEADROOM, m);
+	if (unlikely(mr_egress_rewrite(m, p->pi.payload_off, p->pi.payload_len, p->port, &p->mac,
+				       p->src, &p->dst, e->dscp) < 0)) {
+		drop_leg(w, p, MR_DROP_ERR(MR_DROP_NO_HEADROOM), &in_ctr->drop_other);
 		return;
 	}
 	out_ctr = &w->ctr[e->slot];
 	out_ctr->tx_pkts++;
-	out_ctr->tx_bytes += pi.payload_len;
+	out_ctr->tx_bytes += p->pi.payload_len;
 	m->hash.usr = e->slot;          /* tx_error() un-counts it if refused */
 	/* 9. buffered tx; the flush callback counts what the queue refused */
-	w->st->tx_pkts += rte_eth_tx_buffer(port->port_id, (uint16_t)w->idx,
+	w->st->tx_pkts += rte_eth_tx_buffer(p->port->port_id, (uint16_t)w->idx,
 					    w->txb[e->port], m);
+}
+
+static void
+run_ops(struct mr_worker *w, struct mr_sop *ops, unsigned int n)
+{
+	const struct mr_sop_scratch s = { w->scratch, sizeof(w->scratch) };
+
+	if (n != 0)
+		mr_sop_run(ops, n, &s);
+}
+
+void
+mr_pkt_burst(struct mr_worker *w, struct rte_mbuf **pkts, unsigned int n, unsigned int origin)
+{
+	struct mr_sop ops[MR_BURST], retry[MR_BURST];
+	struct pkt ps[MR_BURST];
+	unsigned int i, n_ops = 0, n_retry = 0;
+
+	for (i = 0; i < n; i++) {
+		if (i + MR_PREFETCH < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + MR_PREFETCH], void *));
+		ps[i].m = pkts[i];
+		front(w, &ps[i], origin, &ops[n_ops]);
+		if (ps[i].m != NULL && ps[i].op == 0)
+			ps[i].op = (int8_t)n_ops++;
+	}
+	run_ops(w, ops, n_ops);
+	for (i = 0; i < n; i++) {
+		if (ps[i].m == NULL || ps[i].op < 0)
+			continue;
+		if (ingress_done(w, &ps[i], &ops[ps[i].op]) == MR_CRYPT_OP) {
+			retry[n_retry] = ops[ps[i].op];
+			ps[i].op = (int8_t)n_retry++;
+		}
+	}
+	if (n_retry != 0) {
+		run_ops(w, retry, n_retry);
+		for (i = 0; i < n; i++)
+			if (ps[i].m != NULL && ps[i].op >= 0)
+				ingress_done(w, &ps[i], &retry[ps[i].op]);
+	}
+	n_ops = 0;
+	for (i = 0; i < n; i++) {
+		if (ps[i].m == NULL)
+			continue;
+		middle(w, &ps[i], &ops[n_ops]);
+		if (ps[i].m != NULL && ps[i].op == 0)
+			ps[i].op = (int8_t)n_ops++;
+	}
+	run_ops(w, ops, n_ops);
+	for (i = 0; i < n; i++)
+		if (ps[i].m != NULL)
+			back(w, &ps[i], ps[i].op >= 0 ? &ops[ps[i].op] : NULL);
 }
 
 /* The queue refused these: per-leg tx counters only count what left. */
@@ -409,7 +541,7 @@ poll_rx(struct mr_worker *w)
 {
 	struct rte_mbuf *pkts[MR_BURST];
 	unsigned int p, total = 0;
-	uint16_t i, n;
+	uint16_t n;
 
 	for (p = 0; p < mr_dp.n_ports; p++) {
 		const struct mr_port *port = &mr_dp.ports[p];
@@ -418,21 +550,15 @@ poll_rx(struct mr_worker *w)
 			continue;
 		n = rte_eth_rx_burst(port->port_id, (uint16_t)w->idx, pkts, MR_BURST);
 		w->st->rx_pkts += n;
-		for (i = 0; i < n; i++) {
-			if (i + MR_PREFETCH < n)
-				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + MR_PREFETCH], void *));
-			mr_pkt_handle(w, pkts[i], MR_ORIGIN_RX);
-		}
+		mr_pkt_burst(w, pkts, n, MR_ORIGIN_RX);
 		total += n;
 	}
 	n = (uint16_t)rte_ring_sc_dequeue_burst(w->handoff, (void **)pkts, MR_BURST, NULL);
 	w->st->handoff_in += n;
-	for (i = 0; i < n; i++)
-		mr_pkt_handle(w, pkts[i], MR_ORIGIN_HANDOFF);
+	mr_pkt_burst(w, pkts, n, MR_ORIGIN_HANDOFF);
 	total += n;
 	n = (uint16_t)rte_ring_sc_dequeue_burst(w->reinject, (void **)pkts, MR_BURST, NULL);
-	for (i = 0; i < n; i++)
-		mr_pkt_handle(w, pkts[i], MR_ORIGIN_REINJECT);
+	mr_pkt_burst(w, pkts, n, MR_ORIGIN_REINJECT);
 	return total + n;
 }
 

@@ -5,7 +5,7 @@
  * once more by tshark with IP and UDP checksum validation on.
  *
  *   test thread (pthread, CPU of lcore 0)             worker lcore 1
- *     builds frames --rr_rx ring--> net_ring "rr" --> mr_pkt_handle()
+ *     builds frames --rr_rx ring--> net_ring "rr" --> mr_pkt_burst()
  *     checks frames <--rr_tx ring-- net_ring "rr" <-- tx buffer
  *   management loop on the main lcore 0, stopped by the test thread (mr_dp.quit)
  *
