@@ -1033,8 +1033,30 @@ load_neighbours(struct loader *ld, const config_setting_t *s)
 
 static const char *const root_keys[] = {
 	"region", "ports", "relay", "workers", "idle_backoff_us", "timeouts", "mbufs",
-	"exception", "neighbours", NULL
+	"exception", "neighbours", "srtp_engine", NULL
 };
+
+static int
+get_engine(struct loader *ld, const config_setting_t *s, uint8_t *ret)
+{
+	static const char *const names[] = {
+		[MR_CFG_SRTP_AUTO] = "auto",
+		[MR_CFG_SRTP_LIBSRTP] = "libsrtp",
+		[MR_CFG_SRTP_IPSEC_MB] = "ipsec-mb",
+	};
+	const char *v;
+	uint8_t i;
+	int r = get_str(ld, s, &v);
+
+	if (r < 0)
+		return r;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(v, names[i]) == 0) {
+			*ret = i;
+			return 0;
+		}
+	return fail(ld, s, NULL, "\"%s\" is not an SRTP engine (auto, libsrtp, ipsec-mb)", v);
+}
 
 static int
 load_root(struct loader *ld, const config_setting_t *root)
@@ -1068,6 +1090,8 @@ load_root(struct loader *ld, const config_setting_t *root)
 			r = get_u32(ld, c, MR_CFG_MBUFS_MIN, MR_CFG_MBUFS_MAX, &cfg->mbufs);
 		} else if (strcmp(key, "exception") == 0) {
 			r = load_exception(ld, c);
+		} else if (strcmp(key, "srtp_engine") == 0) {
+			r = get_engine(ld, c, &cfg->srtp_engine);
 		} else if (strcmp(key, "neighbours") == 0) {
 			neigh = c;      /* names ports: checked once they are all known */
 			r = 0;

@@ -42,6 +42,13 @@ struct mr_cfg_neigh {                   /* static neighbour entry */
 	unsigned int port;              /* index into ports[] */
 };
 
+/* Which SRTP engine runs a stream (docs/configuration.md, docs/srtp-engine.md). */
+enum mr_cfg_srtp_engine {
+	MR_CFG_SRTP_AUTO = 0,           /* the burst engine where it can, else libsrtp */
+	MR_CFG_SRTP_LIBSRTP,            /* libsrtp for every stream (the reference) */
+	MR_CFG_SRTP_IPSEC_MB,           /* like auto, but refuse to start without it */
+};
+
 struct mr_dp_config {
 	char region[256];               /* default MR_SHM_DEFAULT_PATH */
 	unsigned int n_ports;
@@ -58,6 +65,7 @@ struct mr_dp_config {
 	uint32_t neigh_reachable_ms;    /* refresh a resolved neighbour after this */
 	uint32_t neigh_retry_ms;        /* re-send an unanswered ARP/NS after this */
 	uint32_t mbufs;                 /* mbuf pool size */
+	uint8_t srtp_engine;            /* enum mr_cfg_srtp_engine */
 	bool exception_enabled;         /* kernel exception path (TAP) */
 	char exception_iface[16];       /* its kernel-side name */
 	unsigned int n_neigh;

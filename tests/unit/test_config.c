@@ -147,6 +147,7 @@ test_full(void **state)
 	assert_int_equal(cfg.neigh_reachable_ms, 45000);
 	assert_int_equal(cfg.neigh_retry_ms, 250);
 	assert_int_equal(cfg.mbufs, 65535);
+	assert_int_equal(cfg.srtp_engine, MR_CFG_SRTP_LIBSRTP);
 	assert_true(cfg.exception_enabled);
 	assert_string_equal(cfg.exception_iface, "mr-exc-test");
 
@@ -176,6 +177,7 @@ assert_defaults(const struct mr_dp_config *cfg)
 	assert_int_equal(cfg->neigh_reachable_ms, 30000);
 	assert_int_equal(cfg->neigh_retry_ms, 1000);
 	assert_int_equal(cfg->mbufs, 16383);
+	assert_int_equal(cfg->srtp_engine, MR_CFG_SRTP_AUTO);
 	assert_false(cfg->exception_enabled);
 	assert_string_equal(cfg->exception_iface, "mrelay-exc0");
 	assert_int_equal(cfg->n_neigh, 0);
@@ -647,6 +649,9 @@ static const struct bad_case bad_cases[] = {
 	  "timeouts.latch_window_ms: 10000000000 is out of range 0..86400000" },
 	{ "mbufs-small", WAN("") "mbufs = 1022;\n", 2, "mbufs: 1022 is out of range 1023..4194303" },
 	{ "mbufs-big", WAN("") "mbufs = 4194304;\n", 2, "mbufs: 4194304 is out of range 1023..4194303" },
+	{ "srtp-engine-unknown", WAN("") "srtp_engine = \"openssl\";\n", 2,
+	  "srtp_engine: \"openssl\" is not an SRTP engine (auto, libsrtp, ipsec-mb)" },
+	{ "srtp-engine-type", WAN("") "srtp_engine = 1;\n", 2, "srtp_engine: expected a string, got an integer" },
 	{ "exception-iface-long", WAN("") "exception = { iface = \"mrelay-exception\"; };\n", 2,
 	  "exception.iface: too long (16 characters, at most 15)" },
 	{ "exception-iface-slash", WAN("") "exception = { iface = \"mr/exc\"; };\n", 2,
