@@ -30,7 +30,7 @@ set -euo pipefail
 PKGS=(
 	build-essential meson ninja-build pkg-config
 	libdpdk-dev dpdk dpdk-dev
-	libsrtp2-dev libssl-dev liburcu-dev libconfig-dev libsofia-sip-ua-dev
+	libsrtp2-dev libipsec-mb-dev libssl-dev liburcu-dev libconfig-dev libsofia-sip-ua-dev
 	libcmocka-dev libpcap-dev
 	tshark tcpdump iproute2 iptables python3 ethtool iputils-ping procps valgrind
 	rtpengine-daemon

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The burst engine's packet path: mr_smb_run(). Nothing here allocates,
+ * locks, logs or makes a system call.
+ *
+ * A burst runs in rounds. Each round:
+ *
+ *  1. prepare (smb_prep.c), in op order: length, header and SSRC checks,
+ *     the index and replay decision, the IV, and one intel-ipsec-mb job per
+ *     op that needs crypto. Protect decisions are final here (the state
+ *     commits at once: protect cannot fail after it). Unprotect and verify
+ *     decisions are speculative: an op on a context that an earlier op of
+ *     the round also uses is decided against a copy of the state with that
+ *     earlier op assumed to pass (the common case), since whether it passes
+ *     is only known after the crypto.
+ *  2. submit every job, then flush: the lanes of the multi-buffer code
+ *     paths fill across the whole burst.
+ *  3. commit, in op order, against the real state: each unprotect/verify
+ *     is decided again; if the decision and the index its crypto used
+ *     still hold, the crypto's verdict stands and the state moves on. If
+ *     an earlier op failed and that changes a later op's index or replay
+ *     verdict, the later op (and every later op on that context) is
+ *     redone in the next round. Each round settles at least the first
+ *     pending op of every context, so rounds end; a burst without failures
+ *     takes one.
+ *  4. undo: a packet decrypted in place whose op did not pass (or a large
+ *     AEAD verify, decrypted in place) is encrypted again with the same
+ *     keystream (AES-CTR is its own inverse; GCM's keystream is AES-CTR
+ *     from J0 + 1), so it leaves as it came.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smb_engine.h"
+
+struct mr_smb_engine *
+mr_smb_engine_new(void)
+{
+	struct mr_smb_engine *e;
+	size_t i;
+
+	e = aligned_alloc(64, (sizeof(*e) + 63u) & ~(size_t)63u);
+	if (e == NULL) {
+		smb_set_error("out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(e, 0, sizeof(*e));
+	e->mgr = smb_mgr_new();
+	if (e->mgr == NULL) {
+		free(e);
+		return NULL;
+	}
+	e->arch = (uint8_t)e->mgr->used_arch;
+	for (i = 0; i < MR_SMB_BURST_MAX; i++)
+		e->slot[i].vbuf = e->vbuf[i];
+	return e;
+}
+
+void
+mr_smb_engine_free(struct mr_smb_engine *e)
+{
+	if (e == NULL)
+		return;
+	free_mb_mgr(e->mgr);
+	explicit_bzero(e, sizeof(*e));  /* slots hold IVs and tags */
+	free(e);
+}
+
+const char *
+mr_smb_engine_arch(const struct mr_smb_engine *e)
+{
+	return smb_arch_name(e->arch);
+}
+
+void
+mr_smb_engine_stats(const struct mr_smb_engine *e, struct mr_smb_stats *ret)
+{
+	*ret = e->stats;
+}
+
+/* Hand completed jobs to their ops, as the manager returns them (in order). */
+static void
+drain(struct mr_smb_engine *e, IMB_JOB *j)
+{
+	while (j != NULL) {
+		smb_complete(e, j);
+		j = IMB_GET_COMPLETED_JOB(e->mgr);
+	}
+}
+
+void
+smb_submit(struct mr_smb_engine *e)
+{
+	e->stats.jobs++;
+	/*
+	 * Jobs are built from ops already checked here, so the library's own
+	 * argument checks are skipped on the packet path; tests turn them on.
+	 */
+	if (e->checked)
+		drain(e, IMB_SUBMIT_JOB(e->mgr));
+	else
+		drain(e, IMB_SUBMIT_JOB_NOCHECK(e->mgr));
+}
+
+void
+smb_engine_check_jobs(struct mr_smb_engine *e, bool on)
+{
+	e->checked = on;
+}
+
+void
+smb_flush(struct mr_smb_engine *e)
+{
+	IMB_JOB *j;
+
+	while ((j = IMB_FLUSH_JOB(e->mgr)) != NULL)
+		drain(e, j);
+}
+
+/* Forget the round's bookkeeping on every context it touched. */
+static void
+round_reset(struct mr_smb_engine *e, struct mr_smb_op *ops)
+{
+	unsigned int k;
+
+	for (k = 0; k < e->n_todo; k++) {
+		struct mr_smb_ctx *c = ops[e->todo[k]].ctx;
+
+		if (c != NULL) {
+			c->rnd_last = SMB_NONE;
+			c->rnd_spec = SMB_NONE;
+			c->rnd_defer = 0;
+		}
+	}
+	e->n_spec = 0;
+}
+
+void
+mr_smb_run(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int n)
+{
+	unsigned int i, k, n_next;
+
+	if (n > MR_SMB_BURST_MAX)
+		n = MR_SMB_BURST_MAX;   /* the caller's bug: the rest stay untouched */
+	e->stats.bursts++;
+	e->stats.ops += n;
+	e->n_todo = 0;
+	for (i = 0; i < n; i++) {
+		ops[i].status = -EINVAL;
+		e->todo[e->n_todo++] = (uint8_t)i;
+	}
+	while (e->n_todo != 0) {
+		e->n_undo = 0;
+		for (k = 0; k < e->n_todo; k++)
+			smb_prepare(e, ops, e->todo[k]);
+		smb_flush(e);
+		n_next = 0;
+		for (k = 0; k < e->n_todo; k++) {
+			i = e->todo[k];
+			if (!smb_commit(e, ops, i))
+				e->next[n_next++] = (uint8_t)i;
+		}
+		round_reset(e, ops);
+		e->stats.redone += n_next;
+		if (e->n_undo != 0) {
+			e->stats.undone += e->n_undo;
+			for (k = 0; k < e->n_undo; k++)
+				smb_undo(e, ops, e->undo[k]);
+			smb_flush(e);
+		}
+		memcpy(e->todo, e->next, n_next);
+		e->n_todo = n_next;
+	}
+}

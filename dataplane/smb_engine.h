@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef MR_DP_SMB_ENGINE_H
+#define MR_DP_SMB_ENGINE_H
+
+/*
+ * The engine of one worker and the per-op scratch of a burst, shared by
+ * smb_engine.c (the rounds), smb_prep.c (decisions and jobs) and
+ * smb_finish.c (completions, commit, undo). Owner worker only.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "smb_int.h"
+
+#define SMB_VBUF_BYTES 2048u    /* AEAD verify decrypts here up to this size */
+
+/* struct smb_slot.flags */
+#define SF_JOB 0x01u            /* a job ran for the op this round */
+#define SF_INPLACE 0x02u        /* it decrypted the packet in place: undo unless passed */
+#define SF_TAG_OK 0x04u         /* the tag matched */
+#define SF_JOB_ERR 0x08u        /* intel-ipsec-mb refused the job (a bug) */
+#define SF_SAVED 0x10u          /* 4 packet bytes at save_at were borrowed (ROC, E|index) */
+#define SF_UNDO_ALWAYS 0x20u    /* verify decrypted in place: undo even when it passes */
+#define SF_PTAG 0x40u           /* compare with ptag (AEAD SRTCP, E = 0) */
+
+/* Engine-private scratch of one op, valid for one mr_smb_run(). */
+struct smb_slot {
+	struct smb_rtp_est e;   /* RTP: the index the crypto was run with */
+	uint32_t idx;           /* SRTCP: the packet's index */
+	int16_t pre;            /* status known before the state is consulted */
+	int16_t post;           /* status known after it (MKI, layout, AAD size) */
+	uint16_t flags;         /* SF_* */
+	uint16_t seq;           /* RTP sequence number */
+	uint32_t body_at;       /* first ciphered byte */
+	uint32_t body_len;      /* bytes ciphered */
+	uint32_t tag_at;        /* inbound: the packet's tag */
+	uint32_t save_at;       /* SF_SAVED: where the borrowed bytes are */
+	uint32_t out_len;       /* op->len when it passes */
+	uint8_t *vbuf;          /* this slot's AEAD verify buffer (engine-owned) */
+	_Alignas(16) uint8_t iv[16];
+	uint8_t aad[12];        /* AEAD SRTCP: header and E|index */
+	uint8_t tag[SMB_SHA1_STATE_BYTES];      /* computed tag */
+	uint8_t ptag[SMB_GCM_TAG_BYTES];        /* packet's tag, when it is borrowed from */
+	uint8_t saved[4];
+};
+
+struct mr_smb_engine {
+	IMB_MGR *mgr;
+	uint8_t arch;                   /* e->mgr->used_arch */
+	bool checked;                   /* submit through the library's argument checks */
+	struct mr_smb_stats stats;
+	uint8_t n_todo, n_undo, n_spec;
+	uint8_t todo[MR_SMB_BURST_MAX]; /* ops of this round, in order */
+	uint8_t next[MR_SMB_BURST_MAX]; /* ops of the next round */
+	uint8_t undo[MR_SMB_BURST_MAX]; /* ops whose packet must be encrypted again */
+	struct smb_slot slot[MR_SMB_BURST_MAX];
+	struct smb_state spec[MR_SMB_BURST_MAX];        /* speculative context states */
+	_Alignas(64) uint8_t vbuf[MR_SMB_BURST_MAX][SMB_VBUF_BYTES];
+};
+
+/* smb_engine.c */
+void smb_submit(struct mr_smb_engine *e);
+/* Tests and fuzzing: have intel-ipsec-mb check every job (slower). */
+void smb_engine_check_jobs(struct mr_smb_engine *e, bool on);
+void smb_flush(struct mr_smb_engine *e);
+
+/* smb_prep.c: decide op @i of this round and submit its job, if any. */
+void smb_prepare(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i);
+
+/* smb_finish.c */
+void smb_complete(struct mr_smb_engine *e, IMB_JOB *j);
+/* Settle op @i against the real state; false: redo it next round. */
+bool smb_commit(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i);
+/* Submit the job that puts op @i's packet back as it came. */
+void smb_undo(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i);
+
+/* Constant-time comparison of @n bytes: true if equal. */
+static inline bool
+smb_ct_eq(const uint8_t *a, const uint8_t *b, unsigned int n)
+{
+	volatile uint8_t acc = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		acc |= (uint8_t)(a[i] ^ b[i]);
+	return acc == 0;
+}
+
+static inline uint16_t
+smb_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t
+smb_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void
+smb_put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+#endif /* MR_DP_SMB_ENGINE_H */

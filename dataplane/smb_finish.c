@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The end of an op: its job's completion (trailer written, or tag compared
+ * in constant time), its commit against the real state in op order, and
+ * the undo of an in-place decryption that must not stay.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "smb_engine.h"
+
+/* Protect is final once its job completes: MKI and tag go into place. */
+static void
+finish_protect(struct mr_smb_op *op, const struct smb_slot *s)
+{
+	const struct mr_smb_ctx *c = op->ctx;
+	uint8_t *end = op->pkt + op->len;
+
+	if (c->aead) {
+		/* RFC 7714: ciphertext || tag (written by the job) [|| E|index] || MKI */
+		memcpy(end + SMB_GCM_TAG_BYTES + (op->rtcp ? 4u : 0u), c->mki, c->mki_len);
+	} else if (op->rtcp) {
+		/* RFC 3711: ciphertext || E|index || MKI || tag */
+		memcpy(end + 4, c->mki, c->mki_len);
+		memcpy(end + 4 + c->mki_len, s->tag, c->rtcp_tag);
+	} else {
+		/* ciphertext || MKI || tag, over the ROC the tag was computed with */
+		memcpy(end, c->mki, c->mki_len);
+		memcpy(end + c->mki_len, s->tag, c->rtp_tag);
+	}
+	op->len = s->out_len;
+	op->status = 0;
+}
+
+void
+smb_complete(struct mr_smb_engine *e, IMB_JOB *j)
+{
+	struct smb_slot *s = j->user_data;
+	struct mr_smb_op *op = j->user_data2;
+	const uint8_t *want;
+
+	(void)e;
+	if (s == NULL)
+		return;                 /* an undo job: nothing to settle */
+	if (s->flags & SF_SAVED)
+		memcpy(op->pkt + s->save_at, s->saved, 4);
+	if (j->status != IMB_STATUS_COMPLETED) {
+		s->flags |= SF_JOB_ERR;
+		if (op->kind == MR_SMB_PROTECT)
+			op->status = -EINVAL;
+		return;
+	}
+	if (op->kind == MR_SMB_PROTECT) {
+		finish_protect(op, s);
+		return;
+	}
+	want = (s->flags & SF_PTAG) ? s->ptag : op->pkt + s->tag_at;
+	if (smb_ct_eq(s->tag, want, op->ctx->aead ? SMB_GCM_TAG_BYTES :
+		      op->rtcp ? op->ctx->rtcp_tag : op->ctx->rtp_tag))
+		s->flags |= SF_TAG_OK;
+}
+
+static void
+want_undo(struct mr_smb_engine *e, const struct smb_slot *s, unsigned int i, bool passed)
+{
+	if ((s->flags & SF_UNDO_ALWAYS) || ((s->flags & SF_INPLACE) && !passed))
+		e->undo[e->n_undo++] = (uint8_t)i;
+}
+
+bool
+smb_commit(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
+{
+	struct mr_smb_op *op = &ops[i];
+	struct smb_slot *s = &e->slot[i];
+	struct mr_smb_ctx *c = op->ctx;
+	struct smb_rtp_est est = { 0 };
+	int r;
+
+	if (s->pre != 0) {
+		op->status = s->pre;
+		return true;
+	}
+	if (op->kind == MR_SMB_PROTECT)
+		return true;            /* settled in smb_prepare() or on completion */
+	if (c->rnd_defer)
+		goto defer;             /* an earlier op on this context waits */
+	if (op->rtcp) {
+		r = smb_rtcp_check(&c->st, s->idx);
+	} else {
+		r = smb_rtp_check(&c->st, s->seq, &est);
+		/* the crypto ran with the speculative index: it must be the real one */
+		if (r == 0 && s->post == 0 && (s->flags & SF_JOB) && est.est != s->e.est)
+			goto defer;
+	}
+	if (r < 0) {
+		op->status = -EALREADY;
+		want_undo(e, s, i, false);
+		return true;
+	}
+	if (s->post != 0) {
+		op->status = s->post;
+		return true;
+	}
+	if (!(s->flags & SF_JOB))
+		goto defer;             /* decided a replay against a predecessor that failed */
+	if (s->flags & SF_JOB_ERR) {
+		op->status = -EINVAL;
+		return true;
+	}
+	if (!(s->flags & SF_TAG_OK)) {
+		op->status = -EBADMSG;
+		want_undo(e, s, i, false);
+		return true;
+	}
+	if (op->rtcp)
+		smb_rtcp_commit(&c->st, s->idx);
+	else
+		smb_rtp_commit(&c->st, &est);
+	op->status = 0;
+	if (op->kind == MR_SMB_UNPROTECT)
+		op->len = s->out_len;
+	want_undo(e, s, i, true);
+	return true;
+
+defer:
+	c->rnd_defer = 1;
+	want_undo(e, s, i, false);
+	return false;
+}
+
+void
+smb_undo(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
+{
+	struct mr_smb_op *op = &ops[i];
+	struct smb_slot *s = &e->slot[i];
+	const struct mr_smb_ctx *c = op->ctx;
+	const struct smb_keys *k = op->rtcp ? &c->rtcp : &c->rtp;
+	IMB_JOB *j = IMB_GET_NEXT_JOB(e->mgr);
+
+	if (c->aead) {
+		/* GCM's keystream is AES-CTR from inc32(J0) = IV || 2 */
+		s->iv[12] = 0;
+		s->iv[13] = 0;
+		s->iv[14] = 0;
+		s->iv[15] = 2;
+		j->enc_keys = k->k.gcm.expanded_keys;
+	} else {
+		j->enc_keys = k->k.cm.enc;
+	}
+	j->dec_keys = j->enc_keys;
+	j->key_len_in_bytes = c->key_len;
+	j->cipher_mode = IMB_CIPHER_CNTR;
+	j->cipher_direction = IMB_DIR_ENCRYPT;
+	j->chain_order = IMB_ORDER_CIPHER_HASH;
+	j->hash_alg = IMB_AUTH_NULL;
+	j->src = op->pkt;
+	j->dst = op->pkt + s->body_at;
+	j->cipher_start_src_offset_in_bytes = s->body_at;
+	j->msg_len_to_cipher_in_bytes = s->body_len;
+	j->iv = s->iv;
+	j->iv_len_in_bytes = 16;
+	j->user_data = NULL;
+	j->user_data2 = NULL;
+	smb_submit(e);
+}
