@@ -28,6 +28,7 @@ struct mr_neigh_table;
 struct mr_pkt_info;
 struct mr_sctx;
 struct mr_sop;
+struct mr_smb_engine;
 
 /*
  * One SSRC of a leg's ingress direction: the inbound contexts of the leg's
@@ -137,7 +138,8 @@ struct mr_worker {
 	struct mr_leg_counters *ctr;    /* shm, our row: ctr[slot] */
 	struct rte_eth_dev_tx_buffer *txb[MR_CFG_MAX_PORTS];
 	uint64_t now_ms;                /* refreshed once per loop */
-	uint8_t scratch[RTE_MBUF_DEFAULT_DATAROOM];     /* verify-only SRTP */
+	struct mr_smb_engine *smb;      /* burst SRTP engine; NULL when !mr_dp.srtp_burst */
+	uint8_t scratch[RTE_MBUF_DEFAULT_DATAROOM];     /* libsrtp verify and GCM copies */
 } __rte_cache_aligned;
 
 struct mr_dp {
@@ -157,6 +159,7 @@ struct mr_dp {
 	struct rte_ring *notes;                 /* MP/SC struct mr_note */
 	struct rte_ring *exc_to_kernel;         /* MP/SC mbufs for the TAP */
 	int exc_port;                           /* TAP port id, -1 when disabled */
+	bool srtp_burst;                        /* RO after start: new streams on the burst engine */
 	uint64_t clock_ms;                      /* mgmt: CLOCK_MONOTONIC ms, each loop */
 	volatile bool quit;
 };

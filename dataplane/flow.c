@@ -377,29 +377,32 @@ out:
 
 /* Resume point the dp part holds for @ssrc, if any. */
 static void
-resume_point(const struct mr_ssrc_state *tab, uint32_t ssrc, enum mr_srtp_dir dir, uint32_t *roc,
-	     uint32_t *idx)
+resume_point(const struct mr_ssrc_state *tab, uint32_t ssrc, enum mr_srtp_dir dir,
+	     struct mr_srtp_resume *r)
 {
 	unsigned int i;
 
-	*roc = 0;
-	*idx = 0;
+	memset(r, 0, sizeof(*r));
 	for (i = 0; i < MR_LEG_SSRCS; i++)
 		if ((tab[i].flags & MR_SSRC_F_VALID) && tab[i].ssrc == ssrc) {
-			*roc = tab[i].roc;
-			*idx = tab[i].srtcp_index;
+			r->valid = true;
+			r->roc = tab[i].roc;
+			r->seq_hi = tab[i].seq_hi;
+			r->srtcp_index = tab[i].srtcp_index;
 			if (dir == MR_SRTP_OUTBOUND)
-				*idx += MR_SRTCP_RESUME_SKIP;
+				r->srtcp_index += MR_SRTCP_RESUME_SKIP;
 			return;
 		}
 }
 
 static struct mr_sctx *
-stream_ctx(struct mr_stream *os, struct mr_sctx *old_ctx, uint8_t own_bit, bool same_key,
-	   bool resume, const struct mr_key_gen *k, uint32_t ssrc, enum mr_srtp_dir dir,
-	   const struct mr_ssrc_state *tab)
+stream_ctx(struct mr_dp *dp, struct mr_stream *os, struct mr_sctx *old_ctx, uint8_t own_bit,
+	   bool same_key, bool resume, const struct mr_key_gen *k, uint32_t ssrc,
+	   enum mr_srtp_dir dir, const struct mr_ssrc_state *tab)
 {
-	uint32_t roc, idx;
+	struct mr_worker_stats *st = mr_shm_wstats(dp->shm, dp->shm->max_workers);
+	struct mr_srtp_resume r = { 0 };
+	struct mr_sctx *c;
 
 	if (os != NULL && old_ctx != NULL && same_key && (os->owns & own_bit)) {
 		os->owns &= (uint8_t)~own_bit;  /* handed over: the old flow no longer frees it */
@@ -410,10 +413,17 @@ stream_ctx(struct mr_stream *os, struct mr_sctx *old_ctx, uint8_t own_bit, bool 
 	 * flow did not have before is a new crypto context and starts at ROC 0.
 	 */
 	if (resume)
-		resume_point(tab, ssrc, dir, &roc, &idx);
+		resume_point(tab, ssrc, dir, &r);
+	c = mr_sctx_new(k, ssrc, dir, &r, dp->srtp_burst);
+	if (c == NULL)
+		FLOW_LOG(ERR, "SSRC %08x: cannot make an SRTP context (%s)", ssrc,
+			 dp->srtp_burst && mr_smb_suite_supported(k->suite) ? mr_smb_last_error() :
+									       "libsrtp");
+	else if (c->engine == MR_ENGINE_MB)
+		st->srtp_ctx_burst++;
 	else
-		roc = idx = 0;
-	return mr_sctx_new(k, ssrc, dir, roc, idx);
+		st->srtp_ctx_libsrtp++;
+	return c;
 }
 
 /*
@@ -498,7 +508,7 @@ build_streams(struct mr_dp *dp, struct mr_flow *f, struct mr_flow *old, const ui
 			if (!(f->in_gens & (1u << g)))
 				continue;
 			known = same_leg && key_eq(&old->in_keys[g], &f->in_keys[g]);
-			ns->in[g] = stream_ctx(os, os ? os->in[g] : NULL, MR_STREAM_OWNS_IN(g),
+			ns->in[g] = stream_ctx(dp, os, os ? os->in[g] : NULL, MR_STREAM_OWNS_IN(g),
 					       known, !same_leg || known, &f->in_keys[g], ns->ssrc,
 					       MR_SRTP_INBOUND, d->ssrc_in);
 			if (ns->in[g] == NULL)
@@ -509,7 +519,7 @@ build_streams(struct mr_dp *dp, struct mr_flow *f, struct mr_flow *old, const ui
 			bool known = same_leg && old->out_keyed && old->egress_uid == f->egress_uid &&
 				     key_eq(&old->out_key, &f->out_key);
 
-			ns->out = stream_ctx(os, os ? os->out : NULL, MR_STREAM_OWNS_OUT, known,
+			ns->out = stream_ctx(dp, os, os ? os->out : NULL, MR_STREAM_OWNS_OUT, known,
 					     !same_leg || known, &f->out_key, ns->ssrc,
 					     MR_SRTP_OUTBOUND, d->ssrc_out);
 			if (ns->out == NULL)

@@ -9,17 +9,24 @@
 #include "sbatch.h"
 
 struct mr_sctx *
-mr_sctx_new(const struct mr_key_gen *k, uint32_t ssrc, enum mr_srtp_dir dir, uint32_t roc,
-	    uint32_t srtcp_index)
+mr_sctx_new(const struct mr_key_gen *k, uint32_t ssrc, enum mr_srtp_dir dir,
+	    const struct mr_srtp_resume *r, bool burst)
 {
 	struct mr_sctx *c = calloc(1, sizeof(*c));
+	bool resume = r != NULL && r->valid;
 
 	if (c == NULL)
 		return NULL;
-	c->engine = MR_ENGINE_LIBSRTP;
 	c->suite = k->suite;
-	c->ls = mr_srtp_ctx_new(k, ssrc, dir, roc, srtcp_index);
-	if (c->ls == NULL) {
+	if (burst && mr_smb_suite_supported(k->suite)) {
+		c->engine = MR_ENGINE_MB;
+		c->mb = mr_smb_ctx_new(k, ssrc, dir, r);
+	} else {
+		c->engine = MR_ENGINE_LIBSRTP;
+		c->ls = mr_srtp_ctx_new(k, ssrc, dir, resume ? r->roc : 0,
+					resume ? r->srtcp_index : 0);
+	}
+	if (c->ls == NULL && c->mb == NULL) {
 		free(c);
 		return NULL;
 	}
@@ -32,6 +39,7 @@ mr_sctx_free(struct mr_sctx *c)
 	if (c == NULL)
 		return;
 	mr_srtp_ctx_free(c->ls);
+	mr_smb_ctx_free(c->mb);
 	free(c);
 }
 
@@ -39,7 +47,10 @@ void
 mr_sctx_state(const struct mr_sctx *c, uint32_t *ret_roc, uint16_t *ret_seq,
 	      uint32_t *ret_srtcp_index)
 {
-	mr_srtp_ctx_state(c->ls, ret_roc, ret_seq, ret_srtcp_index);
+	if (c->engine == MR_ENGINE_MB)
+		mr_smb_ctx_state(c->mb, ret_roc, ret_seq, ret_srtcp_index);
+	else
+		mr_srtp_ctx_state(c->ls, ret_roc, ret_seq, ret_srtcp_index);
 }
 
 static bool
@@ -49,7 +60,7 @@ aead(uint8_t suite)
 }
 
 static int
-ls_unprotect(struct mr_sop *op, const struct mr_sop_scratch *s)
+ls_unprotect(struct mr_sop *op, const struct mr_sop_env *s)
 {
 	uint32_t n = op->len;
 	int r;
@@ -75,7 +86,7 @@ ls_unprotect(struct mr_sop *op, const struct mr_sop_scratch *s)
 }
 
 static int
-ls_run(struct mr_sop *op, const struct mr_sop_scratch *s)
+ls_run(struct mr_sop *op, const struct mr_sop_env *s)
 {
 	struct mr_srtp_ctx *c = op->ctx->ls;
 
@@ -93,11 +104,40 @@ ls_run(struct mr_sop *op, const struct mr_sop_scratch *s)
 	}
 }
 
-void
-mr_sop_run(struct mr_sop *ops, unsigned int n, const struct mr_sop_scratch *s)
-{
-	unsigned int i;
+_Static_assert((int)MR_SOP_PROTECT == (int)MR_SMB_PROTECT &&
+	       (int)MR_SOP_UNPROTECT == (int)MR_SMB_UNPROTECT &&
+	       (int)MR_SOP_VERIFY == (int)MR_SMB_VERIFY, "op kinds are the engine's");
 
-	for (i = 0; i < n; i++)
-		ops[i].status = ls_run(&ops[i], s);
+/*
+ * A context is on one engine for life, so splitting the burst by engine
+ * keeps every context's ops in order, which is all the ordering the
+ * engines promise.
+ */
+void
+mr_sop_run(struct mr_sop *ops, unsigned int n, const struct mr_sop_env *env)
+{
+	struct mr_smb_op mb[MR_SMB_BURST_MAX];
+	uint8_t at[MR_SMB_BURST_MAX];
+	unsigned int i, n_mb = 0;
+
+	for (i = 0; i < n; i++) {
+		struct mr_sop *op = &ops[i];
+
+		if (op->ctx->engine != MR_ENGINE_MB) {
+			op->status = ls_run(op, env);
+			continue;
+		}
+		mb[n_mb] = (struct mr_smb_op){
+			.ctx = op->ctx->mb, .pkt = op->pkt, .len = op->len, .cap = op->cap,
+			.kind = op->kind, .rtcp = op->rtcp,
+		};
+		at[n_mb++] = (uint8_t)i;
+	}
+	if (n_mb == 0)
+		return;
+	mr_smb_run(env->mb, mb, n_mb);
+	for (i = 0; i < n_mb; i++) {
+		ops[at[i]].len = mb[i].len;
+		ops[at[i]].status = mb[i].status;
+	}
 }

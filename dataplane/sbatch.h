@@ -20,20 +20,27 @@
 #include <mrelay/leg.h>
 
 #include "srtp.h"
+#include "srtp_mb.h"
 
 enum mr_sctx_engine {
-	MR_ENGINE_LIBSRTP = 0,
+	MR_ENGINE_LIBSRTP = 0,          /* srtp.h: the reference, one packet at a time */
+	MR_ENGINE_MB = 1,               /* srtp_mb.h: bursts on intel-ipsec-mb */
 };
 
 /* One stream (SSRC), one direction, one key generation. */
 struct mr_sctx {
 	uint8_t engine;                 /* enum mr_sctx_engine */
 	uint8_t suite;
-	struct mr_srtp_ctx *ls;
+	struct mr_srtp_ctx *ls;         /* MR_ENGINE_LIBSRTP */
+	struct mr_smb_ctx *mb;          /* MR_ENGINE_MB */
 };
 
+/*
+ * A context on the burst engine when @burst and it does @k's suite, else
+ * on libsrtp. @r: where the stream resumes (NULL: a new stream).
+ */
 struct mr_sctx *mr_sctx_new(const struct mr_key_gen *k, uint32_t ssrc, enum mr_srtp_dir dir,
-			    uint32_t roc, uint32_t srtcp_index);
+			    const struct mr_srtp_resume *r, bool burst);
 void mr_sctx_free(struct mr_sctx *c);   /* wipes keys; NULL is a no-op */
 void mr_sctx_state(const struct mr_sctx *c, uint32_t *ret_roc, uint16_t *ret_seq,
 		   uint32_t *ret_srtcp_index);
@@ -54,12 +61,14 @@ struct mr_sop {
 	int status;                     /* out: 0 or srtp.h's -errno values */
 };
 
-/* Scratch a worker lends the libsrtp engine (verify, GCM retry copies). */
-struct mr_sop_scratch {
-	uint8_t *buf;
+/* What a worker lends the engines: its burst engine, scratch for libsrtp. */
+struct mr_sop_env {
+	struct mr_smb_engine *mb;       /* NULL: no stream is on the burst engine */
+	uint8_t *buf;                   /* verify, GCM copies */
 	uint32_t cap;
 };
 
-void mr_sop_run(struct mr_sop *ops, unsigned int n, const struct mr_sop_scratch *s);
+/* @n <= MR_SMB_BURST_MAX. */
+void mr_sop_run(struct mr_sop *ops, unsigned int n, const struct mr_sop_env *env);
 
 #endif /* MR_DP_SBATCH_H */

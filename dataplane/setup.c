@@ -4,6 +4,7 @@
  * main.c and by the in-process tests and benchmarks, which drive the same
  * dataplane on net_ring ports. Cold path.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -17,6 +18,7 @@
 
 #include "dp.h"
 #include "srtp.h"
+#include "srtp_mb.h"
 
 struct mr_dp mr_dp;
 
@@ -86,6 +88,55 @@ create_rings(struct mr_dp *dp)
 	return 0;
 }
 
+/*
+ * One burst SRTP engine per worker, unless the configuration asks for
+ * libsrtp or (auto) the CPU cannot run intel-ipsec-mb: then every stream
+ * stays on libsrtp, and the log says why.
+ */
+static void
+free_engines(struct mr_dp *dp)
+{
+	unsigned int i;
+
+	for (i = 0; i < dp->n_workers; i++) {
+		mr_smb_engine_free(dp->workers[i].smb);
+		dp->workers[i].smb = NULL;
+	}
+}
+
+static int
+create_engines(struct mr_dp *dp)
+{
+	unsigned int i;
+
+	dp->srtp_burst = false;
+	if (dp->cfg.srtp_engine == MR_CFG_SRTP_LIBSRTP) {
+		SETUP_LOG(INFO, "SRTP: libsrtp for every stream (srtp_engine \"libsrtp\")");
+		return 0;
+	}
+	for (i = 0; i < dp->n_workers; i++) {
+		dp->workers[i].smb = mr_smb_engine_new();
+		if (dp->workers[i].smb == NULL) {
+			int err = errno;
+
+			if (dp->cfg.srtp_engine == MR_CFG_SRTP_IPSEC_MB) {
+				SETUP_LOG(ERR, "SRTP: the burst engine cannot run: %s "
+					  "(srtp_engine \"ipsec-mb\")", mr_smb_last_error());
+				free_engines(dp);
+				return err == ENOMEM ? -ENOMEM : -ENOTSUP;
+			}
+			SETUP_LOG(WARNING, "SRTP: the burst engine cannot run: %s; "
+				  "libsrtp for every stream", mr_smb_last_error());
+			free_engines(dp);
+			return 0;
+		}
+	}
+	dp->srtp_burst = true;
+	SETUP_LOG(INFO, "SRTP: burst engine on intel-ipsec-mb (%s), libsrtp for other suites",
+		  dp->n_workers ? mr_smb_engine_arch(dp->workers[0].smb) : "-");
+	return 0;
+}
+
 static int
 create_pool(struct mr_dp *dp)
 {
@@ -120,6 +171,8 @@ mr_dp_setup(struct mr_dp *dp, unsigned int wait_region_s)
 		r = create_pool(dp);
 	if (r == 0)
 		r = create_rings(dp);
+	if (r == 0)
+		r = create_engines(dp);
 	if (r == 0)
 		r = mr_port_init_all(dp);
 	if (r == 0)
@@ -162,5 +215,6 @@ mr_dp_teardown(struct mr_dp *dp)
 		mr_port_stop_all(dp);
 	if (dp->flows != NULL)
 		mr_flow_fini(dp);
+	free_engines(dp);
 	mr_shm_dp_detach(dp);
 }

@@ -447,7 +447,7 @@ back(struct mr_worker *w, struct pkt *p, const struct mr_sop *op)
 static void
 run_ops(struct mr_worker *w, struct mr_sop *ops, unsigned int n)
 {
-	const struct mr_sop_scratch s = { w->scratch, sizeof(w->scratch) };
+	const struct mr_sop_env s = { w->smb, w->scratch, sizeof(w->scratch) };
 
 	if (n != 0)
 		mr_sop_run(ops, n, &s);

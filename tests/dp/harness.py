@@ -68,6 +68,10 @@ class Dataplane:
 
     def __init__(self, name, config_text, tmp, lcores="0,1", extra_eal=()):
         self.cfg = os.path.join(tmp, name + ".conf")
+        # The SRTP tests run once per engine (meson passes MRELAY_SRTP_ENGINE).
+        engine = os.environ.get("MRELAY_SRTP_ENGINE")
+        if engine and "srtp_engine" not in config_text:
+            config_text += '\nsrtp_engine = "%s";\n' % engine
         with open(self.cfg, "w") as f:
             f.write(config_text)
         self.log = open(os.path.join(tmp, name + ".log"), "w+")
