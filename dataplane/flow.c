@@ -365,31 +365,26 @@ out:
 }
 
 /*
- * SRTCP indexes an outbound stream skips when it resumes. The stored index
- * can be up to a second old (mr_crypt_persist() writes on a wrap and at
- * least once a second), and the packets sent since then used the indexes
- * after it: resuming right after it would send those indexes again, under
- * the same key (keystream reuse; the peer drops them as replays). So this
- * bounds the SRTCP packets per stream and second a restart is safe for.
- * Each skipped index costs one throwaway protect (srtp.c, about 2 us).
+ * Resume point the dp part holds for @ssrc, if any (ret->valid). An
+ * outbound stream's SRTCP index skips MR_SRTCP_RESUME_SKIP past the stored
+ * one: the packets sent since it was stored used the indexes right after it
+ * (dp.h says why that many are enough).
  */
-#define MR_SRTCP_RESUME_SKIP 256u
-
-/* Resume point the dp part holds for @ssrc, if any. */
 static void
-resume_point(const struct mr_ssrc_state *tab, uint32_t ssrc, enum mr_srtp_dir dir, uint32_t *roc,
-	     uint32_t *idx)
+resume_point(const struct mr_ssrc_state *tab, uint32_t ssrc, enum mr_srtp_dir dir,
+	     struct mr_srtp_resume *ret)
 {
 	unsigned int i;
 
-	*roc = 0;
-	*idx = 0;
+	memset(ret, 0, sizeof(*ret));
 	for (i = 0; i < MR_LEG_SSRCS; i++)
 		if ((tab[i].flags & MR_SSRC_F_VALID) && tab[i].ssrc == ssrc) {
-			*roc = tab[i].roc;
-			*idx = tab[i].srtcp_index;
+			ret->roc = tab[i].roc;
+			ret->seq_hi = tab[i].seq_hi;
+			ret->srtcp_index = tab[i].srtcp_index;
 			if (dir == MR_SRTP_OUTBOUND)
-				*idx += MR_SRTCP_RESUME_SKIP;
+				ret->srtcp_index += MR_SRTCP_RESUME_SKIP;
+			ret->valid = true;
 			return;
 		}
 }
@@ -399,7 +394,7 @@ stream_ctx(struct mr_stream *os, struct mr_srtp_ctx *old_ctx, uint8_t own_bit, b
 	   bool resume, const struct mr_key_gen *k, uint32_t ssrc, enum mr_srtp_dir dir,
 	   const struct mr_ssrc_state *tab)
 {
-	uint32_t roc, idx;
+	struct mr_srtp_resume res = { .valid = false };
 
 	if (os != NULL && old_ctx != NULL && same_key && (os->owns & own_bit)) {
 		os->owns &= (uint8_t)~own_bit;  /* handed over: the old flow no longer frees it */
@@ -410,17 +405,20 @@ stream_ctx(struct mr_stream *os, struct mr_srtp_ctx *old_ctx, uint8_t own_bit, b
 	 * flow did not have before is a new crypto context and starts at ROC 0.
 	 */
 	if (resume)
-		resume_point(tab, ssrc, dir, &roc, &idx);
-	else
-		roc = idx = 0;
-	return mr_srtp_ctx_new(k, ssrc, dir, roc, idx);
+		resume_point(tab, ssrc, dir, &res);
+	return mr_srtp_ctx_new(k, ssrc, dir, &res);
 }
 
 /*
  * After a restart, a re-keyed stream that was renumbered past a mute must
  * go on with the same offset, or its receiver would see the sequence jump
  * by the whole mute. The offset is not stored: both ends of the stream are,
- * written together, and their difference is the offset.
+ * written together, and their difference is the offset. It is the offset
+ * of the last store: muted packets stop before mr_crypt_persist() (worker.c
+ * drops them before the egress stage), so the part of a mute still going on
+ * at the kill that came after the last store shows as a gap after the
+ * restart, like the packets lost while the dataplane was down
+ * (e2e-srtp-restart-mute measures both).
  */
 static void
 resume_renumbering(struct mr_dp *dp, const struct mr_flow *f, unsigned int i)
