@@ -30,7 +30,8 @@ struct mr_srtp_ctx;
 
 /*
  * One SSRC of a leg's ingress direction: the inbound contexts of the leg's
- * key generations and the outbound context of the egress leg's active key.
+ * key generations and the outbound context of the egress leg's active key
+ * (none when every packet is forwarded as it came: pass-through).
  * Created on the management lcore when the SSRC first appears, used only by
  * the leg's owner worker. Carried over (not copied) when the flow is
  * rebuilt with the same keys, so ROC and replay state survive table updates.

@@ -440,6 +440,21 @@ resume_renumbering(struct mr_dp *dp, const struct mr_flow *f, unsigned int i)
 }
 
 /*
+ * Whether this direction ever protects with the egress leg's key: RTP from
+ * a PSTN leg (no inbound key), or a packet that authenticated with an
+ * inbound generation other than the egress key. When every inbound
+ * generation is the egress key (pass-through), mr_crypt_ingress() marks
+ * each packet as_is and mr_crypt_egress() never touches the outbound
+ * context, so none is made: no allocation, no throwaway SRTCP protects on a
+ * restart, and no resume point stored for a context that never sends.
+ */
+static bool
+protects_out(const struct mr_flow *f)
+{
+	return f->out_keyed && (f->in_gens == 0 || (f->in_gens & ~f->pass_gens) != 0);
+}
+
+/*
  * Contexts for every SSRC the old flow had (carried over when the keys did
  * not change) plus @extra. Returns 0 or -ENOMEM (f owns what it built).
  */
@@ -503,7 +518,7 @@ build_streams(struct mr_dp *dp, struct mr_flow *f, struct mr_flow *old, const ui
 				return -ENOMEM;
 			ns->owns |= MR_STREAM_OWNS_IN(g);
 		}
-		if (f->out_keyed) {
+		if (protects_out(f)) {
 			bool known = same_leg && old->out_keyed && old->egress_uid == f->egress_uid &&
 				     key_eq(&old->out_key, &f->out_key);
 
