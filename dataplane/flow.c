@@ -629,8 +629,12 @@ apply(struct mr_dp *dp, uint32_t slot, bool force, const uint32_t *extra_ssrc, b
 	}
 	r = -ENOMEM;
 	f = rte_malloc("mr_flow", sizeof(*f), RTE_CACHE_LINE_SIZE);
-	if (f == NULL)
+	if (f == NULL) {
+		st->alloc_failures++;
+		FLOW_LOG(ERR, "leg %u (call %" PRIx64 "): no memory for its flow entry: %s", slot,
+			 s.call_tag, old != NULL ? "the previous one stays" : "not installed");
 		goto out;
+	}
 	build_flow(dp, &s, slot, port, f);
 	build_crypto(dp, &s, f);
 	if (!(f->flags & MR_LEG_F_RTCP_MUX) && !key_available(dp, &f->local_rtcp, slot)) {
@@ -642,7 +646,9 @@ apply(struct mr_dp *dp, uint32_t slot, bool force, const uint32_t *extra_ssrc, b
 	}
 	prepare_dp_part(dp, f, old == NULL);
 	if (build_streams(dp, f, old, extra_ssrc) < 0) {
-		FLOW_LOG(ERR, "leg %u: cannot create SRTP contexts", slot);
+		st->alloc_failures++;
+		FLOW_LOG(ERR, "leg %u (call %" PRIx64 "): cannot create SRTP contexts: %s", slot,
+			 s.call_tag, old != NULL ? "the previous flow stays" : "not installed");
 		give_back(old, f);
 		flow_free(f);
 		r = -ENOMEM;
