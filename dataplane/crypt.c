@@ -197,18 +197,40 @@ fill_state(struct mr_ssrc_state *st, const struct mr_sctx *c, uint32_t ssrc)
 }
 
 /*
+ * The outbound SRTCP index of @s is MR_SRTCP_PERSIST_STEP or more past the
+ * one @p holds for it, or @p holds none (dp.h: the resume bound).
+ */
+static bool
+srtcp_out_due(const struct mr_leg_dp *p, const struct mr_stream *s)
+{
+	uint32_t idx;
+	unsigned int i;
+
+	if (s->out == NULL)
+		return false;
+	mr_sctx_state(s->out, NULL, NULL, &idx);
+	for (i = 0; i < MR_LEG_SSRCS; i++)
+		if ((p->ssrc_out[i].flags & MR_SSRC_F_VALID) && p->ssrc_out[i].ssrc == s->ssrc)
+			return idx - p->ssrc_out[i].srtcp_index >= MR_SRTCP_PERSIST_STEP;
+	return true;
+}
+
+/*
  * Write the SRTP resume point of every stream of this direction to the
- * leg's dp part, when a sequence number wrapped (the ROC moved) and at
- * least every second, so a restarted dataplane neither reuses keystream nor
- * fails authentication.
+ * leg's dp part, so a restarted dataplane neither reuses keystream nor
+ * fails authentication: when a sequence number wrapped (the ROC moved),
+ * when an outbound SRTCP index got MR_SRTCP_PERSIST_STEP past the stored
+ * one (dp.h), and at least every second. A restart resumes from the
+ * stored (ROC, seq_hi) even if the stream wrapped again meanwhile (srtp.c
+ * estimates the first packet's ROC), as long as it moved less than 2^15.
  */
 void
 mr_crypt_persist(struct mr_worker *w, const struct mr_flow *f, const struct mr_crypt_pkt *cp)
 {
 	struct mr_leg_rt *rt = &mr_dp.rt[f->slot];
-	struct mr_leg_dp *p, d;
+	struct mr_leg_dp *p = mr_shm_leg_dp(mr_dp.shm, f->slot), d;
 	uint16_t seq = 0;
-	bool wrapped = false;
+	bool due = false;
 	unsigned int i;
 
 	if (!cp->rtcp) {
@@ -216,15 +238,17 @@ mr_crypt_persist(struct mr_worker *w, const struct mr_flow *f, const struct mr_c
 
 		seq = (uint16_t)cp->index;
 		/* The inbound stream wrapped, or the renumbered outbound one did. */
-		wrapped = (seq < last && (uint16_t)(last - seq) > 0x8000u) ||
-			  ((uint16_t)(seq - off) < (uint16_t)(last - off) &&
-			   (uint16_t)((last - off) - (seq - off)) > 0x8000u);
+		due = (seq < last && (uint16_t)(last - seq) > 0x8000u) ||
+		      ((uint16_t)(seq - off) < (uint16_t)(last - off) &&
+		       (uint16_t)((last - off) - (seq - off)) > 0x8000u);
 		rt->last_seq[cp->stream] = seq;
+	} else if (!cp->as_is) {
+		/* RTCP is rare: this read of our own dp part costs nothing. */
+		due = srtcp_out_due(p, &f->streams[cp->stream]);
 	}
-	if (!wrapped && w->now_ms - rt->persist_ms < 1000u)
+	if (!due && w->now_ms - rt->persist_ms < 1000u)
 		return;
 	rt->persist_ms = w->now_ms;
-	p = mr_shm_leg_dp(mr_dp.shm, f->slot);
 	d = *p;
 	for (i = 0; i < MR_LEG_SSRCS; i++) {
 		const struct mr_stream *s = &f->streams[i];

@@ -32,7 +32,8 @@ struct mr_smb_engine;
 
 /*
  * One SSRC of a leg's ingress direction: the inbound contexts of the leg's
- * key generations and the outbound context of the egress leg's active key.
+ * key generations and the outbound context of the egress leg's active key
+ * (none when every packet is forwarded as it came: pass-through).
  * Created on the management lcore when the SSRC first appears, used only by
  * the leg's owner worker. Carried over (not copied) when the flow is
  * rebuilt with the same keys, so ROC and replay state survive table updates.
@@ -271,6 +272,30 @@ int mr_crypt_out_prep(const struct mr_flow *f, struct rte_mbuf *m, const struct 
 		      const struct mr_crypt_pkt *cp, struct mr_sop *op);
 int mr_crypt_out_done(struct rte_mbuf *m, struct mr_pkt_info *pi, const struct mr_sop *op);
 void mr_crypt_persist(struct mr_worker *w, const struct mr_flow *f, const struct mr_crypt_pkt *cp);
+
+/*
+ * Outbound SRTCP across a restart. libsrtp gives each protected SRTCP
+ * packet the next index, and a restarted dataplane must start past every
+ * index the dead one used (the same index under the same key is keystream
+ * reuse, and the peer drops it as a replay). mr_crypt_persist() stores a
+ * stream's outbound SRTCP index again as soon as it is MR_SRTCP_PERSIST_STEP
+ * or more past the stored one; it runs on the owner lcore right after the
+ * protect, before that lcore protects anything else. So at any instant at
+ * most STEP indexes past the stored one have been used: the STEP-th
+ * triggers the write, and a process killed before or during it leaves the
+ * previous value, STEP behind (a torn dp part keeps each field old or new).
+ * A restarted dataplane therefore skips 2 * STEP past the stored index: STEP
+ * for that bound, and STEP of margin for protects not followed by a
+ * persist (the tag's append failing after a protect, which the room check
+ * before it rules out), each of which could leave the store one further
+ * behind. The bound holds at any SRTCP rate, with no clock involved; it
+ * costs one dp part write per STEP packets, nothing for RTCP's usual few
+ * packets a second. The first persist after a restart finds the skipped
+ * index STEP or more past the stored one and writes at once, so a second
+ * kill right after the first restart is covered too.
+ */
+#define MR_SRTCP_PERSIST_STEP 128u
+#define MR_SRTCP_RESUME_SKIP (2u * MR_SRTCP_PERSIST_STEP)
 
 /* egress.c (workers) */
 int mr_egress_rewrite(struct rte_mbuf *m, uint16_t payload_off, uint16_t payload_len,

@@ -365,17 +365,11 @@ out:
 }
 
 /*
- * SRTCP indexes an outbound stream skips when it resumes. The stored index
- * can be up to a second old (mr_crypt_persist() writes on a wrap and at
- * least once a second), and the packets sent since then used the indexes
- * after it: resuming right after it would send those indexes again, under
- * the same key (keystream reuse; the peer drops them as replays). So this
- * bounds the SRTCP packets per stream and second a restart is safe for.
- * Each skipped index costs one throwaway protect (srtp.c, about 2 us).
+ * Resume point the dp part holds for @ssrc, if any (ret->valid). An
+ * outbound stream's SRTCP index skips MR_SRTCP_RESUME_SKIP past the stored
+ * one: the packets sent since it was stored used the indexes right after it
+ * (dp.h says why that many are enough).
  */
-#define MR_SRTCP_RESUME_SKIP 256u
-
-/* Resume point the dp part holds for @ssrc, if any. */
 static void
 resume_point(const struct mr_ssrc_state *tab, uint32_t ssrc, enum mr_srtp_dir dir,
 	     struct mr_srtp_resume *r)
@@ -430,7 +424,12 @@ stream_ctx(struct mr_dp *dp, struct mr_stream *os, struct mr_sctx *old_ctx, uint
  * After a restart, a re-keyed stream that was renumbered past a mute must
  * go on with the same offset, or its receiver would see the sequence jump
  * by the whole mute. The offset is not stored: both ends of the stream are,
- * written together, and their difference is the offset.
+ * written together, and their difference is the offset. It is the offset
+ * of the last store: muted packets stop before mr_crypt_persist() (worker.c
+ * drops them before the egress stage), so the part of a mute still going on
+ * at the kill that came after the last store shows as a gap after the
+ * restart, like the packets lost while the dataplane was down
+ * (e2e-srtp-restart-mute measures both).
  */
 static void
 resume_renumbering(struct mr_dp *dp, const struct mr_flow *f, unsigned int i)
@@ -449,6 +448,21 @@ resume_renumbering(struct mr_dp *dp, const struct mr_flow *f, unsigned int i)
 	}
 	if (in != NULL && out != NULL)
 		dp->rt[f->slot].seq_off[i] = (uint16_t)(in->seq_hi - out->seq_hi);
+}
+
+/*
+ * Whether this direction ever protects with the egress leg's key: RTP from
+ * a PSTN leg (no inbound key), or a packet that authenticated with an
+ * inbound generation other than the egress key. When every inbound
+ * generation is the egress key (pass-through), mr_crypt_ingress() marks
+ * each packet as_is and mr_crypt_egress() never touches the outbound
+ * context, so none is made: no allocation, no throwaway SRTCP protects on a
+ * restart, and no resume point stored for a context that never sends.
+ */
+static bool
+protects_out(const struct mr_flow *f)
+{
+	return f->out_keyed && (f->in_gens == 0 || (f->in_gens & ~f->pass_gens) != 0);
 }
 
 /*
@@ -515,7 +529,7 @@ build_streams(struct mr_dp *dp, struct mr_flow *f, struct mr_flow *old, const ui
 				return -ENOMEM;
 			ns->owns |= MR_STREAM_OWNS_IN(g);
 		}
-		if (f->out_keyed) {
+		if (protects_out(f)) {
 			bool known = same_leg && old->out_keyed && old->egress_uid == f->egress_uid &&
 				     key_eq(&old->out_key, &f->out_key);
 
@@ -626,8 +640,12 @@ apply(struct mr_dp *dp, uint32_t slot, bool force, const uint32_t *extra_ssrc, b
 	}
 	r = -ENOMEM;
 	f = rte_malloc("mr_flow", sizeof(*f), RTE_CACHE_LINE_SIZE);
-	if (f == NULL)
+	if (f == NULL) {
+		st->alloc_failures++;
+		FLOW_LOG(ERR, "leg %u (call %" PRIx64 "): no memory for its flow entry: %s", slot,
+			 s.call_tag, old != NULL ? "the previous one stays" : "not installed");
 		goto out;
+	}
 	build_flow(dp, &s, slot, port, f);
 	build_crypto(dp, &s, f);
 	if (!(f->flags & MR_LEG_F_RTCP_MUX) && !key_available(dp, &f->local_rtcp, slot)) {
@@ -639,7 +657,9 @@ apply(struct mr_dp *dp, uint32_t slot, bool force, const uint32_t *extra_ssrc, b
 	}
 	prepare_dp_part(dp, f, old == NULL);
 	if (build_streams(dp, f, old, extra_ssrc) < 0) {
-		FLOW_LOG(ERR, "leg %u: cannot create SRTP contexts", slot);
+		st->alloc_failures++;
+		FLOW_LOG(ERR, "leg %u (call %" PRIx64 "): cannot create SRTP contexts: %s", slot,
+			 s.call_tag, old != NULL ? "the previous flow stays" : "not installed");
 		give_back(old, f);
 		flow_free(f);
 		r = -ENOMEM;

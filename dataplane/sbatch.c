@@ -13,7 +13,6 @@ mr_sctx_new(const struct mr_key_gen *k, uint32_t ssrc, enum mr_srtp_dir dir,
 	    const struct mr_srtp_resume *r, bool burst)
 {
 	struct mr_sctx *c = calloc(1, sizeof(*c));
-	bool resume = r != NULL && r->valid;
 
 	if (c == NULL)
 		return NULL;
@@ -23,8 +22,7 @@ mr_sctx_new(const struct mr_key_gen *k, uint32_t ssrc, enum mr_srtp_dir dir,
 		c->mb = mr_smb_ctx_new(k, ssrc, dir, r);
 	} else {
 		c->engine = MR_ENGINE_LIBSRTP;
-		c->ls = mr_srtp_ctx_new(k, ssrc, dir, resume ? r->roc : 0,
-					resume ? r->srtcp_index : 0);
+		c->ls = mr_srtp_ctx_new(k, ssrc, dir, r);
 	}
 	if (c->ls == NULL && c->mb == NULL) {
 		free(c);

@@ -47,41 +47,62 @@
  *    RFC 3711 3.4) and the packet is unprotected without MKI lookup, using
  *    the same (only) master key; on failure the trailer is put back.
  *
- *  - Resuming SRTP (@roc): srtp_set_stream_roc() right after creation, in
- *    both directions. libsrtp applies it to the first packet processed as
- *    "this packet's ROC is @roc" and then estimates as usual. @roc must
- *    therefore be the ROC of the first packet the new context will see. A
- *    caller resuming from a stored (roc, seq_hi) near the wrap cannot know
- *    that in advance: if the stream wrapped after seq_hi was stored, the
- *    first packet's true ROC is roc + 1 and it (and, inbound, every later
- *    packet, since libsrtp keeps the pending ROC until a packet passes)
- *    fails; outbound it would be protected with ROC roc and reuse the
- *    keystream of an index already sent. Fixing this needs seq_hi at
- *    creation (the RFC 3711 3.3.1 estimate against it); the header's
- *    signature has no such argument. Until a packet succeeds,
- *    mr_srtp_ctx_state() reports @roc itself (libsrtp's pending ROC cannot
- *    be read back).
+ *  - Resuming SRTP (@resume: the stored roc and seq_hi). libsrtp 2.5 has
+ *    one way in: srtp_set_stream_roc(), which only sets stream->pending_roc
+ *    (no allocation), and the next packet processed is taken to have that
+ *    ROC (srtp_get_est_pkt_index(); pending_roc 0 means "none", and the
+ *    fresh replay database then estimates ROC 0). Set at creation it would
+ *    be wrong whenever the sequence number wrapped after seq_hi was stored
+ *    (the stream went on while the dataplane was down, or the process died
+ *    between a wrap and its persist): the first packet's true ROC is then
+ *    roc + 1, inbound every packet fails authentication and outbound the
+ *    first packet would reuse the keystream of an index sent long ago. So
+ *    nothing is set at creation; instead, until an RTP packet passes, each
+ *    one's ROC is estimated against (roc, seq_hi) as RFC 3711 3.3.1 does
+ *    (roc - 1, roc or roc + 1) and handed to srtp_set_stream_roc() right
+ *    before libsrtp sees the packet. libsrtp keeps the pending ROC until a
+ *    packet authenticates (srtp_unprotect_mki() clears it only on success),
+ *    and the estimate is redone on every attempt, so a forged packet whose
+ *    sequence number suggests another ROC fixes nothing: the next genuine
+ *    packet sets its own. The estimate is right while the first packet
+ *    after the restart is within 2^15 packets of the stored seq_hi, the
+ *    same limit every SRTP receiver has across a loss.
  *
- *  - Resuming SRTCP outbound (@srtcp_index): libsrtp 2.5 has no public way
- *    to set the SRTCP index (it lives in the private stream->rtcp_rdb;
- *    cisco/libsrtp issue #769 asks for one), and restarting at index 1 with
- *    the same key would reuse keystream and be dropped as replays by the
- *    peer. So the index is fast-forwarded through the public API: @srtcp_index
- *    minimal RTCP packets are protected into a stack buffer and discarded
- *    (each call advances libsrtp's counter by one; no output leaves), so the
- *    first real packet carries @srtcp_index + 1. Cost is linear, about 2 us
- *    per index with Debian's NSS build, so it is bounded: above
- *    MR_SRTCP_RESUME_MAX mr_srtp_ctx_new() fails (NULL) rather than reuse
- *    keystream, and the control side must re-key. Inbound, @srtcp_index is
- *    only the starting point of the reported state: libsrtp's SRTCP replay
- *    database restarts empty, so after a restart SRTCP packets with an index
- *    at or below the stored one are accepted once each until a newer packet
- *    moves the window (likewise SRTP within the replay window).
+ *    Outbound, after a resume, libsrtp's replay database starts empty, so
+ *    it would protect again an index the previous process already sent
+ *    (a duplicate, or a late packet). Every index at or below the resume
+ *    point is therefore refused (-EALREADY), as libsrtp itself refuses a
+ *    repeat (allow_repeat_tx = 0, below) or anything older than its window
+ *    in a running process. Inbound takes such packets (below).
  *
- *  - State: the highest sequence number is tracked here on every success
- *    (RFC 3711 style, a forward step is a 16-bit difference below 2^15),
- *    the ROC is libsrtp's (srtp_get_stream_roc()), the SRTCP index is the
- *    highest E|index word seen in packets protected or unprotected.
+ *  - Resuming SRTCP outbound (@resume->srtcp_index): libsrtp 2.5 has no
+ *    public way to set the SRTCP index (it lives in the private
+ *    stream->rtcp_rdb; cisco/libsrtp issue #769 asks for one), and
+ *    restarting at index 1 with the same key would reuse keystream and be
+ *    dropped as replays by the peer. So the index is fast-forwarded through
+ *    the public API: srtcp_index minimal RTCP packets are protected into a
+ *    stack buffer and discarded (each call advances libsrtp's counter by
+ *    one; no output leaves), so the first real packet carries srtcp_index +
+ *    1. The caller adds whatever margin its store needs (flow.c). Cost is
+ *    linear, about 2 us per index with Debian's NSS build, so it is
+ *    bounded: above MR_SRTCP_RESUME_MAX mr_srtp_ctx_new() fails (NULL)
+ *    rather than reuse keystream, and the control side must re-key.
+ *    Inbound, srtcp_index is only the starting point of the reported state:
+ *    libsrtp's SRTCP replay database restarts empty, so after a restart
+ *    SRTCP packets with an index at or below the stored one are accepted
+ *    once each until a newer packet moves the window (likewise SRTP within
+ *    the replay window).
+ *
+ *  - State: the highest RTP index (ROC, seq) is tracked here on every
+ *    success, each packet's ROC estimated as above, which is how libsrtp
+ *    estimates too (srtp_index_guess() is RFC 3711 3.3.1; the unit tests
+ *    compare the two across the wrap and across resumes). libsrtp's own
+ *    (srtp_get_stream_roc()) is not used: after a resume its index starts
+ *    at the first packet, which may be older than the resume point
+ *    (reordering), and a persist must never write back less than was
+ *    resumed from. Before a packet passes, the state is the resume point.
+ *    The SRTCP index is the highest E|index word seen in packets protected
+ *    or unprotected.
  *
  *  - Errors: srtp_err_status_auth_fail and bad_mki -> -EBADMSG;
  *    replay_fail, replay_old and pkt_idx_old -> -EALREADY; anything else
@@ -134,10 +155,12 @@ struct mr_srtp_ctx {
 	uint8_t rtcp_trailer;   /* E|index + MKI + SRTCP tag */
 	uint8_t rtcp_index_end; /* bytes from the E|index word to the end */
 	bool rtcp_mki_fixup;    /* libsrtp 2.5 _32 + MKI SRTCP lookup bug */
-	bool seen;              /* a packet passed: seq_hi valid, ROC is libsrtp's */
-	uint16_t seq_hi;        /* highest RTP sequence number */
+	bool roc_pending;       /* resumed, no RTP packet passed yet: set each one's ROC */
+	bool floor_set;         /* outbound resumed: refuse indexes <= floor */
 	uint8_t rtcp_tag_len;
-	uint32_t roc0;          /* resume ROC, reported until a packet passes */
+	uint16_t seq_hi;        /* highest RTP index: seq */
+	uint32_t roc;           /* highest RTP index: ROC */
+	uint64_t floor;         /* resume point as a 48-bit index (outbound) */
 	uint32_t srtcp_index;   /* highest SRTCP index */
 	uint8_t mki[MR_MKI_MAX_BYTES];
 };
@@ -268,14 +291,57 @@ rd_be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static inline void
-note_seq(struct mr_srtp_ctx *c, uint16_t seq)
+/*
+ * RFC 3711 3.3.1: the ROC of a packet with sequence number @seq, given the
+ * highest index so far, (@roc, @s_l). There is no ROC below 0 (libsrtp
+ * then takes the packet as a jump forward at ROC 0, and so does this) nor
+ * above 2^32 - 1.
+ */
+static inline uint32_t
+estimate_roc(uint32_t roc, uint16_t s_l, uint16_t seq)
 {
-	uint16_t fwd = (uint16_t)(seq - c->seq_hi);
+	if (s_l < 0x8000u) {
+		if (seq > s_l && (uint16_t)(seq - s_l) > 0x8000u && roc > 0)
+			return roc - 1;
+	} else if ((uint16_t)(s_l - 0x8000u) > seq && roc < UINT32_MAX) {
+		return roc + 1;
+	}
+	return roc;
+}
 
-	if (!c->seen || (fwd != 0 && fwd < 0x8000u))
+static inline uint64_t
+rtp_index(uint32_t roc, uint16_t seq)
+{
+	return (uint64_t)roc << 16 | seq;
+}
+
+/*
+ * Before libsrtp sees an RTP packet: its ROC (@ret_roc), handed to libsrtp
+ * while the context still resumes. 0, or -EALREADY for an outbound index
+ * the previous process may have used.
+ */
+static inline int
+rtp_prepare(struct mr_srtp_ctx *c, uint16_t seq, uint32_t *ret_roc)
+{
+	uint32_t roc = estimate_roc(c->roc, c->seq_hi, seq);
+
+	if (c->floor_set && rtp_index(roc, seq) <= c->floor)
+		return -EALREADY;
+	if (c->roc_pending && srtp_set_stream_roc(c->s, c->ssrc, roc) != srtp_err_status_ok)
+		return -EINVAL;
+	*ret_roc = roc;
+	return 0;
+}
+
+/* After an RTP packet passed: the resume is over, the highest index may rise. */
+static inline void
+rtp_passed(struct mr_srtp_ctx *c, uint32_t roc, uint16_t seq)
+{
+	c->roc_pending = false;
+	if (rtp_index(roc, seq) > rtp_index(c->roc, c->seq_hi)) {
+		c->roc = roc;
 		c->seq_hi = seq;
-	c->seen = true;
+	}
 }
 
 static inline void
@@ -319,8 +385,9 @@ srtcp_fast_forward(struct mr_srtp_ctx *c, uint32_t n)
 
 struct mr_srtp_ctx *
 mr_srtp_ctx_new(const struct mr_key_gen *k, uint32_t ssrc, enum mr_srtp_dir dir,
-		uint32_t roc, uint32_t srtcp_index)
+		const struct mr_srtp_resume *resume)
 {
+	static const struct mr_srtp_resume fresh;
 	uint8_t master[MR_KEY_MAX_BYTES + MR_SALT_MAX_BYTES];
 	const struct mr_srtp_suite_info *si;
 	srtp_master_key_t mk, *mks[1];
@@ -334,8 +401,10 @@ mr_srtp_ctx_new(const struct mr_key_gen *k, uint32_t ssrc, enum mr_srtp_dir dir,
 	if (si == NULL || k->key_len != si->key_len || k->salt_len != si->salt_len ||
 	    k->mki_len > MR_MKI_MAX_BYTES)
 		return NULL;
-	if (srtcp_index > MR_SRTCP_INDEX_MASK ||
-	    (dir == MR_SRTP_OUTBOUND && srtcp_index > MR_SRTCP_RESUME_MAX))
+	if (resume == NULL || !resume->valid)
+		resume = &fresh;
+	if (resume->srtcp_index > MR_SRTCP_INDEX_MASK ||
+	    (dir == MR_SRTP_OUTBOUND && resume->srtcp_index > MR_SRTCP_RESUME_MAX))
 		return NULL;
 	if (mr_srtp_init() < 0)         /* a no-op once done; both run on mgmt */
 		return NULL;
@@ -354,8 +423,12 @@ mr_srtp_ctx_new(const struct mr_key_gen *k, uint32_t ssrc, enum mr_srtp_dir dir,
 					c->rtcp_trailer);
 	c->rtcp_mki_fixup = k->mki_len != 0 && !is_aead(k->suite) &&
 			    si->rtp_tag_len != si->rtcp_tag_len;
-	c->roc0 = roc;
-	c->srtcp_index = srtcp_index;
+	c->roc = resume->roc;
+	c->seq_hi = resume->seq_hi;
+	c->srtcp_index = resume->srtcp_index;
+	c->roc_pending = resume->valid;
+	c->floor_set = resume->valid && dir == MR_SRTP_OUTBOUND;
+	c->floor = rtp_index(resume->roc, resume->seq_hi);
 	memcpy(c->mki, k->mki, k->mki_len);
 
 	memset(&pol, 0, sizeof(pol));
@@ -381,9 +454,7 @@ mr_srtp_ctx_new(const struct mr_key_gen *k, uint32_t ssrc, enum mr_srtp_dir dir,
 	if (st != srtp_err_status_ok)
 		goto err_free;
 
-	if (roc != 0 && srtp_set_stream_roc(c->s, ssrc, roc) != srtp_err_status_ok)
-		goto err_dealloc;
-	if (dir == MR_SRTP_OUTBOUND && srtcp_fast_forward(c, srtcp_index) < 0)
+	if (dir == MR_SRTP_OUTBOUND && srtcp_fast_forward(c, resume->srtcp_index) < 0)
 		goto err_dealloc;
 	return c;
 
@@ -409,17 +480,23 @@ int
 mr_srtp_protect(struct mr_srtp_ctx *c, uint8_t *pkt, uint32_t *len, uint32_t cap)
 {
 	srtp_err_status_t st;
-	int n;
+	uint32_t roc;
+	uint16_t seq;
+	int n, r;
 
 	if (c->dir != MR_SRTP_OUTBOUND || *len < MR_RTP_HDR_LEN || *len > MR_SRTP_LEN_MAX)
 		return -EINVAL;
 	if (cap < *len || cap - *len < c->rtp_trailer)
 		return -EMSGSIZE;
+	seq = rd_be16(pkt + 2);
+	r = rtp_prepare(c, seq, &roc);
+	if (r < 0)
+		return r;
 	n = (int)*len;
 	st = srtp_protect_mki(c->s, pkt, &n, c->mki_len != 0, 0);
 	if (st != srtp_err_status_ok)
 		return map_err(st);
-	note_seq(c, rd_be16(pkt + 2));
+	rtp_passed(c, roc, seq);
 	*len = (uint32_t)n;
 	return 0;
 }
@@ -428,16 +505,22 @@ int
 mr_srtp_unprotect(struct mr_srtp_ctx *c, uint8_t *pkt, uint32_t *len)
 {
 	srtp_err_status_t st;
-	int n;
+	uint32_t roc;
+	uint16_t seq;
+	int n, r;
 
 	if (c->dir != MR_SRTP_INBOUND || *len < MR_RTP_HDR_LEN + c->rtp_trailer ||
 	    *len > MR_SRTP_LEN_MAX)
 		return -EINVAL;
+	seq = rd_be16(pkt + 2);
+	r = rtp_prepare(c, seq, &roc);
+	if (r < 0)
+		return r;
 	n = (int)*len;
 	st = srtp_unprotect_mki(c->s, pkt, &n, c->mki_len != 0);
 	if (st != srtp_err_status_ok)
 		return map_err(st);
-	note_seq(c, rd_be16(pkt + 2));
+	rtp_passed(c, roc, seq);
 	*len = (uint32_t)n;
 	return 0;
 }
@@ -539,12 +622,8 @@ void
 mr_srtp_ctx_state(const struct mr_srtp_ctx *c, uint32_t *ret_roc, uint16_t *ret_seq,
 		  uint32_t *ret_srtcp_index)
 {
-	uint32_t roc = c->roc0;
-
-	if (c->seen && srtp_get_stream_roc(c->s, c->ssrc, &roc) != srtp_err_status_ok)
-		roc = c->roc0;
 	if (ret_roc != NULL)
-		*ret_roc = roc;
+		*ret_roc = c->roc;
 	if (ret_seq != NULL)
 		*ret_seq = c->seq_hi;
 	if (ret_srtcp_index != NULL)

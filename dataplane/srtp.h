@@ -43,13 +43,27 @@ enum mr_srtp_dir {
 };
 
 /*
- * A context for @ssrc with key generation @k (its suite, key, salt, MKI).
- * @roc and @srtcp_index resume a stream (after a dataplane restart): the
- * rollover counter to start from and, outbound, the last SRTCP index sent.
- * Returns NULL if @k is invalid (suite/lengths) or memory runs out.
+ * Where a stream resumes after a dataplane restart: the resume point the
+ * previous process stored (struct mr_ssrc_state). valid = false (or no
+ * resume point at all): a new stream, ROC 0 and SRTCP index 0.
+ */
+struct mr_srtp_resume {
+	uint32_t roc;           /* ROC of seq_hi */
+	uint16_t seq_hi;        /* highest RTP sequence number seen or sent */
+	uint32_t srtcp_index;   /* highest SRTCP index; outbound: the next one sent is +1 */
+	bool valid;
+};
+
+/*
+ * A context for @ssrc with key generation @k (its suite, key, salt, MKI),
+ * resuming from @resume (NULL: a new stream). The ROC of the first RTP
+ * packet is estimated from (roc, seq_hi) when that packet comes (RFC 3711
+ * 3.3.1), so a stream that wrapped while the dataplane was down resumes at
+ * roc + 1. Returns NULL if @k is invalid (suite/lengths), the outbound
+ * SRTCP index is beyond what can be resumed, or memory runs out.
  */
 struct mr_srtp_ctx *mr_srtp_ctx_new(const struct mr_key_gen *k, uint32_t ssrc,
-				    enum mr_srtp_dir dir, uint32_t roc, uint32_t srtcp_index);
+				    enum mr_srtp_dir dir, const struct mr_srtp_resume *resume);
 
 /* Wipes the keys; NULL is a no-op. */
 void mr_srtp_ctx_free(struct mr_srtp_ctx *c);
@@ -57,8 +71,10 @@ void mr_srtp_ctx_free(struct mr_srtp_ctx *c);
 /*
  * In place. @len is the packet's length in and out; @cap the room after
  * the packet start (protect needs len + tag + MKI). Return 0, -EBADMSG
- * (authentication failed), -EALREADY (replayed), -EMSGSIZE (no room),
- * -EINVAL (malformed for libsrtp).
+ * (authentication failed), -EALREADY (replayed; or, protecting on a
+ * resumed context, an RTP index at or below the resume point, which the
+ * previous process may have sent), -EMSGSIZE (no room), -EINVAL
+ * (malformed for libsrtp).
  */
 int mr_srtp_protect(struct mr_srtp_ctx *c, uint8_t *pkt, uint32_t *len, uint32_t cap);
 int mr_srtp_unprotect(struct mr_srtp_ctx *c, uint8_t *pkt, uint32_t *len);
@@ -75,7 +91,11 @@ int mr_srtp_verify(struct mr_srtp_ctx *c, const uint8_t *pkt, uint32_t len,
 int mr_srtcp_verify(struct mr_srtp_ctx *c, const uint8_t *pkt, uint32_t len,
 		    uint8_t *scratch, uint32_t scratch_cap);
 
-/* Resume point of the stream: rollover counter, highest sequence number, SRTCP index. */
+/*
+ * Resume point of the stream: the highest RTP index as (ROC, sequence
+ * number), and the highest SRTCP index. Before a packet passes, the resume
+ * point the context was made with.
+ */
 void mr_srtp_ctx_state(const struct mr_srtp_ctx *c, uint32_t *ret_roc, uint16_t *ret_seq,
 		       uint32_t *ret_srtcp_index);
 

@@ -24,22 +24,6 @@
 
 #include "srtp.h"
 
-/*
- * Where a stream resumes after a dataplane restart (struct mr_ssrc_state):
- * valid = false is a new stream (ROC 0, SRTCP index 0). The same struct is
- * meant to live in srtp.h once the wrapper takes it too; the guard lets
- * either header define it first.
- */
-#ifndef MR_SRTP_RESUME_DEFINED
-#define MR_SRTP_RESUME_DEFINED
-struct mr_srtp_resume {
-	uint32_t roc;           /* ROC of seq_hi */
-	uint16_t seq_hi;        /* highest RTP sequence number seen or sent */
-	uint32_t srtcp_index;   /* highest SRTCP index; outbound sends srtcp_index + 1 next */
-	bool valid;
-};
-#endif
-
 /* The suites this engine does; anything else stays on libsrtp (srtp.h). */
 bool mr_smb_suite_supported(uint8_t suite);
 

@@ -12,8 +12,8 @@
 #   * /usr/sbin/policy-rc.d: created (exit 101, so no installed package
 #     starts a daemon) for the duration of the install, and removed again
 #     only if this script created it.
-#   * hugepages: raises the 2 MiB pool to 512 pages (1 GiB), never lowers
-#     it; mounts hugetlbfs on /dev/hugepages if it is not mounted.
+#   * hugepages: raises the 2 MiB pool to 768 pages (1.5 GiB), never
+#     lowers it; mounts hugetlbfs on /dev/hugepages if it is not mounted.
 #   * $MRELAY_BUILD (default build/ in the tree): meson setup, ninja, and
 #     two files for callers:
 #       eal-mem-args   the EAL memory arguments to use: "--in-memory" when
@@ -38,7 +38,7 @@ PKGS=(
 # Interop tests start their own rtpengine; the packaged services would take
 # the relay's port range and set up iptables at boot, so they stay masked.
 MASKED_SERVICES=(rtpengine-daemon rtpengine-recording-daemon rtpengine-recording-nfs-mount)
-HUGEPAGES_WANT=512      # 2 MiB pages: 1 GiB
+HUGEPAGES_WANT=768      # 2 MiB pages: 1.5 GiB (the 1,000,000-leg bench needs ~700)
 HUGEPAGES_MIN_FREE=256  # below this, use --no-huge
 HP_DIR=/sys/kernel/mm/hugepages/hugepages-2048kB
 POLICY_RC=/usr/sbin/policy-rc.d
@@ -154,7 +154,7 @@ hp_read() {
 
 # Raise the 2 MiB pool. Through sysfs because /proc/sys/vm/nr_hugepages is
 # the *default* page size, which is 1 GiB on hosts booted with
-# default_hugepagesz=1G (512 of those would be 512 GiB); /proc only when the
+# default_hugepagesz=1G (768 of those would be 768 GiB); /proc only when the
 # default size is 2 MiB.
 reserve_hugepages() {
 	local total

@@ -74,15 +74,11 @@ twin_aead(uint8_t suite)
 	return suite == MR_SUITE_AEAD_AES_128_GCM || suite == MR_SUITE_AEAD_AES_256_GCM;
 }
 
-/*
- * The wrapper's context for a new stream. The one place that knows the
- * wrapper's constructor (its resume arguments are changing on another
- * branch).
- */
+/* The wrapper's context for a new stream. */
 static inline struct mr_srtp_ctx *
 twin_wrapper_new(const struct mr_key_gen *k, uint32_t ssrc, enum mr_srtp_dir dir)
 {
-	return mr_srtp_ctx_new(k, ssrc, dir, 0, 0);
+	return mr_srtp_ctx_new(k, ssrc, dir, NULL);
 }
 
 static inline bool

@@ -23,7 +23,7 @@ static const struct {
 	F(rx_pkts), F(tx_pkts), F(punted), F(exception), F(handoff_out), F(handoff_in),
 	F(latched), F(loops), F(idle_loops), F(torn_slots), F(arp_replies),
 	F(icmp_replies), F(nd_replies), F(events_dropped), F(cmds_applied),
-	F(srtp_ctx_burst), F(srtp_ctx_libsrtp),
+	F(alloc_failures), F(srtp_ctx_burst), F(srtp_ctx_libsrtp),
 #undef F
 };
 #define N_WSTAT_FIELDS (sizeof(wstat_fields) / sizeof(wstat_fields[0]))

@@ -95,10 +95,13 @@ struct mr_worker_stats {
 	uint64_t nd_replies;
 	uint64_t events_dropped;/**< event ring full */
 	uint64_t cmds_applied;
+	uint64_t alloc_failures;/**< mgmt: leg updates not installed for want of
+	                             memory (flow entry or SRTP contexts); the leg
+	                             keeps its previous flow, if any */
 	uint64_t srtp_ctx_burst;        /**< SRTP contexts made on the burst engine */
 	uint64_t srtp_ctx_libsrtp;      /**< ... on libsrtp (configured, or a suite the
 	                                     burst engine lacks) */
-	uint64_t reserved[15];
+	uint64_t reserved[14];
 	uint64_t drops[MR_DROP_SLOTS];
 };
 _Static_assert(sizeof(struct mr_worker_stats) == 768, "worker stats ABI");

@@ -4,6 +4,7 @@ process, counters, tshark. Binaries come from the environment meson sets
 import json
 import os
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -58,6 +59,38 @@ class Region:
 
     def drops(self):
         return self.stats().get("drops_total", {})
+
+    # The dp parts (include/mrelay/shm.h, leg.h): mrelayctl does not show
+    # the SRTP resume points, so they are read from the region file.
+    HDR_OFF_DP = 40                 # struct mr_shm_header.off_dp
+    LEG_DP_SIZE = 192               # struct mr_leg_dp
+    SSRC_IN_OFF, SSRC_OUT_OFF = 64, 128
+    SSRC_STATE = struct.Struct("<IHBBII")   # ssrc, seq_hi, flags, pad, roc, srtcp_index
+
+    def ssrc_states(self, slot):
+        """The SRTP resume points of leg @slot as mrelay-dp wrote them:
+        {"in": {ssrc: (roc, seq_hi, srtcp_index)}, "out": {...}} (seqlock read)."""
+        with open(self.path, "rb") as f:
+            off = struct.unpack_from("<Q", f.read(256), self.HDR_OFF_DP)[0] + slot * self.LEG_DP_SIZE
+            for _ in range(1000):
+                f.seek(off)
+                d = f.read(self.LEG_DP_SIZE)
+                f.seek(off)
+                again = f.read(4)
+                seq = struct.unpack_from("<I", d)[0]
+                if seq % 2 == 0 and again == d[:4]:
+                    break
+                time.sleep(0.001)
+            else:
+                raise Fail("leg %d's dp part stays odd" % slot)
+        res = {}
+        for name, base in (("in", self.SSRC_IN_OFF), ("out", self.SSRC_OUT_OFF)):
+            res[name] = {}
+            for i in range(4):
+                ssrc, seq_hi, flags, _pad, roc, idx = self.SSRC_STATE.unpack_from(d, base + 16 * i)
+                if flags & 1:
+                    res[name][ssrc] = (roc, seq_hi, idx)
+        return res
 
     def rx_total(self):
         return sum(w["rx_pkts"] for w in self.stats()["workers"])

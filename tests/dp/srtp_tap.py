@@ -265,6 +265,10 @@ def test_srtp(tmp):
             ra, rb = call(tmp, ["--tx-key", ka_tx, "--rx-key", ka_rx],
                           ["--tx-key", kb_tx, "--rx-key", kb_rx])
             expect_clean(region, "re-key " + suite, ra, rb)
+            if i == 0:
+                st = region.ssrc_states(a)
+                check(0x1111 in st["in"] and 0x1111 in st["out"],
+                      "re-key: leg A has both SRTP contexts for 0x1111 (%s)" % st)
             drop_legs(region, a, b)
             # pass-through: A sends with what B receives with, and back
             a, b = legs(region, ["--in-key", ka_tx, "--out-key", kb_tx],
@@ -272,6 +276,13 @@ def test_srtp(tmp):
             ra, rb = call(tmp, ["--tx-key", ka_tx, "--rx-key", kb_tx],
                           ["--tx-key", kb_tx, "--rx-key", ka_tx])
             expect_clean(region, "pass-through " + suite, ra, rb)
+            if i == 0:
+                # Forwarded as is: the direction has inbound contexts only,
+                # so no outbound resume point is ever stored.
+                st = region.ssrc_states(a)
+                check(0x1111 in st["in"] and not st["out"],
+                      "pass-through: leg A has an inbound SRTP context for 0x1111 and no "
+                      "outbound one (%s)" % st)
             drop_legs(region, a, b)
         # Make-before-break, as a re-INVITE with new crypto both ways does it:
         # each leg learns its peer's next key as generation 1 while the old one

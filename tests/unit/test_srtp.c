@@ -96,6 +96,10 @@ rd_be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* A resume point as flow.c makes one from a dp part's mr_ssrc_state. */
+#define RESUME(r, s, i) (&(struct mr_srtp_resume){ .roc = (r), .seq_hi = (s), \
+						   .srtcp_index = (i), .valid = true })
+
 static bool
 is_gcm(uint8_t suite)
 {
@@ -735,7 +739,7 @@ libsrtp_known_answers(void **state)
 	n = ref_srtp_cm(&s, 10, 0, test_mki, 0, pkt, len, ref);
 	assert_hex(ref, n, "800f1234decafbadcafebabe 4e55dc4ce79978d88ca4d215949d2402"
 			   "b78d6acc99ea179b8dbb");
-	c = mr_srtp_ctx_new(&k128, 0xcafebabe, MR_SRTP_OUTBOUND, 0, 0);
+	c = mr_srtp_ctx_new(&k128, 0xcafebabe, MR_SRTP_OUTBOUND, NULL);
 	assert_non_null(c);
 	assert_int_equal(mr_srtp_protect(c, pkt, &len, sizeof(pkt)), 0);
 	assert_int_equal(len, n);
@@ -756,7 +760,7 @@ libsrtp_known_answers(void **state)
 	n = ref_srtp_cm(&s, 10, 0, test_mki, 0, pkt, len, ref);
 	assert_hex(ref, n, "800f1234decafbadcafebabe f1d9de17ff251ff1aa007774b0b4b40d"
 			   "a08d9d9a5b3a55d8873b");
-	c = mr_srtp_ctx_new(&k256, 0xcafebabe, MR_SRTP_OUTBOUND, 0, 0);
+	c = mr_srtp_ctx_new(&k256, 0xcafebabe, MR_SRTP_OUTBOUND, NULL);
 	assert_non_null(c);
 	assert_int_equal(mr_srtp_protect(c, pkt, &len, sizeof(pkt)), 0);
 	assert_memory_equal(pkt, ref, n);
@@ -808,8 +812,8 @@ vectors_through_mrelay(void **state)
 	rtcp_ssrc = 0x4d617273;
 
 	/* SRTP, ROC 0 */
-	out = mr_srtp_ctx_new(&k, rtp_ssrc, MR_SRTP_OUTBOUND, 0, 0);
-	in = mr_srtp_ctx_new(&k, rtp_ssrc, MR_SRTP_INBOUND, 0, 0);
+	out = mr_srtp_ctx_new(&k, rtp_ssrc, MR_SRTP_OUTBOUND, NULL);
+	in = mr_srtp_ctx_new(&k, rtp_ssrc, MR_SRTP_INBOUND, NULL);
 	assert_non_null(out);
 	assert_non_null(in);
 	n = ref_srtp(suite, &s, 0, k.mki_len, plain, plen, ref);
@@ -831,7 +835,7 @@ vectors_through_mrelay(void **state)
 	mr_srtp_ctx_free(in);
 
 	/* SRTP, ROC 1 (a resumed context): the ROC enters IV and tag. */
-	out = mr_srtp_ctx_new(&k, rtp_ssrc, MR_SRTP_OUTBOUND, 1, 0);
+	out = mr_srtp_ctx_new(&k, rtp_ssrc, MR_SRTP_OUTBOUND, RESUME(1, 0xf17a, 0));
 	assert_non_null(out);
 	n = ref_srtp(suite, &s, 1, k.mki_len, plain, plen, ref);
 	memcpy(pkt, plain, plen);
@@ -845,8 +849,8 @@ vectors_through_mrelay(void **state)
 	 * the outbound context at 0x5d3 (the last index sent).
 	 */
 	plen = (uint32_t)unhex(RFC7714_RTCP, plain, sizeof(plain));
-	out = mr_srtp_ctx_new(&k, rtcp_ssrc, MR_SRTP_OUTBOUND, 0, 0x5d3);
-	in = mr_srtp_ctx_new(&k, rtcp_ssrc, MR_SRTP_INBOUND, 0, 0);
+	out = mr_srtp_ctx_new(&k, rtcp_ssrc, MR_SRTP_OUTBOUND, RESUME(0, 0, 0x5d3));
+	in = mr_srtp_ctx_new(&k, rtcp_ssrc, MR_SRTP_INBOUND, NULL);
 	assert_non_null(out);
 	assert_non_null(in);
 	n = ref_srtcp(suite, &s, 0x5d4, k.mki_len, plain, plen, ref);
@@ -888,7 +892,7 @@ roundtrip(void **state)
 	int n;
 
 	/* mrelay protects, libsrtp unprotects: RTP across the wrap, then RTCP. */
-	c = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, 0, 0);
+	c = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, NULL);
 	assert_non_null(c);
 	peer = peer_new(&k, SSRC_A);
 	for (i = 0; i < 20; i++) {
@@ -927,7 +931,7 @@ roundtrip(void **state)
 	srtp_dealloc(peer);
 
 	/* libsrtp protects, mrelay unprotects. */
-	c = mr_srtp_ctx_new(&k, SSRC_B, MR_SRTP_INBOUND, 0, 0);
+	c = mr_srtp_ctx_new(&k, SSRC_B, MR_SRTP_INBOUND, NULL);
 	assert_non_null(c);
 	peer = peer_new(&k, SSRC_B);
 	for (i = 0; i < 20; i++) {
@@ -979,7 +983,7 @@ rtcp_mki_short_tag(void **state)
 	int n;
 
 	(void)state;
-	c = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_INBOUND, 0, 0);
+	c = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_INBOUND, NULL);
 	assert_non_null(c);
 	tx = peer_new(&k, SSRC_A);
 	rx = peer_new(&k, SSRC_A);
@@ -1034,8 +1038,8 @@ failures(void **state)
 	struct mr_srtp_ctx *out, *in;
 	uint32_t len, glen, plen, i;
 
-	out = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, 0, 0);
-	in = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_INBOUND, 0, 0);
+	out = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, NULL);
+	in = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_INBOUND, NULL);
 	assert_non_null(out);
 	assert_non_null(in);
 
@@ -1126,8 +1130,8 @@ wrong_mki(void **state)
 	uint32_t len;
 
 	k2.mki[3] ^= 0xff;
-	out = mr_srtp_ctx_new(&k2, SSRC_A, MR_SRTP_OUTBOUND, 0, 0);
-	in = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_INBOUND, 0, 0);
+	out = mr_srtp_ctx_new(&k2, SSRC_A, MR_SRTP_OUTBOUND, NULL);
+	in = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_INBOUND, NULL);
 	assert_non_null(out);
 	assert_non_null(in);
 	len = (uint32_t)make_rtp(pkt, 7, SSRC_A, 30);
@@ -1155,8 +1159,8 @@ replay_window(void **state)
 	uint16_t seq;
 
 	(void)state;
-	out = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, 0, 0);
-	in = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_INBOUND, 0, 0);
+	out = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, NULL);
+	in = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_INBOUND, NULL);
 	assert_non_null(out);
 	assert_non_null(in);
 	for (i = 1000; i <= 2024; i++) {
@@ -1202,27 +1206,27 @@ bad_keys(void **state)
 	for (i = 0; i < N_SUITES; i++) {
 		k = key_gen(all_suites[i], 0, 1);
 		k.key_len--;
-		assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_OUTBOUND, 0, 0));
+		assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_OUTBOUND, NULL));
 		k.key_len = (uint8_t)(k.key_len + 2);
-		assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_INBOUND, 0, 0));
+		assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_INBOUND, NULL));
 		k = key_gen(all_suites[i], 0, 1);
 		k.salt_len = is_gcm(k.suite) ? 14 : 12;  /* the other family's salt */
-		assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_OUTBOUND, 0, 0));
+		assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_OUTBOUND, NULL));
 		k.salt_len = 0;
-		assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_OUTBOUND, 0, 0));
+		assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_OUTBOUND, NULL));
 		k = key_gen(all_suites[i], 0, 1);
 		k.mki_len = MR_MKI_MAX_BYTES + 1;
-		assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_OUTBOUND, 0, 0));
+		assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_OUTBOUND, NULL));
 		k = key_gen(all_suites[i], 0, 1);
-		assert_null(mr_srtp_ctx_new(&k, 1, (enum mr_srtp_dir)2, 0, 0));
-		assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_OUTBOUND, 0, 0x80000000u));
+		assert_null(mr_srtp_ctx_new(&k, 1, (enum mr_srtp_dir)2, NULL));
+		assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_OUTBOUND, RESUME(0, 0, 0x80000000u)));
 	}
 	k = key_gen(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 0, 1);
 	k.suite = MR_SUITE_NONE;
-	assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_OUTBOUND, 0, 0));
+	assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_OUTBOUND, NULL));
 	k.suite = MR_SUITE_MAX;
-	assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_OUTBOUND, 0, 0));
-	assert_null(mr_srtp_ctx_new(NULL, 1, MR_SRTP_OUTBOUND, 0, 0));
+	assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_OUTBOUND, NULL));
+	assert_null(mr_srtp_ctx_new(NULL, 1, MR_SRTP_OUTBOUND, NULL));
 	mr_srtp_ctx_free(NULL);
 }
 
@@ -1241,8 +1245,8 @@ truncated(void **state)
 	uint32_t len, glen, cut, min;
 	uint8_t *h;
 
-	out = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, 0, 0);
-	in = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_INBOUND, 0, 0);
+	out = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, NULL);
+	in = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_INBOUND, NULL);
 	assert_non_null(out);
 	assert_non_null(in);
 
@@ -1340,7 +1344,7 @@ resume(void **state)
 	 * ROC 0 fails authentication on it.
 	 */
 	peer_tx = peer_new(&k, SSRC_B);
-	a = mr_srtp_ctx_new(&k, SSRC_B, MR_SRTP_INBOUND, 0, 0);
+	a = mr_srtp_ctx_new(&k, SSRC_B, MR_SRTP_INBOUND, NULL);
 	assert_non_null(a);
 	for (i = 0; i < 10; i++) {
 		plen = (uint32_t)make_rtp(pkt, (uint16_t)(65530u + i), SSRC_B, 24);
@@ -1354,8 +1358,8 @@ resume(void **state)
 	assert_int_equal(roc, 1);
 	assert_int_equal(seq, 3);
 	mr_srtp_ctx_free(a);
-	b = mr_srtp_ctx_new(&k, SSRC_B, MR_SRTP_INBOUND, roc, 0);
-	c = mr_srtp_ctx_new(&k, SSRC_B, MR_SRTP_INBOUND, 0, 0);
+	b = mr_srtp_ctx_new(&k, SSRC_B, MR_SRTP_INBOUND, RESUME(roc, seq, 0));
+	c = mr_srtp_ctx_new(&k, SSRC_B, MR_SRTP_INBOUND, NULL);
 	assert_non_null(b);
 	assert_non_null(c);
 	mr_srtp_ctx_state(b, &roc, NULL, NULL);
@@ -1386,7 +1390,7 @@ resume(void **state)
 	 * peer nor reuses keystream: its seq 5 differs from a ROC-0 context's.
 	 */
 	peer_rx = peer_new(&k, SSRC_A);
-	a = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, 0, 0);
+	a = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, NULL);
 	assert_non_null(a);
 	for (i = 0; i < 11; i++) {
 		plen = (uint32_t)make_rtp(pkt, (uint16_t)(65530u + i), SSRC_A, 24);
@@ -1408,8 +1412,8 @@ resume(void **state)
 	assert_int_equal(srtcp_last, 3);
 	mr_srtp_ctx_free(a);
 
-	b = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, roc, srtcp_last);
-	c = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, 0, 0);
+	b = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, RESUME(roc, seq, srtcp_last));
+	c = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, NULL);
 	assert_non_null(b);
 	assert_non_null(c);
 	plen = (uint32_t)make_rtp(plain, 5, SSRC_A, 24);
@@ -1460,13 +1464,183 @@ resume_limits(void **state)
 	uint16_t seq;
 
 	(void)state;
-	assert_null(mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, 0, (1u << 20) + 1));
-	c = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_INBOUND, 7, 0x7ffffff0u);
+	assert_null(mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, RESUME(0, 0, (1u << 20) + 1)));
+	c = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_INBOUND, RESUME(7, 0, 0x7ffffff0u));
 	assert_non_null(c);
 	mr_srtp_ctx_state(c, &roc, &seq, &idx);
 	assert_int_equal(roc, 7);
 	assert_int_equal(seq, 0);
 	assert_int_equal(idx, 0x7ffffff0u);
+	mr_srtp_ctx_free(c);
+}
+
+/*
+ * Resuming from a stored (roc, seq_hi) when the first packet after the
+ * restart is not the next one: RFC 3711 3.3.1 decides its ROC (roc - 1,
+ * roc or roc + 1), in both directions.
+ */
+
+/* What libsrtp alone makes of RTP packet @seq of @ssrc at ROC @roc (a fresh session). */
+static size_t
+ref_protect_at(const struct mr_key_gen *k, uint32_t ssrc, uint32_t roc, uint16_t seq,
+	       uint8_t *out)
+{
+	srtp_t s = peer_new(k, ssrc);
+	size_t plen = make_rtp(out, seq, ssrc, 40);
+	int n = (int)plen;
+	uint32_t used;
+
+	if (roc != 0)
+		assert_int_equal(srtp_set_stream_roc(s, ssrc, roc), srtp_err_status_ok);
+	assert_int_equal(srtp_protect_mki(s, out, &n, k->mki_len != 0, 0), srtp_err_status_ok);
+	assert_int_equal(srtp_get_stream_roc(s, ssrc, &used), srtp_err_status_ok);
+	assert_int_equal(used, roc);    /* libsrtp protected at that ROC */
+	srtp_dealloc(s);
+	return (size_t)n;
+}
+
+static void
+assert_state(const struct mr_srtp_ctx *c, uint32_t want_roc, uint16_t want_seq)
+{
+	uint32_t roc;
+	uint16_t seq;
+
+	mr_srtp_ctx_state(c, &roc, &seq, NULL);
+	assert_int_equal(roc, want_roc);
+	assert_int_equal(seq, want_seq);
+}
+
+static const struct resume_case {
+	uint32_t roc;           /* stored resume point */
+	uint16_t seq_hi;
+	uint16_t first;         /* the first packet after the restart */
+	uint32_t first_roc;     /* its true ROC */
+} resume_cases[] = {
+	{ 5, 65500, 20, 6 },    /* the stream wrapped while the dataplane was down */
+	{ 0, 65500, 20, 1 },    /* its first wrap, while down */
+	{ 5, 1000, 1010, 5 },   /* no wrap */
+	{ 5, 1000, 990, 5 },    /* reordered: before seq_hi, the ROC stays */
+	{ 5, 1000, 1000, 5 },   /* the last packet stored, again */
+	{ 5, 10, 65530, 4 },    /* reordered back across the wrap: roc - 1 */
+	{ 0, 100, 65000, 0 },   /* there is no ROC -1: a jump forward at ROC 0 */
+	{ 5, 40000, 7000, 6 },  /* 32536 forward: the next ROC */
+	{ 5, 40000, 7300, 5 },  /* 32700 back: still this one */
+};
+
+static uint64_t
+idx48(uint32_t roc, uint16_t seq)
+{
+	return (uint64_t)roc << 16 | seq;
+}
+
+static void
+resume_estimate(void **state)
+{
+	const struct param *pa = *state;
+	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, 0x5c);
+	_Alignas(8) uint8_t pkt[PKT_MAX];
+	uint8_t plain[PKT_MAX], ref[PKT_MAX];
+	struct mr_srtp_ctx *c;
+	uint32_t len, plen;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(resume_cases) / sizeof(resume_cases[0]); i++) {
+		const struct resume_case *rc = &resume_cases[i];
+		uint64_t first = idx48(rc->first_roc, rc->first), stored = idx48(rc->roc, rc->seq_hi);
+		uint64_t next = (first > stored ? first : stored) + 1;
+		bool behind = first <= stored;
+
+		print_message("case %zu: stored ROC %u seq_hi %u, first packet seq %u at ROC %u\n",
+			      i, rc->roc, rc->seq_hi, rc->first, rc->first_roc);
+		/* Inbound: the peer's packets authenticate, whatever their order. */
+		c = mr_srtp_ctx_new(&k, SSRC_B, MR_SRTP_INBOUND, RESUME(rc->roc, rc->seq_hi, 0));
+		assert_non_null(c);
+		assert_state(c, rc->roc, rc->seq_hi);    /* before any packet: the resume point */
+		plen = (uint32_t)make_rtp(plain, rc->first, SSRC_B, 40);
+		n = ref_protect_at(&k, SSRC_B, rc->first_roc, rc->first, pkt);
+		len = (uint32_t)n;
+		assert_int_equal(mr_srtp_unprotect(c, pkt, &len), 0);
+		assert_int_equal(len, plen);
+		assert_memory_equal(pkt, plain, plen);
+		/* A packet behind the resume point never lowers it. */
+		assert_state(c, behind ? rc->roc : rc->first_roc, behind ? rc->seq_hi : rc->first);
+		n = ref_protect_at(&k, SSRC_B, (uint32_t)(next >> 16), (uint16_t)next, pkt);
+		len = (uint32_t)n;
+		assert_int_equal(mr_srtp_unprotect(c, pkt, &len), 0);
+		assert_state(c, (uint32_t)(next >> 16), (uint16_t)next);
+		mr_srtp_ctx_free(c);
+
+		/*
+		 * Outbound: byte for byte what libsrtp makes at the true ROC; an
+		 * index at or below the resume point may have been sent by the
+		 * previous process and is refused.
+		 */
+		c = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, RESUME(rc->roc, rc->seq_hi, 0));
+		assert_non_null(c);
+		assert_state(c, rc->roc, rc->seq_hi);
+		len = (uint32_t)make_rtp(pkt, rc->first, SSRC_A, 40);
+		if (behind) {
+			assert_int_equal(mr_srtp_protect(c, pkt, &len, sizeof(pkt)), -EALREADY);
+			assert_state(c, rc->roc, rc->seq_hi);
+		} else {
+			assert_int_equal(mr_srtp_protect(c, pkt, &len, sizeof(pkt)), 0);
+			n = ref_protect_at(&k, SSRC_A, rc->first_roc, rc->first, ref);
+			assert_int_equal(len, n);
+			assert_memory_equal(pkt, ref, n);
+			assert_state(c, rc->first_roc, rc->first);
+		}
+		len = (uint32_t)make_rtp(pkt, (uint16_t)next, SSRC_A, 40);
+		assert_int_equal(mr_srtp_protect(c, pkt, &len, sizeof(pkt)), 0);
+		n = ref_protect_at(&k, SSRC_A, (uint32_t)(next >> 16), (uint16_t)next, ref);
+		assert_int_equal(len, n);
+		assert_memory_equal(pkt, ref, n);
+		assert_state(c, (uint32_t)(next >> 16), (uint16_t)next);
+		mr_srtp_ctx_free(c);
+	}
+}
+
+/*
+ * Until a packet authenticates, each one's ROC is estimated anew: a forged
+ * first packet whose sequence number points at another ROC fixes nothing,
+ * in either order, and does not move the reported state.
+ */
+static void
+resume_forged_first(void **state)
+{
+	const struct param *pa = *state;
+	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, 0x5d);
+	struct mr_key_gen wrong = key_gen(pa->suite, pa->mki_len, 0x17);
+	_Alignas(8) uint8_t pkt[PKT_MAX];
+	struct mr_srtp_ctx *c;
+	uint32_t len;
+
+	/* Forged at seq 20 (says ROC 6), then the real stream goes on at 65510 (ROC 5). */
+	c = mr_srtp_ctx_new(&k, SSRC_B, MR_SRTP_INBOUND, RESUME(5, 65500, 0));
+	assert_non_null(c);
+	len = (uint32_t)ref_protect_at(&wrong, SSRC_B, 6, 20, pkt);
+	assert_int_equal(mr_srtp_unprotect(c, pkt, &len), -EBADMSG);
+	len = (uint32_t)ref_protect_at(&k, SSRC_B, 6, 21, pkt);
+	pkt[len - 1] ^= 0x01;           /* the right key, a bad tag */
+	assert_int_equal(mr_srtp_unprotect(c, pkt, &len), -EBADMSG);
+	assert_state(c, 5, 65500);
+	len = (uint32_t)ref_protect_at(&k, SSRC_B, 5, 65510, pkt);
+	assert_int_equal(mr_srtp_unprotect(c, pkt, &len), 0);
+	assert_state(c, 5, 65510);
+	mr_srtp_ctx_free(c);
+
+	/* Forged at 65510 (says ROC 5), then the real stream, wrapped, at 20 (ROC 6). */
+	c = mr_srtp_ctx_new(&k, SSRC_B, MR_SRTP_INBOUND, RESUME(5, 65500, 0));
+	assert_non_null(c);
+	len = (uint32_t)ref_protect_at(&wrong, SSRC_B, 5, 65510, pkt);
+	assert_int_equal(mr_srtp_unprotect(c, pkt, &len), -EBADMSG);
+	assert_state(c, 5, 65500);
+	len = (uint32_t)ref_protect_at(&k, SSRC_B, 6, 20, pkt);
+	assert_int_equal(mr_srtp_unprotect(c, pkt, &len), 0);
+	assert_state(c, 6, 20);
+	/* Once a packet passed, libsrtp estimates on its own, from (6, 20). */
+	len = (uint32_t)ref_protect_at(&k, SSRC_B, 6, 22, pkt);
+	assert_int_equal(mr_srtp_unprotect(c, pkt, &len), 0);
+	assert_state(c, 6, 22);
 	mr_srtp_ctx_free(c);
 }
 
@@ -1482,8 +1656,8 @@ verify(void **state)
 	uint32_t len, roc, idx;
 	uint16_t seq;
 
-	out = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, 0, 0);
-	in = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_INBOUND, 0, 0);
+	out = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, NULL);
+	in = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_INBOUND, NULL);
 	assert_non_null(out);
 	assert_non_null(in);
 
@@ -1556,6 +1730,8 @@ static const struct {
 	{ "failures", failures },
 	{ "truncated", truncated },
 	{ "resume", resume },
+	{ "resume_estimate", resume_estimate },
+	{ "resume_forged_first", resume_forged_first },
 	{ "verify", verify },
 };
 
