@@ -367,6 +367,9 @@ middle(struct mr_worker *w, struct pkt *p, struct mr_sop *op)
 		/* Re-protected streams are renumbered past the mute (crypt.c). */
 		if (f->out_keyed && !p->cp.as_is && !p->cp.rtcp)
 			mr_dp.rt[f->slot].seq_off[p->cp.stream]++;
+		/* A mute under way must survive a restart too, or it shows as a gap. */
+		if (mr_flow_crypto(f))
+			mr_crypt_persist(w, f, &p->cp);
 		drop(w, p, MR_DROP_MUTED);
 		return;
 	}

@@ -327,6 +327,15 @@ def test_srtp(tmp):
         check(d.get("srtp-auth") == 22 and "srtp-replay" not in d,
               "over every case, the attacker's 20 packets and 2 of the junk are the only SRTP "
               "failures: %s" % d)
+        # Which engine ran every case (meson runs this once per engine).
+        mg = region.stats()["mgmt"]
+        engine = os.environ.get("MRELAY_SRTP_ENGINE", "auto")
+        burst, lib = mg["srtp_ctx_burst"], mg["srtp_ctx_libsrtp"]
+        if engine == "libsrtp":
+            check(burst == 0 and lib > 0, "libsrtp made every context (%d; burst %d)" % (lib, burst))
+        elif engine == "ipsec-mb":
+            check(lib == 0 and burst > 0, "the burst engine made every context (%d; libsrtp %d)"
+                  % (burst, lib))
     finally:
         tap.stop()
 
