@@ -51,6 +51,7 @@ enum bench_srtp_mode {
 
 struct bench_srtp_case {
 	uint8_t mode;           /* enum bench_srtp_mode */
+	uint8_t engine;         /* enum mr_cfg_srtp_engine: LIBSRTP or IPSEC_MB */
 	uint8_t suite;          /* enum mr_srtp_suite */
 	uint32_t size;          /* RTP packet (header + payload) before protection, bytes */
 	uint32_t legs;
@@ -102,7 +103,12 @@ struct bench_opts {
 	double srtp_seconds;            /* measurement window of an SRTP case */
 	double srtp_warmup_s;           /* after every leg has its SRTP contexts */
 	uint32_t srtp_stock_mib;        /* memory for pre-protected packets, per case */
+	uint8_t srtp_engines[2];        /* enum mr_cfg_srtp_engine, each case on each */
+	unsigned int n_srtp_engines;
 };
+
+/* "ipsec-mb" or "libsrtp" (config.c's names). */
+const char *bench_engine_name(uint8_t engine);
 
 /* One thread's scheduler accounting, nanoseconds. */
 struct cpu_sample {

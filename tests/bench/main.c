@@ -42,11 +42,12 @@
 #include <mrelay/counters.h>
 
 #include "bench.h"
+#include "config.h"
 #include "srtp.h"
 
 #define MAX_REPEAT 9u
-#define SRTP_MAX_CASES (BENCH_SRTP_MAX_LEG_COUNTS * MR_SUITE_MAX * BENCH_SRTP_MAX_SIZES * \
-			BENCH_SRTP_MODES + MR_SUITE_MAX)         /* + the scale rows */
+#define SRTP_MAX_CASES (2u * (BENCH_SRTP_MAX_LEG_COUNTS * MR_SUITE_MAX * BENCH_SRTP_MAX_SIZES * \
+			BENCH_SRTP_MODES + MR_SUITE_MAX))  /* + the scale rows; x 2 engines */
 
 volatile pid_t bench_child;             /* current child, for SIGINT/SIGTERM */
 static volatile sig_atomic_t interrupted;
@@ -501,7 +502,9 @@ usage(FILE *f)
 		"  --srtp-seconds S   measurement window (default 1); shorter if the stock of\n"
 		"                     pre-protected packets runs out first (the report says so)\n"
 		"  --srtp-warmup S    after every leg has its SRTP contexts (default 0.2)\n"
-		"  --srtp-stock-mib N memory for a case's pre-protected packets (default 1024)\n",
+		"  --srtp-stock-mib N memory for a case's pre-protected packets (default 1024)\n"
+		"  --srtp-engines L   ipsec-mb (the burst engine), libsrtp, or both (default both):\n"
+		"                     every case runs on each\n",
 		MAX_REPEAT, BENCH_SRTP_MIN_SIZE, BENCH_SRTP_MAX_SIZE, BENCH_SRTP_MAX_LEGS);
 }
 
@@ -618,6 +621,29 @@ parse_srtp_suites(char *s, struct bench_opts *o)
 	return o->n_srtp_suites ? 0 : -EINVAL;
 }
 
+/* "ipsec-mb,libsrtp", either, or both in any order. */
+static int
+parse_srtp_engines(char *s, struct bench_opts *o)
+{
+	char *tok, *save = NULL;
+
+	o->n_srtp_engines = 0;
+	for (tok = strtok_r(s, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		uint8_t e;
+
+		if (strcmp(tok, "ipsec-mb") == 0)
+			e = MR_CFG_SRTP_IPSEC_MB;
+		else if (strcmp(tok, "libsrtp") == 0)
+			e = MR_CFG_SRTP_LIBSRTP;
+		else
+			return -EINVAL;
+		if (o->n_srtp_engines == 2 || (o->n_srtp_engines == 1 && o->srtp_engines[0] == e))
+			return -EINVAL;
+		o->srtp_engines[o->n_srtp_engines++] = e;
+	}
+	return o->n_srtp_engines ? 0 : -EINVAL;
+}
+
 static int
 parse_args(int argc, char **argv, struct bench_opts *o)
 {
@@ -645,6 +671,7 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 		{ "srtp-seconds", required_argument, NULL, 'E' },
 		{ "srtp-warmup", required_argument, NULL, 'M' },
 		{ "srtp-stock-mib", required_argument, NULL, 'K' },
+		{ "srtp-engines", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -749,6 +776,10 @@ parse_args(int argc, char **argv, struct bench_opts *o)
 			    o->srtp_stock_mib > 65536)
 				return -EINVAL;
 			break;
+		case 'G':
+			if (parse_srtp_engines(optarg, o) < 0)
+				return -EINVAL;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -829,6 +860,12 @@ progress_churn(const struct churn_result *r)
 
 /* --- SRTP cases ------------------------------------------------------------ */
 
+const char *
+bench_engine_name(uint8_t engine)
+{
+	return engine == MR_CFG_SRTP_LIBSRTP ? "libsrtp" : "ipsec-mb";
+}
+
 static const char *
 suite_name(uint8_t suite)
 {
@@ -869,8 +906,9 @@ case_label(const struct bench_srtp_case *c, char *buf, size_t len)
 {
 	char b[32];
 
-	snprintf(buf, len, "%s, %u B, %s leg%s", bench_srtp_mode_name(c->mode), c->size,
-		 grouped(c->legs, b, sizeof(b)), c->legs == 1 ? "" : "s");
+	snprintf(buf, len, "%s, %u B, %s leg%s, %s", bench_srtp_mode_name(c->mode), c->size,
+		 grouped(c->legs, b, sizeof(b)), c->legs == 1 ? "" : "s",
+		 bench_engine_name(c->engine));
 }
 
 static void
@@ -956,7 +994,8 @@ report_srtp(const struct bench_opts *o, const struct results *res)
 		for (k = 0; k < n; k++)
 			v[k] = relay_busy_rate(&res->srtp[i][k]);
 		r = &res->srtp[i][median_of(v, n)];
-		snprintf(label, sizeof(label), "  %s, %u B", bench_srtp_mode_name(c->mode), c->size);
+		snprintf(label, sizeof(label), "  %s, %u B, %s", bench_srtp_mode_name(c->mode), c->size,
+			 c->engine == MR_CFG_SRTP_LIBSRTP ? "lib" : "mb");
 		if (r->status != 0) {
 			printf("  %-24s failed (%s)\n", label, strerror(-r->status));
 			continue;
@@ -1230,10 +1269,11 @@ run_srtp_group(const struct bench_opts *o, struct results *res, unsigned int *se
 	bool need_stock = false;
 	char tag[64], b1[32], b2[32];
 
-	for (mi = 0; mi < n_modes && res->n_cases < SRTP_MAX_CASES; mi++) {
+	for (mi = 0; mi < n_modes * o->n_srtp_engines && res->n_cases < SRTP_MAX_CASES; mi++) {
 		struct bench_srtp_case *c = &res->cases[res->n_cases];
 
-		c->mode = modes[mi];
+		c->mode = modes[mi / o->n_srtp_engines];
+		c->engine = o->srtp_engines[mi % o->n_srtp_engines];
 		c->suite = suite;
 		c->size = o->srtp_sizes[zi];
 		c->legs = legs;
@@ -1380,6 +1420,8 @@ main(int argc, char **argv)
 		.srtp_seconds = 1,
 		.srtp_warmup_s = 0.2,
 		.srtp_stock_mib = 1024,
+		.srtp_engines = { MR_CFG_SRTP_IPSEC_MB, MR_CFG_SRTP_LIBSRTP },
+		.n_srtp_engines = 2,
 	};
 	static struct results res;
 	unsigned int i, k, seq = 0;

@@ -582,6 +582,8 @@ write_config(const struct run *run, uint32_t slots)
 	fprintf(f, "relay = { port_min = %u; port_max = %u; };\n", PORT_MIN, PORT_MAX);
 	fprintf(f, "workers = [ %u ];\n", LCORE_WORKER);
 	fprintf(f, "idle_backoff_us = 0;\n");
+	if (run->srtp != NULL)
+		fprintf(f, "srtp_engine = \"%s\";\n", bench_engine_name(run->srtp->engine));
 	fprintf(f, "neighbours = ( { ip = \"198.18.0.254\"; mac = \"02:00:00:00:00:fe\"; "
 		"port = \"bench\"; } );\n");
 	return fclose(f) == 0 ? 0 : -errno;
