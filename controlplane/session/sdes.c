@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * One RFC 4568 a=crypto attribute value: suites, parse, print (policy in
- * sdes.h and docs/srtp-sdes.md). The grammar, RFC 4568 sections 9.1 and 9.2:
+ * sdes.h and docs/srtp-sdes.md). The grammar (RFC 4568 section 9, SRTP part):
  *
  *   value        = tag 1*WSP crypto-suite 1*WSP key-params *(1*WSP session-param)
  *   tag          = 1*9DIGIT
@@ -27,9 +27,9 @@
 #include "sdes.h"
 
 #define KEY_SALT_MAX (MR_KEY_MAX_BYTES + MR_SALT_MAX_BYTES)
-#define MKI_LEN_MAX 128u                /* RFC 4568 9.2 */
+#define MKI_LEN_MAX 128u                /* RFC 4568 grammar: mki-length */
 #define LIFETIME_MIN (1ull << 31)       /* with MR_SDES_F_LIFETIME */
-#define WSH_MIN 64u                     /* RFC 4568 6.3.6 */
+#define WSH_MIN 64u                     /* RFC 4568: the smallest window size hint */
 #define NAME_SHOWN 40                   /* longest suite or parameter echoed in a reason */
 
 struct suite_info {
@@ -39,7 +39,7 @@ struct suite_info {
 	uint8_t salt_len;
 };
 
-/* RFC 4568 6.2 (AES_CM_128), RFC 6188 (AES_256_CM), RFC 7714 14.2 (GCM: 96-bit salt). */
+/* RFC 4568 (AES_CM_128), RFC 6188 (AES_256_CM), RFC 7714 (AEAD GCM, 96-bit salt). */
 static const struct suite_info suites[] = {
 	{ "AES_CM_128_HMAC_SHA1_80", MR_SUITE_AES_CM_128_HMAC_SHA1_80, 16, 14 },
 	{ "AES_CM_128_HMAC_SHA1_32", MR_SUITE_AES_CM_128_HMAC_SHA1_32, 16, 14 },
@@ -461,7 +461,7 @@ has_prefix(const char *p, size_t len, const char *prefix)
 	return len >= n && strncasecmp(p, prefix, n) == 0;
 }
 
-/* One session parameter (RFC 4568 6.3). */
+/* One session parameter (RFC 4568's SRTP session parameters). */
 static int
 parse_session_param(struct parse_state *ps, const char *p, size_t len, struct mr_sdes_crypto *out)
 {
@@ -499,7 +499,8 @@ parse_session_param(struct parse_state *ps, const char *p, size_t len, struct mr
 			return say(ps->err, ps->err_len, -EINVAL, "WSH given twice");
 		out->wsh = (uint32_t)v;
 	} else if (p[0] != '-') {
-		/* RFC 4568 6.3.7: an unknown parameter without '-' is mandatory. */
+		/* RFC 4568: an unknown parameter without a leading '-' must be
+		 * understood, so a line carrying one cannot be accepted. */
 		if (ps->refusal == NULL) {
 			say(ps->err, ps->err_len, -ENOTSUP, "unknown session parameter \"%.*s\"", shown, p);
 			ps->refusal = "";       /* reason already written */
@@ -589,14 +590,15 @@ mr_sdes_print(const struct mr_sdes_crypto *c, uint32_t flags,
 	const struct suite_info *si = suite_info(c->suite);
 	uint8_t ks[KEY_SALT_MAX];
 	char b64[4 * ((KEY_SALT_MAX + 2) / 3) + 1];
-	char extra[64] = "";
+	char extra[80] = "";
 	size_t n = 0;
 	uint64_t mki = 0;
 	int len;
 	unsigned int i;
 
 	if (si == NULL || c->tag == 0 || c->tag > MR_SDES_TAG_MAX || c->key_len != si->key_len ||
-	    c->salt_len != si->salt_len || c->mki_len > MR_MKI_MAX_BYTES)
+	    c->salt_len != si->salt_len || c->mki_len > MR_MKI_MAX_BYTES ||
+	    (c->wsh != 0 && c->wsh < 64))
 		return -EINVAL;
 	if (c->lifetime != 0) {
 		if ((c->lifetime & (c->lifetime - 1)) == 0)
@@ -607,8 +609,10 @@ mr_sdes_print(const struct mr_sdes_crypto *c, uint32_t flags,
 	if (c->mki_len != 0) {
 		for (i = 0; i < c->mki_len; i++)
 			mki = (mki << 8) | c->mki[i];
-		snprintf(extra + n, sizeof(extra) - n, "|%" PRIu64 ":%u", mki, c->mki_len);
+		n += (size_t)snprintf(extra + n, sizeof(extra) - n, "|%" PRIu64 ":%u", mki, c->mki_len);
 	}
+	if (c->wsh != 0)
+		snprintf(extra + n, sizeof(extra) - n, " WSH=%" PRIu32, c->wsh);
 	memcpy(ks, c->key, si->key_len);
 	memcpy(ks + si->key_len, c->salt, si->salt_len);
 	b64_encode(ks, (size_t)si->key_len + si->salt_len, !(flags & MR_SDES_F_NO_PAD), b64);

@@ -21,7 +21,7 @@
  *    UNAUTHENTICATED_SRTP, any KDR=, FEC_KEY= and FEC_ORDER=SRTP_FEC are
  *    refused; FEC_ORDER=FEC_SRTP (the default) and WSH= (a hint) are accepted;
  *    an unknown parameter is refused unless it starts with '-', which
- *    RFC 4568 6.3.7 lets a receiver ignore.
+ *    RFC 4568 lets a receiver ignore.
  * Keywords (suite names, "inline", session parameters) match without regard
  * to case, as quoted strings in ABNF (RFC 5234) do.
  *
@@ -39,9 +39,9 @@
 #include <mrelay/leg.h>
 
 #define MR_SDES_TAG_MAX 999999999u
-/* Longest line mr_sdes_print() writes, with its NUL: tag, suite, 60 base64
- * bytes, "|2^NN" or 20 digits of lifetime, "|" 20 digits ":" 3 digits MKI. */
-#define MR_SDES_LINE_MAX 160u
+/* Longest line mr_sdes_print() writes, with its NUL: tag, suite, 64 base64
+ * bytes, 20 digits of lifetime, a 20-digit MKI, " WSH=" and 10 digits. */
+#define MR_SDES_LINE_MAX 192u
 /* Most a=crypto lines of one m= line that negotiation looks at. */
 #define MR_SDES_MAX_LINES 32u
 
@@ -102,10 +102,11 @@ int mr_sdes_parse(const char *line, size_t len, uint32_t flags,
 		  struct mr_sdes_crypto *ret, char *err, size_t err_len);
 
 /*
- * Print @c as "TAG SUITE inline:BASE64[|LIFETIME][|MKI:LEN]" (lifetime as
- * "2^N" when a power of two) with a NUL, into @buf. @flags: MR_SDES_F_NO_PAD.
- * 0 and the length without the NUL; -EINVAL if @c is not valid (tag, suite,
- * lengths); -ENOSPC.
+ * Print @c as "TAG SUITE inline:BASE64[|LIFETIME][|MKI:LEN][ WSH=N]"
+ * (lifetime as "2^N" when a power of two; each part only when set, so a line
+ * the relay generates is "TAG SUITE inline:BASE64") with a NUL, into @buf.
+ * @flags: MR_SDES_F_NO_PAD. 0 and the length without the NUL; -EINVAL if @c
+ * is not valid (tag, suite, lengths, WSH below 64); -ENOSPC.
  */
 int mr_sdes_print(const struct mr_sdes_crypto *c, uint32_t flags,
 		  char *buf, size_t cap, size_t *ret_len);
@@ -127,7 +128,7 @@ void mr_sdes_wipe(struct mr_sdes_crypto *c);
 void mr_sdes_to_key_gen(const struct mr_sdes_crypto *c, struct mr_key_gen *ret);
 
 /*
- * Answer an offer (RFC 4568 7.1.2): the offered lines @lines[0..n) (values
+ * Answer an offer (RFC 4568 section 7): the offered lines @lines[0..n) (values
  * without "a=crypto:", NUL-terminated) are parsed with prefs->flags; among
  * the acceptable ones, pick the first in prefs->suites order (or, with
  * MR_SDES_F_OFFERER_ORDER, the first in offer order whose suite is in
@@ -135,10 +136,10 @@ void mr_sdes_to_key_gen(const struct mr_sdes_crypto *c, struct mr_key_gen *ret);
  * On success: @ret_index is the chosen line, @ret_remote its parsed content
  * (the key the offerer will send with: the relay's inbound key), @ret_local a
  * new key of the same suite under the same tag (the answer: the relay's
- * outbound key). Returns 0; -ENOENT if @n is 0; -EINVAL if @prefs is bad;
- * -ENOTSUP if no line is acceptable, with the first refused line's reason
- * (preferring a line whose suite is acceptable, since its reason is the one
- * the operator can act on); -EIO from key generation.
+ * outbound key). Returns 0; -ENOENT if @n is 0; -EINVAL if @prefs is bad or
+ * two lines share a tag; -ENOTSUP if no line is acceptable, with the first
+ * refused line's reason (preferring a line whose suite is acceptable, since
+ * its reason is the one the operator can act on); -EIO from key generation.
  */
 int mr_sdes_answer(const struct mr_sdes_prefs *prefs, const char *const *lines, size_t n,
 		   size_t *ret_index, struct mr_sdes_crypto *ret_remote,

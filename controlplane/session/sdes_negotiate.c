@@ -165,15 +165,41 @@ note_refusal(struct offer_scan *sc, const char *line, uint32_t rank, const char 
 	sc->reason_rank = rank;
 }
 
-/* Parse every offered line; -EINVAL if two lines share a tag. */
+/* The tag a line starts with, or 0 if it does not start with a valid one. */
+static uint32_t
+peek_tag(const char *line)
+{
+	uint32_t tag = 0;
+	size_t i;
+
+	for (i = 0; line[i] >= '0' && line[i] <= '9'; i++) {
+		if (i == 9)
+			return 0;
+		tag = tag * 10u + (uint32_t)(line[i] - '0');
+	}
+	return line[i] == ' ' || line[i] == '\t' ? tag : 0;
+}
+
+/*
+ * Parse every offered line. -EINVAL if two lines share a tag, acceptable or
+ * not: the answer names the chosen line by its tag alone.
+ */
 static int
 scan_offer(struct offer_scan *sc, const struct mr_sdes_prefs *prefs,
 	   const char *const *lines, size_t n, char *err, size_t err_len)
 {
+	uint32_t tags[MR_SDES_MAX_LINES];
 	char why[REASON_MAX];
 	size_t i, j;
 
 	sc->n = n < MR_SDES_MAX_LINES ? n : MR_SDES_MAX_LINES;
+	for (i = 0; i < sc->n; i++) {
+		tags[i] = lines[i] != NULL ? peek_tag(lines[i]) : 0;
+		for (j = 0; j < i && tags[i] != 0; j++) {
+			if (tags[j] == tags[i])
+				return say(err, err_len, -EINVAL, "a=crypto tag %u appears twice", tags[i]);
+		}
+	}
 	for (i = 0; i < sc->n; i++) {
 		uint32_t rank;
 
@@ -186,11 +212,6 @@ scan_offer(struct offer_scan *sc, const struct mr_sdes_prefs *prefs,
 				  sizeof(why)) < 0) {
 			note_refusal(sc, lines[i], rank, why);
 			continue;
-		}
-		for (j = 0; j < i; j++) {
-			if (sc->ok[j] && sc->c[j].tag == sc->c[i].tag)
-				return say(err, err_len, -EINVAL, "a=crypto tag %u appears twice",
-					   sc->c[i].tag);
 		}
 		if (rank == 1) {
 			snprintf(why, sizeof(why), "crypto-suite %s is not enabled",

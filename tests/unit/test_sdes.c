@@ -23,7 +23,7 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* RFC 4568 keys (sections 6.1, 8.1 and 9) */
+/* keys from RFC 4568's examples */
 #define RFC_KEY_PS1U "PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR"
 #define RFC_KEY_WVNF "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
 #define RFC_KEY_YUJD "YUJDZGVmZ2hpSktMbW9QUXJzVHVWd3l6MTIzNDU2"
@@ -101,7 +101,7 @@ test_rfc4568_examples(void **state)
 	char err[160];
 
 	(void)state;
-	/* 9.1 / 8.1: lifetime 2^20 and a 32-byte MKI: refused however asked */
+	/* lifetime 2^20 and a 32-byte MKI: refused however asked */
 	assert_int_equal(parse("1 AES_CM_128_HMAC_SHA1_80 inline:" RFC_KEY_PS1U "|2^20|1:32", 0,
 			       &c, err, sizeof(err)), -ENOTSUP);
 	assert_string_equal(err, "a key lifetime is not supported: the relay does not re-key on its own");
@@ -127,7 +127,7 @@ test_rfc4568_examples(void **state)
 	assert_int_equal(c.mki_len, 0);
 	assert_true(c.lifetime == 0);
 
-	/* 6.1: FEC_ORDER=FEC_SRTP is the default, and fine */
+	/* FEC_ORDER=FEC_SRTP is the default, and fine */
 	assert_int_equal(parse("1 AES_CM_128_HMAC_SHA1_80 inline:" RFC_KEY_WVNF "|2^20|1:4 FEC_ORDER=FEC_SRTP",
 			       MR_SDES_F_LIFETIME | MR_SDES_F_MKI, &c, err, sizeof(err)), -ENOTSUP);
 	assert_string_equal(err, "a key lifetime below 2^31 packets is not supported: "
@@ -135,14 +135,14 @@ test_rfc4568_examples(void **state)
 	assert_int_equal(parse("1 AES_CM_128_HMAC_SHA1_80 inline:" RFC_KEY_WVNF " FEC_ORDER=FEC_SRTP",
 			       0, &c, err, sizeof(err)), 0);
 
-	/* 6.1: F8 with two master keys selected by MKI */
+	/* F8 with two master keys selected by MKI */
 	assert_int_equal(parse("2 F8_128_HMAC_SHA1_80 inline:MTIzNDU2Nzg5QUJDREUwMTIzNDU2Nzg5QUJjZGVm"
 			       "|2^20|1:4;inline:QUJjZGVmMTIzNDU2Nzg5QUJDREUwMTIzNDU2Nzg5|2^20|2:4 "
 			       "FEC_ORDER=FEC_SRTP", MR_SDES_F_LIFETIME | MR_SDES_F_MKI, &c, err,
 			       sizeof(err)), -ENOTSUP);
 	assert_string_equal(err, "crypto-suite F8_128_HMAC_SHA1_80 is not supported");
 
-	/* 6.1: an MKI without a lifetime ("1066:4"), accepted when asked for */
+	/* an MKI without a lifetime ("1066:4"), accepted when asked for */
 	assert_int_equal(parse("1 AES_CM_128_HMAC_SHA1_80 inline:" RFC_KEY_YUJD "|1066:4", 0, &c, err,
 			       sizeof(err)), -ENOTSUP);
 	assert_string_equal(err, "an MKI is not supported");
@@ -531,11 +531,18 @@ test_print(void **state)
 	c.lifetime = 0;
 	assert_prints(&c, 0, "4 AES_CM_128_HMAC_SHA1_32 inline:" KEY30 "|1066:4");
 
+	/* a window size hint goes after the key-params */
+	c.wsh = 256;
+	assert_prints(&c, 0, "4 AES_CM_128_HMAC_SHA1_32 inline:" KEY30 "|1066:4 WSH=256");
+	c.wsh = 63;
+	assert_int_equal(mr_sdes_print(&c, 0, buf, sizeof(buf), &len), -EINVAL);
+
 	/* the longest line fits MR_SDES_LINE_MAX */
 	fill(&c, 999999999, MR_SUITE_AES_256_CM_HMAC_SHA1_80);
 	c.lifetime = UINT64_MAX;
 	c.mki_len = 8;
 	memset(c.mki, 0xff, 8);
+	c.wsh = UINT32_MAX;
 	assert_int_equal(mr_sdes_print(&c, 0, buf, sizeof(buf), &len), 0);
 	assert_true(len < MR_SDES_LINE_MAX);
 	for (cut = 0; cut <= len; cut++) {
@@ -769,7 +776,7 @@ test_answer_failures(void **state)
 	assert_int_equal(mr_sdes_answer(&p, offer3, 0, &idx, &remote, &local, err, sizeof(err)), -ENOENT);
 	assert_string_equal(err, "no a=crypto line in the offer");
 
-	/* RFC 4568 8.1's offer: a 2^20 lifetime and a 32-byte MKI on every line */
+	/* RFC 4568's example offer: a 2^20 lifetime and a 32-byte MKI on every line */
 	{
 		static const char *const rfc[] = {
 			"1 AES_CM_128_HMAC_SHA1_80 inline:" RFC_KEY_PS1U "|2^20|1:32",
@@ -817,8 +824,18 @@ test_answer_failures(void **state)
 			"1 AES_CM_128_HMAC_SHA1_32 inline:" KEY30,
 		};
 
+		static const char *const dup_refused[] = {
+			"3 F8_128_HMAC_SHA1_80 inline:" KEY30,
+			"4 AES_CM_128_HMAC_SHA1_80 inline:" KEY30,
+			"3\tAES_CM_128_HMAC_SHA1_32 inline:" KEY30 "|2^20",
+		};
+
 		assert_int_equal(mr_sdes_answer(&p, dup, 2, &idx, &remote, &local, err, sizeof(err)), -EINVAL);
 		assert_string_equal(err, "a=crypto tag 1 appears twice");
+		/* also when one of them could not be taken anyway */
+		assert_int_equal(mr_sdes_answer(&p, dup_refused, 3, &idx, &remote, &local, err,
+						sizeof(err)), -EINVAL);
+		assert_string_equal(err, "a=crypto tag 3 appears twice");
 	}
 
 	/* a NULL line is skipped like a bad one */
