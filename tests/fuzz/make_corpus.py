@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto,rtp}).
+"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto,rtp,bencode,sdes}).
 
-Each seed is one valid frame (for rtp: one UDP payload) of a kind the
-target handles, under 200 bytes,
-built here with no dependency beyond the standard library. The output is
+Each seed is one valid input of a kind the target handles: for parse and
+proto a frame, for rtp a UDP payload (these under 200 bytes), for bencode
+an NG datagram (cookie, space, bencode dictionary, as Kamailio's and
+OpenSIPS's rtpengine modules send them) or a bare bencode value, for sdes
+one or more a=crypto values, one per line. All are built here with no
+dependency beyond the standard library. The output is
 committed; rerun after changing this script:  python3 tests/fuzz/make_corpus.py
 The addresses match the fuzz targets' is_local stub: 198.18.0.1, 2001:db8::1.
 """
+import base64
 import ipaddress
 import os
 import struct
@@ -191,12 +195,140 @@ MEDIA = {
 }
 
 
-def write(kind, seeds):
+def bencode(v):
+    """Bencode @v, keeping dict keys in insertion order (as the proxies do)."""
+    if isinstance(v, int):
+        return b"i%de" % v
+    if isinstance(v, str):
+        v = v.encode()
+    if isinstance(v, bytes):
+        return b"%d:" % len(v) + v
+    if isinstance(v, list):
+        return b"l" + b"".join(bencode(x) for x in v) + b"e"
+    if isinstance(v, dict):
+        return b"d" + b"".join(bencode(k) + bencode(x) for k, x in v.items()) + b"e"
+    raise TypeError(v)
+
+
+def ng(cookie, d):
+    return cookie.encode() + b" " + bencode(d)
+
+
+def sdp(addr, port, proto="RTP/AVP", extra=""):
+    return ("v=0\r\no=- 1545997027 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+            "m=audio %d %s 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+            "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=sendrecv\r\n%s"
+            % (addr, addr, port, proto, extra))
+
+
+CRYPTO_OFFER = ("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR\r\n"
+                "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n")
+CALL_ID = "a84b4c76e66710@pc33.atlanta.test"
+
+# Kamailio's rtpengine module: flags first, then sdp, call-id, via-branch,
+# received-from, from-tag, to-tag, command last; cookie "<pid>_<counter>".
+NG = {
+    "kamailio_ping": ng("13985_1", {"command": "ping"}),
+    "kamailio_offer": ng("13985_2", {
+        "flags": ["trust-address", "strict-source"],
+        "replace": ["origin", "session-connection"],
+        "transport-protocol": "RTP/SAVP",
+        "ICE": "remove",
+        "rtcp-mux": ["demux"],
+        "direction": ["external", "internal"],
+        "SDES": ["no-NULL_HMAC_SHA1_32", "no-AES_192_CM_HMAC_SHA1_80"],
+        "sdp": sdp("198.18.0.10", 30000),
+        "call-id": CALL_ID,
+        "via-branch": "z9hG4bK776asdhds",
+        "received-from": ["IP4", "198.18.0.10"],
+        "from-tag": "1928301774",
+        "command": "offer"}),
+    "kamailio_answer": ng("13985_3", {
+        "flags": ["trust-address"],
+        "replace": ["origin", "session-connection"],
+        "transport-protocol": "RTP/AVP",
+        "ICE": "remove",
+        "rtcp-mux": ["accept"],
+        "sdp": sdp("198.18.1.20", 40000, "RTP/SAVP", CRYPTO_OFFER),
+        "call-id": CALL_ID,
+        "via-branch": "z9hG4bK776asdhds",
+        "received-from": ["IP4", "198.18.1.20"],
+        "from-tag": "1928301774",
+        "to-tag": "a6c85cf",
+        "command": "answer"}),
+    "kamailio_delete": ng("13985_4", {
+        "call-id": CALL_ID, "via-branch": "z9hG4bK776asdhds",
+        "from-tag": "1928301774", "to-tag": "a6c85cf", "command": "delete"}),
+    "kamailio_query": ng("13985_5", {
+        "call-id": CALL_ID, "from-tag": "1928301774", "command": "query"}),
+    "opensips_offer_v6": ng("5_12_1700000000", {
+        "command": "offer", "call-id": "x1@198.18.0.1", "from-tag": "f1",
+        "sdp": sdp("2001:db8::10", 30002).replace("IP4", "IP6"),
+        "media-address": "2001:db8::10", "address-family": "IP6",
+        "flags": ["asymmetric"], "rtcp-mux": ["offer"],
+        "direction": ["pub", "priv"], "TOS": 184}),
+    # rtpengine's documented spelling of keys, with spaces
+    "spaced_keys": ng("ngcp-1", {
+        "command": "offer", "call-id": "c2", "from-tag": "t2", "sdp": "v=0\r\n",
+        "received from": ["IP4", "198.18.0.3"], "media address": "198.18.0.3",
+        "address family": "IP4", "transport protocol": "RTP/SAVPF",
+        "SDES": ["off"], "supports": ["load limit"]}),
+    "block_media": ng("c_7", {"command": "block media", "call-id": CALL_ID,
+                              "from-tag": "1928301774"}),
+    "reply_ok_sdp": ng("13985_2", {"result": "ok", "sdp": sdp("198.18.0.1", 31000)}),
+    "reply_error": ng("13985_9", {"result": "error", "error-reason": "Unknown call-id"}),
+    "reply_pong": b"13985_1 d6:result4:ponge",
+    "sorted_nested": bencode({"a": [1, -1, 0, [[]], {}], "b": {"c": {"d": b"\x00\xff"}},
+                              "i": 9223372036854775807, "j": -9223372036854775808}),
+    "deep_lists": b"l" * 31 + b"i0e" + b"e" * 31,
+    "json_body": b"13985_6 {\"command\":\"ping\"}",
+}
+
+KEYS = {
+    "AES_CM_128_HMAC_SHA1_80": 30, "AES_CM_128_HMAC_SHA1_32": 30,
+    "AES_256_CM_HMAC_SHA1_80": 46, "AES_256_CM_HMAC_SHA1_32": 46,
+    "AEAD_AES_128_GCM": 28, "AEAD_AES_256_GCM": 44,
+}
+
+
+def key(n, seed):
+    return base64.b64encode(bytes((seed * 37 + 11 * i) & 0xFF for i in range(n))).decode()
+
+
+SDES = {"suite_%s" % s.lower(): "%d %s inline:%s" % (i + 1, s, key(n, i))
+        for i, (s, n) in enumerate(KEYS.items())}
+SDES.update({
+    "unpadded": "3 AEAD_AES_128_GCM inline:" + key(28, 3).rstrip("="),
+    "rfc4568_mki_lifetime": "1 AES_CM_128_HMAC_SHA1_80 "
+                            "inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:32",
+    "rfc4568_fec": "1 AES_CM_128_HMAC_SHA1_80 "
+                   "inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:4 FEC_ORDER=FEC_SRTP",
+    "rfc4568_two_keys": "2 F8_128_HMAC_SHA1_80 inline:MTIzNDU2Nzg5QUJDREUwMTIzNDU2Nzg5QUJjZGVm"
+                        "|2^20|1:4;inline:QUJjZGVmMTIzNDU2Nzg5QUJDREUwMTIzNDU2Nzg5|2^20|2:4 "
+                        "FEC_ORDER=FEC_SRTP",
+    "mki_only": "1 AES_CM_128_HMAC_SHA1_80 inline:YUJDZGVmZ2hpSktMbW9QUXJzVHVWd3l6MTIzNDU2|1066:4",
+    "long_lifetime_mki8": "9 AES_256_CM_HMAC_SHA1_80 inline:%s|2^31|18446744073709551615:8"
+                          % key(46, 9),
+    "session_params": "7 AES_CM_128_HMAC_SHA1_32 inline:%s WSH=128 KDR=0 -X-vendor "
+                      "UNENCRYPTED_SRTCP" % key(30, 7),
+    "offer_lines": "\n".join([
+        "1 AES_CM_128_HMAC_SHA1_80 inline:%s" % key(30, 1),
+        "2 AES_CM_128_HMAC_SHA1_32 inline:%s" % key(30, 2),
+        "3 AEAD_AES_256_GCM inline:%s" % key(44, 3),
+        "4 NULL_HMAC_SHA1_80 inline:%s" % key(30, 4),
+        "5 AES_256_CM_HMAC_SHA1_80 inline:%s|2^20" % key(46, 5)]),
+    "answer_line": "4 AES_CM_128_HMAC_SHA1_80 inline:%s" % key(30, 8),
+})
+
+
+def write(kind, seeds, limit=200, ext=".bin"):
     d = os.path.join(HERE, "corpus", kind)
     os.makedirs(d, exist_ok=True)
     for name, frame in seeds.items():
-        assert len(frame) < 200, name
-        with open(os.path.join(d, name + ".bin"), "wb") as f:
+        if isinstance(frame, str):
+            frame = frame.encode()
+        assert len(frame) < limit, name
+        with open(os.path.join(d, name + ext), "wb") as f:
             f.write(frame)
 
 
@@ -204,3 +336,5 @@ if __name__ == "__main__":
     write("parse", PARSE)
     write("proto", PROTO)
     write("rtp", MEDIA)
+    write("bencode", NG, limit=4096)   # replay.c reads at most 4096 bytes
+    write("sdes", SDES, limit=4096, ext=".txt")
