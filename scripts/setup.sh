@@ -33,10 +33,11 @@ PKGS=(
 	libsrtp2-dev libipsec-mb-dev libssl-dev liburcu-dev libconfig-dev libsofia-sip-ua-dev
 	libcmocka-dev libpcap-dev
 	tshark tcpdump iproute2 iptables python3 ethtool iputils-ping procps valgrind
-	rtpengine-daemon
+	rtpengine-daemon baresip-core
 )
 # Interop tests start their own rtpengine; the packaged services would take
 # the relay's port range and set up iptables at boot, so they stay masked.
+# baresip-core (the baresip interop test) ships no service: nothing to mask.
 MASKED_SERVICES=(rtpengine-daemon rtpengine-recording-daemon rtpengine-recording-nfs-mount)
 HUGEPAGES_WANT=768      # 2 MiB pages: 1.5 GiB (the 1,000,000-leg bench needs ~700)
 HUGEPAGES_MIN_FREE=256  # below this, use --no-huge

@@ -68,7 +68,7 @@ def _pid_alive(pid):
     return True
 
 
-DP_NAMES = ("nat", "spoof", "restart", "churn", "handoff", "exc")
+DP_NAMES = ("nat", "spoof", "restart", "churn", "handoff", "exc", "baresip")
 
 
 def reap_stale_namespaces():
@@ -159,8 +159,11 @@ class Lab:
         sh("ip", "route", "add", dest, "via", addr_check(via), ns=ns)
 
     def bridge(self, ns, br, ports):
+        """A bridge without multicast snooping: a snooping bridge joins
+        224.0.0.106 (RFC 4286) when it comes up and sends IGMP reports out
+        of every port, which the relay counts as unsupported-protocol."""
         sh("ip", "link", "add", br, "type", "bridge", "stp_state", "0",
-           "forward_delay", "0", ns=ns)
+           "forward_delay", "0", "mcast_snooping", "0", ns=ns)
         for p in ports:
             sh("ip", "link", "set", p, "master", br, ns=ns)
         sh("ip", "link", "set", br, "up", ns=ns)
