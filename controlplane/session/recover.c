@@ -223,12 +223,14 @@ drop_lost(struct mr_session *s, struct mr_call *c)
 		for (k = 0; k < c->legs[i]->n_streams; k++) {
 			struct mr_stream *st = &c->legs[i]->streams[k];
 
-			if (s->owner[st->slot].leg == c->legs[i] &&
-			    s->owner[st->slot].stream == k) {
+			bool mine = s->owner[st->slot].leg == c->legs[i] &&
+				    s->owner[st->slot].stream == k;
+
+			/* Claimed before the check failed, or never reached. */
+			if (mine)
 				s->owner[st->slot].leg = NULL;
-				if (slot_holds(s, c, st))
-					(void)mr_region_leg_delete(s->r, st->slot);
-			}
+			if ((mine || s->owner[st->slot].leg == NULL) && slot_holds(s, c, st))
+				(void)mr_region_leg_delete(s->r, st->slot);
 		}
 	call_unlink_free(s, c);
 }
