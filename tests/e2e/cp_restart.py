@@ -231,8 +231,14 @@ def _test_restart(tmp, lab):
     check(active_slots(region) == 0, "its slots are free in the region")
     status = cp.json("status json")
     check(status["ports_used"] == 0 and status["legs"] == 0, "its ports are free")
-    check(cp.stop() == 0, "mrelay-cp exits 0 on SIGTERM")
+    check("dataplane pid %d is running" % dp.proc.pid in cp.output(),
+          "mrelay-cp logged the dataplane's heartbeat")
+    dp_pid = dp.proc.pid
     check(dp.stop() == 0, "mrelay-dp exits 0 on SIGINT")
+    L.wait_until(lambda: "dataplane pid %d stopped" % dp_pid in cp.output(),
+                 "mrelay-cp to notice the dataplane stopped", 10)
+    check(cp.proc.poll() is None, "mrelay-cp logged the stopped dataplane and kept running")
+    check(cp.stop() == 0, "mrelay-cp exits 0 on SIGTERM")
 
 
 # --- churn ---------------------------------------------------------------------------
