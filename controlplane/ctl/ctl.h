@@ -22,6 +22,8 @@
 
 /* A dataplane whose heartbeat is older than this is reported dead. */
 #define MR_CTL_DP_MAX_AGE_MS 2000u
+/* A mrelay-cp heartbeat younger than this means it owns the region. */
+#define MR_CTL_CP_MAX_AGE_MS 2000u
 
 void mr_ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mr_ctl_usage(FILE *f);
@@ -77,8 +79,21 @@ int mr_ctl_region_error(const char *path, int err, bool create);
  * stderr). 0 or exit status. */
 int mr_ctl_lock(struct mr_region *r, bool repair);
 
+/* mrelay-cp's admin socket by default (its admin.socket default). */
+#define MR_CTL_ADMIN_DEFAULT "/run/mrelay/mrelay-cp.sock"
+
+/*
+ * A live mrelay-cp owns the region's slots: commands that write slots or
+ * consume events refuse while its heartbeat is fresh, unless --force set
+ * this (mr_ctl_lock() checks).
+ */
+extern bool mr_ctl_force;
+
 /* Commands: @argv[0] is "leg" / "stats", the rest is their arguments. */
 int mr_ctl_leg(const char *region, int argc, char **argv);
 int mr_ctl_stats(const char *region, int argc, char **argv);
+/* Through mrelay-cp's admin socket @sock: "calls", "call ...", "cp ...". */
+int mr_ctl_calls(const char *sock, int argc, char **argv);
+int mr_ctl_cp(const char *sock, int argc, char **argv);
 
 #endif /* MR_CTL_H */

@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,11 +44,21 @@ void
 mr_ctl_usage(FILE *f)
 {
 	fprintf(f,
-"Usage: mrelayctl [-r REGION] COMMAND ...\n"
+"Usage: mrelayctl [-r REGION] [-s SOCKET] [--force] COMMAND ...\n"
 "Inspect and change the shared-memory region between the control side and\n"
-"mrelay-dp (default region: " MR_SHM_DEFAULT_PATH ").\n"
+"mrelay-dp (default region: " MR_SHM_DEFAULT_PATH "), and talk to mrelay-cp\n"
+"over its admin socket (default: " MR_CTL_ADMIN_DEFAULT ").\n"
 "\n"
-"Commands:\n"
+"Through mrelay-cp (the normal way once it runs):\n"
+"  calls [--json]             calls, their legs and counters\n"
+"  call add CALL-ID FROM-TAG TO-TAG [iface=NAME] [peer-a=ADDR] [peer-b=ADDR] [rtcp-mux]\n"
+"  call del CALL-ID\n"
+"  call show CALL-ID [--json]\n"
+"  call mute CALL-ID TAG on|off\n"
+"  cp status [json] | cp ping | cp reload\n"
+"\n"
+"Direct on the region (lab and diagnostics; the writing ones refuse while a\n"
+"live mrelay-cp owns the region, unless --force):\n"
 "  region create [--max-legs N] [--max-workers W]\n"
 "  region info [--json]\n"
 "  leg add --local IP:PORT [--rtcp-port P | --rtcp-mux] [LEG OPTIONS] [--slot N]\n"
@@ -404,12 +415,63 @@ mr_ctl_open(struct mr_region *r, const char *path, bool create)
 }
 
 static bool repaired_once;
+bool mr_ctl_force;
+
+/* A zombie (killed, not yet reaped) does not own anything. */
+static bool
+pid_zombie(uint32_t pid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p != NULL && p[1] == ' ' && p[2] == 'Z';
+}
+
+/*
+ * Is a control plane daemon alive on the region: its pid exists (and is
+ * not a zombie), and its heartbeat is fresh? Then the slots are its own.
+ */
+static bool
+cp_alive(const struct mr_region *r, uint32_t *ret_pid, uint64_t *ret_age)
+{
+	const struct mr_shm_header *h = r->hdr;
+	uint32_t pid = __atomic_load_n(&h->cp_pid, __ATOMIC_ACQUIRE);
+	uint64_t hb = __atomic_load_n(&h->cp_heartbeat_ms, __ATOMIC_ACQUIRE), now = mr_now_ms();
+
+	*ret_pid = pid;
+	*ret_age = hb >= now ? 0 : now - hb;
+	if (pid == 0 || pid > (uint32_t)INT_MAX || hb == 0)
+		return false;
+	if ((kill((pid_t)pid, 0) < 0 && errno != EPERM) || pid_zombie(pid))
+		return false;
+	return *ret_age <= MR_CTL_CP_MAX_AGE_MS;
+}
 
 int
 mr_ctl_lock(struct mr_region *r, bool repair)
 {
 	unsigned int n;
+	uint64_t age;
+	uint32_t pid;
 	int err;
+
+	if (!mr_ctl_force && cp_alive(r, &pid, &age)) {
+		mr_ctl_err("region %s is owned by mrelay-cp (pid %" PRIu32 ", heartbeat %" PRIu64
+			   " ms ago): change calls through it ('mrelayctl calls', 'mrelayctl call "
+			   "...'), or pass --force to write anyway", r->path, pid, age);
+		return MR_CTL_EXIT_INPUT;
+	}
 
 	err = mr_region_lock(r);
 	if (err == -ESTALE) {
@@ -874,6 +936,7 @@ out_close:
 }
 
 static int dispatch(const char *region, int argc, char **argv, bool top);
+static const char *admin_socket = MR_CTL_ADMIN_DEFAULT;
 
 #define BATCH_MAX_ARGS 64
 /* Room for a line with keys, so that getline() need not move (and leave a
@@ -955,6 +1018,10 @@ dispatch(const char *region, int argc, char **argv, bool top)
 		return cmd_sync(region, argc, argv);
 	if (top && strcmp(argv[0], "batch") == 0)
 		return cmd_batch(region, argc, argv);
+	if (strcmp(argv[0], "calls") == 0)
+		return mr_ctl_calls(admin_socket, argc, argv);
+	if (strcmp(argv[0], "call") == 0 || strcmp(argv[0], "cp") == 0)
+		return mr_ctl_cp(admin_socket, argc, argv);
 	if (strcmp(argv[0], "help") == 0) {
 		mr_ctl_usage(stdout);
 		return 0;
@@ -968,6 +1035,8 @@ main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "region", required_argument, NULL, 'r' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -976,10 +1045,16 @@ main(int argc, char **argv)
 
 	opterr = 0;
 	/* '+': options after the command word belong to the command. */
-	while ((c = getopt_long(argc, argv, "+:r:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:r:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			region = optarg;
+			break;
+		case 's':
+			admin_socket = optarg;
+			break;
+		case 'f':
+			mr_ctl_force = true;
 			break;
 		case 'h':
 			mr_ctl_usage(stdout);
