@@ -234,7 +234,9 @@ def mute_renumbers(tmp, region):
     peer(a_args + ["--count", "200", "--interval-ms", "1", "--seq-start", "32800"])
     region.ctl("leg", "set", str(a), "--muted")
     region.ctl("sync", "--timeout-ms", "3000")
-    peer(a_args + ["--count", "33000", "--interval-ms", "0", "--seq-start", "33000"])
+    # Paced (50,000 pps, 0.7 s): unpaced, a loaded host drops much of the
+    # burst in the TAP's queue and the mute no longer spans 2^15 packets.
+    peer(a_args + ["--count", "33000", "--interval-ms", "0.02", "--seq-start", "33000"])
     region.ctl("leg", "set", str(a), "--no-muted")
     region.ctl("sync", "--timeout-ms", "3000")
     peer(a_args + ["--count", "200", "--interval-ms", "1", "--seq-start", "464", "--tx-roc", "1"])
@@ -242,9 +244,9 @@ def mute_renumbers(tmp, region):
     import json
     r = json.loads(out.strip().splitlines()[-1])
     # A sends 33,000 packets while muted: without renumbering B would see its
-    # sequence jump by more than 2^15. The host may lose some of the burst
+    # sequence jump by more than 2^15. The host may lose a few of the burst
     # before the relay (the TAP's queue), so most, not all, count as muted.
-    check(region.drops().get("muted", 0) > 20000, "the mute dropped A's media (%s)" % region.drops().get("muted"))
+    check(region.drops().get("muted", 0) > 30000, "the mute dropped A's media (%s)" % region.drops().get("muted"))
     check(r["auth_failures"] == 0 and r["replay_failures"] == 0 and bp.returncode == 0,
           "after a mute of 33,000 packets B still decrypts: %s" % out[-300:])
     globals()["BASE"] = region.drops()
