@@ -29,8 +29,9 @@
  *
  * Functions that fail write a reason, NUL-terminated, to @err (@err_len
  * bytes; @err may be NULL). Reasons name lines by number and attributes by
- * name; they never quote a value, so never a key. Nothing here logs.
- * Not thread-safe per object; no global state.
+ * name; they quote no attribute value, so never a key. Nothing here logs.
+ * No global state: a parsed description may be read (rewritten) by several
+ * threads at once; mr_sdp_free() only by its owner.
  */
 #include <stdbool.h>
 #include <stddef.h>
