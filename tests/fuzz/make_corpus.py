@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto,rtp,bencode,sdes}).
+"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto,rtp,bencode,sdes,sdp}).
 
 Each seed is one valid input of a kind the target handles: for parse and
 proto a frame, for rtp a UDP payload (these under 200 bytes), for bencode
 an NG datagram (cookie, space, bencode dictionary, as Kamailio's and
 OpenSIPS's rtpengine modules send them) or a bare bencode value, for sdes
-one or more a=crypto values, one per line. All are built here with no
-dependency beyond the standard library. The output is
+one or more a=crypto values, one per line, for sdp one SDP body (the
+unit tests' tests/data/sdp/*.in.sdp with CRLF endings, and the edge cases
+below). All are built here with no dependency beyond the standard library. The output is
 committed; rerun after changing this script:  python3 tests/fuzz/make_corpus.py
 The addresses match the fuzz targets' is_local stub: 198.18.0.1, 2001:db8::1.
 """
@@ -321,6 +322,58 @@ SDES.update({
 })
 
 
+def sdp_inputs():
+    """The unit tests' SDP inputs, as peers send them (CRLF)."""
+    d = os.path.join(HERE, "..", "data", "sdp")
+    return {"data_" + f[:-len(".in.sdp")]:
+            open(os.path.join(d, f)).read().replace("\n", "\r\n")
+            for f in sorted(os.listdir(d)) if f.endswith(".in.sdp")}
+
+
+SDP_HDR = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+SDP = dict(sdp_inputs())
+SDP.update({
+    # LF endings, no final newline, mixed-case keywords, port count, FQDN,
+    # multicast, session-level ICE and DTLS inherited by the media
+    "lf_session_ice": ("v=0\no=- 1 1 IN IP4 host.example.com\ns=-\nc=in ip4 233.252.0.1/127\n"
+                       "t=0 0\na=ice-lite\na=ice-ufrag:sess\na=ice-pwd:sessionpasswordsessionpw\n"
+                       "a=fingerprint:sha-256 22:33\na=setup:passive\n"
+                       "m=video 49170/2 RTP/AVPF 96\na=rtpmap:96 VP8/90000\na=SendOnly\n"
+                       "m=text 11000 RTP/AVP 98\nc=IN IP4 gw.example.com\na=ice-ufrag:med1\n"
+                       "a=end-of-candidates\na=bundle-only\nm=message 0 TCP/MSRP *"),
+    # sdp() of the NG seeds: a gateway offer, and its answer with crypto
+    "ng_offer": sdp("198.18.0.10", 30000),
+    "ng_answer_savp": sdp("198.18.1.20", 40000, "RTP/SAVP", CRYPTO_OFFER),
+    "ipv6_zero_hold": sdp("::", 30002).replace("IP4", "IP6") + "a=inactive\r\n",
+    # RFC 2543 hold by address, misplaced session-level key material, k=,
+    # i= before the relay's c=, unknown attributes, b=TIAS
+    "session_junk": (SDP_HDR + "k=clear:secret\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"
+                     "PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR\r\na=rtcp:999 IN IP4 10.0.0.1\r\n"
+                     "a=group:LS 1 2\r\nm=video 49170 RTP/AVP 31\r\ni=camera\r\nb=TIAS:512000\r\n"
+                     "k=prompt\r\na=x-unknown:10.0.0.1\r\na=mid:1\r\n"
+                     "m=audio 49172 RTP/AVP 0\r\nc=IN IP4 0.0.0.0\r\na=mid:2\r\n"),
+    # every line type in the session part, r= and z= included
+    "all_fields": ("v=0\r\no=jdoe 2890844526 2890842807 IN IP4 10.47.16.5\r\n"
+                   "s=SDP Seminar\r\ni=A Seminar\r\nu=http://www.example.com/seminars/sdp.pdf\r\n"
+                   "e=j.doe@example.com (Jane Doe)\r\np=+1 617 555-6011\r\n"
+                   "c=IN IP4 224.2.17.12/127\r\nb=CT:128\r\nt=2873397496 2873404696\r\n"
+                   "r=7d 1h 0 25h\r\nz=2882844526 -1h 2898848070 0\r\na=recvonly\r\n"
+                   "m=audio 49170 RTP/AVP 0\r\nm=video 51372 RTP/AVP 99\r\n"
+                   "a=rtpmap:99 h263-1998/90000\r\n"),
+    # sixteen m= lines (the limit), alternately rejected
+    "sixteen": SDP_HDR + "".join("m=audio %d RTP/AVP 0\r\n" % (0 if i % 2 else 5000 + 2 * i)
+                                 for i in range(16)),
+    "t38_image": (SDP_HDR + "m=image 5000 udptl t38\r\na=T38FaxVersion:0\r\n"
+                  "a=T38FaxRateManagement:transferredTCF\r\n"),
+    # libFuzzer findings, fixed: a proto after a port count that starts
+    # with '/', and blanks inside o= (the kept address came from the
+    # wrong field)
+    "finding_proto_slash": SDP_HDR + "m=video 49170/2 /RTAPVPF 96\r\n",
+    "finding_origin_blanks": ("v=0\r\no= alice\t 7  8 IN IP4 10.0.0.1\r\ns=-\r\n"
+                              "c=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n"),
+})
+
+
 def write(kind, seeds, limit=200, ext=".bin"):
     d = os.path.join(HERE, "corpus", kind)
     os.makedirs(d, exist_ok=True)
@@ -338,3 +391,4 @@ if __name__ == "__main__":
     write("rtp", MEDIA)
     write("bencode", NG, limit=4096)   # replay.c reads at most 4096 bytes
     write("sdes", SDES, limit=4096, ext=".txt")
+    write("sdp", SDP, limit=4096, ext=".sdp")
