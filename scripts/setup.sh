@@ -33,7 +33,7 @@ PKGS=(
 	libsrtp2-dev libipsec-mb-dev libssl-dev liburcu-dev libconfig-dev libsofia-sip-ua-dev
 	libcmocka-dev libpcap-dev
 	tshark tcpdump iproute2 iptables python3 ethtool iputils-ping procps valgrind
-	rtpengine-daemon baresip-core
+	rtpengine-daemon rtpengine-utils baresip-core
 )
 # Interop tests start their own rtpengine; the packaged services would take
 # the relay's port range and set up iptables at boot, so they stay masked.

@@ -294,6 +294,15 @@ load_u8(struct loader *ld, const config_setting_t *s, const struct key *k, void 
 }
 
 static int
+load_bool(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return fail(ld, s, NULL, "expected true or false, got %s", type_name(s));
+	*(bool *)((char *)base + k->off) = config_setting_get_bool(s) != 0;
+	return 0;
+}
+
+static int
 get_str(struct loader *ld, const config_setting_t *s, const char **ret)
 {
 	const char *v;
@@ -571,7 +580,7 @@ load_name(struct loader *ld, const config_setting_t *s, const struct key *k, voi
 
 #define IF_OFF(f) offsetof(struct mr_session_iface, f)
 
-enum { IK_NAME, IK_ADDRS, IK_ADV, IK_PMIN, IK_PMAX, IK_DSCP };
+enum { IK_NAME, IK_ADDRS, IK_ADV, IK_PMIN, IK_PMAX, IK_DSCP, IK_PSTN };
 static const struct key iface_keys[] = {
 	[IK_NAME] = { "name", load_name, IF_OFF(name), 0, MR_SESSION_IFACE_NAME, 0, NULL, 0 },
 	[IK_ADDRS] = { "addresses", load_addresses, 0, 0, 0, 0, NULL, 0 },
@@ -579,6 +588,7 @@ static const struct key iface_keys[] = {
 	[IK_PMIN] = { "port_min", load_u16, IF_OFF(port_min), RELAY_PORT_MIN, 65535, 0, NULL, 0 },
 	[IK_PMAX] = { "port_max", load_u16, IF_OFF(port_max), RELAY_PORT_MIN, 65535, 0, NULL, 0 },
 	[IK_DSCP] = { "dscp", load_u8, IF_OFF(dscp), 0, 63, 0, NULL, 0 },
+	[IK_PSTN] = { "pstn", load_bool, IF_OFF(pstn), 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, 0, NULL, 0 },
 };
 

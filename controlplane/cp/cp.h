@@ -20,6 +20,8 @@
 #define MR_CP_DP_MAX_AGE_MS 2000u
 
 struct mr_admin;
+struct mr_ng;
+struct mr_ng_listen;
 
 struct mr_cp {
 	const char *config_path;
@@ -27,6 +29,8 @@ struct mr_cp {
 	struct mr_region region;
 	struct mr_session *sess;
 	struct mr_admin *admin;
+	struct mr_ng *ng;               /* the NG front-end (ng/ng.h) */
+	struct mr_ng_listen *ng_listen; /* its sockets */
 	bool dp_alive;                  /* as last logged */
 	uint32_t dp_pid;
 	uint64_t events;                /* popped since start */

@@ -30,6 +30,8 @@
 #include "admin.h"
 #include "cp.h"
 #include "log.h"
+#include "ng.h"
+#include "ng_listen.h"
 
 /* Loop turn: heartbeat period, and the longest a timer waits. */
 #define TURN_MS 100
@@ -245,6 +247,7 @@ start(struct mr_cp *cp)
 	struct mr_shm_header *h;
 	struct mr_session_params sp;
 	struct mr_session_recovery rec;
+	struct mr_ng_params ngp;
 	char err[1024];
 	uint32_t pid;
 	int r;
@@ -313,6 +316,19 @@ start(struct mr_cp *cp)
 		mr_log(LOG_ERR, MR_LOG_ADMIN, NULL, "admin socket: %s", err);
 		return -1;
 	}
+	ngp = (struct mr_ng_params){ .sess = cp->sess, .ifaces = cp->cfg.ifaces,
+				     .n_ifaces = cp->cfg.n_ifaces, .ended = mr_cp_call_ended,
+				     .ended_ctx = cp };
+	cp->ng = mr_ng_new(&ngp);
+	if (cp->ng == NULL) {
+		mr_log(LOG_ERR, MR_LOG_NG, NULL, "NG front-end: %s", strerror(errno));
+		return -1;
+	}
+	r = mr_ng_listen_open(&cp->cfg, cp->ng, &cp->ng_listen, err, sizeof(err));
+	if (r < 0) {
+		mr_log(LOG_ERR, MR_LOG_NG, NULL, "%s", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -342,17 +358,18 @@ on_signal(struct mr_cp *cp, int sfd)
 static int
 run(struct mr_cp *cp, int sfd)
 {
-	struct pollfd fds[2 + MR_ADMIN_MAX_CLIENTS];
+	struct pollfd fds[2 + MR_ADMIN_MAX_CLIENTS + MR_NG_LISTEN_FDS];
 	uint64_t last_tick = 0;
 	int r;
 
 	while (!cp->stop) {
 		unsigned int n = mr_admin_pollfds(cp->admin, fds + 1);
+		unsigned int n_ng = mr_ng_listen_pollfds(cp->ng_listen, fds + 1 + n);
 		uint64_t now;
 
 		fds[0].fd = sfd;
 		fds[0].events = POLLIN;
-		if (poll(fds, n + 1, TURN_MS) < 0 && errno != EINTR) {
+		if (poll(fds, n + n_ng + 1, TURN_MS) < 0 && errno != EINTR) {
 			mr_log(LOG_ERR, MR_LOG_CORE, NULL, "poll: %s", strerror(errno));
 			return EXIT_RUNTIME;
 		}
@@ -371,6 +388,7 @@ run(struct mr_cp *cp, int sfd)
 		}
 		mr_cp_events_drain(cp, now);
 		mr_admin_serve(cp->admin, fds + 1, n, cp);
+		mr_ng_listen_serve(cp->ng_listen, fds + 1 + n, n_ng, now);
 		if (now - last_tick >= TICK_MS) {
 			last_tick = now;
 			mr_session_tick(cp->sess, now, mr_cp_call_ended, cp);
@@ -454,6 +472,8 @@ main(int argc, char **argv)
 	rc = run(&cp, sfd);
 	notify("STOPPING=1");
 out:
+	mr_ng_listen_close(cp.ng_listen);
+	mr_ng_free(cp.ng);
 	mr_admin_close(cp.admin);
 	mr_session_free(cp.sess);
 	if (cp.region.hdr != NULL &&

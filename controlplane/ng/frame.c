@@ -119,3 +119,87 @@ mr_ng_reply_error(const char *cookie, size_t cookie_len, const char *reason,
 		return -EINVAL;         /* cannot happen: 5 nodes suffice */
 	return mr_ng_reply_print(cookie, cookie_len, d, buf, cap, ret_len);
 }
+
+/*
+ * Skip one bencode value starting at @p[0..len). Only the structure is
+ * followed (lengths, nesting, terminators); mr_bc_parse() validates the
+ * message afterwards. Returns the value's length, 0 if more bytes are
+ * needed, or -EINVAL when the bytes cannot start a value.
+ */
+static long
+skip_value(const char *p, size_t len)
+{
+	unsigned int depth = 0;
+	size_t i = 0;
+
+	do {
+		size_t n;
+
+		if (i >= len)
+			return 0;
+		switch (p[i]) {
+		case 'i': {
+			const char *e = memchr(p + i, 'e', len - i);
+
+			if (e == NULL)
+				return len - i > 21 ? -EINVAL : 0;
+			i = (size_t)(e - p) + 1;
+			break;
+		}
+		case 'l':
+		case 'd':
+			if (++depth > MR_BC_MAX_DEPTH)
+				return -EINVAL;
+			i++;
+			continue;
+		case 'e':
+			if (depth == 0)
+				return -EINVAL;
+			depth--;
+			i++;
+			break;
+		default:
+			if (p[i] < '0' || p[i] > '9')
+				return -EINVAL;
+			for (n = 0; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
+				n = n * 10 + (size_t)(p[i] - '0');
+				if (n > MR_NG_MSG_MAX)
+					return -EINVAL;
+			}
+			if (i >= len)
+				return 0;
+			if (p[i] != ':')
+				return -EINVAL;
+			i++;
+			if (len - i < n)
+				return 0;
+			i += n;
+			break;
+		}
+	} while (depth > 0);
+	return (long)i;
+}
+
+int
+mr_ng_frame_len(const char *buf, size_t len, size_t *ret_len, const char **ret_why)
+{
+	const char *sp;
+	size_t cookie_len;
+	long v;
+
+	sp = memchr(buf, ' ', len < MR_NG_COOKIE_MAX + 1 ? len : MR_NG_COOKIE_MAX + 1);
+	if (sp == NULL)
+		return len > MR_NG_COOKIE_MAX ? why(ret_why, "cookie too long or missing") : -EAGAIN;
+	cookie_len = (size_t)(sp - buf);
+	if (!mr_ng_cookie_valid(buf, cookie_len))
+		return why(ret_why, "bad cookie");
+	v = skip_value(sp + 1, len - cookie_len - 1);
+	if (v < 0)
+		return why(ret_why, "not a bencode value after the cookie");
+	if (v == 0)
+		return len >= MR_NG_MSG_MAX ? why(ret_why, "message too long") : -EAGAIN;
+	if (cookie_len + 1 + (size_t)v > MR_NG_MSG_MAX)
+		return why(ret_why, "message too long");
+	*ret_len = cookie_len + 1 + (size_t)v;
+	return 0;
+}

@@ -19,6 +19,8 @@
 #include "bencode.h"
 
 #define MR_NG_COOKIE_MAX 64u
+/* Longest message, either way: what one UDP datagram can carry. */
+#define MR_NG_MSG_MAX 65507u
 
 struct mr_ng_msg {
 	const char *cookie;             /* points into the datagram */
@@ -62,5 +64,16 @@ int mr_ng_reply_print(const char *cookie, size_t cookie_len, const struct mr_bc_
  */
 int mr_ng_reply_error(const char *cookie, size_t cookie_len, const char *reason,
 		      char *buf, size_t cap, size_t *ret_len);
+
+/*
+ * NG over TCP (rtpengine's --listen-tcp-ng) is the same messages back to
+ * back on a stream, with nothing between them: the end of a message is the
+ * end of its bencode value. Given the bytes received so far, returns 0 and
+ * the length of the first complete message in @ret_len; -EAGAIN if it is
+ * not complete yet; -EINVAL (reason in @ret_why) if the stream cannot be
+ * framed any more (no cookie, not bencode, over MR_NG_MSG_MAX): the caller
+ * closes the connection, as there is no way to find the next message.
+ */
+int mr_ng_frame_len(const char *buf, size_t len, size_t *ret_len, const char **ret_why);
 
 #endif /* MR_CP_NG_FRAME_H */

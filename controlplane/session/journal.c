@@ -139,6 +139,11 @@ mr_jrec_format(const struct mr_jrec *r, char *buf, size_t cap)
 		buf[off++] = ' ';
 		n = (int)off;
 		break;
+	case MR_JREC_RETAG:
+		if (!str_ok(r->text, sizeof(r->text)))
+			return -EINVAL;
+		n = snprintf(buf, cap, "T %" PRIu64 " %" PRIu32 " ", r->call_tag, r->leg);
+		break;
 	case MR_JREC_STREAM:
 		if (r->leg_uid == 0 || r->rtp_port == 0 || r->rtp_port % 2 != 0)
 			return -EINVAL;
@@ -232,6 +237,9 @@ mr_jrec_parse(const char *line, size_t len, struct mr_jrec *ret, const char **wh
 	case MR_JREC_END:
 		want = 2;
 		break;
+	case MR_JREC_RETAG:
+		want = 4;
+		break;
 	default:
 		*why = "unknown record type";
 		return -EINVAL;
@@ -266,6 +274,17 @@ mr_jrec_parse(const char *line, size_t len, struct mr_jrec *ret, const char **wh
 			return -EINVAL;
 		}
 		if (!decode(w[4], wl[4], r.text, sizeof(r.text))) {
+			*why = "bad leg tag encoding or length";
+			return -EINVAL;
+		}
+		break;
+	case MR_JREC_RETAG:
+		if (!word_u64(w[2], wl[2], UINT32_MAX, &v)) {
+			*why = "bad leg index";
+			return -EINVAL;
+		}
+		r.leg = (uint32_t)v;
+		if (!decode(w[3], wl[3], r.text, sizeof(r.text))) {
 			*why = "bad leg tag encoding or length";
 			return -EINVAL;
 		}

@@ -11,6 +11,7 @@
  *   C <call-tag> <created-ms> <call-id>                  call created
  *   L <call-tag> <leg> <iface> <leg-tag>                 leg <leg> (0, 1, ...) added
  *   S <call-tag> <leg> <stream> <slot> <leg-uid> <rtp-port>   its stream
+ *   T <call-tag> <leg> <leg-tag>                         leg <leg> renamed
  *   D <call-tag>                                         call ended
  *
  * Numbers are decimal; call-ids and tags are percent-encoded (every byte
@@ -41,19 +42,20 @@ enum mr_jrec_type {
 	MR_JREC_LEG = 'L',
 	MR_JREC_STREAM = 'S',
 	MR_JREC_END = 'D',
+	MR_JREC_RETAG = 'T',    /* a leg learns its tag (NG answer: the to-tag) */
 };
 
 struct mr_jrec {
 	uint8_t type;                   /* enum mr_jrec_type */
 	uint64_t call_tag;              /* every record; never 0 */
 	uint64_t created_ms;            /* CALL */
-	uint32_t leg;                   /* LEG, STREAM */
+	uint32_t leg;                   /* LEG, STREAM, RETAG */
 	uint32_t stream;                /* STREAM */
 	uint32_t slot;                  /* STREAM */
 	uint64_t leg_uid;               /* STREAM; never 0 */
 	uint16_t rtp_port;              /* STREAM; even, never 0 */
 	char iface[MR_JOURNAL_IFACE_MAX + 1];   /* LEG */
-	char text[MR_JOURNAL_TEXT_MAX + 1];     /* CALL: call-id; LEG: tag; non-empty */
+	char text[MR_JOURNAL_TEXT_MAX + 1];     /* CALL: call-id; LEG, RETAG: tag; non-empty */
 };
 
 /*

@@ -159,6 +159,24 @@ on_stream(struct replay *rp, struct mr_call *c, const struct mr_jrec *r, const c
 }
 
 static int
+on_retag(struct mr_call *c, const struct mr_jrec *r, const char **why)
+{
+	struct mr_leg *other;
+
+	if (r->leg >= c->n_legs) {
+		*why = "rename of an unknown leg";
+		return -EINVAL;
+	}
+	other = mr_session_leg_get(c, r->text);
+	if (strlen(r->text) > MR_SESSION_TAG_MAX || (other != NULL && other != c->legs[r->leg])) {
+		*why = "leg tag too long or repeated";
+		return -EINVAL;
+	}
+	snprintf(c->legs[r->leg]->tag, sizeof(c->legs[r->leg]->tag), "%s", r->text);
+	return 0;
+}
+
+static int
 on_record(const struct mr_jrec *r, void *ctx, const char **why)
 {
 	struct replay *rp = ctx;
@@ -176,6 +194,8 @@ on_record(const struct mr_jrec *r, void *ctx, const char **why)
 		return on_leg(rp, t->c, r, why);
 	case MR_JREC_STREAM:
 		return on_stream(rp, t->c, r, why);
+	case MR_JREC_RETAG:
+		return on_retag(t->c, r, why);
 	case MR_JREC_END:
 		call_unlink_free(rp->s, t->c);
 		t->c = NULL;

@@ -133,6 +133,8 @@ mr_sess_call_free(struct mr_call *c)
 		return;
 	for (i = 0; i < c->n_legs; i++)
 		free(c->legs[i]);
+	if (c->priv != NULL && c->priv_free != NULL)
+		c->priv_free(c->priv);
 	free(c->id);
 	free(c);
 }
@@ -526,6 +528,8 @@ stream_params_ok(const struct mr_stream_params *p)
 	if (p->in_key != NULL && (p->in_key->suite == MR_SUITE_NONE ||
 				  p->in_key->suite >= MR_SUITE_MAX))
 		return -EINVAL;
+	if (p->out_tag > MR_SDES_TAG_MAX)
+		return -EINVAL;
 	/*
 	 * Encryption is mandatory unless the operator marked the trunk. A keyed
 	 * stream whose peer key comes later (the answer) is fine: mrelay-dp
@@ -571,7 +575,7 @@ compose_slot(const struct mr_session *s, const struct mr_call *c, unsigned int i
 	ls->peer_rtcp = p->peer_rtcp;
 	ls->idle_timeout_ms = s->timeouts.media_idle_ms;
 	if (p->suite != MR_SUITE_NONE) {
-		r = mr_sdes_generate(p->suite, 1, &out);
+		r = mr_sdes_generate(p->suite, p->out_tag != 0 ? p->out_tag : 1, &out);
 		if (r < 0)
 			return r;
 		mr_sdes_to_key_gen(&out, &ls->crypto_out.gen[0]);
@@ -783,6 +787,66 @@ mr_session_pair(struct mr_session *s, struct mr_leg *a, struct mr_leg *b)
 	if (a->call->paired_ms == 0)
 		a->call->paired_ms = mr_now_ms();
 	return 0;
+}
+
+static void
+set_rtcp_mux(struct mr_leg_slot *ls, const void *arg)
+{
+	if (*(const bool *)arg)
+		ls->flags |= MR_LEG_F_RTCP_MUX;
+	else
+		ls->flags &= ~MR_LEG_F_RTCP_MUX;
+}
+
+int
+mr_session_stream_set_rtcp_mux(struct mr_session *s, struct mr_leg *l, unsigned int i, bool mux)
+{
+	if (i >= l->n_streams)
+		return -ERANGE;
+	return slot_update(s, l->streams[i].slot, set_rtcp_mux, &mux);
+}
+
+int
+mr_session_leg_retag(struct mr_session *s, struct mr_leg *l, const char *tag)
+{
+	struct mr_leg *other;
+	struct mr_jrec j;
+	int r;
+
+	if (!text_ok(tag, MR_SESSION_TAG_MAX))
+		return -EINVAL;
+	if (strcmp(l->tag, tag) == 0)
+		return 0;
+	other = mr_session_leg_get(l->call, tag);
+	if (other != NULL)
+		return -EEXIST;
+	memset(&j, 0, sizeof(j));
+	j.type = MR_JREC_RETAG;
+	j.call_tag = l->call->tag;
+	j.leg = l->idx;
+	snprintf(j.text, sizeof(j.text), "%s", tag);
+	r = mr_journal_append(s->j, &j, 1);
+	if (r < 0)
+		return r;
+	/* Compaction writes the leg's L record with the new tag: one more
+	 * line now, none after the next rewrite. */
+	snprintf(l->tag, sizeof(l->tag), "%s", tag);
+	return 0;
+}
+
+void
+mr_session_call_set_priv(struct mr_call *c, void *priv, void (*priv_free)(void *priv))
+{
+	if (c->priv != NULL && c->priv != priv && c->priv_free != NULL)
+		c->priv_free(c->priv);
+	c->priv = priv;
+	c->priv_free = priv_free;
+}
+
+void *
+mr_session_call_priv(const struct mr_call *c)
+{
+	return c->priv;
 }
 
 static void

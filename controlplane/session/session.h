@@ -64,6 +64,8 @@ struct mr_session_iface {
 	struct mr_sockaddr adv6;
 	uint16_t port_min, port_max;    /* relay UDP ports, RTP even, RTCP + 1 */
 	uint8_t dscp;                   /* 0..63, for packets sent to peers */
+	bool pstn;                      /* operator-marked trunk: front-ends may
+	                                   place plain-RTP streams here */
 };
 
 /* 0 = no limit. max_legs counts region slots, i.e. streams of all calls. */
@@ -126,6 +128,8 @@ struct mr_stream_params {
 	uint8_t latch;                  /* enum mr_latch_policy; 0 = auth if keyed, else first */
 	bool rtcp_mux;
 	bool pstn;                      /* operator-marked trunk: plain RTP allowed */
+	uint32_t out_tag;               /* SDES tag of the relay's outbound key; 0 = 1
+	                                   (an answer must reuse the offer's tag) */
 	const struct mr_sdes_crypto *in_key;    /* the peer's key; NULL = later */
 };
 
@@ -227,6 +231,25 @@ int mr_session_stream_out_key(const struct mr_session *s, const struct mr_leg *l
  * leg again re-points it. -EINVAL (@a == @b or another call), -ENOLCK.
  */
 int mr_session_pair(struct mr_session *s, struct mr_leg *a, struct mr_leg *b);
+/* Whether stream @i's peer multiplexes RTCP on the RTP port (RFC 5761):
+ * known for an offered leg only once the answer says. -ERANGE, -ENOLCK. */
+int mr_session_stream_set_rtcp_mux(struct mr_session *s, struct mr_leg *l, unsigned int i,
+				   bool mux);
+/*
+ * Rename leg @l to @tag (journaled): an NG offer makes the callee's leg
+ * before the callee's to-tag is known, and the answer names it. 0 (also
+ * when the name is already @tag); -EEXIST (another leg has it), -EINVAL,
+ * -EIO (journal).
+ */
+int mr_session_leg_retag(struct mr_session *s, struct mr_leg *l, const char *tag);
+/*
+ * A front-end's own state for @c (NG: which m-line is which stream), freed
+ * with @priv_free when the call ends or the manager is freed. Not
+ * journaled: after a restart a call has none, and the front-end must cope.
+ * Setting another pointer frees the old one.
+ */
+void mr_session_call_set_priv(struct mr_call *c, void *priv, void (*priv_free)(void *priv));
+void *mr_session_call_priv(const struct mr_call *c);
 /* Stop (or resume) forwarding what @l's peer sends, on all its streams.
  * The dataplane renumbers so the far end's SRTP survives. */
 int mr_session_leg_mute(struct mr_session *s, struct mr_leg *l, bool muted);

@@ -39,6 +39,8 @@ struct mr_call {
 	uint64_t paired_ms;             /* 0 = never paired */
 	uint64_t recovered_ms;          /* idle grace after a restart */
 	bool lost;                      /* recovery: a slot is gone */
+	void *priv;                     /* the front-end's, never journaled */
+	void (*priv_free)(void *priv);
 	unsigned int n_legs;
 	struct mr_leg *legs[MR_SESSION_MAX_LEGS];
 };

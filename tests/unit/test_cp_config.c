@@ -90,6 +90,8 @@ test_full(void **state)
 	assert_string_equal(cfg.ifaces[1].name, "private");
 	assert_int_equal(cfg.ifaces[1].local6.family, MR_AF_NONE);
 	assert_int_equal(cfg.ifaces[1].dscp, 0);
+	assert_false(cfg.ifaces[0].pstn);
+	assert_true(cfg.ifaces[1].pstn);
 	assert_int_equal(cfg.timeouts.media_idle_ms, 30000);
 	assert_int_equal(cfg.timeouts.offer_ms, 90000);
 	assert_int_equal(cfg.timeouts.call_max_ms, 7200000);

@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""mrelay's NG front-end driven by Debian's rtpengine-ng-client (rtpengine-utils).
+
+  media    rtpengine-ng-client offers and answers through mrelay-cp's NG
+           socket: the rewritten SDPs carry the relay's address and ports,
+           a=crypto, port 0 for a BFCP (TCP) m-line; then srtp_peer (keys
+           taken from the SDPs) streams SRTP and SRTCP both ways through
+           mrelay-dp: an SRTP<->SRTP call, and an RTP(PSTN)<->SRTP call
+           (direction = [ pstn, wan ], plain RTP only on the interface
+           marked pstn). query shows the counters; delete frees everything.
+  protocol no dataplane: errors (bad bencode, unknown call, DTLS-SRTP, plain
+           RTP from a non-PSTN interface, SDES-off, transcoding flags),
+           the retransmission cache (same cookie, same bytes), an offer
+           repeated with a new cookie (same ports and keys), NG over TCP,
+           list, statistics, block/unblock media.
+  churn    10,000 calls offered, answered and deleted over NG with the
+           dataplane running: nothing left (calls, legs, ports, slots,
+           journal), also after a restart.
+
+Topology (nslab.Topo, as cp_restart.py; mrelay-cp and the NG clients run in
+the host namespace, NG on 127.0.0.1):
+
+  cA 198.18.1.10 --[ nat: MASQUERADE to 198.18.0.20 ]--+
+                                                       |
+  cB 198.18.0.11 -------------------------[ bridge ]---+-- dp0 [ mrelay-dp, relay 198.18.0.2 ]
+                                                              ^ region file (tmp)
+     rtpengine-ng-client --NG udp 127.0.0.1--> mrelay-cp -----+
+
+Host changes: see nslab.py (namespaces mre2e-<pid>-*, deleted on exit).
+Exit status 77 (skipped) without rtpengine-ng-client.
+"""
+import base64
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nslab as L  # noqa: E402
+from nslab import A_PRIV, B_IP, RELAY, Fail, check  # noqa: E402
+from harness import main  # noqa: E402
+from cp_restart import ControlPlane, CpRegion, active_slots  # noqa: E402
+from rtpengine_srtp import bencode, bdecode  # noqa: E402
+
+NG_CLIENT = shutil.which("rtpengine-ng-client")
+SRTP_PEER = os.environ.get("SRTP_PEER", "build/tests/tools/srtp_peer")
+NG_PORT, NG_TCP_PORT = 22230, 22231
+COUNT = 200
+MAX_LEGS = 1024
+
+
+def cp_config(tmp):
+    return """
+region = { path = "%(tmp)s/region"; max_legs = %(legs)d; max_workers = 4; };
+interfaces = (
+	{ name = "wan"; addresses = [ "198.18.0.2" ]; port_min = 30000; port_max = 37999; },
+	{ name = "pstn"; addresses = [ "198.18.0.2" ]; port_min = 38000; port_max = 39999; pstn = true; }
+);
+admin = { socket = "%(tmp)s/cp.sock"; };
+state_dir = "%(tmp)s/state";
+timeouts = { media_idle_s = 120; offer_s = 120; call_max_s = 3600; };
+ng = { udp = [ "127.0.0.1:%(udp)d" ]; tcp = [ "127.0.0.1:%(tcp)d" ]; };
+""" % {"tmp": tmp, "legs": MAX_LEGS, "udp": NG_PORT, "tcp": NG_TCP_PORT}
+
+
+def sdp(addr, port, proto, crypto=None, bfcp=False, mux=False):
+    s = ("v=0\r\no=- 4711 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+         "m=audio %d %s 0 8\r\na=sendrecv\r\n" % (addr, addr, port, proto))
+    if mux:
+        s += "a=rtcp-mux\r\n"
+    if crypto:
+        s += "a=crypto:1 %s inline:%s\r\n" % crypto
+    if bfcp:
+        s += "m=application 5070 TCP/BFCP *\r\na=setup:actpass\r\na=connection:new\r\n"
+    return s
+
+
+def key(seed, n=30):
+    return base64.b64encode(bytes((seed * 31 + i * 7 + 3) & 0xFF for i in range(n))).decode()
+
+
+def ng_client(cmd, *args, ok=True):
+    """rtpengine-ng-client CMD ARGS against mrelay's NG socket: (rc, new SDP, output)."""
+    p = subprocess.run([NG_CLIENT, "--proxy-port=%d" % NG_PORT, cmd] + list(args),
+                       capture_output=True, text=True, timeout=30)
+    out = p.stdout + p.stderr
+    if ok and p.returncode != 0:
+        raise Fail("rtpengine-ng-client %s: %s" % (cmd, out.strip()[-400:]))
+    m = re.search(r"New SDP:\n-+8<[^\n]*\n(.*?)\n-+>8", out, re.S)
+    return p.returncode, (m.group(1) if m else None), out
+
+
+def sdp_media(text):
+    """[(port, proto, c= address, crypto 'SUITE:B64' or None, rtcp-mux)] per m= line."""
+    out, sess_c = [], None
+    for line in text.replace("\r", "").split("\n"):
+        if line.startswith("c=IN IP4 ") and not out:
+            sess_c = line.split()[2]
+        elif line.startswith("m="):
+            w = line[2:].split()
+            out.append({"port": int(w[1]), "proto": w[2], "c": sess_c, "crypto": None, "mux": False})
+        elif out and line.startswith("c=IN IP4 "):
+            out[-1]["c"] = line.split()[2]
+        elif out and line.startswith("a=crypto:"):
+            w = line.split()
+            b64 = w[2][len("inline:"):].split("|")[0]
+            out[-1]["crypto"] = "%s:%s" % (w[1], b64 + "=" * (-len(b64) % 4))
+        elif out and line == "a=rtcp-mux":
+            out[-1]["mux"] = True
+    return out
+
+
+class Ng:
+    """A bencode NG client on UDP (or TCP) for the checks ng-client cannot make."""
+
+    def __init__(self, tcp=False):
+        self.tcp = tcp
+        if tcp:
+            self.s = socket.create_connection(("127.0.0.1", NG_TCP_PORT), timeout=10)
+        else:
+            self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.s.settimeout(5)
+            self.s.connect(("127.0.0.1", NG_PORT))
+        self.n = 0
+
+    def raw(self, data):
+        if self.tcp:
+            self.s.sendall(data)
+            buf = b""
+            while True:
+                buf += self.s.recv(65536)
+                c, _, body = buf.partition(b" ")
+                try:
+                    _, end = bdecode(body)
+                    return buf[:len(c) + 1 + end]
+                except (ValueError, IndexError):
+                    continue
+        self.s.send(data)
+        return self.s.recv(65536)
+
+    def __call__(self, command, ok=True, cookie=None, **args):
+        self.n += 1
+        cookie = cookie or ("t%d_%d" % (os.getpid(), self.n))
+        msg = {k.replace("_", "-"): v for k, v in args.items()}
+        msg["command"] = command
+        reply = self.raw(cookie.encode() + b" " + bencode(msg))
+        c, _, body = reply.partition(b" ")
+        if c != cookie.encode():
+            raise Fail("NG reply with cookie %r to %r" % (c, cookie))
+        r = bdecode(body)[0]
+        if ok and r.get("result") not in ("ok", "pong"):
+            raise Fail("NG %s: %s %s" % (command, r.get("result"), r.get("error-reason", "")))
+        return r
+
+
+def peer_cmd(ns, bind, to, ssrc, expect, tx_key, rx_key, delay=0, ready=None):
+    cmd = ["ip", "netns", "exec", ns, SRTP_PEER, "--bind", bind, "--to", to, "--ssrc", hex(ssrc),
+           "--expect-ssrc", hex(expect), "--count", str(COUNT), "--interval-ms", "5", "--timeout", "15",
+           "--allow-loss", "20", "--json"]
+    if tx_key:
+        cmd += ["--tx-key", tx_key, "--rtcp-every", "10"]
+    if rx_key:
+        cmd += ["--rx-key", rx_key]
+    if delay:
+        cmd += ["--start-delay-ms", str(delay)]
+    if ready:
+        cmd += ["--ready-file", ready]
+    return cmd
+
+
+def stream_both(tmp, topo, a, b):
+    """B (bound first, starts 300 ms later) and A stream to each other: A
+    speaks first, as a client behind a NAT must, so its leg latches."""
+    ready = os.path.join(tmp, "b.ready")
+    if os.path.exists(ready):
+        os.unlink(ready)
+    pb = subprocess.Popen(peer_cmd(topo.cB, *b, delay=300, ready=ready), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    L.wait_until(lambda: os.path.exists(ready) or pb.poll() is not None, "peer B to bind")
+    pa = subprocess.run(peer_cmd(topo.cA, *a), capture_output=True, text=True, timeout=60)
+    ob = pb.communicate(timeout=60)[0]
+    for name, rc, out in (("A", pa.returncode, pa.stdout + pa.stderr), ("B", pb.returncode, ob)):
+        print("# peer %s: %s" % (name, out.strip().splitlines()[-1] if out.strip() else ""))
+        check(rc == 0, "peer %s received the other's stream through mrelay-dp (%s)"
+              % (name, "SRTP" if (a if name == "A" else b)[5] else "plain RTP"))
+
+
+def call(tmp, topo, cid, a_proto, a_key, b_proto, b_key, extra=()):
+    """Offer from A (cA), answer from B (cB) with rtpengine-ng-client, then media."""
+    a_crypto = ("AES_CM_128_HMAC_SHA1_80", key(a_key)) if a_key else None
+    _, offer, _ = ng_client("offer", "--call-id=" + cid, "--from-tag=fa-" + cid, "--replace-origin",
+                            "--replace-session-connection", "--ICE=remove", *extra,
+                            "--sdp=" + sdp(A_PRIV, 40000, a_proto, a_crypto, bfcp=True))
+    om = sdp_media(offer)
+    check(len(om) == 2 and om[0]["c"] == RELAY and om[0]["port"] >= 30000,
+          "%s: the offer to B shows the relay %s:%d" % (cid, om[0]["c"], om[0]["port"]))
+    check(om[1]["port"] == 0, "%s: the BFCP (TCP) m-line goes on with port 0" % cid)
+    check(A_PRIV not in offer, "%s: the caller's address is not in the offer" % cid)
+    check(om[0]["proto"] == b_proto and (om[0]["crypto"] is not None) == (b_key is not None),
+          "%s: the offer to B is %s%s" % (cid, b_proto, " with a=crypto" if b_key else " without a=crypto"))
+    b_crypto = ("AES_CM_128_HMAC_SHA1_80", key(b_key)) if b_key else None
+    _, answer, _ = ng_client("answer", "--call-id=" + cid, "--from-tag=fa-" + cid, "--to-tag=tb-" + cid,
+                             "--replace-origin", "--replace-session-connection",
+                             "--sdp=" + sdp(B_IP, 40002, b_proto, b_crypto).replace(
+                                 "m=audio", "m=audio", 1) + "m=application 0 TCP/BFCP *\r\n")
+    am = sdp_media(answer)
+    check(am[0]["c"] == RELAY and am[0]["proto"] == a_proto and am[1]["port"] == 0,
+          "%s: the answer to A shows the relay %s:%d, %s, BFCP rejected" % (cid, am[0]["c"], am[0]["port"],
+                                                                           a_proto))
+    check((am[0]["crypto"] is not None) == (a_key is not None), "%s: a=crypto towards A as A offered" % cid)
+    ka = "AES_CM_128_HMAC_SHA1_80:" + key(a_key) if a_key else None
+    kb = "AES_CM_128_HMAC_SHA1_80:" + key(b_key) if b_key else None
+    a = ("%s:40000" % A_PRIV, "%s:%d" % (RELAY, am[0]["port"]), 0xA1, 0xB2, ka, am[0]["crypto"])
+    b = ("%s:40002" % B_IP, "%s:%d" % (RELAY, om[0]["port"]), 0xB2, 0xA1, kb, om[0]["crypto"])
+    stream_both(tmp, topo, a, b)
+    q = Ng()("query", call_id=cid)
+    pk = {tag: sum(s["stats"]["packets"] for m in t["medias"] for s in m["streams"])
+          for tag, t in q["tags"].items()}
+    check(pk.get("fa-" + cid, 0) >= COUNT - 20 and pk.get("tb-" + cid, 0) >= COUNT - 20,
+          "%s: NG query counts what each side sent (%s)" % (cid, pk))
+    _, _, out = ng_client("delete", "--call-id=" + cid, "--from-tag=fa-" + cid)
+    check("totals" in out, "%s: delete answers with the call's totals" % cid)
+
+
+def test_media(tmp):
+    if NG_CLIENT is None:
+        print("# rtpengine-ng-client missing (rtpengine-utils): skipped")
+        sys.exit(77)
+    with L.Lab() as lab:
+        topo = L.Topo(lab, nat=True)
+        cp = ControlPlane(tmp, cp_config(tmp))
+        lab.undo.append(cp.stop)
+        cp.start()
+        region = CpRegion(tmp)
+        dp = lab.dataplane(topo.dp, "ng-client", L.dp_config(tmp), tmp)
+        L.start_dp(dp, region)
+        call(tmp, topo, "srtp-srtp", "RTP/SAVP", 1, "RTP/SAVP", 2)
+        call(tmp, topo, "pstn-srtp", "RTP/AVP", None, "RTP/SAVP", 3, extra=("--direction=pstn,wan",))
+        check(cp.calls() == [] and active_slots(region) == 0, "no call and no slot left")
+        check(dp.stop() == 0, "mrelay-dp exits 0")
+        check(cp.stop() == 0, "mrelay-cp exits 0")
+
+
+def test_protocol(tmp):
+    cp = ControlPlane(tmp, cp_config(tmp))
+    try:
+        cp.start()
+        ng = Ng()
+        check(ng("ping")["result"] == "pong", "ping: pong")
+        r = ng.raw(b"c1 d7:command4:pi")
+        check(r.startswith(b"c1 d") and b"error-reason" in r and b"5:error" in r,
+              "bad bencode: an error reply with the cookie (%s)" % r[:80])
+        check(ng("offer", ok=False, call_id="x", from_tag="f")["error-reason"] == "No SDP body in message",
+              "offer without sdp: error")
+        check("Unknown call-id" in ng("query", ok=False, call_id="nope")["error-reason"], "query: unknown call")
+        check(ng("delete", call_id="nope", from_tag="x").get("warning"), "delete of an unknown call: warning")
+        check(ng("delete", ok=False, call_id="nope", from_tag="x", flags=["fatal"])["result"] == "error",
+              "delete of an unknown call with fatal: error")
+        srtp = sdp(A_PRIV, 40000, "RTP/SAVP", ("AES_CM_128_HMAC_SHA1_80", key(1)))
+        for what, args in (
+                ("plain RTP from a non-PSTN interface", dict(sdp=sdp(A_PRIV, 40000, "RTP/AVP"))),
+                ("SDES-off towards a non-PSTN interface", dict(sdp=srtp, SDES=["off"])),
+                ("RTP/AVP towards a non-PSTN interface", dict(sdp=srtp, **{"transport-protocol": "RTP/AVP"})),
+                ("DTLS-SRTP", dict(sdp=srtp.replace("RTP/SAVP", "UDP/TLS/RTP/SAVP") +
+                                   "a=fingerprint:sha-256 AB:CD\r\na=setup:actpass\r\n")),
+                ("transcoding", dict(sdp=srtp, codec={"transcode": ["opus"]})),
+                ("recording", dict(sdp=srtp, flags=["record call"])),
+                ("ICE=force", dict(sdp=srtp, ICE="force")),
+                ("an unknown interface", dict(sdp=srtp, direction=["wan", "nowhere"]))):
+            r = ng("offer", ok=False, call_id="bad", from_tag="f", **args)
+            check(r["result"] == "error" and list(r) == ["error-reason", "result"],
+                  "offer refused: %s (%s)" % (what, r.get("error-reason")))
+        check(ng("list")["calls"] == [], "refusals leave no call behind")
+        # Retransmission: the same cookie gets the same bytes, the command runs once.
+        msg = b"retx_1 " + bencode({"command": "offer", "call-id": "rt", "from-tag": "f", "sdp": srtp})
+        r1, r2 = ng.raw(msg), ng.raw(msg)
+        check(r1 == r2 and b"sdp" in r1, "a retransmitted offer gets the identical reply")
+        o2 = ng("offer", call_id="rt", from_tag="f", via_branch="z9hG4bK1", sdp=srtp)
+        check(o2["sdp"].encode() in r1, "the same offer with a new cookie: same ports and keys")
+        st = ng("statistics")["statistics"]
+        check(st["ng"]["retransmits"] >= 1 and st["currentstatistics"]["sessionsown"] == 1,
+              "statistics: retransmits %d, 1 call" % st["ng"]["retransmits"])
+        ans = sdp(B_IP, 40002, "RTP/SAVP", ("AES_CM_128_HMAC_SHA1_80", key(2)))
+        ng("answer", call_id="rt", from_tag="f", to_tag="t", sdp=ans)
+        check(ng("block media", call_id="rt", from_tag="f")["result"] == "ok", "block media")
+        q = ng("query", call_id="rt")
+        check(q["tags"]["f"].get("media blocked") == "yes" and "t" in q["tags"], "query shows the block and tags")
+        ng("unblock media", call_id="rt", from_tag="f")
+        check("media blocked" not in ng("query", call_id="rt")["tags"]["f"], "unblock media")
+        tcp = Ng(tcp=True)
+        check(tcp("list")["calls"] == ["rt"], "NG over TCP: list")
+        check(tcp("ping")["result"] == "pong" and tcp("ping")["result"] == "pong", "NG over TCP: two pings")
+        tcp("delete", call_id="rt", to_tag="t")
+        check(ng("list")["calls"] == [], "delete by to-tag ends the call")
+        check(cp.json("status json")["ports_used"] == 0, "no port left in use")
+    finally:
+        cp.stop()
+
+
+def test_churn(tmp):
+    with L.Lab() as lab:
+        topo = L.Topo(lab, nat=False)
+        cp = ControlPlane(tmp, cp_config(tmp))
+        lab.undo.append(cp.stop)
+        cp.start()
+        region = CpRegion(tmp)
+        dp = lab.dataplane(topo.dp, "ng-churn", L.dp_config(tmp), tmp)
+        L.start_dp(dp, region)
+        ng, n = Ng(), 10000
+        a_sdp = sdp(A_PRIV, 40000, "RTP/SAVP", ("AES_CM_128_HMAC_SHA1_80", key(1)))
+        b_sdp = sdp(B_IP, 40002, "RTP/SAVP", ("AES_CM_128_HMAC_SHA1_80", key(2)))
+        t0 = time.monotonic()
+        for i in range(n):
+            cid = "churn-%d" % i
+            ng("offer", call_id=cid, from_tag="a", sdp=a_sdp)
+            ng("answer", call_id=cid, from_tag="a", to_tag="b", sdp=b_sdp)
+            ng("delete", call_id=cid, from_tag="a")
+        dt = time.monotonic() - t0
+        print("# %d calls offered, answered and deleted over NG in %.1f s (%.0f/s)" % (n, dt, n / dt))
+        st = cp.json("status json")
+        check(st["calls"] == 0 and st["legs"] == 0 and st["ports_used"] == 0, "no call, leg or port left")
+        check(st["slots_free"] == MAX_LEGS, "every slot free (%d of %d)" % (st["slots_free"], MAX_LEGS))
+        check(st["journal_live"] == 0 and st["journal_records"] <= 1024 + 64,
+              "journal compacted: %d records" % st["journal_records"])
+        check(active_slots(region) == 0, "no active slot in the region")
+        L.wait_until(lambda: region.info()["cmd_ring"]["used"] == 0, "the dataplane to drain commands", 30)
+        check(region.legs()["legs"] == [], "the dataplane has no leg left")
+        stats = ng("statistics")["statistics"]["ng"]
+        check(stats["offer"]["errors"] == 0 and stats["answer"]["errors"] == 0,
+              "no NG errors during the churn")
+        cp.kill9()
+        cp.start()
+        log = cp.output()
+        check("recovered 0 calls" in log and "bad lines" not in log, "a restart finds nothing to recover")
+        check(cp.stop() == 0 and dp.stop() == 0, "both daemons exit 0")
+
+
+TESTS = [test_media, test_protocol, test_churn]
+
+if __name__ == "__main__":
+    tests = {t.__name__[5:]: t for t in TESTS}
+    t0 = time.monotonic()
+    main([tests[n] for n in sys.argv[1:]] if len(sys.argv) > 1 else list(tests.values()))
+    print("# %.1f s" % (time.monotonic() - t0))

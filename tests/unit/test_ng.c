@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The NG front-end (controlplane/ng/ng.h) without sockets: messages in,
+ * reply bytes out, over a real (temporary) region and session manager.
+ * Framing and bencode errors, the command table, the retransmission cache,
+ * offer/answer/query/delete glue with the SDP model, the encryption policy
+ * (plain RTP only on pstn interfaces), refusals that leave nothing behind,
+ * and TCP framing (mr_ng_frame_len()).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ng.h"
+#include "frame.h"
+#include "bencode.h"
+
+#define LEGS 64u
+
+struct fx {
+	char dir[128];
+	char region[160];
+	struct mr_region r;
+	struct mr_session_iface ifaces[2];
+	struct mr_session *s;
+	struct mr_ng *ng;
+	char out[MR_NG_MSG_MAX];
+	size_t out_len;
+	struct mr_ng_result res;
+	struct mr_bc_node nodes[4096];
+	const struct mr_bc_node *reply;
+};
+
+static struct fx F;
+
+static void
+iface(struct mr_session_iface *f, const char *name, uint16_t min, uint16_t max, bool pstn)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->local4.family = MR_AF_INET;
+	inet_pton(AF_INET, "198.18.0.2", f->local4.ip);
+	f->port_min = min;
+	f->port_max = max;
+	f->pstn = pstn;
+}
+
+static void
+start(uint32_t max_calls)
+{
+	struct mr_session_params p = { 0 };
+	struct mr_ng_params np = { 0 };
+	char err[256];
+
+	iface(&F.ifaces[0], "wan", 30000, 30019, false);
+	iface(&F.ifaces[1], "pstn", 40000, 40019, true);
+	p.ifaces = F.ifaces;
+	p.n_ifaces = 2;
+	p.limits.max_calls = max_calls;
+	p.state_dir = F.dir;
+	assert_int_equal(mr_region_lock(&F.r), 0);
+	assert_int_equal(mr_session_new(&p, &F.r, &F.s, NULL, err, sizeof(err)), 0);
+	np.sess = F.s;
+	np.ifaces = F.ifaces;
+	np.n_ifaces = 2;
+	F.ng = mr_ng_new(&np);
+	assert_non_null(F.ng);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	memset(&F, 0, sizeof(F));
+	snprintf(F.dir, sizeof(F.dir), "/tmp/mr-test-ng-XXXXXX");
+	if (mkdtemp(F.dir) == NULL)
+		return -1;
+	snprintf(F.region, sizeof(F.region), "%s/region", F.dir);
+	return mr_region_open(&F.r, F.region, true, LEGS, 2);
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[200];
+
+	(void)state;
+	mr_ng_free(F.ng);
+	mr_session_free(F.s);
+	mr_region_unlock(&F.r);
+	mr_region_close(&F.r);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", F.dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Send @len bytes; parse the reply's dictionary into F.reply. */
+static int
+send_raw(const char *msg, size_t len, uint64_t now)
+{
+	struct mr_bc_arena a;
+	struct mr_ng_msg m;
+	struct mr_bc_err e;
+	int r = mr_ng_process(F.ng, msg, len, "peer", 4, now, F.out, sizeof(F.out), &F.out_len,
+			      &F.res);
+
+	F.reply = NULL;
+	if (r < 0)
+		return r;
+	assert_int_equal(mr_ng_split(F.out, F.out_len, &m, NULL), 0);
+	mr_bc_arena_init(&a, F.nodes, sizeof(F.nodes) / sizeof(F.nodes[0]));
+	assert_int_equal(mr_ng_parse_request(&m, &a, &F.reply, &e), 0);
+	return 0;
+}
+
+/* Build "COOKIE d...e" from key/value C strings (values starting with
+ * 'l' + a list literal are passed through as raw bencode). */
+static void __attribute__((sentinel))
+send_req(const char *cookie, ...)
+{
+	static char buf[16384];
+	const char *k, *v;
+	size_t n;
+	va_list ap;
+
+	n = (size_t)snprintf(buf, sizeof(buf), "%s d", cookie);
+	va_start(ap, cookie);
+	while ((k = va_arg(ap, const char *)) != NULL) {
+		v = va_arg(ap, const char *);
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%zu:%s", strlen(k), k);
+		if (v[0] == '!')
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s", v + 1);  /* raw */
+		else
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%zu:%s", strlen(v), v);
+	}
+	va_end(ap);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "e");
+	assert_int_equal(send_raw(buf, n, 1000), 0);
+}
+
+static const char *
+reply_str(const char *key)
+{
+	static char buf[8192];
+	const struct mr_bc_node *v = mr_bc_dict_get(F.reply, key);
+
+	if (v == NULL || v->type != MR_BC_STR || v->s.len >= sizeof(buf))
+		return NULL;
+	memcpy(buf, v->s.p, v->s.len);
+	buf[v->s.len] = '\0';
+	return buf;
+}
+
+static void
+assert_error(const char *reason_part)
+{
+	const char *why;
+
+	assert_string_equal(reply_str("result"), "error");
+	why = reply_str("error-reason");
+	assert_non_null(why);
+	if (strstr(why, reason_part) == NULL)
+		fail_msg("error-reason '%s' lacks '%s'", why, reason_part);
+	assert_int_equal(F.reply->count, 2);    /* result and error-reason only */
+}
+
+static struct mr_session_stats
+stats(void)
+{
+	struct mr_session_stats st;
+
+	mr_session_stats(F.s, &st);
+	return st;
+}
+
+#define SDP_HEAD "v=0\r\no=- 1 1 IN IP4 198.18.1.10\r\ns=-\r\nc=IN IP4 198.18.1.10\r\nt=0 0\r\n"
+#define CRYPTO_A "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n"
+#define CRYPTO_B "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk\r\n"
+#define OFFER_SRTP SDP_HEAD "m=audio 4000 RTP/SAVP 0\r\n" CRYPTO_A "m=application 5000 TCP/BFCP *\r\n"
+#define ANSWER_SRTP "v=0\r\no=- 2 1 IN IP4 198.18.0.11\r\ns=-\r\nc=IN IP4 198.18.0.11\r\nt=0 0\r\n" \
+	"m=audio 6000 RTP/SAVP 0\r\n" CRYPTO_B "m=application 0 TCP/BFCP *\r\n"
+
+static void
+test_framing_errors(void **state)
+{
+	(void)state;
+	start(0);
+	assert_int_equal(send_raw("nocookie", 8, 1), -EINVAL);
+	assert_true(F.res.dropped);
+	assert_int_equal(send_raw("c1 d7:command4:pi", 17, 1), 0);
+	assert_error("Failed to decode dictionary");
+	assert_int_equal(send_raw("c2 li1ee", 8, 1), 0);
+	assert_error("not a dictionary");
+	assert_int_equal(send_raw("c3 {\"command\":\"ping\"}", 21, 1), 0);
+	assert_error("JSON");
+	send_req("c4", "call-id", "x", NULL);
+	assert_error("no command");
+	send_req("c5", "command", "frobnicate", NULL);
+	assert_error("Unrecognized command");
+	send_req("c6", "command", "start recording", "call-id", "x", NULL);
+	assert_error("not supported");
+	send_req("c7", "command", "ping", NULL);
+	assert_string_equal(reply_str("result"), "pong");
+	assert_memory_equal(F.out, "c7 d6:result4:ponge", F.out_len);
+	assert_int_equal(mr_ng_counters(F.ng)->requests[MR_NG_CMD_PING], 1);
+	assert_int_equal(mr_ng_counters(F.ng)->dropped, 1);
+}
+
+static void
+test_offer_answer_delete(void **state)
+{
+	const char *sdp;
+
+	(void)state;
+	start(0);
+	send_req("o1", "command", "offer", "call-id", "c1", "from-tag", "ft", "sdp", OFFER_SRTP,
+		 "replace", "!l6:origin18:session-connectione", NULL);
+	assert_string_equal(reply_str("result"), "ok");
+	sdp = reply_str("sdp");
+	assert_non_null(sdp);
+	assert_non_null(strstr(sdp, "o=- 1 1 IN IP4 198.18.0.2\r\n"));
+	assert_non_null(strstr(sdp, "m=audio 30002 RTP/SAVP 0\r\n"));
+	assert_non_null(strstr(sdp, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"));
+	assert_null(strstr(sdp, "WVNfX19zZW1jdGwg"));          /* never the caller's key */
+	assert_non_null(strstr(sdp, "m=application 0 TCP/BFCP"));
+	assert_null(strstr(sdp, "198.18.1.10"));
+	assert_int_equal(stats().calls, 1);
+	assert_int_equal(stats().legs, 2);
+
+	send_req("a1", "command", "answer", "call-id", "c1", "from-tag", "ft", "to-tag", "tt",
+		 "sdp", ANSWER_SRTP, NULL);
+	assert_string_equal(reply_str("result"), "ok");
+	sdp = reply_str("sdp");
+	assert_non_null(strstr(sdp, "m=audio 30000 RTP/SAVP 0\r\n"));
+	assert_non_null(strstr(sdp, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"));
+	assert_null(strstr(sdp, "QUJDREVGR0hJ"));
+
+	send_req("q1", "command", "query", "call-id", "c1", NULL);
+	assert_string_equal(reply_str("result"), "ok");
+	assert_non_null(mr_bc_dict_get(mr_bc_dict_get(F.reply, "tags"), "ft"));
+	assert_non_null(mr_bc_dict_get(mr_bc_dict_get(F.reply, "tags"), "tt"));
+	assert_non_null(mr_bc_dict_get(F.reply, "totals"));
+
+	send_req("l1", "command", "list", NULL);
+	assert_int_equal(mr_bc_dict_get(F.reply, "calls")->count, 1);
+
+	send_req("d1", "command", "delete", "call-id", "c1", "from-tag", "ft", NULL);
+	assert_string_equal(reply_str("result"), "ok");
+	assert_int_equal(stats().calls, 0);
+	assert_int_equal(stats().ports_used, 0);
+	send_req("d2", "command", "delete", "call-id", "c1", "from-tag", "ft", NULL);
+	assert_non_null(reply_str("warning"));
+	send_req("d3", "command", "delete", "call-id", "c1", "from-tag", "ft",
+		 "flags", "!l5:fatale", NULL);
+	assert_error("Unknown call-id");
+}
+
+static void
+test_policy(void **state)
+{
+	const char *sdp;
+
+	(void)state;
+	start(0);
+	/* Plain RTP from the default (wan) interface: refused, nothing made. */
+	send_req("p1", "command", "offer", "call-id", "c", "from-tag", "f",
+		 "sdp", SDP_HEAD "m=audio 4000 RTP/AVP 0\r\n", NULL);
+	assert_error("encryption is mandatory");
+	assert_int_equal(stats().calls, 0);
+	send_req("p2", "command", "offer", "call-id", "c", "from-tag", "f", "sdp", OFFER_SRTP,
+		 "SDES", "!l3:offe", NULL);
+	assert_error("towards interface 'wan'");
+	send_req("p3", "command", "offer", "call-id", "c", "from-tag", "f",
+		 "sdp", SDP_HEAD "m=audio 4000 UDP/TLS/RTP/SAVPF 0\r\na=fingerprint:sha-256 AB:CD\r\n"
+		 "a=setup:actpass\r\n", NULL);
+	assert_error("DTLS-SRTP");
+	send_req("p4", "command", "offer", "call-id", "c", "from-tag", "f", "sdp", OFFER_SRTP,
+		 "codec", "!d9:transcodel4:opusee", NULL);
+	assert_error("transcoding");
+	assert_int_equal(stats().calls, 0);
+	assert_int_equal(stats().ports_used, 0);
+	/* From a pstn interface, plain RTP is taken, and SRTP goes to wan. */
+	send_req("p5", "command", "offer", "call-id", "c", "from-tag", "f",
+		 "sdp", SDP_HEAD "m=audio 4000 RTP/AVP 0\r\n", "direction", "!l4:pstn3:wane", NULL);
+	assert_string_equal(reply_str("result"), "ok");
+	sdp = reply_str("sdp");
+	assert_non_null(strstr(sdp, "m=audio 30000 RTP/SAVP 0\r\n"));
+	assert_non_null(strstr(sdp, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"));
+	/* ... and the answer towards the PSTN side stays plain. */
+	send_req("p6", "command", "answer", "call-id", "c", "from-tag", "f", "to-tag", "t",
+		 "sdp", "v=0\r\no=- 2 1 IN IP4 198.18.0.11\r\ns=-\r\nc=IN IP4 198.18.0.11\r\nt=0 0\r\n"
+		 "m=audio 6000 RTP/SAVP 0\r\n" CRYPTO_B, NULL);
+	assert_string_equal(reply_str("result"), "ok");
+	sdp = reply_str("sdp");
+	assert_non_null(strstr(sdp, "m=audio 40000 RTP/AVP 0\r\n"));
+	assert_null(strstr(sdp, "a=crypto"));
+	/* An SRTP answer without a=crypto is refused. */
+	send_req("p7", "command", "offer", "call-id", "c2", "from-tag", "f", "sdp", OFFER_SRTP, NULL);
+	send_req("p8", "command", "answer", "call-id", "c2", "from-tag", "f", "to-tag", "t",
+		 "sdp", "v=0\r\no=- 2 1 IN IP4 198.18.0.11\r\ns=-\r\nc=IN IP4 198.18.0.11\r\nt=0 0\r\n"
+		 "m=audio 6000 RTP/SAVP 0\r\nm=application 0 TCP/BFCP *\r\n", NULL);
+	assert_error("no a=crypto");
+}
+
+static void
+test_retransmission_and_limits(void **state)
+{
+	static const char msg[] = "rx1 d7:call-id1:c7:command5:offer8:from-tag1:f3:sdp"
+				  "%zu:" OFFER_SRTP "e";
+	char buf[1024], first[4096];
+	size_t n, first_len;
+	int len;
+
+	(void)state;
+	start(1);
+	len = snprintf(buf, sizeof(buf), msg, strlen(OFFER_SRTP));
+	n = (size_t)len;
+	assert_int_equal(send_raw(buf, n, 1000), 0);
+	assert_string_equal(reply_str("result"), "ok");
+	memcpy(first, F.out, F.out_len);
+	first_len = F.out_len;
+	first[first_len] = '\0';
+	assert_int_equal(send_raw(buf, n, 1500), 0);
+	assert_true(F.res.cached);
+	assert_int_equal(F.out_len, first_len);
+	assert_memory_equal(F.out, first, first_len);
+	assert_int_equal(mr_ng_counters(F.ng)->retransmits, 1);
+	assert_int_equal(stats().calls, 1);
+	assert_int_equal(stats().ports_used, 2);
+	/* The same offer with another cookie: the same SDP (ports and keys). */
+	buf[2] = '2';
+	assert_int_equal(send_raw(buf, n, 1600), 0);
+	assert_false(F.res.cached);
+	assert_non_null(strstr(first, reply_str("sdp")));
+	assert_int_equal(stats().ports_used, 2);
+	/* Over max_calls: refused, nothing half-made. */
+	send_req("lim", "command", "offer", "call-id", "c9", "from-tag", "f", "sdp", OFFER_SRTP, NULL);
+	assert_error("limit reached");
+	assert_int_equal(stats().calls, 1);
+	assert_int_equal(stats().ports_used, 2);
+	/* Block and unblock media by from-tag. */
+	send_req("b1", "command", "block media", "call-id", "c", "from-tag", "f", NULL);
+	assert_string_equal(reply_str("result"), "ok");
+	send_req("b2", "command", "unblock media", "call-id", "c", "from-tag", "nope", NULL);
+	assert_error("Unknown monologue tag");
+}
+
+static void
+test_tcp_framing(void **state)
+{
+	static const char two[] = "a d7:command4:pinge" "b d3:keyl1:x2:yyee";
+	const char *why;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(mr_ng_frame_len(two, sizeof(two) - 1, &len, &why), 0);
+	assert_int_equal(len, 19);
+	assert_int_equal(mr_ng_frame_len(two + 19, sizeof(two) - 1 - 19, &len, &why), 0);
+	assert_int_equal(len, sizeof(two) - 1 - 19);
+	assert_int_equal(mr_ng_frame_len(two, 10, &len, &why), -EAGAIN);
+	assert_int_equal(mr_ng_frame_len("a", 1, &len, &why), -EAGAIN);
+	assert_int_equal(mr_ng_frame_len("a d5:ab", 7, &len, &why), -EAGAIN);
+	assert_int_equal(mr_ng_frame_len("a x", 3, &len, &why), -EINVAL);
+	assert_int_equal(mr_ng_frame_len("a e", 3, &len, &why), -EINVAL);
+	assert_int_equal(mr_ng_frame_len("a d99999999:", 12, &len, &why), -EINVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_framing_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_offer_answer_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retransmission_and_limits, setup, teardown),
+		cmocka_unit_test(test_tcp_framing),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
