@@ -12,6 +12,10 @@
 #   * /usr/sbin/policy-rc.d: created (exit 101, so no installed package
 #     starts a daemon) for the duration of the install, and removed again
 #     only if this script created it.
+#   * services masked (a /dev/null link in /etc/systemd/system) after the
+#     install (policy-rc.d kept them from starting during it):
+#     rtpengine-daemon, rtpengine-recording-*, kamailio. The interop tests
+#     start their own instances.
 #   * hugepages: raises the 2 MiB pool to 768 pages (1.5 GiB), never
 #     lowers it; mounts hugetlbfs on /dev/hugepages if it is not mounted.
 #   * $MRELAY_BUILD (default build/ in the tree): meson setup, ninja, and
@@ -34,11 +38,15 @@ PKGS=(
 	libcmocka-dev libpcap-dev
 	tshark tcpdump iproute2 iptables python3 ethtool iputils-ping procps valgrind
 	rtpengine-daemon rtpengine-utils baresip-core
+	kamailio kamailio-tls-modules openssl
 )
 # Interop tests start their own rtpengine; the packaged services would take
 # the relay's port range and set up iptables at boot, so they stay masked.
 # baresip-core (the baresip interop test) ships no service: nothing to mask.
-MASKED_SERVICES=(rtpengine-daemon rtpengine-recording-daemon rtpengine-recording-nfs-mount)
+# The Kamailio test (tests/e2e/kamailio_call.py) starts its own kamailio on
+# its own ports in a namespace; the packaged one would listen on 5060/5061.
+MASKED_SERVICES=(rtpengine-daemon rtpengine-recording-daemon rtpengine-recording-nfs-mount
+	kamailio)
 HUGEPAGES_WANT=768      # 2 MiB pages: 1.5 GiB (the 1,000,000-leg bench needs ~700)
 HUGEPAGES_MIN_FREE=256  # below this, use --no-huge
 HP_DIR=/sys/kernel/mm/hugepages/hugepages-2048kB

@@ -69,8 +69,9 @@ timeouts = { media_idle_s = 120; offer_s = 120; call_max_s = 3600; };
 class ControlPlane:
     """mrelay-cp as a child process, and a client of its admin socket."""
 
-    def __init__(self, tmp, text=None):
+    def __init__(self, tmp, text=None, ns=None):
         self.tmp = tmp
+        self.ns = ns                    # a network namespace to run in (NG on its loopback)
         self.cfg = os.path.join(tmp, "cp.conf")
         self.sock = os.path.join(tmp, "cp.sock")
         with open(self.cfg, "w") as f:
@@ -79,7 +80,9 @@ class ControlPlane:
         self.proc = None
 
     def start(self, timeout=10.0):
-        self.proc = subprocess.Popen([MRELAY_CP, "--config", self.cfg], stdout=self.log,
+        # (ip netns exec execs: the Popen pid is mrelay-cp's own.)
+        self.proc = subprocess.Popen((["ip", "netns", "exec", self.ns] if self.ns else []) +
+                                     [MRELAY_CP, "--config", self.cfg], stdout=self.log,
                                      stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
