@@ -34,7 +34,8 @@ fix_nated_register and contact aliases); an INVITE gets
 rtpengine_offer("direction=wan direction=pstn RTP/AVP replace-origin
 replace-session-connection ICE=remove"), its 183/200 rtpengine_answer,
 BYE and CANCEL (and a failed INVITE) rtpengine_delete; when
-rtpengine_offer fails the INVITE is refused with 488. Anything not over
+rtpengine_offer fails the INVITE is refused with 488. A re-INVITE is
+offered again (RTP/AVP only when it goes downstream, towards B). Anything not over
 TLS is refused with 403.
 
 The test generates a throwaway CA and a server certificate for
@@ -57,7 +58,10 @@ the CA (sip_cafile) but libre accepts any server certificate anyway.
            B's wire media is plain RTP to and from the pstn address;
            mrelay-cp shows the call (A's leg SRTP, latched behind the NAT;
            B's plain) with packets relayed both ways, and NG query agrees.
-           A hangs up: Kamailio's rtpengine_delete ends the call in
+           B holds and resumes, then A (four re-INVITEs through Kamailio,
+           each offered and answered over NG; the route offers B's
+           without the transport flag): the same call still relays both
+           ways. A hangs up: Kamailio's rtpengine_delete ends the call in
            mrelay-cp (an NG delete was counted), no call, leg or slot is
            left.
 
@@ -155,6 +159,7 @@ loadmodule "nathelper.so"
 loadmodule "rtpengine.so"
 
 modparam("tls", "config", "%(tmp)s/tls.cfg")
+modparam("rr", "append_fromtag", 1)
 modparam("usrloc", "db_mode", 0)
 modparam("registrar", "received_avp", "$avp(RECEIVED)")
 modparam("nathelper", "received_avp", "$avp(RECEIVED)")
@@ -179,8 +184,22 @@ request_route {
 	if (has_totag()) {
 		if (loose_route()) {
 			handle_ruri_alias();
-			if (is_method("BYE"))
+			if (is_method("BYE")) {
 				rtpengine_delete();
+			} else if (is_method("INVITE") && has_body("application/sdp")) {
+				# A re-INVITE (hold, resume): the transport flag only
+				# towards the pstn side (the callee's).
+				add_contact_alias();
+				if (is_direction("downstream"))
+					$var(flags) = "%(offer)s";
+				else
+					$var(flags) = "%(answer)s";
+				if (!rtpengine_offer("$var(flags)")) {
+					sl_send_reply("488", "Not Acceptable Here");
+					exit;
+				}
+				t_on_reply("MEDIA");
+			}
 			t_relay();
 			exit;
 		}
@@ -363,6 +382,11 @@ def registered(u):
     return m.group(0).strip() if m else None
 
 
+def answers(u):
+    """The SDP answers baresip @u took (its re-INVITEs' 200s)."""
+    return [e for e in events_of(u, "CALL_REMOTE_SDP") if e.get("param") == "answer"]
+
+
 def events_of(u, kind):
     return [e for e in u.events if e.get("event") and e.get("type") == kind]
 
@@ -536,6 +560,31 @@ def run(tmp, lab, topo, cp, region, ng, kam, uas, caps):
           "baresip A secured the call with %s (%s)" % (SUITE, [e.get("param") for e in events_of(a, "CALL_MENC")]))
     check(not events_of(b, "CALL_MENC"), "baresip B's call is not encrypted")
 
+    # -- re-INVITEs through Kamailio: B (upstream) holds and resumes, then A --
+    for u, what in ((b, "B"), (a, "A")):
+        for cmd in ("hold", "resume"):
+            for x in uas.values():          # read every event of the last re-INVITE first
+                x.pump(0.3)
+            st_before = ng.ng_stats()
+            n_sdp = len(answers(u))
+            u.command(cmd)
+            u.wait(lambda e, n=n_sdp: len(answers(u)) > n, "the re-INVITE's answer", 10)
+            time.sleep(0.1)                 # (baresip may see the 200 before Kamailio's answer reply is counted)
+            st = ng.ng_stats()
+            check(st["offer"]["requests"] == st_before["offer"]["requests"] + 1 and
+                  st["answer"]["requests"] == st_before["answer"]["requests"] + 1 and
+                  st["offer"]["errors"] == st_before["offer"]["errors"] and
+                  st["answer"]["errors"] == st_before["answer"]["errors"],
+                  "%s's %s: a re-INVITE through Kamailio, offered and answered by mrelay-cp (%s)"
+                  % (what, cmd, events_of(u, "CALL_REMOTE_SDP")[-1].get("param")))
+    c0 = streams_by_iface(calls[0])
+    a.pump(1.5)
+    c1 = streams_by_iface(cp.calls()[0])
+    check(len(cp.calls()) == 1 and all(c1[k]["rx_pkts"] - c0[k]["rx_pkts"] >= 40 and
+                                       c1[k]["tx_pkts"] - c0[k]["tx_pkts"] >= 40 for k in c1),
+          "the same call relays media both ways after hold and resume (%s)"
+          % {k: (c1[k]["rx_pkts"] - c0[k]["rx_pkts"], c1[k]["tx_pkts"] - c0[k]["tx_pkts"]) for k in c1})
+
     # -- hang up --
     st0 = ng.ng_stats()
     a.command("hangup")
@@ -563,8 +612,12 @@ def run(tmp, lab, topo, cp, region, ng, kam, uas, caps):
     reqs = [r for r in ng_requests(pkts["ng"]) if r.get("call-id") == calls[0]["call_id"]]
     cmds = [r.get("command") for r in reqs]
     offer = reqs[0] if reqs else {}
-    check(cmds == ["offer", "answer", "delete"],
-          "Kamailio's rtpengine module sent mrelay-cp offer, answer, delete for the call (%s)" % cmds)
+    check(cmds == ["offer", "answer"] * 5 + ["delete"],
+          "Kamailio's rtpengine module sent mrelay-cp offer and answer for the INVITE and each of the 4 "
+          "re-INVITEs, then delete (%d requests)" % len(cmds))
+    up = [r for r in reqs[2:6] if r.get("command") == "offer"]
+    check(all(r.get("from-tag") == reqs[1].get("to-tag") and "transport-protocol" not in r for r in up),
+          "B's re-INVITEs were offered under B's tag without a transport flag (the route's upstream branch)")
     check(offer.get("direction") == ["wan", "pstn"] and offer.get("transport-protocol") == "RTP/AVP"
           and offer.get("ICE") == "remove" and set(offer.get("replace", [])) == {"origin", "session-connection"}
           and offer.get("received-from") == ["IP4", NAT_PUB],
