@@ -512,8 +512,9 @@ offer_again(struct ng_req *q, const struct ng_opts *o, const struct mr_sdp *sdp,
 		d->mux_b_now[k] = nc->mux[bi][k] || d->mux_b_now[k];
 	note_decision(nc, sdp, d, ai, bi);
 	r = render(q, o, sdp, lb, bi, nc, true);
-	if (r == 0)
-		(void)ng_call_save(q, c);
+	/* The state changed even if the SDP could not be printed: the journal
+	 * must say what memory says, or a restart would bring back another. */
+	(void)ng_call_save(q, c);
 out:
 	decision_wipe(d);
 	free(d);
@@ -636,19 +637,21 @@ ng_cmd_answer(struct ng_req *q, const struct ng_opts *o)
 		r = answer_stream(q, o, nc, lb, bi, (unsigned int)k, i, &sdp->media[i]);
 	}
 	if (r < 0)
-		goto out;
+		goto out_save;
 	r = mr_session_leg_retag(s, lb, o->to_tag);
 	if (r == 0)
 		r = mr_session_pair(s, la, lb);
 	if (r < 0) {
 		r = sess_fail(q, r, "answer");
-		goto out;
+		goto out_save;
 	}
 	nc->answered = true;
 	nc->last_signal_s = ng_wall_s();
 	r = render(q, o, sdp, la, ai, nc, false);
-	if (r == 0)
-		(void)ng_call_save(q, c);
+out_save:
+	/* answer_stream() may have changed rtcp-mux of the streams before a
+	 * later one failed: journal what memory holds, error or not. */
+	(void)ng_call_save(q, c);
 out:
 	mr_sdp_free(sdp);
 	return r;

@@ -331,8 +331,11 @@ recover(struct mr_session *s, struct replay *rp, struct mr_session_recovery *rec
 			rec->calls++;
 		}
 	}
-	/* Step 5. rp->calls is in tag order already (replay refuses others). */
-	qsort(rp->calls, rp->n, sizeof(*rp->calls), cmp_tagged);
+	/* Step 5. rp->calls is in tag order already (replay refuses others).
+	 * No qsort() of an empty journal: rp->calls is NULL then, which
+	 * qsort() must not be given even for zero elements (UBSan). */
+	if (rp->n > 1)
+		qsort(rp->calls, rp->n, sizeof(*rp->calls), cmp_tagged);
 	for (i = 0; i < h->max_legs; i++) {
 		const struct mr_leg_slot *ls = mr_shm_slot(h, i);
 
