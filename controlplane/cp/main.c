@@ -324,6 +324,13 @@ start(struct mr_cp *cp)
 		mr_log(LOG_ERR, MR_LOG_NG, NULL, "NG front-end: %s", strerror(errno));
 		return -1;
 	}
+	if (mr_ng_counters(cp->ng)->restored > 0)
+		mr_log(LOG_NOTICE, MR_LOG_NG, NULL, "NG state of %u recovered calls restored",
+		       mr_ng_counters(cp->ng)->restored);
+	if (mr_ng_counters(cp->ng)->restore_failed > 0)
+		mr_log(LOG_WARNING, MR_LOG_NG, NULL, "NG state of %u recovered calls unusable: "
+		       "they can be queried and deleted, not answered",
+		       mr_ng_counters(cp->ng)->restore_failed);
 	r = mr_ng_listen_open(&cp->cfg, cp->ng, &cp->ng_listen, err, sizeof(err));
 	if (r < 0) {
 		mr_log(LOG_ERR, MR_LOG_NG, NULL, "%s", err);

@@ -146,7 +146,9 @@ leg_dict(struct ng_req *q, const struct mr_call *c, unsigned int li, uint64_t cr
 		mux = (si.flags & MR_LEG_F_RTCP_MUX) != 0;
 		ADD_INT(q, m, "index", media_index(nc, k));
 		if (nc != NULL && li < 2) {
-			mr_bc_dict_add_cstr(&q->a, m, "type", nc->type[k]);
+			/* A copy: delete frees the call (and nc) before the
+			 * reply is printed. */
+			mr_bc_dict_add_cstr(&q->a, m, "type", ng_strf(q, "%s", nc->type[k]));
 			mr_bc_dict_add_cstr(&q->a, m, "protocol",
 					    mr_sdp_proto_name(nc->proto[li][k]) != NULL ?
 					    mr_sdp_proto_name(nc->proto[li][k]) : "");

@@ -56,6 +56,7 @@ mr_ng_new(const struct mr_ng_params *p)
 	ng->ended = p->ended;
 	ng->ended_ctx = p->ended_ctx;
 	ng->started_wall_s = ng_wall_s();
+	ng_calls_restore(ng);
 	return ng;
 }
 

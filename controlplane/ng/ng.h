@@ -52,6 +52,8 @@ struct mr_ng_counters {
 	uint64_t retransmits;                   /* answered from the cache */
 	uint64_t dropped;                       /* no cookie: nothing to reply to */
 	uint64_t bad_requests;                  /* not bencode, no command */
+	uint32_t restored;                      /* recovered calls whose NG state came back */
+	uint32_t restore_failed;                /* ... whose note was unusable */
 };
 
 struct mr_ng_params {
@@ -77,7 +79,11 @@ struct mr_ng_result {
 
 struct mr_ng;
 
-/* NULL with errno EINVAL or ENOMEM. */
+/*
+ * NULL with errno EINVAL or ENOMEM. Rebuilds the NG state of the calls
+ * the session manager recovered from its journal (counters: restored,
+ * restore_failed), so they can be answered after a restart.
+ */
 struct mr_ng *mr_ng_new(const struct mr_ng_params *p);
 void mr_ng_free(struct mr_ng *ng);
 

@@ -124,8 +124,27 @@ struct ng_call {
 	bool answered;
 };
 
-/* The call's NG state, or NULL (made by the admin socket, or recovered). */
+/* The call's NG state, or NULL (made by the admin socket, or recovered
+ * without a usable note). */
 struct ng_call *ng_call_of(const struct mr_call *c);
+/* Give @nc (malloc'd) to @c: freed with the call. */
+void ng_call_attach(struct mr_call *c, struct ng_call *nc);
+
+/* ---- the state as the call's journaled note (call_note.c) ------------------ */
+
+/* @nc as note text into @buf; its length, or -EINVAL / -ENOSPC. */
+int ng_call_note_format(const struct ng_call *nc, char *buf, size_t cap);
+/* Note text back into @ret, checked against the legs' @n_streams. 0,
+ * -EPROTO (another note format), -EINVAL. */
+int ng_call_note_parse(const char *note, unsigned int n_streams, struct ng_call *ret);
+/*
+ * Journal @c's NG state (after each offer and answer), so a restarted
+ * mrelay-cp can answer. On failure the request still succeeds (media is
+ * set up) with a warning saying a restart would lose the call's NG state.
+ */
+int ng_call_save(struct ng_req *q, struct mr_call *c);
+/* mr_ng_new(): rebuild the NG state of recovered calls from their notes. */
+void ng_calls_restore(struct mr_ng *ng);
 
 /* ---- commands ------------------------------------------------------------ */
 

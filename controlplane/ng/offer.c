@@ -12,7 +12,10 @@
  * to A shows A's leg with A's outbound key under the tag A chose.
  *
  * Which m= line is which stream, and the transport each side sees, stay in
- * struct ng_call (the call's front-end state) from offer to answer.
+ * struct ng_call (the call's front-end state) from offer to answer, and are
+ * journaled as the call's note (call_note.c) after each offer and answer,
+ * so that a restarted mrelay-cp answers an offer the old one made. The
+ * keys an SDP needs are read from the slots, never journaled.
  *
  * Policy (docs/ng-protocol.md): encryption is mandatory. Plain RTP is taken
  * from, or sent towards, a side only when that side's interface is marked
@@ -36,12 +39,6 @@ struct ng_call *
 ng_call_of(const struct mr_call *c)
 {
 	return mr_session_call_priv(c);
-}
-
-static void
-ng_call_free(void *p)
-{
-	free(p);
 }
 
 static bool
@@ -433,12 +430,14 @@ offer_new(struct ng_req *q, const struct ng_opts *o, const struct mr_sdp *sdp)
 	}
 	nc->created_s = ng_wall_s();
 	note_decision(nc, sdp, d, 0, 1);
-	mr_session_call_set_priv(c, nc, ng_call_free);
+	ng_call_attach(c, nc);
 	nc = NULL;
 	q->ng->calls_total++;
 	r = render(q, o, sdp, lb, 1, ng_call_of(c), true);
 	if (r < 0)
 		(void)mr_session_call_end(s, c, MR_END_DELETED);
+	else
+		(void)ng_call_save(q, c);      /* failure: a warning, the call stands */
 out:
 	decision_wipe(d);
 	free(d);
@@ -467,7 +466,7 @@ offer_again(struct ng_req *q, const struct ng_opts *o, const struct mr_sdp *sdp,
 
 	if (nc == NULL || lb == NULL || ia < 0 || ib < 0 || mr_session_leg_at(c, 2) != NULL)
 		return ng_fail(q, "call '%s' was not made by an NG offer of this mrelay-cp (or "
-			       "predates a restart): delete it and offer again", o->call_id);
+			       "its NG state was not journaled): delete it and offer again", o->call_id);
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return ng_fail(q, "out of memory");
@@ -513,6 +512,9 @@ offer_again(struct ng_req *q, const struct ng_opts *o, const struct mr_sdp *sdp,
 		d->mux_b_now[k] = nc->mux[bi][k] || d->mux_b_now[k];
 	note_decision(nc, sdp, d, ai, bi);
 	r = render(q, o, sdp, lb, bi, nc, true);
+	/* The state changed even if the SDP could not be printed: the journal
+	 * must say what memory says, or a restart would bring back another. */
+	(void)ng_call_save(q, c);
 out:
 	decision_wipe(d);
 	free(d);
@@ -608,7 +610,8 @@ ng_cmd_answer(struct ng_req *q, const struct ng_opts *o)
 	lb = mr_session_leg_at(c, bi);
 	if (nc == NULL || lb == NULL || mr_session_leg_at(c, 2) != NULL || nc->offerer != ai)
 		return ng_fail(q, "call '%s' has no NG offer from this from-tag pending here (made "
-			       "elsewhere, or before a restart): offer again", o->call_id);
+			       "elsewhere, or its NG state was not journaled): offer again",
+			       o->call_id);
 	if (mr_session_leg_get(c, o->to_tag) != NULL && mr_session_leg_get(c, o->to_tag) != lb)
 		return ng_fail(q, "to-tag names the offerer's own leg");
 	{
@@ -634,17 +637,21 @@ ng_cmd_answer(struct ng_req *q, const struct ng_opts *o)
 		r = answer_stream(q, o, nc, lb, bi, (unsigned int)k, i, &sdp->media[i]);
 	}
 	if (r < 0)
-		goto out;
+		goto out_save;
 	r = mr_session_leg_retag(s, lb, o->to_tag);
 	if (r == 0)
 		r = mr_session_pair(s, la, lb);
 	if (r < 0) {
 		r = sess_fail(q, r, "answer");
-		goto out;
+		goto out_save;
 	}
 	nc->answered = true;
 	nc->last_signal_s = ng_wall_s();
 	r = render(q, o, sdp, la, ai, nc, false);
+out_save:
+	/* answer_stream() may have changed rtcp-mux of the streams before a
+	 * later one failed: journal what memory holds, error or not. */
+	(void)ng_call_save(q, c);
 out:
 	mr_sdp_free(sdp);
 	return r;

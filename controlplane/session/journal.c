@@ -23,6 +23,7 @@ struct mr_journal {
 	FILE *rw;                       /* the new file during a rewrite */
 	uint64_t records;
 	uint64_t rw_records;
+	unsigned int version;           /* of the file's header */
 	char path[PATH_MAX];
 	char tmp_path[PATH_MAX];
 };
@@ -153,11 +154,16 @@ mr_jrec_format(const struct mr_jrec *r, char *buf, size_t cap)
 		return n;
 	case MR_JREC_END:
 		return snprintf(buf, cap, "D %" PRIu64 "\n", r->call_tag);
+	case MR_JREC_NOTE:
+		if (!str_ok(r->note, sizeof(r->note)))
+			return -EINVAL;
+		n = snprintf(buf, cap, "N %" PRIu64 " ", r->call_tag);
+		break;
 	default:
 		return -EINVAL;
 	}
 	off = (size_t)n;
-	if (!encode(r->text, buf, cap, &off) || off + 1 >= cap)
+	if (!encode(r->type == MR_JREC_NOTE ? r->note : r->text, buf, cap, &off) || off + 1 >= cap)
 		return -EINVAL;
 	buf[off++] = '\n';
 	buf[off] = '\0';
@@ -240,6 +246,9 @@ mr_jrec_parse(const char *line, size_t len, struct mr_jrec *ret, const char **wh
 	case MR_JREC_RETAG:
 		want = 4;
 		break;
+	case MR_JREC_NOTE:
+		want = 3;
+		break;
 	default:
 		*why = "unknown record type";
 		return -EINVAL;
@@ -314,6 +323,12 @@ mr_jrec_parse(const char *line, size_t len, struct mr_jrec *ret, const char **wh
 			return -EINVAL;
 		}
 		r.rtp_port = (uint16_t)v;
+		break;
+	case MR_JREC_NOTE:
+		if (!decode(w[2], wl[2], r.note, sizeof(r.note))) {
+			*why = "bad note encoding or length";
+			return -EINVAL;
+		}
 		break;
 	default:
 		break;
@@ -393,16 +408,28 @@ mr_journal_open(const char *dir, struct mr_journal **ret, char *err, size_t errl
 			report(err, errlen, "%s: %s", j->path, strerror(-r));
 			goto err_close;
 		}
+		j->version = MR_JOURNAL_VERSION;
 	} else {
-		char want[64];
-		size_t wl = (size_t)snprintf(want, sizeof(want), HEADER " %u\n", MR_JOURNAL_VERSION);
+		/* "mrelay-cp-journal N\n" with N a version this code reads. */
+		unsigned int v;
 
-		n = pread(j->fd, head, wl, 0);
-		if (n != (ssize_t)wl || memcmp(head, want, wl) != 0) {
+		n = pread(j->fd, head, sizeof(head) - 1, 0);
+		if (n < 0)
+			n = 0;
+		head[n] = '\0';
+		j->version = 0;
+		for (v = MR_JOURNAL_VERSION_MIN; v <= MR_JOURNAL_VERSION; v++) {
+			char want[64];
+			int wl = snprintf(want, sizeof(want), HEADER " %u\n", v);
+
+			if (n >= wl && memcmp(head, want, (size_t)wl) == 0)
+				j->version = v;
+		}
+		if (j->version == 0) {
 			r = -EPROTO;
-			report(err, errlen, "%s:1: not an mrelay-cp journal of version %u "
+			report(err, errlen, "%s:1: not an mrelay-cp journal of version %u..%u "
 			       "(left as it is; move it away to start without the calls it names)",
-			       j->path, MR_JOURNAL_VERSION);
+			       j->path, MR_JOURNAL_VERSION_MIN, MR_JOURNAL_VERSION);
 			goto err_close;
 		}
 	}
@@ -424,6 +451,12 @@ mr_journal_close(struct mr_journal *j)
 	if (j->fd >= 0)
 		close(j->fd);
 	free(j);
+}
+
+unsigned int
+mr_journal_version(const struct mr_journal *j)
+{
+	return j->version;
 }
 
 const char *
@@ -510,6 +543,11 @@ mr_journal_append(struct mr_journal *j, const struct mr_jrec *recs, size_t n)
 			return -ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
+		/* A version-1 reader would skip it as bad: rewrite first. */
+		if (recs[i].type == MR_JREC_NOTE && j->version < 2) {
+			r = -EPROTO;
+			goto out;
+		}
 		len = mr_jrec_format(&recs[i], buf + off, cap - off);
 		if (len < 0) {
 			r = len;
@@ -590,6 +628,7 @@ mr_journal_rewrite_commit(struct mr_journal *j)
 	close(j->fd);
 	j->fd = fd;
 	j->records = j->rw_records;
+	j->version = MR_JOURNAL_VERSION;
 	return 0;
 }
 

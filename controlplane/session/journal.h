@@ -7,12 +7,18 @@
  * rebuild its calls after a restart (docs/control-plane.md). A text file,
  * one record per line, appended with one write() per change:
  *
- *   mrelay-cp-journal 1                                  header, first line
+ *   mrelay-cp-journal 2                                  header, first line
  *   C <call-tag> <created-ms> <call-id>                  call created
  *   L <call-tag> <leg> <iface> <leg-tag>                 leg <leg> (0, 1, ...) added
  *   S <call-tag> <leg> <stream> <slot> <leg-uid> <rtp-port>   its stream
  *   T <call-tag> <leg> <leg-tag>                         leg <leg> renamed
+ *   N <call-tag> <note>                                  the front-end's note (v2)
  *   D <call-tag>                                         call ended
+ *
+ * Version 2 added N; a version-1 file is a version-2 file without N
+ * records, so both are read (mr_journal_open()), and every file written
+ * (new, or rewritten) is version 2. A version-1 mrelay-cp refuses a
+ * version-2 file rather than silently dropping what N records say.
  *
  * Numbers are decimal; call-ids and tags are percent-encoded (every byte
  * outside '!'..'~', and '%' itself, as %XX), so a record is always one line
@@ -32,9 +38,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MR_JOURNAL_VERSION 1u
+#define MR_JOURNAL_VERSION 2u         /* what this code writes */
+#define MR_JOURNAL_VERSION_MIN 1u     /* oldest it reads */
 #define MR_JOURNAL_LINE_MAX 1024u       /* longest valid line, with '\n' */
 #define MR_JOURNAL_TEXT_MAX 255u        /* decoded call-id / leg tag bytes */
+/* Decoded note bytes: even all percent-encoded (3 bytes each) a note
+ * record stays within MR_JOURNAL_LINE_MAX. */
+#define MR_JOURNAL_NOTE_MAX 320u
 #define MR_JOURNAL_IFACE_MAX 31u
 
 enum mr_jrec_type {
@@ -43,6 +53,7 @@ enum mr_jrec_type {
 	MR_JREC_STREAM = 'S',
 	MR_JREC_END = 'D',
 	MR_JREC_RETAG = 'T',    /* a leg learns its tag (NG answer: the to-tag) */
+	MR_JREC_NOTE = 'N',     /* a front-end's state of the call (v2); the last one counts */
 };
 
 struct mr_jrec {
@@ -56,6 +67,7 @@ struct mr_jrec {
 	uint16_t rtp_port;              /* STREAM; even, never 0 */
 	char iface[MR_JOURNAL_IFACE_MAX + 1];   /* LEG */
 	char text[MR_JOURNAL_TEXT_MAX + 1];     /* CALL: call-id; LEG, RETAG: tag; non-empty */
+	char note[MR_JOURNAL_NOTE_MAX + 1];     /* NOTE; non-empty */
 };
 
 /*
@@ -72,10 +84,15 @@ struct mr_journal;
 
 /*
  * Open (create, mode 0600) "<@dir>/journal". -ENOENT if @dir is missing,
- * -EPROTO if the file is not a journal of this version (it is left alone),
- * other -errno. @err gets "PATH: what".
+ * -EPROTO if the file is not a journal of a version this code reads
+ * (MR_JOURNAL_VERSION_MIN..MR_JOURNAL_VERSION; it is left alone), other
+ * -errno. @err gets "PATH: what". An older version is read as it is; the
+ * caller rewrites the file (mr_journal_rewrite_*(), which writes the
+ * current version) before it appends records the old version lacks.
  */
 int mr_journal_open(const char *dir, struct mr_journal **ret, char *err, size_t errlen);
+/* The version in the file's header (the current one after a rewrite). */
+unsigned int mr_journal_version(const struct mr_journal *j);
 void mr_journal_close(struct mr_journal *j);
 const char *mr_journal_path(const struct mr_journal *j);
 

@@ -176,6 +176,21 @@ on_retag(struct mr_call *c, const struct mr_jrec *r, const char **why)
 	return 0;
 }
 
+/* The last note of a call wins: each replaces the one before. */
+static int
+on_note(struct mr_call *c, const struct mr_jrec *r, const char **why)
+{
+	char *copy = strdup(r->note);
+
+	if (copy == NULL) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	free(c->note);
+	c->note = copy;
+	return 0;
+}
+
 static int
 on_record(const struct mr_jrec *r, void *ctx, const char **why)
 {
@@ -196,6 +211,8 @@ on_record(const struct mr_jrec *r, void *ctx, const char **why)
 		return on_stream(rp, t->c, r, why);
 	case MR_JREC_RETAG:
 		return on_retag(t->c, r, why);
+	case MR_JREC_NOTE:
+		return on_note(t->c, r, why);
 	case MR_JREC_END:
 		call_unlink_free(rp->s, t->c);
 		t->c = NULL;
@@ -282,7 +299,7 @@ adopt_call(struct mr_session *s, struct mr_call *c, uint64_t now,
 		s->n_slots += l->n_streams;
 		s->live_records += 1 + l->n_streams;
 	}
-	s->live_records++;
+	s->live_records += c->note != NULL ? 2 : 1;
 }
 
 static int
@@ -314,8 +331,11 @@ recover(struct mr_session *s, struct replay *rp, struct mr_session_recovery *rec
 			rec->calls++;
 		}
 	}
-	/* Step 5. rp->calls is in tag order already (replay refuses others). */
-	qsort(rp->calls, rp->n, sizeof(*rp->calls), cmp_tagged);
+	/* Step 5. rp->calls is in tag order already (replay refuses others).
+	 * No qsort() of an empty journal: rp->calls is NULL then, which
+	 * qsort() must not be given even for zero elements (UBSan). */
+	if (rp->n > 1)
+		qsort(rp->calls, rp->n, sizeof(*rp->calls), cmp_tagged);
 	for (i = 0; i < h->max_legs; i++) {
 		const struct mr_leg_slot *ls = mr_shm_slot(h, i);
 

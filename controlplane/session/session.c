@@ -16,6 +16,8 @@
 
 #include "session_int.h"
 
+_Static_assert(MR_SESSION_NOTE_MAX == MR_JOURNAL_NOTE_MAX, "a note is one journal record");
+
 static const char *const end_names[MR_END_MAX] = {
 	[MR_END_DELETED] = "deleted",
 	[MR_END_MEDIA_IDLE] = "media-idle",
@@ -135,6 +137,7 @@ mr_sess_call_free(struct mr_call *c)
 		free(c->legs[i]);
 	if (c->priv != NULL && c->priv_free != NULL)
 		c->priv_free(c->priv);
+	free(c->note);
 	free(c->id);
 	free(c);
 }
@@ -342,10 +345,19 @@ mr_sess_jrec_stream(const struct mr_leg *l, unsigned int i, struct mr_jrec *j)
 	j->rtp_port = l->streams[i].rtp_port;
 }
 
+void
+mr_sess_jrec_note(const struct mr_call *c, struct mr_jrec *j)
+{
+	memset(j, 0, sizeof(*j));
+	j->type = MR_JREC_NOTE;
+	j->call_tag = c->tag;
+	snprintf(j->note, sizeof(j->note), "%s", c->note);
+}
+
 static uint64_t
 call_lines(const struct mr_call *c)
 {
-	uint64_t n = 1;
+	uint64_t n = c->note != NULL ? 2 : 1;
 	unsigned int i;
 
 	for (i = 0; i < c->n_legs; i++)
@@ -378,6 +390,10 @@ mr_session_compact(struct mr_session *s, bool force)
 				mr_sess_jrec_stream(l, k, &j);
 				r = mr_journal_rewrite_add(s->j, &j);
 			}
+		}
+		if (c->note != NULL && r == 0) {
+			mr_sess_jrec_note(c, &j);
+			r = mr_journal_rewrite_add(s->j, &j);
 		}
 	}
 	if (r < 0) {
@@ -847,6 +863,43 @@ void *
 mr_session_call_priv(const struct mr_call *c)
 {
 	return c->priv;
+}
+
+int
+mr_session_call_set_note(struct mr_session *s, struct mr_call *c, const char *note)
+{
+	struct mr_jrec j;
+	char *copy;
+	int r;
+
+	if (!text_ok(note, MR_SESSION_NOTE_MAX))
+		return -EINVAL;
+	if (c->note != NULL && strcmp(c->note, note) == 0)
+		return 0;
+	copy = strdup(note);
+	if (copy == NULL)
+		return -ENOMEM;
+	memset(&j, 0, sizeof(j));
+	j.type = MR_JREC_NOTE;
+	j.call_tag = c->tag;
+	memcpy(j.note, note, strlen(note) + 1);
+	r = mr_journal_append(s->j, &j, 1);
+	if (r < 0) {
+		free(copy);
+		return r;
+	}
+	/* Replay keeps the last N record of a call; a rewrite writes one. */
+	if (c->note == NULL)
+		s->live_records++;
+	free(c->note);
+	c->note = copy;
+	return 0;
+}
+
+const char *
+mr_session_call_note(const struct mr_call *c)
+{
+	return c->note;
 }
 
 static void

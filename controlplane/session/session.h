@@ -54,6 +54,7 @@
 #define MR_SESSION_MAX_IFACES 16u
 #define MR_SESSION_MAX_LEGS 8u          /* legs per call */
 #define MR_SESSION_MAX_STREAMS 16u      /* streams (m-lines) per leg */
+#define MR_SESSION_NOTE_MAX 320u        /* a call's note, bytes (MR_JOURNAL_NOTE_MAX) */
 
 /* An interface (realm): where a leg's relay addresses and ports come from. */
 struct mr_session_iface {
@@ -243,13 +244,28 @@ int mr_session_stream_set_rtcp_mux(struct mr_session *s, struct mr_leg *l, unsig
  */
 int mr_session_leg_retag(struct mr_session *s, struct mr_leg *l, const char *tag);
 /*
- * A front-end's own state for @c (NG: which m-line is which stream), freed
- * with @priv_free when the call ends or the manager is freed. Not
- * journaled: after a restart a call has none, and the front-end must cope.
- * Setting another pointer frees the old one.
+ * A front-end's own state for @c, in memory only, freed with @priv_free
+ * when the call ends or the manager is freed. Not journaled: after a
+ * restart a call has none; what the front-end needs to carry on goes into
+ * the call's note (below), from which it rebuilds this. Setting another
+ * pointer frees the old one.
  */
 void mr_session_call_set_priv(struct mr_call *c, void *priv, void (*priv_free)(void *priv));
 void *mr_session_call_priv(const struct mr_call *c);
+/*
+ * The front-end's note on @c: text it needs after a restart of mrelay-cp
+ * to carry on with the call (NG: which m-line is which stream, each side's
+ * transport and rtcp-mux, so an answer to an offer made before the restart
+ * works). Journaled (N record) before it replaces the old note, and
+ * rebuilt with the call by mr_session_new(). 1..MR_SESSION_NOTE_MAX bytes,
+ * no NUL; never a key (the journal holds none: a front-end that needs a
+ * key reads it from the slot, mr_session_stream_out_key()). Setting the
+ * same text again writes nothing. 0, -EINVAL, -EIO/-ENOSPC (journal: the
+ * old note stays).
+ */
+int mr_session_call_set_note(struct mr_session *s, struct mr_call *c, const char *note);
+/* The note, or NULL if none; valid until the next set or the call's end. */
+const char *mr_session_call_note(const struct mr_call *c);
 /* Stop (or resume) forwarding what @l's peer sends, on all its streams.
  * The dataplane renumbers so the far end's SRTP survives. */
 int mr_session_leg_mute(struct mr_session *s, struct mr_leg *l, bool muted);

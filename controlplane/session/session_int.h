@@ -39,6 +39,7 @@ struct mr_call {
 	uint64_t paired_ms;             /* 0 = never paired */
 	uint64_t recovered_ms;          /* idle grace after a restart */
 	bool lost;                      /* recovery: a slot is gone */
+	char *note;                     /* the front-end's, journaled (N); NULL = none */
 	void *priv;                     /* the front-end's, never journaled */
 	void (*priv_free)(void *priv);
 	unsigned int n_legs;
@@ -85,5 +86,6 @@ void mr_sess_call_unlink(struct mr_session *s, struct mr_call *c);
 void mr_sess_jrec_call(const struct mr_call *c, struct mr_jrec *j);
 void mr_sess_jrec_leg(const struct mr_session *s, const struct mr_leg *l, struct mr_jrec *j);
 void mr_sess_jrec_stream(const struct mr_leg *l, unsigned int i, struct mr_jrec *j);
+void mr_sess_jrec_note(const struct mr_call *c, struct mr_jrec *j);
 
 #endif /* MR_CP_SESSION_INT_H */

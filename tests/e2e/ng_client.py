@@ -4,11 +4,24 @@
 
   media    rtpengine-ng-client offers and answers through mrelay-cp's NG
            socket: the rewritten SDPs carry the relay's address and ports,
-           a=crypto, port 0 for a BFCP (TCP) m-line; then srtp_peer (keys
-           taken from the SDPs) streams SRTP and SRTCP both ways through
-           mrelay-dp: an SRTP<->SRTP call, and an RTP(PSTN)<->SRTP call
-           (direction = [ pstn, wan ], plain RTP only on the interface
-           marked pstn). query shows the counters; delete frees everything.
+           a=crypto, a=rtcp-mux, port 0 for a BFCP (TCP) m-line; then
+           srtp_peer (keys taken from the SDPs) streams SRTP and SRTCP both
+           ways through mrelay-dp, and each side must receive the other's
+           RTCP: an SRTP<->SRTP call, and an RTP(PSTN)<->SRTP call
+           (direction = [ pstn, wan ], plain RTP and RTCP only on the
+           interface marked pstn, SRTCP on the other). query shows the
+           counters; delete frees everything.
+  answer_restart
+           the offer is made, mrelay-cp is killed (-9) and restarted, and
+           the answer goes to the new process: it answers from the NG state
+           it journaled (the relay's key towards the caller read from the
+           slot), and media (SRTP and SRTCP) flows both ways as in 'media'.
+
+RTCP. srtp_peer sends its RTCP (an SR every 10 packets) from its one
+socket to the relay's RTP port, i.e. it multiplexes (RFC 5761), so both
+SDPs say a=rtcp-mux. Without it (as before) the relay rightly sent each
+side's RTCP to the other's RTP port + 1, where no peer listened, and the
+peers reported rtcp_received 0.
   protocol no dataplane: errors (bad bencode, unknown call, DTLS-SRTP, plain
            RTP from a non-PSTN interface, SDES-off, transcoding flags),
            the retransmission cache (same cookie, same bytes), an offer
@@ -31,6 +44,7 @@ Host changes: see nslab.py (namespaces mre2e-<pid>-*, deleted on exit).
 Exit status 77 (skipped) without rtpengine-ng-client.
 """
 import base64
+import json
 import os
 import re
 import shutil
@@ -50,6 +64,10 @@ NG_CLIENT = shutil.which("rtpengine-ng-client")
 SRTP_PEER = os.environ.get("SRTP_PEER", "build/tests/tools/srtp_peer")
 NG_PORT, NG_TCP_PORT = 22230, 22231
 COUNT = 200
+RTCP_EVERY = 10
+# SRs each side must get: one every RTCP_EVERY packets, less a few lost
+# while the legs latch (the RTP stream may lose up to 20 packets too).
+RTCP_MIN = COUNT // RTCP_EVERY - 4
 MAX_LEGS = 1024
 
 
@@ -160,9 +178,10 @@ class Ng:
 def peer_cmd(ns, bind, to, ssrc, expect, tx_key, rx_key, delay=0, ready=None):
     cmd = ["ip", "netns", "exec", ns, SRTP_PEER, "--bind", bind, "--to", to, "--ssrc", hex(ssrc),
            "--expect-ssrc", hex(expect), "--count", str(COUNT), "--interval-ms", "5", "--timeout", "15",
-           "--allow-loss", "20", "--json"]
+           "--allow-loss", "20", "--json", "--rtcp-every", str(RTCP_EVERY),
+           "--expect-rtcp", str(RTCP_MIN)]
     if tx_key:
-        cmd += ["--tx-key", tx_key, "--rtcp-every", "10"]
+        cmd += ["--tx-key", tx_key]
     if rx_key:
         cmd += ["--rx-key", rx_key]
     if delay:
@@ -184,34 +203,51 @@ def stream_both(tmp, topo, a, b):
     pa = subprocess.run(peer_cmd(topo.cA, *a), capture_output=True, text=True, timeout=60)
     ob = pb.communicate(timeout=60)[0]
     for name, rc, out in (("A", pa.returncode, pa.stdout + pa.stderr), ("B", pb.returncode, ob)):
-        print("# peer %s: %s" % (name, out.strip().splitlines()[-1] if out.strip() else ""))
+        last = out.strip().splitlines()[-1] if out.strip() else ""
+        print("# peer %s: %s" % (name, last))
+        try:
+            js = json.loads(last)
+        except ValueError:
+            js = {}
+        secure = (a if name == "A" else b)[5]
         check(rc == 0, "peer %s received the other's stream through mrelay-dp (%s)"
-              % (name, "SRTP" if (a if name == "A" else b)[5] else "plain RTP"))
+              % (name, "SRTP" if secure else "plain RTP"))
+        check(js.get("rtcp_authenticated", 0) >= RTCP_MIN and js.get("rtcp_auth_failures", 1) == 0,
+              "peer %s received the other's %s through mrelay-dp (%s of %d sent, %s failed)"
+              % (name, "SRTCP" if secure else "RTCP", js.get("rtcp_authenticated"),
+                 COUNT // RTCP_EVERY, js.get("rtcp_auth_failures")))
 
 
-def call(tmp, topo, cid, a_proto, a_key, b_proto, b_key, extra=()):
-    """Offer from A (cA), answer from B (cB) with rtpengine-ng-client, then media."""
+def offer(cid, a_proto, a_key, b_proto, b_key, extra=()):
+    """Offer from A (cA) with rtpengine-ng-client: the SDP towards B, checked."""
     a_crypto = ("AES_CM_128_HMAC_SHA1_80", key(a_key)) if a_key else None
-    _, offer, _ = ng_client("offer", "--call-id=" + cid, "--from-tag=fa-" + cid, "--replace-origin",
-                            "--replace-session-connection", "--ICE=remove", *extra,
-                            "--sdp=" + sdp(A_PRIV, 40000, a_proto, a_crypto, bfcp=True))
-    om = sdp_media(offer)
+    _, osdp, _ = ng_client("offer", "--call-id=" + cid, "--from-tag=fa-" + cid, "--replace-origin",
+                           "--replace-session-connection", "--ICE=remove", *extra,
+                           "--sdp=" + sdp(A_PRIV, 40000, a_proto, a_crypto, bfcp=True, mux=True))
+    om = sdp_media(osdp)
     check(len(om) == 2 and om[0]["c"] == RELAY and om[0]["port"] >= 30000,
           "%s: the offer to B shows the relay %s:%d" % (cid, om[0]["c"], om[0]["port"]))
     check(om[1]["port"] == 0, "%s: the BFCP (TCP) m-line goes on with port 0" % cid)
-    check(A_PRIV not in offer, "%s: the caller's address is not in the offer" % cid)
+    check(A_PRIV not in osdp, "%s: the caller's address is not in the offer" % cid)
     check(om[0]["proto"] == b_proto and (om[0]["crypto"] is not None) == (b_key is not None),
           "%s: the offer to B is %s%s" % (cid, b_proto, " with a=crypto" if b_key else " without a=crypto"))
+    check(om[0]["mux"], "%s: the offer to B carries a=rtcp-mux, as A's did" % cid)
+    return om
+
+
+def answer_and_stream(tmp, topo, cid, om, a_proto, a_key, b_proto, b_key):
+    """Answer from B (cB) with rtpengine-ng-client, then media both ways, query, delete."""
     b_crypto = ("AES_CM_128_HMAC_SHA1_80", key(b_key)) if b_key else None
     _, answer, _ = ng_client("answer", "--call-id=" + cid, "--from-tag=fa-" + cid, "--to-tag=tb-" + cid,
                              "--replace-origin", "--replace-session-connection",
-                             "--sdp=" + sdp(B_IP, 40002, b_proto, b_crypto).replace(
-                                 "m=audio", "m=audio", 1) + "m=application 0 TCP/BFCP *\r\n")
+                             "--sdp=" + sdp(B_IP, 40002, b_proto, b_crypto, mux=True) +
+                             "m=application 0 TCP/BFCP *\r\n")
     am = sdp_media(answer)
     check(am[0]["c"] == RELAY and am[0]["proto"] == a_proto and am[1]["port"] == 0,
           "%s: the answer to A shows the relay %s:%d, %s, BFCP rejected" % (cid, am[0]["c"], am[0]["port"],
                                                                            a_proto))
     check((am[0]["crypto"] is not None) == (a_key is not None), "%s: a=crypto towards A as A offered" % cid)
+    check(am[0]["mux"], "%s: the answer to A carries a=rtcp-mux" % cid)
     ka = "AES_CM_128_HMAC_SHA1_80:" + key(a_key) if a_key else None
     kb = "AES_CM_128_HMAC_SHA1_80:" + key(b_key) if b_key else None
     a = ("%s:40000" % A_PRIV, "%s:%d" % (RELAY, am[0]["port"]), 0xA1, 0xB2, ka, am[0]["crypto"])
@@ -222,8 +258,27 @@ def call(tmp, topo, cid, a_proto, a_key, b_proto, b_key, extra=()):
           for tag, t in q["tags"].items()}
     check(pk.get("fa-" + cid, 0) >= COUNT - 20 and pk.get("tb-" + cid, 0) >= COUNT - 20,
           "%s: NG query counts what each side sent (%s)" % (cid, pk))
+    flags = {tag: t["medias"][0]["flags"] for tag, t in q["tags"].items()}
+    check(all("rtcp-mux" in f for f in flags.values()), "%s: query shows rtcp-mux on both legs" % cid)
     _, _, out = ng_client("delete", "--call-id=" + cid, "--from-tag=fa-" + cid)
     check("totals" in out, "%s: delete answers with the call's totals" % cid)
+
+
+def call(tmp, topo, cid, a_proto, a_key, b_proto, b_key, extra=()):
+    """Offer from A, answer from B, then media."""
+    om = offer(cid, a_proto, a_key, b_proto, b_key, extra)
+    answer_and_stream(tmp, topo, cid, om, a_proto, a_key, b_proto, b_key)
+
+
+def media_lab(tmp, lab, name):
+    topo = L.Topo(lab, nat=True)
+    cp = ControlPlane(tmp, cp_config(tmp))
+    lab.undo.append(cp.stop)
+    cp.start()
+    region = CpRegion(tmp)
+    dp = lab.dataplane(topo.dp, name, L.dp_config(tmp), tmp)
+    L.start_dp(dp, region)
+    return topo, cp, region, dp
 
 
 def test_media(tmp):
@@ -231,15 +286,31 @@ def test_media(tmp):
         print("# rtpengine-ng-client missing (rtpengine-utils): skipped")
         sys.exit(77)
     with L.Lab() as lab:
-        topo = L.Topo(lab, nat=True)
-        cp = ControlPlane(tmp, cp_config(tmp))
-        lab.undo.append(cp.stop)
-        cp.start()
-        region = CpRegion(tmp)
-        dp = lab.dataplane(topo.dp, "ng-client", L.dp_config(tmp), tmp)
-        L.start_dp(dp, region)
+        topo, cp, region, dp = media_lab(tmp, lab, "ng-client")
         call(tmp, topo, "srtp-srtp", "RTP/SAVP", 1, "RTP/SAVP", 2)
         call(tmp, topo, "pstn-srtp", "RTP/AVP", None, "RTP/SAVP", 3, extra=("--direction=pstn,wan",))
+        check(cp.calls() == [] and active_slots(region) == 0, "no call and no slot left")
+        check(dp.stop() == 0, "mrelay-dp exits 0")
+        check(cp.stop() == 0, "mrelay-cp exits 0")
+
+
+def test_answer_restart(tmp):
+    if NG_CLIENT is None:
+        print("# rtpengine-ng-client missing (rtpengine-utils): skipped")
+        sys.exit(77)
+    with L.Lab() as lab:
+        topo, cp, region, dp = media_lab(tmp, lab, "ng-answer-restart")
+        om = offer("restart-srtp", "RTP/SAVP", 4, "RTP/SAVP", 5)
+        om2 = offer("restart-pstn", "RTP/AVP", None, "RTP/SAVP", 6, extra=("--direction=pstn,wan",))
+        slots = active_slots(region)
+        cp.kill9()
+        cp.start()
+        log = cp.output()
+        check("recovered 2 calls" in log and "NG state of 2 recovered calls restored" in log,
+              "the restarted mrelay-cp recovers both offered calls and their NG state")
+        check(active_slots(region) == slots, "the same %d slots are active after the restart" % slots)
+        answer_and_stream(tmp, topo, "restart-srtp", om, "RTP/SAVP", 4, "RTP/SAVP", 5)
+        answer_and_stream(tmp, topo, "restart-pstn", om2, "RTP/AVP", None, "RTP/SAVP", 6)
         check(cp.calls() == [] and active_slots(region) == 0, "no call and no slot left")
         check(dp.stop() == 0, "mrelay-dp exits 0")
         check(cp.stop() == 0, "mrelay-cp exits 0")
@@ -339,7 +410,7 @@ def test_churn(tmp):
         check(cp.stop() == 0 and dp.stop() == 0, "both daemons exit 0")
 
 
-TESTS = [test_media, test_protocol, test_churn]
+TESTS = [test_media, test_answer_restart, test_protocol, test_churn]
 
 if __name__ == "__main__":
     tests = {t.__name__[5:]: t for t in TESTS}

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto,rtp,bencode,sdes,sdp}).
+"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto,rtp,bencode,ng,sdes,sdp}).
 
 Each seed is one valid input of a kind the target handles: for parse and
 proto a frame, for rtp a UDP payload (these under 200 bytes), for bencode
 an NG datagram (cookie, space, bencode dictionary, as Kamailio's and
 OpenSIPS's rtpengine modules send them) or a bare bencode value, for sdes
-one or more a=crypto values, one per line, for sdp one SDP body (the
+one or more a=crypto values, one per line, for ng a call's NG datagrams
+(offer, answer, query, delete, ...) separated by two NUL bytes, against
+fuzz_ng's interfaces wan and pstn, for sdp one SDP body (the
 unit tests' tests/data/sdp/*.in.sdp with CRLF endings, and the edge cases
 below). All are built here with no dependency beyond the standard library. The output is
 committed; rerun after changing this script:  python3 tests/fuzz/make_corpus.py
@@ -285,6 +287,81 @@ NG = {
     "json_body": b"13985_6 {\"command\":\"ping\"}",
 }
 
+
+def calls(*msgs):
+    """One fuzz_ng input: NG datagrams separated by two NUL bytes."""
+    return b"\0\0".join(msgs)
+
+
+CRYPTO_B = "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk\r\n"
+BFCP = "m=application 5070 TCP/BFCP *\r\na=setup:actpass\r\na=connection:new\r\n"
+VIDEO = ("m=video 30010 RTP/SAVPF 96\r\na=rtpmap:96 H264/90000\r\na=rtcp:30011\r\n"
+         "a=rtcp-fb:96 nack\r\n")
+OFFER_SRTP = sdp("198.18.1.10", 30000, "RTP/SAVP", "a=rtcp-mux\r\n" + CRYPTO_OFFER) + BFCP
+ANSWER_SRTP = (sdp("198.18.0.11", 40000, "RTP/SAVP", "a=rtcp-mux\r\n" + CRYPTO_B)
+               + "m=application 0 TCP/BFCP *\r\n")
+
+
+def req(cookie, command, **kw):
+    d = {k.replace("_", "-"): v for k, v in kw.items()}
+    d["command"] = command
+    return ng(cookie, d)
+
+
+NGCALLS = {
+    # A whole SRTP call as Kamailio drives it, with block/unblock and query.
+    "srtp_call": calls(
+        req("1_1", "offer", call_id="c1", from_tag="fa", sdp=OFFER_SRTP,
+            replace=["origin", "session-connection"], ICE="remove", flags=["trust-address"]),
+        req("1_2", "answer", call_id="c1", from_tag="fa", to_tag="tb", sdp=ANSWER_SRTP,
+            replace=["origin"]),
+        req("1_3", "query", call_id="c1"),
+        req("1_4", "block media", call_id="c1", from_tag="fa"),
+        req("1_5", "unblock media", call_id="c1"),
+        req("1_6", "delete", call_id="c1", from_tag="fa")),
+    # Plain RTP from the PSTN side bridged to SRTP; the answer comes back plain.
+    "pstn_call": calls(
+        req("2_1", "offer", call_id="c2", from_tag="gw", sdp=sdp("198.18.2.5", 20000),
+            direction=["pstn", "wan"], rtcp_mux=["offer"], flags=["strict-source"]),
+        req("2_2", "answer", call_id="c2", from_tag="gw", to_tag="ua",
+            sdp=sdp("198.18.0.11", 40000, "RTP/SAVP", "a=rtcp-mux\r\n" + CRYPTO_B)),
+        req("2_3", "delete", call_id="c2", to_tag="ua")),
+    # Audio + BFCP + video, answered; re-offer from the caller (new cookie)
+    # and from the callee (a re-INVITE the other way).
+    "reoffer": calls(
+        req("3_1", "offer", call_id="c3", from_tag="a", sdp=OFFER_SRTP + VIDEO + CRYPTO_OFFER),
+        req("3_2", "offer", call_id="c3", from_tag="a", sdp=OFFER_SRTP + VIDEO + CRYPTO_OFFER),
+        req("3_3", "answer", call_id="c3", from_tag="a", to_tag="b",
+            sdp=ANSWER_SRTP + "m=video 40010 RTP/SAVPF 96\r\n" + CRYPTO_B),
+        req("3_4", "offer", call_id="c3", from_tag="b",
+            sdp=ANSWER_SRTP + "m=video 40010 RTP/SAVPF 96\r\n" + CRYPTO_B),
+        req("3_5", "query", call_id="c3")),
+    # Offers left unanswered (the target restarts the manager with them
+    # live), a retransmission, list and statistics.
+    "pending": calls(
+        req("4_1", "offer", call_id="c4", from_tag="x", sdp=OFFER_SRTP),
+        req("4_1", "offer", call_id="c4", from_tag="x", sdp=OFFER_SRTP),
+        req("4_2", "offer", call_id="c5", from_tag="y", sdp=sdp("2001:db8::10", 30002).replace("IP4", "IP6"),
+            direction=["pstn", "wan"], address_family="IP4", media_address="2001:db8::10"),
+        req("4_3", "list"),
+        req("4_4", "statistics")),
+    # Refusals that must leave nothing: DTLS, plain from wan, fork, a
+    # second to-tag, an answer with the wrong m= count, unknown call.
+    "refusals": calls(
+        req("5_1", "offer", call_id="d", from_tag="f",
+            sdp=sdp("198.18.1.10", 4000, "UDP/TLS/RTP/SAVP", "a=fingerprint:sha-256 AB:CD\r\n")),
+        req("5_2", "offer", call_id="d", from_tag="f", sdp=sdp("198.18.1.10", 4000)),
+        req("5_3", "offer", call_id="d", from_tag="f", sdp=OFFER_SRTP, codec={"transcode": ["opus"]}),
+        req("5_4", "offer", call_id="d", from_tag="f", sdp=OFFER_SRTP),
+        req("5_5", "offer", call_id="d", from_tag="g", sdp=OFFER_SRTP),
+        req("5_6", "answer", call_id="d", from_tag="f", to_tag="t", sdp=sdp("198.18.0.11", 4000)),
+        req("5_7", "answer", call_id="d", from_tag="f", to_tag="t", sdp=ANSWER_SRTP),
+        req("5_8", "answer", call_id="d", from_tag="f", to_tag="u", sdp=ANSWER_SRTP),
+        req("5_9", "answer", call_id="nope", from_tag="f", to_tag="t", sdp=ANSWER_SRTP),
+        req("5_10", "delete", call_id="nope", flags=["fatal"])),
+    "ping": req("6_1", "ping"),
+}
+
 KEYS = {
     "AES_CM_128_HMAC_SHA1_80": 30, "AES_CM_128_HMAC_SHA1_32": 30,
     "AES_256_CM_HMAC_SHA1_80": 46, "AES_256_CM_HMAC_SHA1_32": 46,
@@ -390,5 +467,6 @@ if __name__ == "__main__":
     write("proto", PROTO)
     write("rtp", MEDIA)
     write("bencode", NG, limit=4096)   # replay.c reads at most 4096 bytes
+    write("ng", NGCALLS, limit=4096)
     write("sdes", SDES, limit=4096, ext=".txt")
     write("sdp", SDP, limit=4096, ext=".sdp")

@@ -25,6 +25,7 @@
 #include "bencode.h"
 
 #define LEGS 64u
+#define NG_TEST_PENDING "<callee>"     /* ng_int.h's NG_PENDING_TAG */
 
 struct fx {
 	char dir[128];
@@ -353,6 +354,131 @@ test_retransmission_and_limits(void **state)
 	assert_error("Unknown monologue tag");
 }
 
+/* mrelay-cp as a kill -9 leaves it: nothing flushed or ended, lock dropped. */
+static void
+restart(void)
+{
+	mr_ng_free(F.ng);
+	F.ng = NULL;
+	mr_session_free(F.s);
+	F.s = NULL;
+	mr_region_unlock(&F.r);
+	start(0);
+}
+
+/* The inline key||salt of leg @tag's stream 0 outbound key, from the slot. */
+static void
+out_key_b64(const char *call_id, const char *tag, char *buf, size_t cap)
+{
+	struct mr_call *c = mr_session_call_get(F.s, call_id);
+	struct mr_sdes_crypto k;
+	char line[MR_SDES_LINE_MAX];
+	size_t len;
+	const char *p;
+
+	assert_non_null(c);
+	assert_non_null(mr_session_leg_get(c, tag));
+	assert_int_equal(mr_session_stream_out_key(F.s, mr_session_leg_get(c, tag), 0, &k), 0);
+	assert_int_equal(mr_sdes_print(&k, 0, line, sizeof(line), &len), 0);
+	p = strstr(line, "inline:");
+	assert_non_null(p);
+	snprintf(buf, cap, "%.40s", p + 7);
+	mr_sdes_wipe(&k);
+}
+
+#define OFFER_3 SDP_HEAD "m=audio 4000 RTP/SAVP 0\r\na=rtcp-mux\r\n" CRYPTO_A \
+	"m=application 5000 TCP/BFCP *\r\n" \
+	"m=video 4002 RTP/SAVPF 96\r\n" CRYPTO_A
+#define ANSWER_3 "v=0\r\no=- 2 1 IN IP4 198.18.0.11\r\ns=-\r\nc=IN IP4 198.18.0.11\r\nt=0 0\r\n" \
+	"m=audio 6000 RTP/SAVP 0\r\na=rtcp-mux\r\n" CRYPTO_B "m=application 0 TCP/BFCP *\r\n" \
+	"m=video 6002 RTP/SAVPF 96\r\n" CRYPTO_B
+
+/*
+ * An answer to an offer made before a restart of mrelay-cp: the NG state
+ * comes back from the journal's note, the relay's key towards the caller
+ * from the region. A call whose note is gone (a version-1 journal) is
+ * refused with "offer again", and the journal never holds a key.
+ */
+static void
+test_answer_after_restart(void **state)
+{
+	char a_key[48], b_key[48], path[256], cmd[512];
+	const struct mr_bc_node *m;
+	const char *sdp;
+	FILE *f;
+	char *j;
+	long n;
+
+	(void)state;
+	start(0);
+	send_req("r1", "command", "offer", "call-id", "c1", "from-tag", "ft", "sdp", OFFER_3, NULL);
+	assert_string_equal(reply_str("result"), "ok");
+	assert_null(reply_str("warning"));
+	send_req("r2", "command", "offer", "call-id", "c2", "from-tag", "ft", "sdp", OFFER_SRTP,
+		 NULL);
+	assert_string_equal(reply_str("result"), "ok");
+	out_key_b64("c1", "ft", a_key, sizeof(a_key));
+	out_key_b64("c1", NG_TEST_PENDING, b_key, sizeof(b_key));
+	restart();
+	assert_int_equal(mr_ng_counters(F.ng)->restored, 2);
+	assert_int_equal(mr_ng_counters(F.ng)->restore_failed, 0);
+
+	send_req("r3", "command", "answer", "call-id", "c1", "from-tag", "ft", "to-tag", "tt",
+		 "sdp", ANSWER_3, NULL);
+	assert_string_equal(reply_str("result"), "ok");
+	sdp = reply_str("sdp");
+	assert_non_null(sdp);
+	/* The caller's own relay ports, mux kept, the BFCP line still rejected,
+	 * and the relay's key towards the caller, as before the restart. */
+	assert_non_null(strstr(sdp, "m=audio 30000 RTP/SAVP 0\r\n"));
+	assert_non_null(strstr(sdp, "a=rtcp-mux\r\n"));
+	assert_non_null(strstr(sdp, "m=application 0 TCP/BFCP"));
+	assert_non_null(strstr(sdp, "m=video 30002 RTP/SAVPF 96\r\n"));
+	assert_non_null(strstr(sdp, "a=rtcp:30003\r\n"));
+	assert_non_null(strstr(sdp, a_key));
+	assert_null(strstr(sdp, "QUJDREVGR0hJ"));
+	/* The slot took the callee's key: query shows a paired, keyed call
+	 * with the media numbered as the offer's m= lines. */
+	send_req("r4", "command", "query", "call-id", "c1", NULL);
+	m = mr_bc_dict_get(mr_bc_dict_get(mr_bc_dict_get(F.reply, "tags"), "tt"), "medias");
+	assert_non_null(m);
+	assert_int_equal(m->count, 2);
+	assert_int_equal(mr_bc_dict_get(mr_bc_first(m)->next, "index")->i, 3);
+	assert_int_equal(stats().calls, 2);
+
+	/* c2 without its note, as a version-1 mrelay-cp would have left it. */
+	restart();
+	snprintf(path, sizeof(path), "%s/journal", F.dir);
+	snprintf(cmd, sizeof(cmd), "sed -i '/^N /d; 1s/ 2$/ 1/' '%s'", path);
+	mr_ng_free(F.ng);
+	F.ng = NULL;
+	mr_session_free(F.s);
+	F.s = NULL;
+	mr_region_unlock(&F.r);
+	assert_int_equal(system(cmd), 0);
+	start(0);
+	assert_int_equal(mr_ng_counters(F.ng)->restored, 0);
+	send_req("r5", "command", "answer", "call-id", "c2", "from-tag", "ft", "to-tag", "tt",
+		 "sdp", ANSWER_SRTP, NULL);
+	assert_error("offer again");
+	send_req("r6", "command", "delete", "call-id", "c2", "from-tag", "ft", NULL);
+	assert_string_equal(reply_str("result"), "ok");
+
+	/* No key in the journal: neither the clients' nor the relay's. */
+	f = fopen(path, "r");
+	assert_non_null(f);
+	j = calloc(1, 1 << 20);
+	assert_non_null(j);
+	n = (long)fread(j, 1, (1 << 20) - 1, f);
+	fclose(f);
+	assert_true(n > 0);
+	assert_null(strstr(j, "WVNfX19zZW1jdGwg"));
+	assert_null(strstr(j, "QUJDREVGR0hJ"));
+	assert_null(strstr(j, a_key));
+	assert_null(strstr(j, b_key));
+	free(j);
+}
+
 static void
 test_tcp_framing(void **state)
 {
@@ -381,6 +507,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_offer_answer_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retransmission_and_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_answer_after_restart, setup, teardown),
 		cmocka_unit_test(test_tcp_framing),
 	};
 

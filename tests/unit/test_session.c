@@ -494,6 +494,7 @@ test_jrec_codec(void **state)
 		"C 1 1 a\tb", "C 1 1 x ", " C 1 1 x", "C  1 1 x", "L 1 0 wan", "S 1 0 0 0 1 30001",
 		"S 1 0 0 0 0 30000", "S 1 0 0 0 1 0", "S 1 0 0 4294967295 1 30000",
 		"S 1 0 0 0 1 65536", "D 18446744073709551616", "Z 1", "DD 1",
+		"N 1", "N 1 a b", "N 0 a", "N 1 %00",
 	};
 	struct mr_jrec r, back;
 	char buf[MR_JOURNAL_LINE_MAX];
@@ -524,6 +525,13 @@ test_jrec_codec(void **state)
 	assert_int_equal(back.leg_uid, r.leg_uid);
 	r.rtp_port = 3;
 	assert_int_equal(mr_jrec_format(&r, buf, sizeof(buf)), -EINVAL);
+	r.type = MR_JREC_NOTE;
+	assert_int_equal(mr_jrec_format(&r, buf, sizeof(buf)), -EINVAL);  /* empty note */
+	snprintf(r.note, sizeof(r.note), "1,2 x");
+	n = mr_jrec_format(&r, buf, sizeof(buf));
+	assert_string_equal(buf, "N 42 1,2%20x\n");
+	assert_int_equal(mr_jrec_parse(buf, (size_t)n - 1, &back, &why), 0);
+	assert_string_equal(back.note, "1,2 x");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		why = NULL;
 		if (mr_jrec_parse(bad[i], strlen(bad[i]), &back, &why) != -EINVAL)
@@ -544,7 +552,7 @@ test_journal_version(void **state)
 	snprintf(path, sizeof(path), "%s/journal", F.dir);
 	f = fopen(path, "w");
 	assert_non_null(f);
-	fputs("mrelay-cp-journal 2\n", f);
+	fputs("mrelay-cp-journal 3\n", f);
 	fclose(f);
 	memset(&F.iface, 0, sizeof(F.iface));
 	snprintf(F.iface.name, sizeof(F.iface.name), "wan");
@@ -555,8 +563,105 @@ test_journal_version(void **state)
 	assert_int_equal(mr_session_new(&F.p, &F.r, &s, &rec, err, sizeof(err)), -ENOLCK);
 	assert_int_equal(mr_region_lock(&F.r), 0);
 	assert_int_equal(mr_session_new(&F.p, &F.r, &s, &rec, err, sizeof(err)), -EPROTO);
-	assert_non_null(strstr(err, "not an mrelay-cp journal of version 1"));
+	assert_non_null(strstr(err, "not an mrelay-cp journal of version 1..2"));
 	mr_region_unlock(&F.r);
+}
+
+/*
+ * Notes: journaled, the last one wins on replay, kept by compaction and
+ * rewritten; a version-1 journal (no N records) is read and rewritten as
+ * version 2; N records are refused in a version-1 file.
+ */
+static void
+test_journal_notes(void **state)
+{
+	struct mr_session_recovery rec;
+	struct mr_call *c;
+	char path[256], big[MR_SESSION_NOTE_MAX + 2];
+	size_t len;
+	char *j;
+	FILE *f;
+
+	(void)state;
+	start(NULL, 30000, 30099, NULL);
+	c = plain_call("noted", 0);
+	assert_null(mr_session_call_note(c));
+	assert_int_equal(mr_session_call_set_note(F.s, c, "first note"), 0);
+	assert_int_equal(mr_session_call_set_note(F.s, c, "second,note"), 0);
+	assert_int_equal(mr_session_call_set_note(F.s, c, ""), -EINVAL);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(mr_session_call_set_note(F.s, c, big), -EINVAL);
+	big[MR_SESSION_NOTE_MAX] = '\0';        /* the longest, all escaped: still one line */
+	memset(big, ' ', MR_SESSION_NOTE_MAX);
+	assert_int_equal(mr_session_call_set_note(F.s, c, big), 0);
+	assert_int_equal(mr_session_call_set_note(F.s, c, "second,note"), 0);
+	assert_string_equal(mr_session_call_note(c), "second,note");
+	plain_call("plain", 0);
+	stop();
+	snprintf(path, sizeof(path), "%s/journal", F.dir);
+	j = slurp(path, &len);
+	assert_non_null(strstr(j, "mrelay-cp-journal 2\n"));
+	assert_non_null(strstr(j, "first%20note"));
+	free(j);
+
+	start(NULL, 30000, 30099, &rec);
+	assert_int_equal(rec.calls, 2);
+	assert_int_equal(rec.journal_bad, 0);
+	c = mr_session_call_get(F.s, "noted");
+	assert_non_null(c);
+	assert_string_equal(mr_session_call_note(c), "second,note");
+	assert_null(mr_session_call_note(mr_session_call_get(F.s, "plain")));
+	{
+		struct mr_session_stats st;
+
+		mr_session_stats(F.s, &st);
+		assert_int_equal(st.journal_live, st.journal_records);
+	}
+	stop();
+	/* Compacted at start: one N record left. */
+	j = slurp(path, &len);
+	assert_null(strstr(j, "first%20note"));
+	assert_non_null(strstr(j, "second,note"));
+	free(j);
+
+	/* A version-1 journal: read, then rewritten as version 2. */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("mrelay-cp-journal 1\nC 5 1 old%20call\nD 5\n", f);
+	fclose(f);
+	start(NULL, 30000, 30099, &rec);
+	assert_int_equal(rec.journal_bad, 0);
+	stop();
+	j = slurp(path, &len);
+	assert_non_null(strstr(j, "mrelay-cp-journal 2\n"));
+	free(j);
+}
+
+/* The journal layer refuses N records in a version-1 file. */
+static void
+test_journal_v1_no_notes(void **state)
+{
+	struct mr_journal *j;
+	struct mr_jrec r = { .type = MR_JREC_NOTE, .call_tag = 7 };
+	char path[256], err[256];
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/journal", F.dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("mrelay-cp-journal 1\n", f);
+	fclose(f);
+	assert_int_equal(mr_journal_open(F.dir, &j, err, sizeof(err)), 0);
+	assert_int_equal(mr_journal_version(j), 1);
+	snprintf(r.note, sizeof(r.note), "n");
+	assert_int_equal(mr_journal_append(j, &r, 1), -EPROTO);
+	assert_int_equal(mr_journal_rewrite_begin(j), 0);
+	assert_int_equal(mr_journal_rewrite_commit(j), 0);
+	assert_int_equal(mr_journal_version(j), 2);
+	assert_int_equal(mr_journal_append(j, &r, 1), 0);
+	mr_journal_close(j);
 }
 
 /* 10,000 calls made and ended: nothing left anywhere, journal compacted. */
@@ -598,6 +703,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_timers, setup, teardown),
 		cmocka_unit_test(test_jrec_codec),
 		cmocka_unit_test_setup_teardown(test_journal_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_notes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_v1_no_notes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_churn, setup, teardown),
 	};
 
