@@ -104,6 +104,20 @@ prf(IMB_MGR *m, const uint8_t *mk_enc, uint8_t key_len, const uint8_t salt14[14]
 	return r;
 }
 
+void
+smb_salt_words(struct smb_keys *k)
+{
+	uint8_t b[16] = { 0 };
+	unsigned int i, w;
+
+	memcpy(b, k->salt, sizeof(k->salt));
+	for (w = 0; w < 2; w++) {
+		k->salt_be[w] = 0;
+		for (i = 0; i < 8; i++)
+			k->salt_be[w] = k->salt_be[w] << 8 | b[8 * w + i];
+	}
+}
+
 /* HMAC-SHA1 key -> the SHA-1 states after its ipad and opad blocks. */
 static void
 hmac_pads(IMB_MGR *m, const uint8_t key[SMB_AUTH_KEY_BYTES], uint8_t *ipad, uint8_t *opad)
@@ -134,6 +148,8 @@ derive(IMB_MGR *m, const struct mr_smb_ctx *c, const uint8_t *mk_enc, const uint
 	if (r == 0)
 		r = prf(m, mk_enc, c->key_len, salt14, (uint8_t)(label0 + 2), out->salt,
 			c->aead ? SMB_AEAD_SALT_BYTES : SMB_CM_SALT_BYTES);
+	if (r == 0)
+		smb_salt_words(out);
 	if (r == 0 && c->aead) {
 		if (c->key_len == 16)
 			IMB_AES128_GCM_PRE(m, key, &out->k.gcm);

@@ -84,7 +84,11 @@ smb_commit(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 		return true;            /* settled in smb_prepare() or on completion */
 	if (c->rnd_defer)
 		goto defer;             /* an earlier op on this context waits */
-	if (op->rtcp) {
+	if (s->flags & SF_EXACT) {
+		/* first op on its context this round: the state has not moved */
+		r = s->verdict;
+		est = s->e;
+	} else if (op->rtcp) {
 		r = smb_rtcp_check(&c->st, s->idx);
 	} else {
 		r = smb_rtp_check(&c->st, s->seq, &est);

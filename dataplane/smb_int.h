@@ -46,6 +46,7 @@ struct smb_keys {
 		} cm;
 	} k;
 	uint8_t salt[SMB_CM_SALT_BYTES];        /* session salt; AEAD uses 12 bytes */
+	uint64_t salt_be[2];    /* the salt as two big-endian words, zero-padded, for IVs */
 };
 
 struct mr_smb_ctx {
@@ -86,6 +87,8 @@ struct mr_smb_ctx {
  * errno set and smb_set_error() called. Management lcore.
  */
 IMB_MGR *smb_mgr_new(void);
+/* Fill k->salt_be from k->salt (also for tests that put in RFC session keys). */
+void smb_salt_words(struct smb_keys *k);
 void smb_set_error(const char *why);
 const char *smb_arch_name(unsigned int arch);
 

@@ -505,6 +505,8 @@ inject_session_keys(struct mr_smb_ctx *c, const uint8_t *key, size_t key_len, co
 	}
 	memcpy(c->rtp.salt, salt, 12);
 	memcpy(c->rtcp.salt, salt, 12);
+	smb_salt_words(&c->rtp);
+	smb_salt_words(&c->rtcp);
 }
 
 /*
