@@ -24,6 +24,10 @@
 #define SF_UNDO_ALWAYS 0x20u    /* verify decrypted in place: undo even when it passes */
 #define SF_PTAG 0x40u           /* compare with ptag (AEAD SRTCP, E = 0) */
 #define SF_EXACT 0x80u          /* decided against the real state: no recheck */
+#define SF_KNOWN_BAD 0x100u     /* failed in an earlier round with this index: no job */
+#define SF_WAIT 0x200u          /* exact-only round, not first on its context: next round */
+
+#define SMB_SPEC_ROUNDS 3u      /* rounds that speculate; then one op per context a round */
 
 /* Engine-private scratch of one op, valid for one mr_smb_run(). */
 struct smb_slot {
@@ -45,6 +49,14 @@ struct smb_slot {
 	uint8_t tag[SMB_SHA1_STATE_BYTES];      /* computed tag */
 	uint8_t ptag[SMB_GCM_TAG_BYTES];        /* packet's tag, when it is borrowed from */
 	uint8_t saved[4];
+	/*
+	 * Across the rounds of one burst: the op's crypto failed with this
+	 * index (RTP) or SRTCP index. The verdict depends only on key, bytes
+	 * and index, and the bytes are put back, so a later round with the
+	 * same index knows the answer without a job.
+	 */
+	bool bad_known;
+	uint64_t bad_index;
 };
 
 struct mr_smb_engine {
@@ -53,6 +65,7 @@ struct mr_smb_engine {
 	bool checked;                   /* submit through the library's argument checks */
 	struct mr_smb_stats stats;
 	uint8_t n_todo, n_undo, n_spec;
+	bool exact_only;                /* this round: no speculation */
 	uint8_t todo[MR_SMB_BURST_MAX]; /* ops of this round, in order */
 	uint8_t next[MR_SMB_BURST_MAX]; /* ops of the next round */
 	uint8_t undo[MR_SMB_BURST_MAX]; /* ops whose packet must be encrypted again */

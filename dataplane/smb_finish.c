@@ -56,8 +56,12 @@ smb_complete(struct mr_smb_engine *e, IMB_JOB *j)
 	}
 	want = (s->flags & SF_PTAG) ? s->ptag : op->pkt + s->tag_at;
 	if (smb_ct_eq(s->tag, want, op->ctx->aead ? SMB_GCM_TAG_BYTES :
-		      op->rtcp ? op->ctx->rtcp_tag : op->ctx->rtp_tag))
+		      op->rtcp ? op->ctx->rtcp_tag : op->ctx->rtp_tag)) {
 		s->flags |= SF_TAG_OK;
+	} else {
+		s->bad_known = true;
+		s->bad_index = op->rtcp ? s->idx : s->e.est;
+	}
 }
 
 static void
@@ -82,7 +86,7 @@ smb_commit(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 	}
 	if (op->kind == MR_SMB_PROTECT)
 		return true;            /* settled in smb_prepare() or on completion */
-	if (c->rnd_defer)
+	if (c->rnd_defer || (s->flags & SF_WAIT))
 		goto defer;             /* an earlier op on this context waits */
 	if (s->flags & SF_EXACT) {
 		/* first op on its context this round: the state has not moved */
@@ -103,6 +107,10 @@ smb_commit(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 	}
 	if (s->post != 0) {
 		op->status = s->post;
+		return true;
+	}
+	if ((s->flags & SF_KNOWN_BAD) && (op->rtcp || est.est == s->e.est)) {
+		op->status = -EBADMSG;  /* as in the round that ran its crypto */
 		return true;
 	}
 	if (!(s->flags & SF_JOB))

@@ -193,10 +193,21 @@ borrow(struct smb_slot *s, uint8_t *p, uint32_t at, uint32_t word)
 	smb_put_be32(p + at, word);
 }
 
+/* An earlier round of this burst saw this op fail with this index. */
+static bool
+known_bad(struct smb_slot *s, uint64_t index)
+{
+	if (!s->bad_known || s->bad_index != index)
+		return false;
+	s->flags |= SF_KNOWN_BAD;
+	return true;
+}
+
 /*
  * The state an inbound op of this round is decided against: the context's
  * own for its first op; for a later one, a copy with the earlier ops of
- * the round that have a job assumed to pass.
+ * the round that have a job assumed to pass (those known to fail change
+ * nothing). NULL in an exact-only round for all but the first.
  */
 static struct smb_state *
 inbound_view(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i,
@@ -211,6 +222,10 @@ inbound_view(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i,
 		/* nothing before it this round: the decision is final (smb_commit) */
 		e->slot[i].flags |= SF_EXACT;
 		return &c->st;
+	}
+	if (e->exact_only) {
+		e->slot[i].flags |= SF_WAIT;
+		return NULL;
 	}
 	if (c->rnd_spec == SMB_NONE) {
 		c->rnd_spec = e->n_spec++;
@@ -304,8 +319,10 @@ srtp_in(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i, struct s
 	else if (hdr > end || (c->aead && hdr > SMB_AEAD_AAD_MAX))
 		s->post = -EINVAL;
 	v = inbound_view(e, ops, i, c);
+	if (v == NULL)
+		return;
 	s->verdict = (int16_t)smb_rtp_check(v, s->seq, &s->e);
-	if (s->verdict < 0 || s->post != 0)
+	if (s->verdict < 0 || s->post != 0 || known_bad(s, s->e.est))
 		return;
 	s->body_at = hdr;
 	s->body_len = end - hdr;
@@ -400,8 +417,10 @@ srtcp_in(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i, struct 
 	if (c->aead && !e_bit && aad_len > SMB_AEAD_AAD_MAX)
 		s->post = -EINVAL;
 	v = inbound_view(e, ops, i, c);
+	if (v == NULL)
+		return;
 	s->verdict = (int16_t)smb_rtcp_check(v, s->idx);
-	if (s->verdict < 0 || s->post != 0)
+	if (s->verdict < 0 || s->post != 0 || known_bad(s, s->idx))
 		return;
 	s->out_len = len - c->rtcp_trailer;
 	s->body_at = SMB_RTCP_HDR;

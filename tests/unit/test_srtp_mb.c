@@ -1519,6 +1519,71 @@ dependent_ops(void **state)
 }
 
 /*
+ * A burst of 64 on one stream where forgeries and genuine packets with the
+ * same sequence numbers alternate (forged 100, genuine 100, forged 101,
+ * genuine 101, ...), and one where 32 forgeries come first: every genuine
+ * packet passes, every forgery fails, as op after op through the wrapper;
+ * and the crypto work stays linear (failed verdicts are remembered across
+ * rounds, and rounds stop speculating after a few).
+ */
+static void
+adversarial_burst(void **state)
+{
+	const struct param *pa = *state;
+	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, 0x4f);
+	static uint8_t plain[MR_SMB_BURST_MAX][TWIN_PKT_MAX], prot[MR_SMB_BURST_MAX][TWIN_PKT_MAX],
+		forged[MR_SMB_BURST_MAX][TWIN_PKT_MAX];
+	static struct twin_result r;
+	struct mr_smb_stats before, after;
+	struct twin_stream st[2];
+	struct twin_op ops[MR_SMB_BURST_MAX];
+	uint32_t plen[MR_SMB_BURST_MAX];
+	unsigned int i, layout;
+
+	for (layout = 0; layout < 2; layout++) {
+		assert_true(twin_stream_init(&st[0], &k, SSRC_A, MR_SRTP_OUTBOUND));
+		assert_true(twin_stream_init(&st[1], &k, SSRC_A, MR_SRTP_INBOUND));
+		for (i = 0; i < 32; i++) {
+			uint32_t len = (uint32_t)make_rtp(plain[i], (uint16_t)(100 + i), SSRC_A, 60);
+
+			ops[i] = (struct twin_op){ .stream = 0, .kind = MR_SMB_PROTECT, .in = plain[i],
+						   .len = len, .cap = TWIN_PKT_MAX };
+		}
+		twin_check(st, ops, 32, &r);
+		for (i = 0; i < 32; i++) {
+			memcpy(prot[i], r.out[i], r.len[i]);
+			memcpy(forged[i], r.out[i], r.len[i]);
+			forged[i][30] ^= 0x20;
+			plen[i] = r.len[i];
+		}
+		for (i = 0; i < 64; i++) {
+			unsigned int q = layout ? i % 32 : i / 2;
+			bool bad = layout ? i < 32 : i % 2 == 0;
+
+			ops[i] = (struct twin_op){ .stream = 1, .in = bad ? forged[q] : prot[q],
+						   .len = plen[q],
+						   .kind = i % 3 ? MR_SMB_UNPROTECT : MR_SMB_VERIFY };
+		}
+		mr_smb_engine_stats(eng, &before);
+		twin_check(st, ops, 64, &r);
+		mr_smb_engine_stats(eng, &after);
+		for (i = 0; i < 64; i++) {
+			bool bad = layout ? i < 32 : i % 2 == 0;
+
+			assert_int_equal(r.status[i], bad ? -EBADMSG : 0);
+		}
+		/* at most two jobs an op, undo jobs included */
+		assert_true(after.jobs - before.jobs <= 2u * 64u + 64u);
+		print_message("layout %u: %llu jobs, %llu redone, %llu undone\n", layout,
+			      (unsigned long long)(after.jobs - before.jobs),
+			      (unsigned long long)(after.redone - before.redone),
+			      (unsigned long long)(after.undone - before.undone));
+		twin_stream_fini(&st[0]);
+		twin_stream_fini(&st[1]);
+	}
+}
+
+/*
  * libsrtp 2.5's NSS AEAD backend limits AAD to 2048 bytes. An RTP header
  * above it: protect fails (-EINVAL) and the index is used up; unprotect
  * fails. An unencrypted SRTCP packet whose AAD ends just past it: libsrtp
@@ -1673,6 +1738,7 @@ static const struct {
 	{ "other_generation", other_generation },
 	{ "window_edges", window_edges },
 	{ "dependent_ops", dependent_ops },
+	{ "adversarial_burst", adversarial_burst },
 };
 
 static const struct CMUnitTest single[] = {
