@@ -167,6 +167,25 @@ derive(IMB_MGR *m, const struct mr_smb_ctx *c, const uint8_t *mk_enc, const uint
 }
 
 static bool
+is_aead(uint8_t suite)
+{
+	return suite == MR_SUITE_AEAD_AES_128_GCM || suite == MR_SUITE_AEAD_AES_256_GCM;
+}
+
+/* One key set: AES-CM contexts stop after the HMAC pads (a third of an AEAD one). */
+static size_t
+keys_bytes(uint8_t suite)
+{
+	return is_aead(suite) ? SMB_AEAD_KEYS_BYTES : SMB_CM_KEYS_BYTES;
+}
+
+static size_t
+ctx_bytes(uint8_t suite)
+{
+	return offsetof(struct mr_smb_ctx, keys) + 2u * keys_bytes(suite);
+}
+
+static bool
 valid_key(const struct mr_key_gen *k, const struct mr_srtp_suite_info **ret_si)
 {
 	const struct mr_srtp_suite_info *si;
@@ -223,18 +242,20 @@ mr_smb_ctx_new(const struct mr_key_gen *k, uint32_t ssrc, enum mr_srtp_dir dir,
 		if (ctx_mgr == NULL)
 			return NULL;
 	}
-	c = aligned_alloc(64, (sizeof(*c) + 63u) & ~(size_t)63u);
+	c = aligned_alloc(64, ctx_bytes(k->suite));
 	if (c == NULL) {
 		smb_set_error("out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
-	memset(c, 0, sizeof(*c));
+	memset(c, 0, ctx_bytes(k->suite));
 	c->rnd_last = SMB_NONE;
 	c->rnd_spec = SMB_NONE;
 	c->dir = (uint8_t)dir;
 	c->suite = k->suite;
-	c->aead = k->suite == MR_SUITE_AEAD_AES_128_GCM || k->suite == MR_SUITE_AEAD_AES_256_GCM;
+	c->aead = is_aead(k->suite);
+	c->rtp = (struct smb_keys *)c->keys;
+	c->rtcp = (struct smb_keys *)(c->keys + keys_bytes(k->suite));
 	c->key_len = k->key_len;
 	c->mki_len = k->mki_len;
 	c->rtp_tag = si->rtp_tag_len;
@@ -254,9 +275,9 @@ mr_smb_ctx_new(const struct mr_key_gen *k, uint32_t ssrc, enum mr_srtp_dir dir,
 	/* A 12-byte AEAD master salt is padded with zeros (libsrtp). */
 	memcpy(salt14, k->salt, k->salt_len);
 	expand_aes(ctx_mgr, k->key, k->key_len, mk_enc);
-	rc = derive(ctx_mgr, c, mk_enc, salt14, LABEL_RTP_ENC, &c->rtp);
+	rc = derive(ctx_mgr, c, mk_enc, salt14, LABEL_RTP_ENC, c->rtp);
 	if (rc == 0)
-		rc = derive(ctx_mgr, c, mk_enc, salt14, LABEL_RTCP_ENC, &c->rtcp);
+		rc = derive(ctx_mgr, c, mk_enc, salt14, LABEL_RTCP_ENC, c->rtcp);
 	explicit_bzero(mk_enc, sizeof(mk_enc));
 	explicit_bzero(salt14, sizeof(salt14));
 	if (rc < 0) {
@@ -273,7 +294,7 @@ mr_smb_ctx_free(struct mr_smb_ctx *c)
 {
 	if (c == NULL)
 		return;
-	explicit_bzero(c, sizeof(*c));
+	explicit_bzero(c, ctx_bytes(c->suite));
 	free(c);
 }
 

@@ -146,7 +146,7 @@ smb_undo(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 	struct mr_smb_op *op = &ops[i];
 	struct smb_slot *s = &e->slot[i];
 	const struct mr_smb_ctx *c = op->ctx;
-	const struct smb_keys *k = op->rtcp ? &c->rtcp : &c->rtp;
+	const struct smb_keys *k = op->rtcp ? c->rtcp : c->rtp;
 	IMB_JOB *j = IMB_GET_NEXT_JOB(e->mgr);
 
 	if (c->aead) {

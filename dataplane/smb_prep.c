@@ -82,25 +82,25 @@ gcm_iv(uint8_t iv[16], const struct mr_smb_ctx *c, const struct smb_keys *k, uin
 static void
 cm_iv_rtp(uint8_t iv[16], const struct mr_smb_ctx *c, uint64_t est)
 {
-	cm_iv(iv, c, &c->rtp, est);
+	cm_iv(iv, c, c->rtp, est);
 }
 
 static void
 cm_iv_rtcp(uint8_t iv[16], const struct mr_smb_ctx *c, uint32_t idx)
 {
-	cm_iv(iv, c, &c->rtcp, idx);
+	cm_iv(iv, c, c->rtcp, idx);
 }
 
 static void
 gcm_iv_rtp(uint8_t iv[16], const struct mr_smb_ctx *c, uint64_t est)
 {
-	gcm_iv(iv, c, &c->rtp, est >> 32, (uint32_t)est);      /* ROC || SEQ at octet 6 */
+	gcm_iv(iv, c, c->rtp, est >> 32, (uint32_t)est);      /* ROC || SEQ at octet 6 */
 }
 
 static void
 gcm_iv_rtcp(uint8_t iv[16], const struct mr_smb_ctx *c, uint32_t idx)
 {
-	gcm_iv(iv, c, &c->rtcp, 0, idx);
+	gcm_iv(iv, c, c->rtcp, 0, idx);
 }
 
 /*
@@ -287,12 +287,12 @@ srtp_out(struct mr_smb_engine *e, struct mr_smb_op *op, struct smb_slot *s)
 			return;
 		}
 		gcm_iv_rtp(s->iv, c, s->e.est);
-		submit_gcm(e, op, s, &c->rtp, p, hdr, true, p + len);
+		submit_gcm(e, op, s, c->rtp, p, hdr, true, p + len);
 		return;
 	}
 	cm_iv_rtp(s->iv, c, s->e.est);
 	smb_put_be32(p + len, (uint32_t)(s->e.est >> 16));     /* the ROC, under the tag */
-	submit_cm(e, op, s, &c->rtp, len + 4u, true, true);
+	submit_cm(e, op, s, c->rtp, len + 4u, true, true);
 }
 
 static void
@@ -330,13 +330,13 @@ srtp_in(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i, struct s
 	if (c->aead) {
 		s->tag_at = end;
 		gcm_iv_rtp(s->iv, c, s->e.est);
-		submit_gcm(e, op, s, &c->rtp, p, hdr, false, s->tag);
+		submit_gcm(e, op, s, c->rtp, p, hdr, false, s->tag);
 		return;
 	}
 	s->tag_at = len - c->rtp_tag;
 	cm_iv_rtp(s->iv, c, s->e.est);
 	borrow(s, p, end, (uint32_t)(s->e.est >> 16));
-	submit_cm(e, op, s, &c->rtp, end + 4u, false, op->kind == MR_SMB_UNPROTECT);
+	submit_cm(e, op, s, c->rtp, end + 4u, false, op->kind == MR_SMB_UNPROTECT);
 }
 
 static void
@@ -370,13 +370,13 @@ srtcp_out(struct mr_smb_engine *e, struct mr_smb_op *op, struct smb_slot *s)
 		smb_put_be32(s->aad + SMB_RTCP_HDR, SMB_SRTCP_E | s->idx);
 		memcpy(p + len + SMB_GCM_TAG_BYTES, s->aad + SMB_RTCP_HDR, 4);
 		gcm_iv_rtcp(s->iv, c, s->idx);
-		submit_gcm(e, op, s, &c->rtcp, s->aad, sizeof(s->aad), true, p + len);
+		submit_gcm(e, op, s, c->rtcp, s->aad, sizeof(s->aad), true, p + len);
 		return;
 	}
 	/* header || ciphertext || E|index || MKI || tag; the tag covers E|index */
 	smb_put_be32(p + len, SMB_SRTCP_E | s->idx);
 	cm_iv_rtcp(s->iv, c, s->idx);
-	submit_cm(e, op, s, &c->rtcp, len + 4u, true, true);
+	submit_cm(e, op, s, c->rtcp, len + 4u, true, true);
 }
 
 static void
@@ -428,7 +428,7 @@ srtcp_in(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i, struct 
 		s->tag_at = len - c->rtcp_tag;
 		s->body_len = ti - SMB_RTCP_HDR;
 		cm_iv_rtcp(s->iv, c, s->idx);
-		submit_cm(e, op, s, &c->rtcp, ti + 4u, false, op->kind == MR_SMB_UNPROTECT);
+		submit_cm(e, op, s, c->rtcp, ti + 4u, false, op->kind == MR_SMB_UNPROTECT);
 		return;
 	}
 	gcm_iv_rtcp(s->iv, c, s->idx);
@@ -437,7 +437,7 @@ srtcp_in(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i, struct 
 		s->body_len = s->tag_at - SMB_RTCP_HDR;
 		memcpy(s->aad, p, SMB_RTCP_HDR);
 		memcpy(s->aad + SMB_RTCP_HDR, p + ti, 4);
-		submit_gcm(e, op, s, &c->rtcp, s->aad, sizeof(s->aad), false, s->tag);
+		submit_gcm(e, op, s, c->rtcp, s->aad, sizeof(s->aad), false, s->tag);
 		return;
 	}
 	/*
@@ -449,7 +449,7 @@ srtcp_in(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i, struct 
 	memcpy(s->ptag, p + s->tag_at, SMB_GCM_TAG_BYTES);
 	s->flags |= SF_PTAG;
 	borrow(s, p, s->tag_at, word);
-	submit_gcm(e, op, s, &c->rtcp, p, aad_len, false, s->tag);
+	submit_gcm(e, op, s, c->rtcp, p, aad_len, false, s->tag);
 }
 
 void

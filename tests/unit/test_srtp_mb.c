@@ -386,25 +386,25 @@ rfc_kdf(void **state)
 	(void)state;
 	c = mr_smb_ctx_new(&k128, 1, MR_SRTP_OUTBOUND, NULL);
 	assert_non_null(c);
-	assert_hex(c->rtp.k.cm.enc, 16, "C61E7A93744F39EE10734AFE3FF7A087");
-	assert_hex(c->rtp.salt, 14, "30CBBC08863D8C85D49DB34A9AE1");
+	assert_hex(c->rtp->k.cm.enc, 16, "C61E7A93744F39EE10734AFE3FF7A087");
+	assert_hex(c->rtp->salt, 14, "30CBBC08863D8C85D49DB34A9AE1");
 	unhex("CEBE321F6FF7716B6FD4AB49AF256A156D38BAA4", auth, sizeof(auth));
 	pad_state(auth, 0x36, ipad);
 	pad_state(auth, 0x5c, opad);
-	assert_memory_equal(c->rtp.k.cm.ipad, ipad, 20);
-	assert_memory_equal(c->rtp.k.cm.opad, opad, 20);
-	assert_memory_not_equal(c->rtcp.k.cm.enc, c->rtp.k.cm.enc, 16);
-	assert_memory_not_equal(c->rtcp.salt, c->rtp.salt, 14);
+	assert_memory_equal(c->rtp->k.cm.ipad, ipad, 20);
+	assert_memory_equal(c->rtp->k.cm.opad, opad, 20);
+	assert_memory_not_equal(c->rtcp->k.cm.enc, c->rtp->k.cm.enc, 16);
+	assert_memory_not_equal(c->rtcp->salt, c->rtp->salt, 14);
 	mr_smb_ctx_free(c);
 
 	c = mr_smb_ctx_new(&k256, 1, MR_SRTP_INBOUND, NULL);
 	assert_non_null(c);
-	assert_hex(c->rtp.k.cm.enc, 32,
+	assert_hex(c->rtp->k.cm.enc, 32,
 		   "5ba1064e30ec51613cad926c5a28ef73 1ec7fb397f70a960653caf06554cd8c4");
-	assert_hex(c->rtp.salt, 14, "fa31791685ca444a9e07c6c64e93");
+	assert_hex(c->rtp->salt, 14, "fa31791685ca444a9e07c6c64e93");
 	unhex("fd9c32d39ed5fbb5a9dc96b30818454d1313dc05", auth, sizeof(auth));
 	pad_state(auth, 0x36, ipad);
-	assert_memory_equal(c->rtp.k.cm.ipad, ipad, 20);
+	assert_memory_equal(c->rtp->k.cm.ipad, ipad, 20);
 	mr_smb_ctx_free(c);
 }
 
@@ -497,16 +497,16 @@ static void
 inject_session_keys(struct mr_smb_ctx *c, const uint8_t *key, size_t key_len, const uint8_t salt[12])
 {
 	if (key_len == 16) {
-		IMB_AES128_GCM_PRE(eng->mgr, key, &c->rtp.k.gcm);
-		IMB_AES128_GCM_PRE(eng->mgr, key, &c->rtcp.k.gcm);
+		IMB_AES128_GCM_PRE(eng->mgr, key, &c->rtp->k.gcm);
+		IMB_AES128_GCM_PRE(eng->mgr, key, &c->rtcp->k.gcm);
 	} else {
-		IMB_AES256_GCM_PRE(eng->mgr, key, &c->rtp.k.gcm);
-		IMB_AES256_GCM_PRE(eng->mgr, key, &c->rtcp.k.gcm);
+		IMB_AES256_GCM_PRE(eng->mgr, key, &c->rtp->k.gcm);
+		IMB_AES256_GCM_PRE(eng->mgr, key, &c->rtcp->k.gcm);
 	}
-	memcpy(c->rtp.salt, salt, 12);
-	memcpy(c->rtcp.salt, salt, 12);
-	smb_salt_words(&c->rtp);
-	smb_salt_words(&c->rtcp);
+	memcpy(c->rtp->salt, salt, 12);
+	memcpy(c->rtcp->salt, salt, 12);
+	smb_salt_words(c->rtp);
+	smb_salt_words(c->rtcp);
 }
 
 /*
