@@ -1337,6 +1337,68 @@ window_edges(void **state)
 	twin_stream_fini(&st[1]);
 }
 
+/*
+ * Sequence numbers that jump: by 2^15 - 1, 2^15 and 2^15 + 1 (the edges of
+ * RFC 3711's estimate), forward at ROC 0 by more than 2^15 (libsrtp's "no
+ * ROC -1" rule), across the wrap, back by the same, and by more than the
+ * window (which then empties): protected and delivered, each op through
+ * the wrapper too, in bursts of one and of all.
+ */
+static void
+jumps(void **state)
+{
+	const struct param *pa = *state;
+	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, 0x7a);
+	static const uint16_t seqs[] = {
+		10, 40000, 40001, 7232, 7233, 7231, 39999, 50000, 65535, 0, 17231, 17232,
+		50000, 1, 17233, 49999, 2000, 3100, 3099, 35868, 3101, 35867, 65000, 100,
+	};
+	static uint8_t plain[32][TWIN_PKT_MAX], prot[32][TWIN_PKT_MAX];
+	static struct twin_result r;
+	struct twin_stream st[2];
+	struct twin_op ops[32];
+	uint32_t plen[32];
+	unsigned int i, n = sizeof(seqs) / sizeof(seqs[0]), burst;
+
+	for (burst = 0; burst < 2; burst++) {
+		assert_true(twin_stream_init(&st[0], &k, SSRC_A, MR_SRTP_OUTBOUND));
+		assert_true(twin_stream_init(&st[1], &k, SSRC_A, MR_SRTP_INBOUND));
+		for (i = 0; i < n; i++) {
+			uint32_t len = (uint32_t)make_rtp(plain[i], seqs[i], SSRC_A, 20);
+
+			ops[i] = (struct twin_op){ .stream = 0, .kind = MR_SMB_PROTECT, .in = plain[i],
+						   .len = len, .cap = TWIN_PKT_MAX };
+			if (!burst)
+				twin_check(st, &ops[i], 1, &r);
+			if (!burst) {
+				memcpy(prot[i], r.out[0], r.len[0]);
+				plen[i] = r.status[0] == 0 ? r.len[0] : 0;
+			}
+		}
+		if (burst) {
+			twin_check(st, ops, n, &r);
+			for (i = 0; i < n; i++) {
+				memcpy(prot[i], r.out[i], r.len[i]);
+				plen[i] = r.status[i] == 0 ? r.len[i] : 0;
+			}
+		}
+		for (i = 0; i < n; i++) {
+			ops[i] = (struct twin_op){ .stream = 1, .in = prot[i], .len = plen[i],
+						   .kind = i % 4 == 3 ? MR_SMB_VERIFY : MR_SMB_UNPROTECT };
+			if (plen[i] == 0) {     /* refused outbound: deliver its plain bytes */
+				ops[i].in = plain[i];
+				ops[i].len = 12 + 20;
+			}
+			if (!burst)
+				twin_check(st, &ops[i], 1, &r);
+		}
+		if (burst)
+			twin_check(st, ops, n, &r);
+		twin_stream_fini(&st[0]);
+		twin_stream_fini(&st[1]);
+	}
+}
+
 /* ---- 6. bursts -------------------------------------------------------------- */
 
 /*
@@ -1737,6 +1799,7 @@ static const struct {
 	{ "truncated", truncated },
 	{ "other_generation", other_generation },
 	{ "window_edges", window_edges },
+	{ "jumps", jumps },
 	{ "dependent_ops", dependent_ops },
 	{ "adversarial_burst", adversarial_burst },
 };
