@@ -28,6 +28,7 @@
  *          [--no-libsrtp] [--crypto-perf PATH | --no-crypto-perf] [--other-cpu 0]
  */
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <sched.h>
 #include <stdio.h>
@@ -476,6 +477,30 @@ measure(struct bcase *c, enum who w, enum op op, double seconds, unsigned int re
 
 /* ---- (d) DPDK cryptodev, through dpdk-test-crypto-perf ----------------------- */
 
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* What an EAL with file prefix @tag leaves behind. */
+static void
+runtime_dir_remove(const char *tag)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char path[512];
+
+	if (geteuid() == 0 || xdg == NULL)
+		snprintf(path, sizeof(path), "/var/run/dpdk/%s", tag);
+	else
+		snprintf(path, sizeof(path), "%s/dpdk/%s", xdg, tag);
+	nftw(path, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 /* MOps of one crypto-perf throughput run, or a negative value. */
 static double
 crypto_perf(const struct opts *o, bool gcm)
@@ -509,6 +534,7 @@ crypto_perf(const struct opts *o, bool gcm)
 			mops = m;
 	}
 	pclose(f);
+	runtime_dir_remove(prefix + strlen("--file-prefix="));
 	return mops;
 }
 
