@@ -31,6 +31,22 @@
 
 static IMB_MGR *ctx_mgr;        /* management lcore; lives as long as the process */
 
+static void *
+libc_alloc(size_t align, size_t size)
+{
+	return aligned_alloc(align, (size + align - 1) & ~(align - 1));
+}
+
+static void *(*ctx_alloc)(size_t align, size_t size) = libc_alloc;    /* management lcore */
+static void (*ctx_release)(void *p) = free;
+
+void
+mr_smb_set_allocator(void *(*alloc)(size_t align, size_t size), void (*release)(void *p))
+{
+	ctx_alloc = alloc != NULL ? alloc : libc_alloc;
+	ctx_release = release != NULL ? release : free;
+}
+
 bool
 mr_smb_suite_supported(uint8_t suite)
 {
@@ -242,7 +258,7 @@ mr_smb_ctx_new(const struct mr_key_gen *k, uint32_t ssrc, enum mr_srtp_dir dir,
 		if (ctx_mgr == NULL)
 			return NULL;
 	}
-	c = aligned_alloc(64, ctx_bytes(k->suite));
+	c = ctx_alloc(64, ctx_bytes(k->suite));
 	if (c == NULL) {
 		smb_set_error("out of memory");
 		errno = ENOMEM;
@@ -295,7 +311,7 @@ mr_smb_ctx_free(struct mr_smb_ctx *c)
 	if (c == NULL)
 		return;
 	explicit_bzero(c, ctx_bytes(c->suite));
-	free(c);
+	ctx_release(c);
 }
 
 void

@@ -1709,6 +1709,52 @@ aead_aad_limits(void **state)
 
 /* ---- 7. the rest of the contract -------------------------------------------- */
 
+static unsigned int n_alloc, n_release;
+
+static void *
+count_alloc(size_t align, size_t size)
+{
+	n_alloc++;
+	assert_int_equal(align, 64);
+	assert_int_equal(size % 64, 0);
+	return aligned_alloc(align, size);
+}
+
+static void
+count_release(void *p)
+{
+	n_release++;
+	free(p);
+}
+
+/* mr_smb_set_allocator(): contexts come from it and go back to it, sized by suite. */
+static void
+allocator(void **state)
+{
+	struct mr_key_gen k;
+	struct mr_smb_ctx *c[2];
+	size_t i;
+
+	(void)state;
+	mr_smb_set_allocator(count_alloc, count_release);
+	for (i = 0; i < N_SUITES; i++) {
+		k = key_gen(all_suites[i], 4, 3);
+		c[0] = mr_smb_ctx_new(&k, 1, MR_SRTP_OUTBOUND, NULL);
+		c[1] = mr_smb_ctx_new(&k, 1, MR_SRTP_INBOUND, NULL);
+		assert_non_null(c[0]);
+		assert_non_null(c[1]);
+		mr_smb_ctx_free(c[0]);
+		mr_smb_ctx_free(c[1]);
+	}
+	assert_int_equal(n_alloc, 2 * N_SUITES);
+	assert_int_equal(n_release, 2 * N_SUITES);
+	mr_smb_set_allocator(NULL, NULL);       /* back to the C library */
+	c[0] = mr_smb_ctx_new(&k, 1, MR_SRTP_OUTBOUND, NULL);
+	assert_non_null(c[0]);
+	mr_smb_ctx_free(c[0]);
+	assert_int_equal(n_alloc, 2 * N_SUITES);
+}
+
 static void
 basics(void **state)
 {
@@ -1806,6 +1852,7 @@ static const struct {
 
 static const struct CMUnitTest single[] = {
 	cmocka_unit_test(basics),
+	cmocka_unit_test(allocator),
 	cmocka_unit_test(rfc_kdf),
 	cmocka_unit_test(libsrtp_known_answers),
 	cmocka_unit_test(rfc7714_vectors),
