@@ -31,6 +31,22 @@
 
 static IMB_MGR *ctx_mgr;        /* management lcore; lives as long as the process */
 
+static void *
+libc_alloc(size_t align, size_t size)
+{
+	return aligned_alloc(align, (size + align - 1) & ~(align - 1));
+}
+
+static void *(*ctx_alloc)(size_t align, size_t size) = libc_alloc;    /* management lcore */
+static void (*ctx_release)(void *p) = free;
+
+void
+mr_smb_set_allocator(void *(*alloc)(size_t align, size_t size), void (*release)(void *p))
+{
+	ctx_alloc = alloc != NULL ? alloc : libc_alloc;
+	ctx_release = release != NULL ? release : free;
+}
+
 bool
 mr_smb_suite_supported(uint8_t suite)
 {
@@ -104,6 +120,20 @@ prf(IMB_MGR *m, const uint8_t *mk_enc, uint8_t key_len, const uint8_t salt14[14]
 	return r;
 }
 
+void
+smb_salt_words(struct smb_keys *k)
+{
+	uint8_t b[16] = { 0 };
+	unsigned int i, w;
+
+	memcpy(b, k->salt, sizeof(k->salt));
+	for (w = 0; w < 2; w++) {
+		k->salt_be[w] = 0;
+		for (i = 0; i < 8; i++)
+			k->salt_be[w] = k->salt_be[w] << 8 | b[8 * w + i];
+	}
+}
+
 /* HMAC-SHA1 key -> the SHA-1 states after its ipad and opad blocks. */
 static void
 hmac_pads(IMB_MGR *m, const uint8_t key[SMB_AUTH_KEY_BYTES], uint8_t *ipad, uint8_t *opad)
@@ -134,6 +164,8 @@ derive(IMB_MGR *m, const struct mr_smb_ctx *c, const uint8_t *mk_enc, const uint
 	if (r == 0)
 		r = prf(m, mk_enc, c->key_len, salt14, (uint8_t)(label0 + 2), out->salt,
 			c->aead ? SMB_AEAD_SALT_BYTES : SMB_CM_SALT_BYTES);
+	if (r == 0)
+		smb_salt_words(out);
 	if (r == 0 && c->aead) {
 		if (c->key_len == 16)
 			IMB_AES128_GCM_PRE(m, key, &out->k.gcm);
@@ -148,6 +180,25 @@ derive(IMB_MGR *m, const struct mr_smb_ctx *c, const uint8_t *mk_enc, const uint
 	explicit_bzero(key, sizeof(key));
 	explicit_bzero(auth, sizeof(auth));
 	return r;
+}
+
+static bool
+is_aead(uint8_t suite)
+{
+	return suite == MR_SUITE_AEAD_AES_128_GCM || suite == MR_SUITE_AEAD_AES_256_GCM;
+}
+
+/* One key set: AES-CM contexts stop after the HMAC pads (a third of an AEAD one). */
+static size_t
+keys_bytes(uint8_t suite)
+{
+	return is_aead(suite) ? SMB_AEAD_KEYS_BYTES : SMB_CM_KEYS_BYTES;
+}
+
+static size_t
+ctx_bytes(uint8_t suite)
+{
+	return offsetof(struct mr_smb_ctx, keys) + 2u * keys_bytes(suite);
 }
 
 static bool
@@ -207,18 +258,20 @@ mr_smb_ctx_new(const struct mr_key_gen *k, uint32_t ssrc, enum mr_srtp_dir dir,
 		if (ctx_mgr == NULL)
 			return NULL;
 	}
-	c = aligned_alloc(64, (sizeof(*c) + 63u) & ~(size_t)63u);
+	c = ctx_alloc(64, ctx_bytes(k->suite));
 	if (c == NULL) {
 		smb_set_error("out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
-	memset(c, 0, sizeof(*c));
+	memset(c, 0, ctx_bytes(k->suite));
 	c->rnd_last = SMB_NONE;
 	c->rnd_spec = SMB_NONE;
 	c->dir = (uint8_t)dir;
 	c->suite = k->suite;
-	c->aead = k->suite == MR_SUITE_AEAD_AES_128_GCM || k->suite == MR_SUITE_AEAD_AES_256_GCM;
+	c->aead = is_aead(k->suite);
+	c->rtp = (struct smb_keys *)c->keys;
+	c->rtcp = (struct smb_keys *)(c->keys + keys_bytes(k->suite));
 	c->key_len = k->key_len;
 	c->mki_len = k->mki_len;
 	c->rtp_tag = si->rtp_tag_len;
@@ -238,9 +291,9 @@ mr_smb_ctx_new(const struct mr_key_gen *k, uint32_t ssrc, enum mr_srtp_dir dir,
 	/* A 12-byte AEAD master salt is padded with zeros (libsrtp). */
 	memcpy(salt14, k->salt, k->salt_len);
 	expand_aes(ctx_mgr, k->key, k->key_len, mk_enc);
-	rc = derive(ctx_mgr, c, mk_enc, salt14, LABEL_RTP_ENC, &c->rtp);
+	rc = derive(ctx_mgr, c, mk_enc, salt14, LABEL_RTP_ENC, c->rtp);
 	if (rc == 0)
-		rc = derive(ctx_mgr, c, mk_enc, salt14, LABEL_RTCP_ENC, &c->rtcp);
+		rc = derive(ctx_mgr, c, mk_enc, salt14, LABEL_RTCP_ENC, c->rtcp);
 	explicit_bzero(mk_enc, sizeof(mk_enc));
 	explicit_bzero(salt14, sizeof(salt14));
 	if (rc < 0) {
@@ -257,8 +310,8 @@ mr_smb_ctx_free(struct mr_smb_ctx *c)
 {
 	if (c == NULL)
 		return;
-	explicit_bzero(c, sizeof(*c));
-	free(c);
+	explicit_bzero(c, ctx_bytes(c->suite));
+	ctx_release(c);
 }
 
 void

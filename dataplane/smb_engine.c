@@ -140,7 +140,7 @@ round_reset(struct mr_smb_engine *e, struct mr_smb_op *ops)
 void
 mr_smb_run(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int n)
 {
-	unsigned int i, k, n_next;
+	unsigned int i, k, n_next, round = 0;
 
 	if (n > MR_SMB_BURST_MAX)
 		n = MR_SMB_BURST_MAX;   /* the caller's bug: the rest stay untouched */
@@ -149,9 +149,16 @@ mr_smb_run(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int n)
 	e->n_todo = 0;
 	for (i = 0; i < n; i++) {
 		ops[i].status = -EINVAL;
+		e->slot[i].bad_known = false;
 		e->todo[e->n_todo++] = (uint8_t)i;
 	}
 	while (e->n_todo != 0) {
+		/*
+		 * Forged and genuine packets alternating on one stream would make
+		 * every round undo the last; after a few, decide only what is
+		 * certain: the first pending op of each context.
+		 */
+		e->exact_only = ++round > SMB_SPEC_ROUNDS;
 		e->n_undo = 0;
 		for (k = 0; k < e->n_todo; k++)
 			smb_prepare(e, ops, e->todo[k]);

@@ -9,6 +9,7 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "smb_int.h"
 
@@ -22,6 +23,11 @@
 #define SF_SAVED 0x10u          /* 4 packet bytes at save_at were borrowed (ROC, E|index) */
 #define SF_UNDO_ALWAYS 0x20u    /* verify decrypted in place: undo even when it passes */
 #define SF_PTAG 0x40u           /* compare with ptag (AEAD SRTCP, E = 0) */
+#define SF_EXACT 0x80u          /* decided against the real state: no recheck */
+#define SF_KNOWN_BAD 0x100u     /* failed in an earlier round with this index: no job */
+#define SF_WAIT 0x200u          /* exact-only round, not first on its context: next round */
+
+#define SMB_SPEC_ROUNDS 3u      /* rounds that speculate; then one op per context a round */
 
 /* Engine-private scratch of one op, valid for one mr_smb_run(). */
 struct smb_slot {
@@ -29,6 +35,7 @@ struct smb_slot {
 	uint32_t idx;           /* SRTCP: the packet's index */
 	int16_t pre;            /* status known before the state is consulted */
 	int16_t post;           /* status known after it (MKI, layout, AAD size) */
+	int16_t verdict;        /* the state's answer at preparation: 0 or -EALREADY */
 	uint16_t flags;         /* SF_* */
 	uint16_t seq;           /* RTP sequence number */
 	uint32_t body_at;       /* first ciphered byte */
@@ -42,6 +49,14 @@ struct smb_slot {
 	uint8_t tag[SMB_SHA1_STATE_BYTES];      /* computed tag */
 	uint8_t ptag[SMB_GCM_TAG_BYTES];        /* packet's tag, when it is borrowed from */
 	uint8_t saved[4];
+	/*
+	 * Across the rounds of one burst: the op's crypto failed with this
+	 * index (RTP) or SRTCP index. The verdict depends only on key, bytes
+	 * and index, and the bytes are put back, so a later round with the
+	 * same index knows the answer without a job.
+	 */
+	bool bad_known;
+	uint64_t bad_index;
 };
 
 struct mr_smb_engine {
@@ -50,6 +65,7 @@ struct mr_smb_engine {
 	bool checked;                   /* submit through the library's argument checks */
 	struct mr_smb_stats stats;
 	uint8_t n_todo, n_undo, n_spec;
+	bool exact_only;                /* this round: no speculation */
 	uint8_t todo[MR_SMB_BURST_MAX]; /* ops of this round, in order */
 	uint8_t next[MR_SMB_BURST_MAX]; /* ops of the next round */
 	uint8_t undo[MR_SMB_BURST_MAX]; /* ops whose packet must be encrypted again */
@@ -74,15 +90,23 @@ bool smb_commit(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i);
 /* Submit the job that puts op @i's packet back as it came. */
 void smb_undo(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i);
 
-/* Constant-time comparison of @n bytes: true if equal. */
+/*
+ * Comparison of @n bytes in time that depends on @n only (tags): every
+ * byte is looked at, 8 at a time, and the differences folded together.
+ */
 static inline bool
 smb_ct_eq(const uint8_t *a, const uint8_t *b, unsigned int n)
 {
-	volatile uint8_t acc = 0;
-	unsigned int i;
+	uint64_t acc = 0, x, y;
+	unsigned int i = 0;
 
-	for (i = 0; i < n; i++)
-		acc |= (uint8_t)(a[i] ^ b[i]);
+	for (; i + 8u <= n; i += 8u) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		acc |= x ^ y;
+	}
+	for (; i < n; i++)
+		acc |= (uint64_t)(a[i] ^ b[i]);
 	return acc == 0;
 }
 

@@ -56,8 +56,12 @@ smb_complete(struct mr_smb_engine *e, IMB_JOB *j)
 	}
 	want = (s->flags & SF_PTAG) ? s->ptag : op->pkt + s->tag_at;
 	if (smb_ct_eq(s->tag, want, op->ctx->aead ? SMB_GCM_TAG_BYTES :
-		      op->rtcp ? op->ctx->rtcp_tag : op->ctx->rtp_tag))
+		      op->rtcp ? op->ctx->rtcp_tag : op->ctx->rtp_tag)) {
 		s->flags |= SF_TAG_OK;
+	} else {
+		s->bad_known = true;
+		s->bad_index = op->rtcp ? s->idx : s->e.est;
+	}
 }
 
 static void
@@ -82,9 +86,13 @@ smb_commit(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 	}
 	if (op->kind == MR_SMB_PROTECT)
 		return true;            /* settled in smb_prepare() or on completion */
-	if (c->rnd_defer)
+	if (c->rnd_defer || (s->flags & SF_WAIT))
 		goto defer;             /* an earlier op on this context waits */
-	if (op->rtcp) {
+	if (s->flags & SF_EXACT) {
+		/* first op on its context this round: the state has not moved */
+		r = s->verdict;
+		est = s->e;
+	} else if (op->rtcp) {
 		r = smb_rtcp_check(&c->st, s->idx);
 	} else {
 		r = smb_rtp_check(&c->st, s->seq, &est);
@@ -99,6 +107,10 @@ smb_commit(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 	}
 	if (s->post != 0) {
 		op->status = s->post;
+		return true;
+	}
+	if ((s->flags & SF_KNOWN_BAD) && (op->rtcp || est.est == s->e.est)) {
+		op->status = -EBADMSG;  /* as in the round that ran its crypto */
 		return true;
 	}
 	if (!(s->flags & SF_JOB))
@@ -134,7 +146,7 @@ smb_undo(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 	struct mr_smb_op *op = &ops[i];
 	struct smb_slot *s = &e->slot[i];
 	const struct mr_smb_ctx *c = op->ctx;
-	const struct smb_keys *k = op->rtcp ? &c->rtcp : &c->rtp;
+	const struct smb_keys *k = op->rtcp ? c->rtcp : c->rtp;
 	IMB_JOB *j = IMB_GET_NEXT_JOB(e->mgr);
 
 	if (c->aead) {

@@ -7,6 +7,7 @@
  * intel-ipsec-mb manager set-up. Private to srtp_mb (smb_*.c).
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <intel-ipsec-mb.h>
@@ -35,18 +36,26 @@
  */
 #define SMB_AEAD_AAD_MAX 2048u
 
-/* Session keys of SRTP or of SRTCP (RFC 3711 4.3), ready for intel-ipsec-mb. */
+/*
+ * Session keys of SRTP or of SRTCP (RFC 3711 4.3), ready for intel-ipsec-mb.
+ * The AES-CM suites use the struct up to the end of k.cm only (SMB_CM_KEYS_BYTES,
+ * about a third of it): contexts are allocated to size (smb_ctx.c).
+ */
 struct smb_keys {
+	uint64_t salt_be[2];    /* the salt as two big-endian words, zero-padded, for IVs */
+	uint8_t salt[SMB_CM_SALT_BYTES];        /* session salt; AEAD uses 12 bytes */
 	_Alignas(64) union {
-		struct gcm_key_data gcm;        /* AEAD: AES round keys, then GHASH tables */
 		struct {
 			uint8_t enc[SMB_AES_SCHED_BYTES];       /* AES encryption round keys */
 			uint8_t ipad[SMB_SHA1_STATE_BYTES];     /* SHA-1 state after key ^ 0x36.. */
 			uint8_t opad[SMB_SHA1_STATE_BYTES];     /* SHA-1 state after key ^ 0x5c.. */
 		} cm;
+		struct gcm_key_data gcm;        /* AEAD: AES round keys, then GHASH tables */
 	} k;
-	uint8_t salt[SMB_CM_SALT_BYTES];        /* session salt; AEAD uses 12 bytes */
 };
+
+#define SMB_CM_KEYS_BYTES ((offsetof(struct smb_keys, k) + sizeof(((struct smb_keys *)0)->k.cm) + 63u) & ~(size_t)63u)
+#define SMB_AEAD_KEYS_BYTES sizeof(struct smb_keys)
 
 struct mr_smb_ctx {
 	struct smb_state st;            /* owner worker */
@@ -77,8 +86,9 @@ struct mr_smb_ctx {
 	uint8_t ssrc_be[4];
 	uint8_t mki[MR_MKI_MAX_BYTES];
 	uint64_t floor;
-	struct smb_keys rtp;
-	struct smb_keys rtcp;
+	struct smb_keys *rtp;           /* into keys[] */
+	struct smb_keys *rtcp;
+	_Alignas(64) uint8_t keys[];    /* two key sets, SMB_CM_KEYS_BYTES or sizeof each */
 };
 
 /*
@@ -86,6 +96,8 @@ struct mr_smb_ctx {
  * errno set and smb_set_error() called. Management lcore.
  */
 IMB_MGR *smb_mgr_new(void);
+/* Fill k->salt_be from k->salt (also for tests that put in RFC session keys). */
+void smb_salt_words(struct smb_keys *k);
 void smb_set_error(const char *why);
 const char *smb_arch_name(unsigned int arch);
 

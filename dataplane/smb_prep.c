@@ -50,60 +50,57 @@ rtp_hdr_len(const uint8_t *p, uint32_t len, uint32_t *ret)
 	return true;
 }
 
-/* RFC 3711 4.1.1: IV = salt * 2^16 ^ SSRC * 2^64 ^ index * 2^16. */
+static inline void
+put_be64(uint8_t *p, uint64_t v)
+{
+	v = __builtin_bswap64(v);
+	memcpy(p, &v, 8);
+}
+
+/*
+ * The IVs, each built as two big-endian words XORed with the salt's:
+ *  RFC 3711 4.1.1 (AES-CM): salt * 2^16 ^ SSRC * 2^64 ^ index * 2^16, where
+ *  the index is the 48-bit RTP index or the 31-bit SRTCP index;
+ *  RFC 7714 8.1/9.1 (AEAD, 12 bytes): salt ^ (0x0000 || SSRC || ROC || SEQ)
+ *  for SRTP, salt ^ (0x0000 || SSRC || 0x0000 || index) for SRTCP.
+ */
+static void
+cm_iv(uint8_t iv[16], const struct mr_smb_ctx *c, const struct smb_keys *k, uint64_t index)
+{
+	put_be64(iv, k->salt_be[0] ^ smb_be32(c->ssrc_be));
+	put_be64(iv + 8, k->salt_be[1] ^ index << 16);
+}
+
+static void
+gcm_iv(uint8_t iv[16], const struct mr_smb_ctx *c, const struct smb_keys *k, uint64_t hi,
+       uint32_t lo)
+{
+	put_be64(iv, k->salt_be[0] ^ ((uint64_t)smb_be32(c->ssrc_be) << 16 | hi));
+	put_be64(iv + 8, k->salt_be[1] ^ (uint64_t)lo << 32);
+}
+
 static void
 cm_iv_rtp(uint8_t iv[16], const struct mr_smb_ctx *c, uint64_t est)
 {
-	unsigned int k;
-
-	memcpy(iv, c->rtp.salt, SMB_CM_SALT_BYTES);
-	iv[14] = iv[15] = 0;
-	for (k = 0; k < 4; k++)
-		iv[4 + k] ^= c->ssrc_be[k];
-	for (k = 0; k < 6; k++)         /* the 48-bit index at octets 8..13 */
-		iv[8 + k] ^= (uint8_t)(est >> (40 - 8 * k));
+	cm_iv(iv, c, c->rtp, est);
 }
 
 static void
 cm_iv_rtcp(uint8_t iv[16], const struct mr_smb_ctx *c, uint32_t idx)
 {
-	unsigned int k;
-
-	memcpy(iv, c->rtcp.salt, SMB_CM_SALT_BYTES);
-	iv[14] = iv[15] = 0;
-	for (k = 0; k < 4; k++) {
-		iv[4 + k] ^= c->ssrc_be[k];
-		iv[10 + k] ^= (uint8_t)(idx >> (24 - 8 * k));
-	}
+	cm_iv(iv, c, c->rtcp, idx);
 }
 
-/* RFC 7714 8.1: IV = (0x0000 || SSRC || ROC || SEQ) ^ salt. */
 static void
 gcm_iv_rtp(uint8_t iv[16], const struct mr_smb_ctx *c, uint64_t est)
 {
-	unsigned int k;
-
-	memset(iv, 0, 16);
-	for (k = 0; k < 4; k++)
-		iv[2 + k] = c->ssrc_be[k];
-	for (k = 0; k < 6; k++)
-		iv[6 + k] = (uint8_t)(est >> (40 - 8 * k));
-	for (k = 0; k < SMB_GCM_IV_BYTES; k++)
-		iv[k] ^= c->rtp.salt[k];
+	gcm_iv(iv, c, c->rtp, est >> 32, (uint32_t)est);      /* ROC || SEQ at octet 6 */
 }
 
-/* RFC 7714 9.1: IV = (0x0000 || SSRC || 0x0000 || 0 || index) ^ salt. */
 static void
 gcm_iv_rtcp(uint8_t iv[16], const struct mr_smb_ctx *c, uint32_t idx)
 {
-	unsigned int k;
-
-	memset(iv, 0, 16);
-	for (k = 0; k < 4; k++)
-		iv[2 + k] = c->ssrc_be[k];
-	smb_put_be32(iv + 8, idx);
-	for (k = 0; k < SMB_GCM_IV_BYTES; k++)
-		iv[k] ^= c->rtcp.salt[k];
+	gcm_iv(iv, c, c->rtcp, 0, idx);
 }
 
 /*
@@ -196,10 +193,21 @@ borrow(struct smb_slot *s, uint8_t *p, uint32_t at, uint32_t word)
 	smb_put_be32(p + at, word);
 }
 
+/* An earlier round of this burst saw this op fail with this index. */
+static bool
+known_bad(struct smb_slot *s, uint64_t index)
+{
+	if (!s->bad_known || s->bad_index != index)
+		return false;
+	s->flags |= SF_KNOWN_BAD;
+	return true;
+}
+
 /*
  * The state an inbound op of this round is decided against: the context's
  * own for its first op; for a later one, a copy with the earlier ops of
- * the round that have a job assumed to pass.
+ * the round that have a job assumed to pass (those known to fail change
+ * nothing). NULL in an exact-only round for all but the first.
  */
 static struct smb_state *
 inbound_view(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i,
@@ -210,8 +218,15 @@ inbound_view(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i,
 	struct smb_state *v;
 
 	c->rnd_last = (uint16_t)i;
-	if (p == SMB_NONE)
+	if (p == SMB_NONE) {
+		/* nothing before it this round: the decision is final (smb_commit) */
+		e->slot[i].flags |= SF_EXACT;
 		return &c->st;
+	}
+	if (e->exact_only) {
+		e->slot[i].flags |= SF_WAIT;
+		return NULL;
+	}
 	if (c->rnd_spec == SMB_NONE) {
 		c->rnd_spec = e->n_spec++;
 		e->spec[c->rnd_spec] = c->st;
@@ -272,12 +287,12 @@ srtp_out(struct mr_smb_engine *e, struct mr_smb_op *op, struct smb_slot *s)
 			return;
 		}
 		gcm_iv_rtp(s->iv, c, s->e.est);
-		submit_gcm(e, op, s, &c->rtp, p, hdr, true, p + len);
+		submit_gcm(e, op, s, c->rtp, p, hdr, true, p + len);
 		return;
 	}
 	cm_iv_rtp(s->iv, c, s->e.est);
 	smb_put_be32(p + len, (uint32_t)(s->e.est >> 16));     /* the ROC, under the tag */
-	submit_cm(e, op, s, &c->rtp, len + 4u, true, true);
+	submit_cm(e, op, s, c->rtp, len + 4u, true, true);
 }
 
 static void
@@ -304,7 +319,10 @@ srtp_in(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i, struct s
 	else if (hdr > end || (c->aead && hdr > SMB_AEAD_AAD_MAX))
 		s->post = -EINVAL;
 	v = inbound_view(e, ops, i, c);
-	if (smb_rtp_check(v, s->seq, &s->e) < 0 || s->post != 0)
+	if (v == NULL)
+		return;
+	s->verdict = (int16_t)smb_rtp_check(v, s->seq, &s->e);
+	if (s->verdict < 0 || s->post != 0 || known_bad(s, s->e.est))
 		return;
 	s->body_at = hdr;
 	s->body_len = end - hdr;
@@ -312,13 +330,13 @@ srtp_in(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i, struct s
 	if (c->aead) {
 		s->tag_at = end;
 		gcm_iv_rtp(s->iv, c, s->e.est);
-		submit_gcm(e, op, s, &c->rtp, p, hdr, false, s->tag);
+		submit_gcm(e, op, s, c->rtp, p, hdr, false, s->tag);
 		return;
 	}
 	s->tag_at = len - c->rtp_tag;
 	cm_iv_rtp(s->iv, c, s->e.est);
 	borrow(s, p, end, (uint32_t)(s->e.est >> 16));
-	submit_cm(e, op, s, &c->rtp, end + 4u, false, op->kind == MR_SMB_UNPROTECT);
+	submit_cm(e, op, s, c->rtp, end + 4u, false, op->kind == MR_SMB_UNPROTECT);
 }
 
 static void
@@ -352,13 +370,13 @@ srtcp_out(struct mr_smb_engine *e, struct mr_smb_op *op, struct smb_slot *s)
 		smb_put_be32(s->aad + SMB_RTCP_HDR, SMB_SRTCP_E | s->idx);
 		memcpy(p + len + SMB_GCM_TAG_BYTES, s->aad + SMB_RTCP_HDR, 4);
 		gcm_iv_rtcp(s->iv, c, s->idx);
-		submit_gcm(e, op, s, &c->rtcp, s->aad, sizeof(s->aad), true, p + len);
+		submit_gcm(e, op, s, c->rtcp, s->aad, sizeof(s->aad), true, p + len);
 		return;
 	}
 	/* header || ciphertext || E|index || MKI || tag; the tag covers E|index */
 	smb_put_be32(p + len, SMB_SRTCP_E | s->idx);
 	cm_iv_rtcp(s->iv, c, s->idx);
-	submit_cm(e, op, s, &c->rtcp, len + 4u, true, true);
+	submit_cm(e, op, s, c->rtcp, len + 4u, true, true);
 }
 
 static void
@@ -399,7 +417,10 @@ srtcp_in(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i, struct 
 	if (c->aead && !e_bit && aad_len > SMB_AEAD_AAD_MAX)
 		s->post = -EINVAL;
 	v = inbound_view(e, ops, i, c);
-	if (smb_rtcp_check(v, s->idx) < 0 || s->post != 0)
+	if (v == NULL)
+		return;
+	s->verdict = (int16_t)smb_rtcp_check(v, s->idx);
+	if (s->verdict < 0 || s->post != 0 || known_bad(s, s->idx))
 		return;
 	s->out_len = len - c->rtcp_trailer;
 	s->body_at = SMB_RTCP_HDR;
@@ -407,7 +428,7 @@ srtcp_in(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i, struct 
 		s->tag_at = len - c->rtcp_tag;
 		s->body_len = ti - SMB_RTCP_HDR;
 		cm_iv_rtcp(s->iv, c, s->idx);
-		submit_cm(e, op, s, &c->rtcp, ti + 4u, false, op->kind == MR_SMB_UNPROTECT);
+		submit_cm(e, op, s, c->rtcp, ti + 4u, false, op->kind == MR_SMB_UNPROTECT);
 		return;
 	}
 	gcm_iv_rtcp(s->iv, c, s->idx);
@@ -416,7 +437,7 @@ srtcp_in(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i, struct 
 		s->body_len = s->tag_at - SMB_RTCP_HDR;
 		memcpy(s->aad, p, SMB_RTCP_HDR);
 		memcpy(s->aad + SMB_RTCP_HDR, p + ti, 4);
-		submit_gcm(e, op, s, &c->rtcp, s->aad, sizeof(s->aad), false, s->tag);
+		submit_gcm(e, op, s, c->rtcp, s->aad, sizeof(s->aad), false, s->tag);
 		return;
 	}
 	/*
@@ -428,7 +449,7 @@ srtcp_in(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i, struct 
 	memcpy(s->ptag, p + s->tag_at, SMB_GCM_TAG_BYTES);
 	s->flags |= SF_PTAG;
 	borrow(s, p, s->tag_at, word);
-	submit_gcm(e, op, s, &c->rtcp, p, aad_len, false, s->tag);
+	submit_gcm(e, op, s, c->rtcp, p, aad_len, false, s->tag);
 }
 
 void
@@ -441,6 +462,7 @@ smb_prepare(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 	s->flags = 0;
 	s->pre = 0;
 	s->post = 0;
+	s->verdict = 0;
 	if (c == NULL || op->pkt == NULL || op->kind > MR_SMB_VERIFY || c->arch != e->arch) {
 		s->pre = -EINVAL;
 		op->status = -EINVAL;

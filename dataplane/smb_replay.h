@@ -9,7 +9,10 @@
  * the wrapper's. Pure functions over struct smb_state: no crypto, no I/O.
  *
  *  - RTP (both directions; outbound it is allow_repeat_tx = 0): the highest
- *    48-bit index (ROC << 16 | SEQ) and a 1024-packet window below it.
+ *    48-bit index (ROC << 16 | SEQ) and a 1024-packet window below it,
+ *    kept as a ring: index i is bit i mod 1024, so a packet in order costs
+ *    one bit to clear and one to set where libsrtp shifts its whole bitmap
+ *    (the set of indices remembered is the same).
  *    libsrtp's estimate is RFC 3711 3.3.1 with one twist: while the highest
  *    index is at most 2^15 (ROC 0), a sequence number is never taken as
  *    belonging to ROC -1, so it is a jump forward at ROC 0 (up to 65535).
@@ -34,7 +37,7 @@
 struct smb_state {
 	uint64_t index;                 /* libsrtp's highest RTP index (48 bits) */
 	uint64_t hi;                    /* reported: highest index passed, or resume point */
-	uint64_t win[SMB_WIN_WORDS];    /* bit d: index - d was seen */
+	uint64_t win[SMB_WIN_WORDS];    /* bit i % 1024: i was seen (index - 1023 <= i <= index) */
 	uint64_t rtcp_bits[2];          /* inbound: bit i: rtcp_start + i was seen */
 	uint32_t rtcp_start;            /* inbound: window start; outbound: last index sent */
 	uint32_t rtcp_hi;               /* reported: highest SRTCP index */
@@ -78,9 +81,19 @@ smb_rtp_guess(uint64_t index, uint16_t seq, uint64_t *ret_est)
 }
 
 static inline bool
-smb_win_test(const struct smb_state *s, uint32_t d)
+smb_win_test(const struct smb_state *s, uint64_t i)
 {
-	return (s->win[d / 64u] >> (d % 64u)) & 1u;
+	uint32_t b = (uint32_t)i % SMB_WIN_BITS;
+
+	return (s->win[b / 64u] >> (b % 64u)) & 1u;
+}
+
+static inline void
+smb_win_set(struct smb_state *s, uint64_t i)
+{
+	uint32_t b = (uint32_t)i % SMB_WIN_BITS;
+
+	s->win[b / 64u] |= (uint64_t)1 << (b % 64u);
 }
 
 /*
@@ -90,8 +103,6 @@ smb_win_test(const struct smb_state *s, uint32_t d)
 static inline int
 smb_rtp_check(const struct smb_state *s, uint16_t seq, struct smb_rtp_est *ret)
 {
-	uint32_t d;
-
 	if (s->pending) {
 		/* srtp_set_stream_roc() with the ROC estimated from the resume point */
 		(void)smb_rtp_guess(s->hi, seq, &ret->est);
@@ -103,51 +114,45 @@ smb_rtp_check(const struct smb_state *s, uint16_t seq, struct smb_rtp_est *ret)
 	ret->delta = smb_rtp_guess(s->index, seq, &ret->est);
 	if (ret->delta > 0)
 		return 0;
-	d = (uint32_t)-(int64_t)ret->delta;
-	if (d >= SMB_WIN_BITS || smb_win_test(s, d))
+	if (-(int64_t)ret->delta >= (int64_t)SMB_WIN_BITS ||
+	    smb_win_test(s, s->index - (uint32_t)-(int64_t)ret->delta))
 		return -EALREADY;
 	return 0;
 }
 
-/* Shift the window @n packets forward: bit d becomes bit d + n. */
+/*
+ * The window moves @n (< 1024) indices forward: the bits of index + 1 ..
+ * index + n held indices that fall out of it now; clear them.
+ */
 static inline void
 smb_win_advance(struct smb_state *s, uint32_t n)
 {
-	uint32_t w = n / 64u, b = n % 64u, i;
+	uint32_t b = (uint32_t)(s->index + 1) % SMB_WIN_BITS, k;
 
-	if (n >= SMB_WIN_BITS) {
-		memset(s->win, 0, sizeof(s->win));
-		return;
+	while (n != 0) {
+		k = 64u - b % 64u;
+		if (k > n)
+			k = n;
+		s->win[b / 64u] &= ~((k == 64u ? ~(uint64_t)0 : ((uint64_t)1 << k) - 1) << (b % 64u));
+		b = (b + k) % SMB_WIN_BITS;
+		n -= k;
 	}
-	for (i = SMB_WIN_WORDS; i-- > w;) {
-		uint64_t v = s->win[i - w] << b;
-
-		if (b != 0 && i > w)
-			v |= s->win[i - w - 1] >> (64u - b);
-		s->win[i] = v;
-	}
-	for (i = 0; i < w; i++)
-		s->win[i] = 0;
 }
 
 /* The packet of @e passed (libsrtp's srtp_rdbx_add_index() or set_roc_seq()). */
 static inline void
 smb_rtp_commit(struct smb_state *s, const struct smb_rtp_est *e)
 {
-	if (e->jump) {
-		s->index = e->est;
+	if (e->jump || e->delta >= (int32_t)SMB_WIN_BITS) {
 		memset(s->win, 0, sizeof(s->win));
-		s->win[0] = 1;
-		s->pending = false;
+		if (e->jump)
+			s->pending = false;
+		s->index = e->jump ? e->est : s->index + (uint32_t)e->delta;
 	} else if (e->delta > 0) {
-		s->index += (uint32_t)e->delta;
 		smb_win_advance(s, (uint32_t)e->delta);
-		s->win[0] |= 1;
-	} else {
-		uint32_t d = (uint32_t)-(int64_t)e->delta;
-
-		s->win[d / 64u] |= (uint64_t)1 << (d % 64u);
+		s->index += (uint32_t)e->delta;
 	}
+	smb_win_set(s, e->est);
 	if (e->est > s->hi)
 		s->hi = e->est;
 }

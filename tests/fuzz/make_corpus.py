@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto,rtp,bencode,ng,sdes,sdp}).
+"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto,rtp,bencode,ng,sdes,sdp,srtp_diff}).
 
 Each seed is one valid input of a kind the target handles: for parse and
 proto a frame, for rtp a UDP payload (these under 200 bytes), for bencode
@@ -10,7 +10,8 @@ one or more a=crypto values, one per line, for ng a call's NG datagrams
 (offer, answer, query, delete, ...) separated by two NUL bytes, against
 fuzz_ng's interfaces wan and pstn, for sdp one SDP body (the
 unit tests' tests/data/sdp/*.in.sdp with CRLF endings, and the edge cases
-below). All are built here with no dependency beyond the standard library. The output is
+below), for srtp_diff a small program in the layout fuzz_srtp_diff.c
+describes (stream pairs, then commands), under 1 KiB. All are built here with no dependency beyond the standard library. The output is
 committed; rerun after changing this script:  python3 tests/fuzz/make_corpus.py
 The addresses match the fuzz targets' is_local stub: 198.18.0.1, 2001:db8::1.
 """
@@ -451,6 +452,87 @@ SDP.update({
 })
 
 
+# --- srtp_diff: programs for fuzz_srtp_diff.c -------------------------------
+
+SUITES = ["AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32", "AES_256_CM_HMAC_SHA1_80",
+          "AES_256_CM_HMAC_SHA1_32", "AEAD_AES_128_GCM", "AEAD_AES_256_GCM"]
+END = b"\x05"
+
+
+def prot(pair=0, step=1, payload8=20, hdr=0, room=0):
+    """Protect RTP: payload 8*payload8 bytes; hdr = CC | ext words << 2 | marker << 7."""
+    return bytes([0 | pair << 3, step & 0xFF, payload8, hdr, room])
+
+
+def prot_rtcp(pair=0, extra4=0):
+    return bytes([1 | pair << 3, extra4])
+
+
+def deliver(slot, verify=False, spoil=0, arg=0, other=False, twice=False):
+    """Deliver pool slot @slot; spoil 1 bit, 2 shorter, 3 seq/index, 4 tail, 5 header."""
+    how = (1 if verify else 0) | spoil << 1 | (0x10 if other else 0)
+    return bytes([7 if twice else 2, slot, how, arg])
+
+
+def long_prot(pair=0, step=1, payload16=200):
+    return bytes([6 | pair << 3, step & 0xFF, payload16])
+
+
+def raw_in(data, pair=0, rtcp=False, verify=False):
+    kind = pair << 7 | (0x40 if rtcp else 0) | (1 if verify else 0)
+    return bytes([3, len(data) >> 4, len(data) & 15, kind]) + data
+
+
+def raw_prot(data):
+    return bytes([4, len(data) >> 4, len(data) & 15]) + data
+
+
+def session(a, mki_a, b, mki_b, seed=7):
+    """Both pairs send RTP and RTCP, then receive it back with faults mixed in."""
+    prog = bytes([a, mki_a, seed, b, mki_b, seed + 1])
+    for i in range(6):
+        prog += prot(0, 1, 3 + 17 * i, hdr=i % 4 | (i % 3) << 2) + prot(1, 1, 50 + i)
+    prog += prot_rtcp(0, 3) + prot_rtcp(1, 0) + END
+    for slot in range(14):
+        prog += deliver(slot, verify=slot % 3 == 1)
+    prog += deliver(2) + deliver(5, spoil=1, arg=40) + deliver(7, twice=True)
+    prog += deliver(9, spoil=4, arg=3) + deliver(11, spoil=2, arg=5) + END
+    prog += prot(0, 0x80) + prot(0, 1) + prot(0, 0xFF) + END + deliver(14) + deliver(15)
+    return prog
+
+
+SRTP_DIFF = {}
+for i, name in enumerate(SUITES):
+    for mki in (0, 4):
+        SRTP_DIFF["session_%s%s" % (name.lower(), "_mki" if mki else "")] = \
+            session(i, mki, (i + 3) % 6, 8 - mki)
+SRTP_DIFF.update({
+    # across the 16-bit wrap with gaps, reordering and late packets
+    "wrap_gaps": bytes([0, 0, 3, 4, 0, 4]) + b"".join(prot(0, s) for s in (1, 1, 9, 1, 100, 1))
+    + END + b"".join(deliver(k) for k in (1, 0, 3, 2, 5, 4)) + END
+    + prot(0, 0x90) + prot(0, 0x70) + END + deliver(6) + deliver(7) + deliver(0),
+    # big packets (AEAD verify over 2 KiB decrypts in place)
+    "long": bytes([4, 0, 9, 0, 4, 9]) + long_prot(0, 1, 200) + long_prot(0, 1, 130)
+    + long_prot(1, 1, 250) + END + deliver(0, verify=True) + deliver(1)
+    + deliver(2, spoil=1, arg=99) + deliver(2),
+    # too little room to protect, exactly enough, and header extensions
+    "room": bytes([1, 4, 5, 5, 0, 5]) + prot(0, 1, 2, room=1) + prot(0, 1, 2, room=14)
+    + prot(0, 1, 2, room=15) + prot(0, 1, 2, hdr=0x1F) + END + deliver(0) + deliver(1),
+    # the other pair's packets, forged ones, header faults
+    "cross": bytes([0, 0, 1, 0, 0, 1]) + prot(0) + prot(1) + prot_rtcp(0) + END
+    + deliver(0, other=True) + deliver(1, other=True) + deliver(2, other=True)
+    + deliver(0, spoil=5, arg=0x0F) + deliver(0, spoil=3, arg=1) + deliver(0),
+    # raw bytes as packets
+    "raw": bytes([2, 1, 4, 5, 1, 4]) + raw_prot(bytes.fromhex("8060000100000000")
+                                                 + (0x0A0B0C0D).to_bytes(4, "big") + b"x" * 20)
+    + raw_in(bytes.fromhex("8060000200000000") + (0x0A0B0C0D).to_bytes(4, "big") + b"y" * 30)
+    + raw_in(bytes.fromhex("81c80006") + (0x0A0B0C0D).to_bytes(4, "big") + b"z" * 40
+             + bytes.fromhex("80000001"), rtcp=True)
+    + raw_in(bytes.fromhex("81c80006") + (0x1A1B1C1D).to_bytes(4, "big") + b"w" * 40
+             + bytes.fromhex("00000001"), pair=1, rtcp=True),
+})
+
+
 def write(kind, seeds, limit=200, ext=".bin"):
     d = os.path.join(HERE, "corpus", kind)
     os.makedirs(d, exist_ok=True)
@@ -470,3 +552,4 @@ if __name__ == "__main__":
     write("ng", NGCALLS, limit=4096)
     write("sdes", SDES, limit=4096, ext=".txt")
     write("sdp", SDP, limit=4096, ext=".sdp")
+    write("srtp_diff", SRTP_DIFF, limit=1024)

@@ -386,25 +386,25 @@ rfc_kdf(void **state)
 	(void)state;
 	c = mr_smb_ctx_new(&k128, 1, MR_SRTP_OUTBOUND, NULL);
 	assert_non_null(c);
-	assert_hex(c->rtp.k.cm.enc, 16, "C61E7A93744F39EE10734AFE3FF7A087");
-	assert_hex(c->rtp.salt, 14, "30CBBC08863D8C85D49DB34A9AE1");
+	assert_hex(c->rtp->k.cm.enc, 16, "C61E7A93744F39EE10734AFE3FF7A087");
+	assert_hex(c->rtp->salt, 14, "30CBBC08863D8C85D49DB34A9AE1");
 	unhex("CEBE321F6FF7716B6FD4AB49AF256A156D38BAA4", auth, sizeof(auth));
 	pad_state(auth, 0x36, ipad);
 	pad_state(auth, 0x5c, opad);
-	assert_memory_equal(c->rtp.k.cm.ipad, ipad, 20);
-	assert_memory_equal(c->rtp.k.cm.opad, opad, 20);
-	assert_memory_not_equal(c->rtcp.k.cm.enc, c->rtp.k.cm.enc, 16);
-	assert_memory_not_equal(c->rtcp.salt, c->rtp.salt, 14);
+	assert_memory_equal(c->rtp->k.cm.ipad, ipad, 20);
+	assert_memory_equal(c->rtp->k.cm.opad, opad, 20);
+	assert_memory_not_equal(c->rtcp->k.cm.enc, c->rtp->k.cm.enc, 16);
+	assert_memory_not_equal(c->rtcp->salt, c->rtp->salt, 14);
 	mr_smb_ctx_free(c);
 
 	c = mr_smb_ctx_new(&k256, 1, MR_SRTP_INBOUND, NULL);
 	assert_non_null(c);
-	assert_hex(c->rtp.k.cm.enc, 32,
+	assert_hex(c->rtp->k.cm.enc, 32,
 		   "5ba1064e30ec51613cad926c5a28ef73 1ec7fb397f70a960653caf06554cd8c4");
-	assert_hex(c->rtp.salt, 14, "fa31791685ca444a9e07c6c64e93");
+	assert_hex(c->rtp->salt, 14, "fa31791685ca444a9e07c6c64e93");
 	unhex("fd9c32d39ed5fbb5a9dc96b30818454d1313dc05", auth, sizeof(auth));
 	pad_state(auth, 0x36, ipad);
-	assert_memory_equal(c->rtp.k.cm.ipad, ipad, 20);
+	assert_memory_equal(c->rtp->k.cm.ipad, ipad, 20);
 	mr_smb_ctx_free(c);
 }
 
@@ -497,14 +497,16 @@ static void
 inject_session_keys(struct mr_smb_ctx *c, const uint8_t *key, size_t key_len, const uint8_t salt[12])
 {
 	if (key_len == 16) {
-		IMB_AES128_GCM_PRE(eng->mgr, key, &c->rtp.k.gcm);
-		IMB_AES128_GCM_PRE(eng->mgr, key, &c->rtcp.k.gcm);
+		IMB_AES128_GCM_PRE(eng->mgr, key, &c->rtp->k.gcm);
+		IMB_AES128_GCM_PRE(eng->mgr, key, &c->rtcp->k.gcm);
 	} else {
-		IMB_AES256_GCM_PRE(eng->mgr, key, &c->rtp.k.gcm);
-		IMB_AES256_GCM_PRE(eng->mgr, key, &c->rtcp.k.gcm);
+		IMB_AES256_GCM_PRE(eng->mgr, key, &c->rtp->k.gcm);
+		IMB_AES256_GCM_PRE(eng->mgr, key, &c->rtcp->k.gcm);
 	}
-	memcpy(c->rtp.salt, salt, 12);
-	memcpy(c->rtcp.salt, salt, 12);
+	memcpy(c->rtp->salt, salt, 12);
+	memcpy(c->rtcp->salt, salt, 12);
+	smb_salt_words(c->rtp);
+	smb_salt_words(c->rtcp);
 }
 
 /*
@@ -1335,6 +1337,68 @@ window_edges(void **state)
 	twin_stream_fini(&st[1]);
 }
 
+/*
+ * Sequence numbers that jump: by 2^15 - 1, 2^15 and 2^15 + 1 (the edges of
+ * RFC 3711's estimate), forward at ROC 0 by more than 2^15 (libsrtp's "no
+ * ROC -1" rule), across the wrap, back by the same, and by more than the
+ * window (which then empties): protected and delivered, each op through
+ * the wrapper too, in bursts of one and of all.
+ */
+static void
+jumps(void **state)
+{
+	const struct param *pa = *state;
+	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, 0x7a);
+	static const uint16_t seqs[] = {
+		10, 40000, 40001, 7232, 7233, 7231, 39999, 50000, 65535, 0, 17231, 17232,
+		50000, 1, 17233, 49999, 2000, 3100, 3099, 35868, 3101, 35867, 65000, 100,
+	};
+	static uint8_t plain[32][TWIN_PKT_MAX], prot[32][TWIN_PKT_MAX];
+	static struct twin_result r;
+	struct twin_stream st[2];
+	struct twin_op ops[32];
+	uint32_t plen[32];
+	unsigned int i, n = sizeof(seqs) / sizeof(seqs[0]), burst;
+
+	for (burst = 0; burst < 2; burst++) {
+		assert_true(twin_stream_init(&st[0], &k, SSRC_A, MR_SRTP_OUTBOUND));
+		assert_true(twin_stream_init(&st[1], &k, SSRC_A, MR_SRTP_INBOUND));
+		for (i = 0; i < n; i++) {
+			uint32_t len = (uint32_t)make_rtp(plain[i], seqs[i], SSRC_A, 20);
+
+			ops[i] = (struct twin_op){ .stream = 0, .kind = MR_SMB_PROTECT, .in = plain[i],
+						   .len = len, .cap = TWIN_PKT_MAX };
+			if (!burst)
+				twin_check(st, &ops[i], 1, &r);
+			if (!burst) {
+				memcpy(prot[i], r.out[0], r.len[0]);
+				plen[i] = r.status[0] == 0 ? r.len[0] : 0;
+			}
+		}
+		if (burst) {
+			twin_check(st, ops, n, &r);
+			for (i = 0; i < n; i++) {
+				memcpy(prot[i], r.out[i], r.len[i]);
+				plen[i] = r.status[i] == 0 ? r.len[i] : 0;
+			}
+		}
+		for (i = 0; i < n; i++) {
+			ops[i] = (struct twin_op){ .stream = 1, .in = prot[i], .len = plen[i],
+						   .kind = i % 4 == 3 ? MR_SMB_VERIFY : MR_SMB_UNPROTECT };
+			if (plen[i] == 0) {     /* refused outbound: deliver its plain bytes */
+				ops[i].in = plain[i];
+				ops[i].len = 12 + 20;
+			}
+			if (!burst)
+				twin_check(st, &ops[i], 1, &r);
+		}
+		if (burst)
+			twin_check(st, ops, n, &r);
+		twin_stream_fini(&st[0]);
+		twin_stream_fini(&st[1]);
+	}
+}
+
 /* ---- 6. bursts -------------------------------------------------------------- */
 
 /*
@@ -1517,6 +1581,71 @@ dependent_ops(void **state)
 }
 
 /*
+ * A burst of 64 on one stream where forgeries and genuine packets with the
+ * same sequence numbers alternate (forged 100, genuine 100, forged 101,
+ * genuine 101, ...), and one where 32 forgeries come first: every genuine
+ * packet passes, every forgery fails, as op after op through the wrapper;
+ * and the crypto work stays linear (failed verdicts are remembered across
+ * rounds, and rounds stop speculating after a few).
+ */
+static void
+adversarial_burst(void **state)
+{
+	const struct param *pa = *state;
+	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, 0x4f);
+	static uint8_t plain[MR_SMB_BURST_MAX][TWIN_PKT_MAX], prot[MR_SMB_BURST_MAX][TWIN_PKT_MAX],
+		forged[MR_SMB_BURST_MAX][TWIN_PKT_MAX];
+	static struct twin_result r;
+	struct mr_smb_stats before, after;
+	struct twin_stream st[2];
+	struct twin_op ops[MR_SMB_BURST_MAX];
+	uint32_t plen[MR_SMB_BURST_MAX];
+	unsigned int i, layout;
+
+	for (layout = 0; layout < 2; layout++) {
+		assert_true(twin_stream_init(&st[0], &k, SSRC_A, MR_SRTP_OUTBOUND));
+		assert_true(twin_stream_init(&st[1], &k, SSRC_A, MR_SRTP_INBOUND));
+		for (i = 0; i < 32; i++) {
+			uint32_t len = (uint32_t)make_rtp(plain[i], (uint16_t)(100 + i), SSRC_A, 60);
+
+			ops[i] = (struct twin_op){ .stream = 0, .kind = MR_SMB_PROTECT, .in = plain[i],
+						   .len = len, .cap = TWIN_PKT_MAX };
+		}
+		twin_check(st, ops, 32, &r);
+		for (i = 0; i < 32; i++) {
+			memcpy(prot[i], r.out[i], r.len[i]);
+			memcpy(forged[i], r.out[i], r.len[i]);
+			forged[i][30] ^= 0x20;
+			plen[i] = r.len[i];
+		}
+		for (i = 0; i < 64; i++) {
+			unsigned int q = layout ? i % 32 : i / 2;
+			bool bad = layout ? i < 32 : i % 2 == 0;
+
+			ops[i] = (struct twin_op){ .stream = 1, .in = bad ? forged[q] : prot[q],
+						   .len = plen[q],
+						   .kind = i % 3 ? MR_SMB_UNPROTECT : MR_SMB_VERIFY };
+		}
+		mr_smb_engine_stats(eng, &before);
+		twin_check(st, ops, 64, &r);
+		mr_smb_engine_stats(eng, &after);
+		for (i = 0; i < 64; i++) {
+			bool bad = layout ? i < 32 : i % 2 == 0;
+
+			assert_int_equal(r.status[i], bad ? -EBADMSG : 0);
+		}
+		/* at most two jobs an op, undo jobs included */
+		assert_true(after.jobs - before.jobs <= 2u * 64u + 64u);
+		print_message("layout %u: %llu jobs, %llu redone, %llu undone\n", layout,
+			      (unsigned long long)(after.jobs - before.jobs),
+			      (unsigned long long)(after.redone - before.redone),
+			      (unsigned long long)(after.undone - before.undone));
+		twin_stream_fini(&st[0]);
+		twin_stream_fini(&st[1]);
+	}
+}
+
+/*
  * libsrtp 2.5's NSS AEAD backend limits AAD to 2048 bytes. An RTP header
  * above it: protect fails (-EINVAL) and the index is used up; unprotect
  * fails. An unencrypted SRTCP packet whose AAD ends just past it: libsrtp
@@ -1579,6 +1708,52 @@ aead_aad_limits(void **state)
 }
 
 /* ---- 7. the rest of the contract -------------------------------------------- */
+
+static unsigned int n_alloc, n_release;
+
+static void *
+count_alloc(size_t align, size_t size)
+{
+	n_alloc++;
+	assert_int_equal(align, 64);
+	assert_int_equal(size % 64, 0);
+	return aligned_alloc(align, size);
+}
+
+static void
+count_release(void *p)
+{
+	n_release++;
+	free(p);
+}
+
+/* mr_smb_set_allocator(): contexts come from it and go back to it, sized by suite. */
+static void
+allocator(void **state)
+{
+	struct mr_key_gen k;
+	struct mr_smb_ctx *c[2];
+	size_t i;
+
+	(void)state;
+	mr_smb_set_allocator(count_alloc, count_release);
+	for (i = 0; i < N_SUITES; i++) {
+		k = key_gen(all_suites[i], 4, 3);
+		c[0] = mr_smb_ctx_new(&k, 1, MR_SRTP_OUTBOUND, NULL);
+		c[1] = mr_smb_ctx_new(&k, 1, MR_SRTP_INBOUND, NULL);
+		assert_non_null(c[0]);
+		assert_non_null(c[1]);
+		mr_smb_ctx_free(c[0]);
+		mr_smb_ctx_free(c[1]);
+	}
+	assert_int_equal(n_alloc, 2 * N_SUITES);
+	assert_int_equal(n_release, 2 * N_SUITES);
+	mr_smb_set_allocator(NULL, NULL);       /* back to the C library */
+	c[0] = mr_smb_ctx_new(&k, 1, MR_SRTP_OUTBOUND, NULL);
+	assert_non_null(c[0]);
+	mr_smb_ctx_free(c[0]);
+	assert_int_equal(n_alloc, 2 * N_SUITES);
+}
 
 static void
 basics(void **state)
@@ -1670,11 +1845,14 @@ static const struct {
 	{ "truncated", truncated },
 	{ "other_generation", other_generation },
 	{ "window_edges", window_edges },
+	{ "jumps", jumps },
 	{ "dependent_ops", dependent_ops },
+	{ "adversarial_burst", adversarial_burst },
 };
 
 static const struct CMUnitTest single[] = {
 	cmocka_unit_test(basics),
+	cmocka_unit_test(allocator),
 	cmocka_unit_test(rfc_kdf),
 	cmocka_unit_test(libsrtp_known_answers),
 	cmocka_unit_test(rfc7714_vectors),
