@@ -340,7 +340,7 @@ def test_protocol(tmp):
                                    "a=fingerprint:sha-256 AB:CD\r\na=setup:actpass\r\n")),
                 ("transcoding", dict(sdp=srtp, codec={"transcode": ["opus"]})),
                 ("recording", dict(sdp=srtp, flags=["record call"])),
-                ("ICE=force", dict(sdp=srtp, ICE="force")),
+                ("ICE=optional", dict(sdp=srtp, ICE="optional")),
                 ("an unknown interface", dict(sdp=srtp, direction=["wan", "nowhere"]))):
             r = ng("offer", ok=False, call_id="bad", from_tag="f", **args)
             check(r["result"] == "error" and list(r) == ["error-reason", "result"],
