@@ -30,6 +30,14 @@ peers reported rtcp_received 0.
   churn    10,000 calls offered, answered and deleted over NG with the
            dataplane running: nothing left (calls, legs, ports, slots,
            journal), also after a restart.
+  ipv6     IPv4<->IPv6 bridging: B also has an IPv6 address (2001:2::11,
+           RFC 5180's benchmarking range) and mrelay-dp 2001:2::2 beside
+           198.18.0.2. A (IPv4, behind the NAT) offers with "address
+           family" IP6: the offer to B is IP6 throughout (o=, c=), B answers
+           from IPv6 and the answer to A is IP4; then the other way, B
+           offers from IPv6 with "address family" IP4 and A answers. SRTP
+           and SRTCP flow both ways through mrelay-dp in each call, and the
+           relay legs are one IPv4 and one IPv6.
   ice      ICE=force: A offers with ICE, the offer to B and the answer to A
            are ICE-lite (a=ice-lite, the relay's own ufrag/pwd, one host
            candidate: the relay), each peer's connectivity checks
@@ -419,6 +427,69 @@ def test_churn(tmp):
         check(cp.stop() == 0 and dp.stop() == 0, "both daemons exit 0")
 
 
+RELAY6, B6 = "2001:2::2", "2001:2::11"
+
+
+def conns(text):
+    """[(IP4|IP6, address)] of the o= line and every c= line."""
+    return re.findall(r"^(?:o=\S+ \S+ \S+ IN|c=IN) (IP[46]) (\S+)\r?$", text, re.M)
+
+
+def test_ipv6(tmp):
+    with L.Lab() as lab:
+        topo = L.Topo(lab, nat=True)
+        lab.addr6(topo.cB, "eth0", B6 + "/64")
+        cp = ControlPlane(tmp, cp_config(tmp).replace('addresses = [ "198.18.0.2" ]; port_min = 30000',
+                                                      'addresses = [ "198.18.0.2", "%s" ]; port_min = 30000'
+                                                      % RELAY6))
+        lab.undo.append(cp.stop)
+        cp.start()
+        region = CpRegion(tmp)
+        dp = lab.dataplane(topo.dp, "ng-ipv6", L.dp_config(tmp).replace(
+            '"198.18.0.2/24" ]', '"198.18.0.2/24", "%s/64" ]' % RELAY6), tmp)
+        L.start_dp(dp, region)
+        ng = Ng()
+        rep = ["origin", "session-connection"]
+        ka, kb = key(11), key(12)
+        a_sdp = sdp(A_PRIV, 40000, "RTP/SAVP", ("AES_CM_128_HMAC_SHA1_80", ka), mux=True)
+        b_sdp = sdp(B6, 40002, "RTP/SAVP", ("AES_CM_128_HMAC_SHA1_80", kb), mux=True).replace("IN IP4", "IN IP6")
+        for cid, v4_offers in (("v4-to-v6", True), ("v6-to-v4", False)):
+            if v4_offers:
+                o = ng("offer", call_id=cid, from_tag="fa", sdp=a_sdp, replace=rep,
+                       **{"address family": "IP6"})
+                an = ng("answer", call_id=cid, from_tag="fa", to_tag="tb", sdp=b_sdp, replace=rep)
+                to_a, to_b = an["sdp"], o["sdp"]
+            else:
+                o = ng("offer", call_id=cid, from_tag="fb", sdp=b_sdp, replace=rep,
+                       **{"address family": "IP4"})
+                an = ng("answer", call_id=cid, from_tag="fb", to_tag="ta", sdp=a_sdp, replace=rep)
+                to_a, to_b = o["sdp"], an["sdp"]
+            check(conns(to_b) and all(c == ("IP6", RELAY6) for c in conns(to_b)),
+                  "%s: B's SDP is IP6, the relay's IPv6 address throughout: %s" % (cid, conns(to_b)))
+            check(conns(to_a) and all(c == ("IP4", RELAY) for c in conns(to_a)),
+                  "%s: A's SDP is IP4, the relay's IPv4 address throughout: %s" % (cid, conns(to_a)))
+            pa, pb = sdp_media(to_a)[0], sdp_media(to_b)[0]
+            check(pa["crypto"] and pb["crypto"] and pa["mux"] and pb["mux"],
+                  "%s: a=crypto and a=rtcp-mux both ways" % cid)
+            legs = {leg["local"] for leg in region.legs()["legs"]}
+            relay_a, relay_b = "%s:%d" % (RELAY, pa["port"]), "[%s]:%d" % (RELAY6, pb["port"])
+            check(relay_a in legs and relay_b in legs,
+                  "%s: mrelay-dp has an IPv4 leg %s and an IPv6 leg %s" % (cid, relay_a, relay_b))
+            stream_both(tmp, topo,
+                        ("%s:40000" % A_PRIV, relay_a, 0xA1, 0xB2, "AES_CM_128_HMAC_SHA1_80:" + ka,
+                         pa["crypto"]),
+                        ("[%s]:40002" % B6, relay_b, 0xB2, 0xA1, "AES_CM_128_HMAC_SHA1_80:" + kb,
+                         pb["crypto"]))
+            q = ng("query", call_id=cid)
+            pk = {tag: sum(s["stats"]["packets"] for m in t["medias"] for s in m["streams"])
+                  for tag, t in q["tags"].items()}
+            check(all(n >= COUNT - 20 for n in pk.values()) and len(pk) == 2,
+                  "%s: NG query counts both sides' packets (%s)" % (cid, pk))
+            ng("delete", call_id=cid, from_tag="fa" if v4_offers else "fb")
+        check(cp.calls() == [] and active_slots(region) == 0, "no call and no slot left")
+        check(dp.stop() == 0 and cp.stop() == 0, "both daemons exit 0")
+
+
 def sdp_ice(text):
     """(ice-lite?, ufrag, pwd, [candidate lines]) of a description."""
     lines = text.replace("\r", "").split("\n")
@@ -501,7 +572,7 @@ def test_ice(tmp):
         check(dp.stop() == 0 and cp.stop() == 0, "both daemons exit 0")
 
 
-TESTS = [test_media, test_answer_restart, test_protocol, test_churn, test_ice]
+TESTS = [test_media, test_answer_restart, test_protocol, test_churn, test_ice, test_ipv6]
 
 if __name__ == "__main__":
     tests = {t.__name__[5:]: t for t in TESTS}
