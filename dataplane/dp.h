@@ -95,6 +95,10 @@ struct mr_flow {
 	struct mr_stream streams[MR_LEG_SSRCS];
 	struct mr_key_gen in_keys[2];   /* mgmt: to build new streams; wiped on free */
 	struct mr_key_gen out_key;
+	/* MR_LEG_F_ICE: the relay's ICE-lite credentials, NUL-terminated.
+	 * mgmt only (it answers the checks); wiped on free. */
+	char ice_ufrag[sizeof(((struct mr_ice *)0)->local_ufrag)];
+	char ice_pwd[sizeof(((struct mr_ice *)0)->local_pwd)];
 	struct mr_flow *free_next;      /* mgmt: deferred-free list */
 };
 
@@ -157,6 +161,7 @@ struct mr_dp {
 	struct mr_leg_rt *rt;                   /* [max_legs], owner worker only */
 	struct rte_ring *punt;                  /* MP/SC mbufs: ARP, ICMP, NDP */
 	struct rte_ring *new_ssrc;              /* MP/SC mbufs of an SSRC without contexts */
+	struct rte_ring *stun;                  /* MP/SC mbufs: STUN to a leg with MR_LEG_F_ICE */
 	struct rte_ring *notes;                 /* MP/SC struct mr_note */
 	struct rte_ring *exc_to_kernel;         /* MP/SC mbufs for the TAP */
 	int exc_port;                           /* TAP port id, -1 when disabled */
@@ -247,7 +252,8 @@ mr_flow_lookup(const struct mr_dp *dp, const struct mr_sockaddr *dst, uint8_t *r
 /* worker.c */
 #define MR_ORIGIN_RX 0u
 #define MR_ORIGIN_HANDOFF 1u            /* from another worker */
-#define MR_ORIGIN_REINJECT 2u           /* from mgmt after creating SSRC contexts */
+#define MR_ORIGIN_REINJECT 2u           /* from mgmt: after creating SSRC contexts, or
+					   an ICE check it authenticated (STUN) */
 int mr_worker_main(void *arg);
 void mr_pkt_burst(struct mr_worker *w, struct rte_mbuf **pkts, unsigned int n,
 		  unsigned int origin);

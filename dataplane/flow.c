@@ -104,6 +104,7 @@ flow_free(struct mr_flow *f)
 	}
 	explicit_bzero(f->in_keys, sizeof(f->in_keys));
 	explicit_bzero(&f->out_key, sizeof(f->out_key));
+	explicit_bzero(f->ice_pwd, sizeof(f->ice_pwd));
 	rte_free(f);
 }
 
@@ -207,6 +208,16 @@ in_keyed(const struct mr_leg_slot *s)
 	       s->crypto_in.gen[1].suite != MR_SUITE_NONE;
 }
 
+/* ICE-lite credentials: non-empty, NUL-terminated within their fields. */
+static bool
+ice_invalid(const struct mr_ice *ice)
+{
+	size_t u = strnlen(ice->local_ufrag, sizeof(ice->local_ufrag));
+	size_t p = strnlen(ice->local_pwd, sizeof(ice->local_pwd));
+
+	return u == 0 || u == sizeof(ice->local_ufrag) || p == 0 || p == sizeof(ice->local_pwd);
+}
+
 static const char *
 refuse_reason(const struct mr_dp *dp, const struct mr_leg_slot *s, int *ret_port)
 {
@@ -231,6 +242,8 @@ refuse_reason(const struct mr_dp *dp, const struct mr_leg_slot *s, int *ret_port
 	    key_invalid(&s->crypto_out.gen[0]) || key_invalid(&s->crypto_out.gen[1]) ||
 	    s->crypto_out.active > 1)
 		return "SRTP key of an unknown suite or with wrong lengths";
+	if ((s->flags & MR_LEG_F_ICE) && ice_invalid(&s->ice))
+		return "ICE flag without an ice-ufrag and ice-pwd";
 	/* Encryption is mandatory: plain RTP only on operator-marked PSTN legs. */
 	if ((!in_keyed(s) || s->crypto_out.gen[s->crypto_out.active].suite == MR_SUITE_NONE) &&
 	    !(s->flags & MR_LEG_F_PSTN))
@@ -274,6 +287,10 @@ build_flow(const struct mr_dp *dp, const struct mr_leg_slot *s, uint32_t slot, i
 		f->local_rtcp.port_be = s->local_rtcp_port_be;
 	f->peer_rtp = s->peer_rtp;
 	f->peer_rtcp = s->peer_rtcp;
+	if (s->flags & MR_LEG_F_ICE) {
+		memcpy(f->ice_ufrag, s->ice.local_ufrag, sizeof(f->ice_ufrag));
+		memcpy(f->ice_pwd, s->ice.local_pwd, sizeof(f->ice_pwd));
+	}
 	if (f->peer_rtcp.family == MR_AF_NONE && f->peer_rtp.family != MR_AF_NONE &&
 	    !(s->flags & MR_LEG_F_RTCP_MUX)) {
 		/* RFC 3550: RTCP on the next port unless signaled otherwise. */

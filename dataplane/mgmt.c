@@ -17,6 +17,7 @@
 #include "dp.h"
 #include "parse.h"
 #include "proto.h"
+#include "stun.h"
 
 RTE_LOG_REGISTER(mr_logtype_mgmt, user.mrelay.mgmt, INFO);
 #define RTE_LOGTYPE_MR_MGMT mr_logtype_mgmt
@@ -336,6 +337,108 @@ new_ssrc_poll(struct mr_dp *dp)
 	return n != 0;
 }
 
+/*
+ * An ICE connectivity check to a leg with MR_LEG_F_ICE (RFC 8445 lite: the
+ * peer checks, the relay answers). Verified against the leg's credentials
+ * (stun.c); a good one is answered in place, from the relay address and
+ * port it was sent to, to its source (the frame's source MAC is the next
+ * hop back); one that also nominates (USE-CANDIDATE) is copied to the
+ * leg's owner worker to latch (worker.c, stun_latch()) and reported as
+ * MR_EV_STUN. Anything else is dropped and counted on this lcore's row:
+ * stun-auth (USERNAME or MESSAGE-INTEGRITY wrong: never answered, never
+ * latches), malformed (or FINGERPRINT wrong), not-rtp (an indication or a
+ * response: nothing to answer).
+ */
+static void
+handle_stun(struct mr_dp *dp, struct rte_mbuf *m)
+{
+	uint8_t reply[MR_STUN_RESPONSE_MAX], reason, comp;
+	struct rte_ether_addr next_hop;
+	const struct mr_flow *f;
+	struct mr_stun_msg msg;
+	struct mr_pkt_info pi;
+	struct rte_mbuf *copy;
+	struct mr_event ev;
+	uint16_t n;
+	uint8_t *payload;
+
+	if (!mr_parse_frame(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), 0,
+			    &pi, &reason)) {
+		mr_drop(mst, reason, m);
+		return;
+	}
+	f = pi.kind == MR_PKT_UDP ? mr_flow_lookup(dp, &pi.dst, &comp) : NULL;
+	if (f == NULL || !(f->flags & MR_LEG_F_ICE)) {
+		mr_drop(mst, MR_DROP_NO_LEG, m);        /* the leg went while the check waited */
+		return;
+	}
+	payload = rte_pktmbuf_mtod_offset(m, uint8_t *, pi.payload_off);
+	switch (mr_stun_check_request(payload, pi.payload_len, f->ice_ufrag, f->ice_pwd, &msg)) {
+	case MR_STUN_OK:
+		break;
+	case MR_STUN_AUTH:
+		mr_drop(mst, MR_DROP_STUN_AUTH, m);
+		return;
+	case MR_STUN_NOT_REQUEST:
+		mr_drop(mst, MR_DROP_NOT_RTP, m);
+		return;
+	default:
+		mr_drop(mst, MR_DROP_MALFORMED, m);
+		return;
+	}
+	if (msg.use_candidate) {
+		copy = rte_pktmbuf_copy(m, dp->pool, 0, UINT32_MAX);
+		if (copy == NULL) {
+			mst->alloc_failures++;
+		} else if (rte_ring_sp_enqueue(dp->workers[f->owner].reinject, copy) != 0) {
+			mst->drops[MR_DROP_PUNT_FULL]++;
+			rte_pktmbuf_free(copy);
+		}
+		memset(&ev, 0, sizeof(ev));
+		ev.type = MR_EV_STUN;
+		ev.comp = comp;
+		ev.slot = f->slot;
+		ev.leg_uid = f->leg_uid;
+		ev.value = 1;           /* nominated */
+		ev.addr = pi.src;
+		mr_mgmt_post_event(dp, &ev);
+		mst->stun_nominations++;
+	}
+	n = mr_stun_build_response(reply, sizeof(reply), msg.txid, &pi.src, f->ice_pwd, NULL);
+	if (n == 0) {
+		mr_drop(mst, MR_DROP_MALFORMED, m);
+		return;
+	}
+	/* The reply replaces the request's payload; the headers are rebuilt. */
+	if (pi.payload_off + n > rte_pktmbuf_data_len(m) &&
+	    rte_pktmbuf_append(m, (uint16_t)(pi.payload_off + n - rte_pktmbuf_data_len(m))) == NULL) {
+		mr_drop(mst, MR_DROP_NO_TAILROOM, m);
+		return;
+	}
+	memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, pi.payload_off), reply, n);
+	rte_ether_addr_copy(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr, &next_hop);
+	if (mr_egress_rewrite(m, pi.payload_off, n, &dp->ports[f->port], &next_hop,
+			      comp == MR_COMP_RTP ? &f->local : &f->local_rtcp, &pi.src,
+			      f->dscp) < 0) {
+		mr_drop(mst, MR_DROP_NO_HEADROOM, m);
+		return;
+	}
+	mst->stun_replies++;
+	mgmt_send(dp, f->port, m);
+}
+
+static bool
+stun_poll(struct mr_dp *dp)
+{
+	struct rte_mbuf *pkts[MR_BURST];
+	unsigned int i, n;
+
+	n = rte_ring_sc_dequeue_burst(dp->stun, (void **)pkts, MR_BURST, NULL);
+	for (i = 0; i < n; i++)
+		handle_stun(dp, pkts[i]);
+	return n != 0;
+}
+
 /* Legs whose peer stopped sending: one MR_EV_IDLE each, then quiet until media returns. */
 static void
 idle_scan(struct mr_dp *dp, uint64_t now, uint32_t *cursor, uint8_t *reported)
@@ -407,6 +510,7 @@ mr_mgmt_loop(struct mr_dp *dp)
 		busy |= punt_poll(dp);
 		busy |= notes_poll(dp, now);
 		busy |= new_ssrc_poll(dp);
+		busy |= stun_poll(dp);
 		if (dp->exc_port >= 0)
 			mr_exception_poll(dp);
 		if (now >= next_tick) {

@@ -67,11 +67,12 @@ create_rings(struct mr_dp *dp)
 
 	dp->punt = rte_ring_create("mr_punt", 1024, socket, RING_F_SC_DEQ);
 	dp->new_ssrc = rte_ring_create("mr_new_ssrc", 1024, socket, RING_F_SC_DEQ);
+	dp->stun = rte_ring_create("mr_stun", 1024, socket, RING_F_SC_DEQ);
 	dp->exc_to_kernel = rte_ring_create("mr_exc", 1024, socket, RING_F_SC_DEQ);
 	dp->notes = rte_ring_create_elem("mr_notes", sizeof(struct mr_note), 4096, socket,
 					 RING_F_SC_DEQ);
 	if (dp->punt == NULL || dp->exc_to_kernel == NULL || dp->notes == NULL ||
-	    dp->new_ssrc == NULL)
+	    dp->new_ssrc == NULL || dp->stun == NULL)
 		return -ENOMEM;
 	for (i = 0; i < dp->n_workers; i++) {
 		struct mr_worker *w = &dp->workers[i];

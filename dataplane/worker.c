@@ -188,6 +188,31 @@ latch(struct mr_worker *w, const struct mr_flow *f, uint8_t comp,
 	return true;
 }
 
+/*
+ * An ICE check the management lcore authenticated and that carried
+ * USE-CANDIDATE: the peer nominated this source (RFC 8445 lite, the relay
+ * is controlled). It latches a component that has not latched yet, by the
+ * rules of latch.c for an authenticated packet, and refreshes a latch on
+ * that very source; it never moves a latch made on another source: STUN
+ * has no replay protection, so a check captured and replayed from another
+ * address would otherwise take the leg over. Media that authenticates
+ * (SRTP) moves a latch by the usual rules.
+ */
+static void
+stun_latch(struct mr_worker *w, const struct mr_flow *f, uint8_t comp,
+	   const struct mr_sockaddr *src)
+{
+	const struct mr_leg_dp *p = mr_shm_leg_dp(mr_dp.shm, f->slot);
+	struct mr_crypt_pkt cp;
+
+	if ((p->latch_flags & (1u << comp)) &&
+	    !mr_sockaddr_eq(comp == MR_COMP_RTP ? &p->latched_rtp : &p->latched_rtcp, src))
+		return;
+	memset(&cp, 0, sizeof(cp));
+	cp.authenticated = true;
+	(void)latch(w, f, comp, src, &cp);
+}
+
 static bool
 interloper(const struct mr_worker *w, const struct mr_flow *f, uint8_t comp,
 	   const struct mr_sockaddr *src)
@@ -283,6 +308,26 @@ front(struct mr_worker *w, struct pkt *p, unsigned int origin, struct mr_sop *op
 		return;
 	}
 	p->f = f;
+	/*
+	 * ICE-lite: STUN to a leg with ICE credentials is answered by the
+	 * management lcore (HMAC, a few checks a second), from any worker.
+	 * A check it authenticated with USE-CANDIDATE comes back here, to
+	 * the owner, only to latch.
+	 */
+	if (unlikely(f->flags & MR_LEG_F_ICE) &&
+	    mr_media_classify(rte_pktmbuf_mtod_offset(m, const uint8_t *, p->pi.payload_off),
+			      p->pi.payload_len) == MR_MEDIA_STUN) {
+		if (origin != MR_ORIGIN_REINJECT) {
+			punt(w, mr_dp.stun, m, MR_DROP_PUNT_FULL, &w->st->punted);
+			p->m = NULL;
+			return;
+		}
+		if (f->owner == w->idx)
+			stun_latch(w, f, p->comp, &p->pi.src);
+		rte_pktmbuf_free(m);    /* mgmt's copy, not a drop: the check was answered */
+		p->m = NULL;
+		return;
+	}
 	/* 3. state of a direction is touched by its owner only */
 	if (f->owner != w->idx) {
 		if (unlikely(origin != MR_ORIGIN_RX)) {  /* owner changed under us: bug */

@@ -48,10 +48,13 @@ enum {
 	OPT_NO_IN_KEY = 1u << 19,
 	OPT_NO_OUT_KEY = 1u << 20,
 	OPT_OUT_ACTIVE = 1u << 21,
+	OPT_ICE = 1u << 22,
+	OPT_NO_ICE = 1u << 23,
 };
 
 /* Options whose values are (or, mistyped, may be) key material. */
-#define OPT_KEYS (OPT_IN_KEY | OPT_OUT_KEY | OPT_NO_IN_KEY | OPT_NO_OUT_KEY | OPT_OUT_ACTIVE)
+#define OPT_KEYS (OPT_IN_KEY | OPT_OUT_KEY | OPT_NO_IN_KEY | OPT_NO_OUT_KEY | OPT_OUT_ACTIVE | \
+		  OPT_ICE)
 
 /* Options that move the leg's local ports, and so need a clash check. */
 #define OPT_PORTS (OPT_LOCAL | OPT_RTCP_PORT | OPT_RTCP_MUX)
@@ -79,6 +82,8 @@ static const struct option leg_longopts[] = {
 	{ "no-in-key", required_argument, NULL, 'k' },
 	{ "no-out-key", required_argument, NULL, 'o' },
 	{ "out-active", required_argument, NULL, 'a' },
+	{ "ice", required_argument, NULL, 'I' },
+	{ "no-ice", no_argument, NULL, 'N' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -106,6 +111,7 @@ struct leg_opts {
 	uint64_t call_tag;
 	struct key_opts in, out;
 	uint32_t out_active;
+	struct mr_ice ice;              /* --ice; the password is wiped with the keys */
 };
 
 /*
@@ -383,6 +389,36 @@ parse_slot(const char *what, const char *s, uint32_t *ret)
 	return mr_ctl_parse_u32(what, s, 0, MR_SHM_MAX_LEGS - 1u, ret);
 }
 
+/*
+ * --ice UFRAG:PWD: the relay's ICE-lite credentials (RFC 8839 ice-chars,
+ * ufrag 4..15 and pwd 22..31 characters: what struct mr_ice holds). The
+ * value is not quoted back: it carries the password, and it is wiped from
+ * argv as --in-key's is.
+ */
+static int
+parse_ice(char *s, struct mr_ice *ret)
+{
+	static const char ice_chars[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *colon = strchr(s, ':');
+	size_t ul = colon != NULL ? (size_t)(colon - s) : 0, pl = colon != NULL ? strlen(colon + 1) : 0;
+
+	if (colon == NULL || ul < 4 || ul >= sizeof(ret->local_ufrag) || pl < 22 ||
+	    pl >= sizeof(ret->local_pwd) || strspn(s, ice_chars) != ul ||
+	    strspn(colon + 1, ice_chars) != pl) {
+		mr_ctl_err("--ice: not UFRAG:PWD of ice-chars, ufrag 4..%zu and pwd 22..%zu long "
+			   "(not shown: it carries the password)", sizeof(ret->local_ufrag) - 1,
+			   sizeof(ret->local_pwd) - 1);
+		explicit_bzero(s, strlen(s));
+		return -EINVAL;
+	}
+	memset(ret, 0, sizeof(*ret));
+	memcpy(ret->local_ufrag, s, ul);
+	memcpy(ret->local_pwd, colon + 1, pl);
+	explicit_bzero(s, strlen(s));
+	return 0;
+}
+
 /* Parse leg options into @o; 0 or MR_CTL_EXIT_INPUT (error printed). */
 static int
 parse_leg_opts(int argc, char **argv, const char *cmd, bool allow_slot, struct leg_opts *o)
@@ -499,6 +535,13 @@ parse_leg_opts(int argc, char **argv, const char *cmd, bool allow_slot, struct l
 			err = parse_gen("--out-active", sp, &o->out_active);
 			break;
 		}
+		case 'I':
+			o->given |= OPT_ICE;
+			err = parse_ice(optarg, &o->ice);
+			break;
+		case 'N':
+			o->given |= OPT_NO_ICE;
+			break;
 		case 'h':
 			o->help = true;
 			return 0;
@@ -518,6 +561,10 @@ parse_leg_opts(int argc, char **argv, const char *cmd, bool allow_slot, struct l
 	}
 	if ((o->given & OPT_PSTN) && (o->given & OPT_NO_PSTN)) {
 		mr_ctl_err("%s: --pstn and --no-pstn exclude each other", cmd);
+		return MR_CTL_EXIT_INPUT;
+	}
+	if ((o->given & OPT_ICE) && (o->given & OPT_NO_ICE)) {
+		mr_ctl_err("%s: --ice and --no-ice exclude each other", cmd);
 		return MR_CTL_EXIT_INPUT;
 	}
 	if (check_key_opts(cmd, "in", &o->in) < 0 || check_key_opts(cmd, "out", &o->out) < 0)
@@ -592,6 +639,15 @@ apply_leg_opts(const struct leg_opts *o, struct mr_leg_slot *s)
 	apply_key_opts(&o->out, &s->crypto_out);
 	if (o->given & OPT_OUT_ACTIVE)
 		s->crypto_out.active = (uint8_t)o->out_active;
+	if (o->given & OPT_ICE) {
+		memcpy(s->ice.local_ufrag, o->ice.local_ufrag, sizeof(s->ice.local_ufrag));
+		memcpy(s->ice.local_pwd, o->ice.local_pwd, sizeof(s->ice.local_pwd));
+		s->flags |= MR_LEG_F_ICE;
+	}
+	if (o->given & OPT_NO_ICE) {
+		explicit_bzero(&s->ice, sizeof(s->ice));
+		s->flags &= ~MR_LEG_F_ICE;
+	}
 	return 0;
 }
 

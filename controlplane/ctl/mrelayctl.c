@@ -95,6 +95,8 @@ mr_ctl_usage(FILE *f)
 "  --no-in-key GEN, --no-out-key GEN\n"
 "                            wipe that generation's key\n"
 "  --out-active GEN          outbound generation in use (default 0)\n"
+"  --ice UFRAG:PWD, --no-ice the relay's ICE-lite credentials: the dataplane\n"
+"                            answers STUN connectivity checks (RFC 8445 lite)\n"
 "\n"
 "Suites: AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32, AES_256_CM_HMAC_SHA1_80,\n"
 "AES_256_CM_HMAC_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM. Encryption is\n"

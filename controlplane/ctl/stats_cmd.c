@@ -24,6 +24,7 @@ static const struct {
 	F(latched), F(loops), F(idle_loops), F(torn_slots), F(arp_replies),
 	F(icmp_replies), F(nd_replies), F(events_dropped), F(cmds_applied),
 	F(alloc_failures), F(srtp_ctx_burst), F(srtp_ctx_libsrtp),
+	F(stun_replies), F(stun_nominations),
 #undef F
 };
 #define N_WSTAT_FIELDS (sizeof(wstat_fields) / sizeof(wstat_fields[0]))

@@ -66,7 +66,12 @@ uint64_t ng_wall_s(void);
 
 /* ---- options (opts.c) ---------------------------------------------------- */
 
-enum ng_ice { NG_ICE_DEFAULT = 0, NG_ICE_REMOVE };
+/*
+ * ICE towards the peer that gets the command's SDP (docs/ng-protocol.md):
+ * DEFAULT: ICE-lite if the offer carried ICE, else none; REMOVE: none;
+ * FORCE: ICE-lite (the relay's own credentials and candidates only).
+ */
+enum ng_ice { NG_ICE_DEFAULT = 0, NG_ICE_REMOVE, NG_ICE_FORCE };
 
 /* rtcp-mux list (bits) */
 #define NG_MUX_OFFER    (1u << 0)

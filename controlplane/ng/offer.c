@@ -160,6 +160,7 @@ decide(struct ng_req *q, const struct ng_opts *o, const struct mr_sdp *sdp, int 
 		unsigned int k = d->n_streams;
 		struct mr_sdes_crypto local;
 		uint8_t pa, pb;
+		bool a_ice;
 		size_t idx;
 		int r;
 
@@ -218,6 +219,11 @@ decide(struct ng_req *q, const struct ng_opts *o, const struct mr_sdp *sdp, int 
 		d->sa[k].pstn = fa->pstn;
 		d->sa[k].in_key = proto_secure(pa) ? &d->in_a[k] : NULL;
 		d->sa[k].latch = o->strict_source && !proto_secure(pa) ? MR_LATCH_STRICT : 0;
+		/* ICE: A's streams answer A's checks if A does ICE (the answer
+		 * may then offer ICE-lite back); B's as the ICE option says. */
+		a_ice = m->ice_ufrag != NULL && m->ice_pwd != NULL;
+		d->sa[k].ice = a_ice && o->ice != NG_ICE_REMOVE;
+		d->sb[k].ice = o->ice == NG_ICE_FORCE || (o->ice == NG_ICE_DEFAULT && a_ice);
 
 		d->sb[k].family = o->af != 0 ? o->af : d->sa[k].family;
 		d->sb[k].suite = d->suite_b[k];
@@ -263,7 +269,8 @@ render(struct ng_req *q, const struct ng_opts *o, const struct mr_sdp *sdp,
 	/* Static: the plan holds 16 media plans; the loop is single-threaded. */
 	static struct mr_sdp_plan plan;
 	static const char *cryptos[NG_MAX_MEDIA];
-	char err[MR_SDP_ERR_MAX];
+	char err[MR_SDP_ERR_MAX], ufrag[16], pwd[32];
+	unsigned int n_accepted = 0, n_ice = 0;
 	struct mr_stream_info si;
 	bool have_addr = false;
 	size_t len;
@@ -300,11 +307,25 @@ render(struct ng_req *q, const struct ng_opts *o, const struct mr_sdp *sdp,
 			return ng_fail(q, "stream %d: no outbound key to offer", k);
 		mp->crypto = &cryptos[i];
 		mp->n_crypto = cryptos[i] != NULL ? 1 : 0;
+		n_accepted++;
+		/* The relay's ICE-lite credentials, read from the slot like the keys. */
+		if ((si.flags & MR_LEG_F_ICE) &&
+		    mr_session_stream_ice(q->ng->sess, l, (unsigned int)k, ufrag, pwd) == 0) {
+			mp->ice_ufrag = ng_strf(q, "%s", ufrag);
+			mp->ice_pwd = ng_strf(q, "%s", pwd);
+			n_ice++;
+		}
 		if (!have_addr) {
 			plan.addr = mp->addr;
 			have_addr = true;
 		}
 	}
+	explicit_bzero(pwd, sizeof(pwd));
+	/* ICE-lite towards this peer when every stream it sees answers checks
+	 * (the slots say: ICE=force, or the offer had ICE) and this command
+	 * does not remove ICE; every ICE attribute of the input goes either way. */
+	if (o->ice != NG_ICE_REMOVE && n_accepted != 0 && n_ice == n_accepted)
+		plan.ice = MR_SDP_ICE_LITE;
 	buf = ng_pool_take(q, SDP_OUT_MAX);
 	if (buf == NULL)
 		return ng_fail(q, "out of reply space for the SDP");

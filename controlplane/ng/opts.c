@@ -322,11 +322,18 @@ read_strings(struct ng_req *q, struct ng_opts *o)
 
 	v = get(q->dict, "ICE");
 	if (v != NULL) {
-		if (mr_bc_str_eq(v, "remove") || mr_bc_str_eq(v, "default"))
+		/* The relay is an ICE-lite agent and always the only candidate:
+		 * force-relay is force. */
+		if (mr_bc_str_eq(v, "remove"))
 			o->ice = NG_ICE_REMOVE;
+		else if (mr_bc_str_eq(v, "default"))
+			o->ice = NG_ICE_DEFAULT;
+		else if (mr_bc_str_eq(v, "force") || mr_bc_str_eq(v, "force-relay") ||
+			 mr_bc_str_eq(v, "force_relay"))
+			o->ice = NG_ICE_FORCE;
 		else if (v->type == MR_BC_STR)
-			return ng_fail(q, "ICE=%.*s is not supported: mrelay-dp does not answer ICE "
-				       "connectivity checks yet; use ICE=remove",
+			return ng_fail(q, "ICE=%.*s is not supported: mrelay is an ICE-lite agent "
+				       "(ICE=force, default or remove)",
 				       (int)(v->s.len > 16 ? 16 : v->s.len), v->s.p);
 		else
 			return ng_fail(q, "ICE is not a string");

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <arpa/inet.h>
 
+#include <openssl/rand.h>
+
 #include "session_int.h"
 
 _Static_assert(MR_SESSION_NOTE_MAX == MR_JOURNAL_NOTE_MAX, "a note is one journal record");
@@ -564,6 +566,28 @@ stream_family(const struct mr_stream_params *p)
 	return p->peer_rtp.family == MR_AF_INET6 ? MR_AF_INET6 : MR_AF_INET;
 }
 
+/*
+ * @n random ice-chars (RFC 8839 5.4: ALPHA / DIGIT / "+" / "/", 64 of them,
+ * so a byte's low 6 bits pick one without bias) from OpenSSL's CSPRNG, and
+ * a NUL. -EIO if the generator fails.
+ */
+static int
+ice_random(char *out, size_t n)
+{
+	static const char ice_chars[65] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint8_t rnd[32];
+	size_t i;
+
+	if (n > sizeof(rnd) || RAND_bytes(rnd, (int)n) != 1)
+		return -EIO;
+	for (i = 0; i < n; i++)
+		out[i] = ice_chars[rnd[i] & 63u];
+	out[n] = '\0';
+	explicit_bzero(rnd, sizeof(rnd));
+	return 0;
+}
+
 /* Compose the slot of a new stream; keys included (the caller wipes). */
 static int
 compose_slot(const struct mr_session *s, const struct mr_call *c, unsigned int iface,
@@ -599,6 +623,16 @@ compose_slot(const struct mr_session *s, const struct mr_call *c, unsigned int i
 	}
 	if (p->in_key != NULL)
 		mr_sdes_to_key_gen(p->in_key, &ls->crypto_in.gen[0]);
+	if (p->ice) {
+		_Static_assert(MR_SESSION_ICE_UFRAG_LEN < sizeof(ls->ice.local_ufrag) &&
+			       MR_SESSION_ICE_PWD_LEN < sizeof(ls->ice.local_pwd), "ICE credentials");
+		r = ice_random(ls->ice.local_ufrag, MR_SESSION_ICE_UFRAG_LEN);
+		if (r == 0)
+			r = ice_random(ls->ice.local_pwd, MR_SESSION_ICE_PWD_LEN);
+		if (r < 0)
+			return r;
+		ls->flags |= MR_LEG_F_ICE;
+	}
 	return 0;
 }
 
@@ -772,6 +806,29 @@ mr_session_stream_out_key(const struct mr_session *s, const struct mr_leg *l, un
 	memcpy(ret->salt, g->salt, sizeof(ret->salt));
 	memcpy(ret->mki, g->mki, sizeof(ret->mki));
 out:
+	explicit_bzero(&tmp, sizeof(tmp));
+	return r;
+}
+
+int
+mr_session_stream_ice(const struct mr_session *s, const struct mr_leg *l, unsigned int i,
+		      char ufrag[16], char pwd[32])
+{
+	struct mr_leg_slot tmp;
+	int r;
+
+	if (i >= l->n_streams)
+		return -ERANGE;
+	r = mr_region_leg_read(s->r, l->streams[i].slot, &tmp);
+	if (r == 0 && (!(tmp.flags & MR_LEG_F_ICE) || tmp.ice.local_ufrag[0] == '\0'))
+		r = -ENOENT;
+	if (r == 0) {
+		_Static_assert(sizeof(tmp.ice.local_ufrag) == 16 && sizeof(tmp.ice.local_pwd) == 32,
+			       "ICE credential fields");
+		memcpy(ufrag, tmp.ice.local_ufrag, 16);
+		memcpy(pwd, tmp.ice.local_pwd, 32);
+		ufrag[15] = pwd[31] = '\0';
+	}
 	explicit_bzero(&tmp, sizeof(tmp));
 	return r;
 }

@@ -131,6 +131,9 @@ struct mr_stream_params {
 	bool pstn;                      /* operator-marked trunk: plain RTP allowed */
 	uint32_t out_tag;               /* SDES tag of the relay's outbound key; 0 = 1
 	                                   (an answer must reuse the offer's tag) */
+	bool ice;                       /* ICE-lite: fresh relay ice-ufrag/ice-pwd in the
+	                                   slot, MR_LEG_F_ICE (the dataplane answers
+	                                   the peer's connectivity checks) */
 	const struct mr_sdes_crypto *in_key;    /* the peer's key; NULL = later */
 };
 
@@ -225,6 +228,14 @@ int mr_session_stream_set_peer(struct mr_session *s, struct mr_leg *l, unsigned 
  * caller's SDP. -ENOENT if the stream is plain. Wipe @ret after use. */
 int mr_session_stream_out_key(const struct mr_session *s, const struct mr_leg *l, unsigned int i,
 			      struct mr_sdes_crypto *ret);
+
+/* ICE-lite credentials of the relay for stream @i's peer (NUL-terminated),
+ * read from its slot for the caller's SDP. -ENOENT if the stream has none
+ * (no MR_LEG_F_ICE), -ERANGE, -EAGAIN (torn). */
+#define MR_SESSION_ICE_UFRAG_LEN 8u     /* 48 bits: RFC 8445 wants >= 24 */
+#define MR_SESSION_ICE_PWD_LEN 24u      /* 144 bits: RFC 8445 wants >= 128 */
+int mr_session_stream_ice(const struct mr_session *s, const struct mr_leg *l, unsigned int i,
+			  char ufrag[16], char pwd[32]);
 
 /*
  * Media of @a's stream i goes to @b's stream i and back, for i below both

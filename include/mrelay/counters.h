@@ -101,7 +101,9 @@ struct mr_worker_stats {
 	uint64_t srtp_ctx_burst;        /**< SRTP contexts made on the burst engine */
 	uint64_t srtp_ctx_libsrtp;      /**< ... on libsrtp (configured, or a suite the
 	                                     burst engine lacks) */
-	uint64_t reserved[14];
+	uint64_t stun_replies;  /**< mgmt: ICE checks answered (Binding success) */
+	uint64_t stun_nominations;      /**< mgmt: ... of them with USE-CANDIDATE */
+	uint64_t reserved[12];
 	uint64_t drops[MR_DROP_SLOTS];
 };
 _Static_assert(sizeof(struct mr_worker_stats) == 768, "worker stats ABI");

@@ -13,6 +13,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import frames as F  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import stun_client as S  # noqa: E402
 from harness import Dataplane, Fail, Region, check, main, tshark_fields, wait_for  # noqa: E402
 
 RELAY, RELAY6 = "198.18.0.2", "2001:2::2"
@@ -217,6 +219,63 @@ def test_ipv6_and_bridge(tmp):
     check(all_checksums_good(tmp), "checksums good (UDP over IPv6 is mandatory)")
 
 
+def test_ice(tmp):
+    """ICE-lite (RFC 8445): mrelay-dp answers connectivity checks to legs
+    with ICE credentials from the management lcore, from the relay's port
+    to the check's source; a check with a wrong password or a broken
+    FINGERPRINT gets no answer, is counted and never latches; a nominating
+    check (USE-CANDIDATE) latches the leg onto its source."""
+    import json
+    ufrag, pwd = "mrly", "0123456789abcdefghijKLmn"
+    region = Region(tmp)
+    a, b = pair_legs(region)
+    region.ctl("leg", "set", str(a), "--ice", "%s:%s" % (ufrag, pwd))
+    c = region.leg("--local", "[%s]:30004" % RELAY6, "--peer", "[%s]:40004" % A6,
+                   "--ice", "%s:%s" % (ufrag, pwd))
+    tx = [bytes([i] * 12) for i in range(6)]
+    bad_fp = bytearray(S.check_request(ufrag, "peer", pwd, tx[5])[1])
+    bad_fp[-1] ^= 1
+    frames = [
+        # A spoofer without the password nominates itself: no answer, no latch.
+        F.udp4_frame(MSPOOF, DPMAC, SPOOF, 61000, RELAY, 30000,
+                     S.check_request(ufrag, "x", "not-the-password-at-all!", tx[0], use_candidate=True)[1]),
+        # A's checks through its NAT: a plain one, then the nomination.
+        F.udp4_frame(MNAT, DPMAC, NAT, 61000, RELAY, 30000, S.check_request(ufrag, "peer", pwd, tx[1])[1]),
+        F.udp4_frame(MNAT, DPMAC, NAT, 61000, RELAY, 30000,
+                     S.check_request(ufrag, "peer", pwd, tx[2], use_candidate=True)[1]),
+        # The peer's ufrag first (the wrong order): not ours to answer.
+        F.udp4_frame(MNAT, DPMAC, NAT, 61000, RELAY, 30000, S.check_request("peer", ufrag, pwd, tx[3])[1]),
+        # IPv6.
+        F.udp6_frame(MA, DPMAC, A6, 40004, RELAY6, 30004, S.check_request(ufrag, "peer", pwd, tx[4])[1]),
+        F.udp4_frame(MNAT, DPMAC, NAT, 61000, RELAY, 30000, bytes(bad_fp)),
+    ]
+    out = udp_out(run(tmp, "golden-ice", region, frames, settle=0.5))
+    stun = [o for o in out if o[1] in (30000, 30004)]
+    check(len(stun) == 3, "three checks answered, no more (%d)" % len(stun))
+    check([(o[0], o[1], o[2], o[3]) for o in stun[:2]] == [(RELAY, 30000, NAT, 61000)] * 2,
+          "IPv4 answers leave the relay's port for the check's source (through the NAT)")
+    check([S.parse_response(o[4], t, pwd) for o, t in zip(stun[:2], tx[1:3])] == [(NAT, 61000)] * 2,
+          "answers verify (MESSAGE-INTEGRITY, FINGERPRINT) and map the NAT's public address")
+    check((stun[2][0], stun[2][1], stun[2][2], stun[2][3]) == (RELAY6, 30004, A6, 40004) and
+          S.parse_response(stun[2][4], tx[4], pwd) == (A6, 40004), "IPv6 check answered and verified")
+    check(all_checksums_good(tmp), "tshark validates the answers' checksums")
+    d = region.drops()
+    check(d.get("stun-auth") == 2 and d.get("malformed") == 1,
+          "wrong password and wrong username order counted as stun-auth, a broken FINGERPRINT as "
+          "malformed: %s" % d)
+    mg = region.stats()["mgmt"]
+    check(mg["stun_replies"] == 3 and mg["stun_nominations"] == 1, "mgmt counters: %d replies, %d "
+          "nominations" % (mg["stun_replies"], mg["stun_nominations"]))
+    legs = {leg["slot"]: leg for leg in region.legs()["legs"]}
+    check(legs[a]["latched_rtp"] == "%s:61000" % NAT, "the nomination latched A's leg onto the NAT, "
+          "the spoofer never: %s" % legs[a].get("latched_rtp"))
+    check(legs[c].get("latched_rtp") in (None, "", "-"), "a check without USE-CANDIDATE latches nothing")
+    evs = json.loads(region.ctl("events", "--json").stdout)
+    kinds = [(e["type"], e["slot"], e["addr"]) for e in evs]
+    check(("stun", a, "%s:61000" % NAT) in kinds and ("latched", a, "%s:61000" % NAT) in kinds,
+          "the nomination is reported (stun) and so is the latch")
+
+
 def test_vlan(tmp):
     region = Region(tmp)
     pair_legs(region)
@@ -332,6 +391,6 @@ def test_malformed(tmp):
 
 
 if __name__ == "__main__":
-    tests = {t.__name__[5:]: t for t in [test_arp_icmp, test_ndp_icmp6, test_jumbo, test_relay, test_latch, test_ipv6_and_bridge,
+    tests = {t.__name__[5:]: t for t in [test_arp_icmp, test_ndp_icmp6, test_jumbo, test_relay, test_latch, test_ipv6_and_bridge, test_ice,
                                           test_vlan, test_malformed, test_events, test_torn, test_refusals]}
     main([tests[n] for n in sys.argv[1:]] if len(sys.argv) > 1 else list(tests.values()))

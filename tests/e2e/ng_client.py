@@ -30,6 +30,22 @@ peers reported rtcp_received 0.
   churn    10,000 calls offered, answered and deleted over NG with the
            dataplane running: nothing left (calls, legs, ports, slots,
            journal), also after a restart.
+  ipv6     IPv4<->IPv6 bridging: B also has an IPv6 address (2001:2::11,
+           RFC 5180's benchmarking range) and mrelay-dp 2001:2::2 beside
+           198.18.0.2. A (IPv4, behind the NAT) offers with "address
+           family" IP6: the offer to B is IP6 throughout (o=, c=), B answers
+           from IPv6 and the answer to A is IP4; then the other way, B
+           offers from IPv6 with "address family" IP4 and A answers. SRTP
+           and SRTCP flow both ways through mrelay-dp in each call, and the
+           relay legs are one IPv4 and one IPv6.
+  ice      ICE=force: A offers with ICE, the offer to B and the answer to A
+           are ICE-lite (a=ice-lite, the relay's own ufrag/pwd, one host
+           candidate: the relay), each peer's connectivity checks
+           (tests/tools/stun_client.py: USERNAME, MESSAGE-INTEGRITY,
+           FINGERPRINT, USE-CANDIDATE) are answered by mrelay-dp with those
+           credentials (A's XOR-MAPPED-ADDRESS is its NAT's public address),
+           a check with a wrong password gets no answer and is counted
+           (stun-auth), the nominations latch, and SRTP flows both ways.
 
 Topology (nslab.Topo, as cp_restart.py; mrelay-cp and the NG clients run in
 the host namespace, NG on 127.0.0.1):
@@ -62,6 +78,7 @@ from rtpengine_srtp import bencode, bdecode  # noqa: E402
 
 NG_CLIENT = shutil.which("rtpengine-ng-client")
 SRTP_PEER = os.environ.get("SRTP_PEER", "build/tests/tools/srtp_peer")
+STUN_CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "stun_client.py")
 NG_PORT, NG_TCP_PORT = 22230, 22231
 COUNT = 200
 RTCP_EVERY = 10
@@ -340,7 +357,7 @@ def test_protocol(tmp):
                                    "a=fingerprint:sha-256 AB:CD\r\na=setup:actpass\r\n")),
                 ("transcoding", dict(sdp=srtp, codec={"transcode": ["opus"]})),
                 ("recording", dict(sdp=srtp, flags=["record call"])),
-                ("ICE=force", dict(sdp=srtp, ICE="force")),
+                ("ICE=optional", dict(sdp=srtp, ICE="optional")),
                 ("an unknown interface", dict(sdp=srtp, direction=["wan", "nowhere"]))):
             r = ng("offer", ok=False, call_id="bad", from_tag="f", **args)
             check(r["result"] == "error" and list(r) == ["error-reason", "result"],
@@ -410,7 +427,152 @@ def test_churn(tmp):
         check(cp.stop() == 0 and dp.stop() == 0, "both daemons exit 0")
 
 
-TESTS = [test_media, test_answer_restart, test_protocol, test_churn]
+RELAY6, B6 = "2001:2::2", "2001:2::11"
+
+
+def conns(text):
+    """[(IP4|IP6, address)] of the o= line and every c= line."""
+    return re.findall(r"^(?:o=\S+ \S+ \S+ IN|c=IN) (IP[46]) (\S+)\r?$", text, re.M)
+
+
+def test_ipv6(tmp):
+    with L.Lab() as lab:
+        topo = L.Topo(lab, nat=True)
+        lab.addr6(topo.cB, "eth0", B6 + "/64")
+        cp = ControlPlane(tmp, cp_config(tmp).replace('addresses = [ "198.18.0.2" ]; port_min = 30000',
+                                                      'addresses = [ "198.18.0.2", "%s" ]; port_min = 30000'
+                                                      % RELAY6))
+        lab.undo.append(cp.stop)
+        cp.start()
+        region = CpRegion(tmp)
+        dp = lab.dataplane(topo.dp, "ng-ipv6", L.dp_config(tmp).replace(
+            '"198.18.0.2/24" ]', '"198.18.0.2/24", "%s/64" ]' % RELAY6), tmp)
+        L.start_dp(dp, region)
+        ng = Ng()
+        rep = ["origin", "session-connection"]
+        ka, kb = key(11), key(12)
+        a_sdp = sdp(A_PRIV, 40000, "RTP/SAVP", ("AES_CM_128_HMAC_SHA1_80", ka), mux=True)
+        b_sdp = sdp(B6, 40002, "RTP/SAVP", ("AES_CM_128_HMAC_SHA1_80", kb), mux=True).replace("IN IP4", "IN IP6")
+        for cid, v4_offers in (("v4-to-v6", True), ("v6-to-v4", False)):
+            if v4_offers:
+                o = ng("offer", call_id=cid, from_tag="fa", sdp=a_sdp, replace=rep,
+                       **{"address family": "IP6"})
+                an = ng("answer", call_id=cid, from_tag="fa", to_tag="tb", sdp=b_sdp, replace=rep)
+                to_a, to_b = an["sdp"], o["sdp"]
+            else:
+                o = ng("offer", call_id=cid, from_tag="fb", sdp=b_sdp, replace=rep,
+                       **{"address family": "IP4"})
+                an = ng("answer", call_id=cid, from_tag="fb", to_tag="ta", sdp=a_sdp, replace=rep)
+                to_a, to_b = o["sdp"], an["sdp"]
+            check(conns(to_b) and all(c == ("IP6", RELAY6) for c in conns(to_b)),
+                  "%s: B's SDP is IP6, the relay's IPv6 address throughout: %s" % (cid, conns(to_b)))
+            check(conns(to_a) and all(c == ("IP4", RELAY) for c in conns(to_a)),
+                  "%s: A's SDP is IP4, the relay's IPv4 address throughout: %s" % (cid, conns(to_a)))
+            pa, pb = sdp_media(to_a)[0], sdp_media(to_b)[0]
+            check(pa["crypto"] and pb["crypto"] and pa["mux"] and pb["mux"],
+                  "%s: a=crypto and a=rtcp-mux both ways" % cid)
+            legs = {leg["local"] for leg in region.legs()["legs"]}
+            relay_a, relay_b = "%s:%d" % (RELAY, pa["port"]), "[%s]:%d" % (RELAY6, pb["port"])
+            check(relay_a in legs and relay_b in legs,
+                  "%s: mrelay-dp has an IPv4 leg %s and an IPv6 leg %s" % (cid, relay_a, relay_b))
+            stream_both(tmp, topo,
+                        ("%s:40000" % A_PRIV, relay_a, 0xA1, 0xB2, "AES_CM_128_HMAC_SHA1_80:" + ka,
+                         pa["crypto"]),
+                        ("[%s]:40002" % B6, relay_b, 0xB2, 0xA1, "AES_CM_128_HMAC_SHA1_80:" + kb,
+                         pb["crypto"]))
+            q = ng("query", call_id=cid)
+            pk = {tag: sum(s["stats"]["packets"] for m in t["medias"] for s in m["streams"])
+                  for tag, t in q["tags"].items()}
+            check(all(n >= COUNT - 20 for n in pk.values()) and len(pk) == 2,
+                  "%s: NG query counts both sides' packets (%s)" % (cid, pk))
+            ng("delete", call_id=cid, from_tag="fa" if v4_offers else "fb")
+        check(cp.calls() == [] and active_slots(region) == 0, "no call and no slot left")
+        check(dp.stop() == 0 and cp.stop() == 0, "both daemons exit 0")
+
+
+def sdp_ice(text):
+    """(ice-lite?, ufrag, pwd, [candidate lines]) of a description."""
+    lines = text.replace("\r", "").split("\n")
+    val = {k: next((ln.split(":", 1)[1] for ln in lines if ln.startswith("a=%s:" % k)), None)
+           for k in ("ice-ufrag", "ice-pwd")}
+    return ("a=ice-lite" in lines, val["ice-ufrag"], val["ice-pwd"],
+            [ln for ln in lines if ln.startswith("a=candidate:")])
+
+
+def stun_checks(ns, bind, to, ufrag, pwd, *extra):
+    p = subprocess.run(["ip", "netns", "exec", ns, sys.executable, STUN_CLIENT, "--bind", bind,
+                        "--to", to, "--ufrag", ufrag, "--pwd", pwd] + list(extra),
+                       capture_output=True, text=True, timeout=30)
+    try:
+        return p.returncode, json.loads(p.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise Fail("stun_client: %s" % (p.stdout + p.stderr).strip()[-300:])
+
+
+def test_ice(tmp):
+    with L.Lab() as lab:
+        topo, cp, region, dp = media_lab(tmp, lab, "ng-ice")
+        ng, cid = Ng(), "ice-force"
+        a_ice = ("a=ice-ufrag:cAuf\r\na=ice-pwd:cApasswordcApasswordcA\r\n"
+                 "a=candidate:1 1 UDP 2130706431 %s 40000 typ host\r\n" % A_PRIV)
+        a_sdp = sdp(A_PRIV, 40000, "RTP/SAVP", ("AES_CM_128_HMAC_SHA1_80", key(7)), mux=True) + a_ice
+        o = ng("offer", call_id=cid, from_tag="fa", sdp=a_sdp, ICE="force",
+               replace=["origin", "session-connection"])
+        om = sdp_media(o["sdp"])
+        lite, uf_b, pw_b, cands = sdp_ice(o["sdp"])
+        check(lite and uf_b and pw_b and len(uf_b) == 8 and len(pw_b) == 24,
+              "the offer to B is ICE-lite with the relay's ufrag and a 24-character pwd")
+        check(len(cands) == 1 and cands[0].split()[1:3] == ["1", "UDP"] and
+              cands[0].endswith(" %s %d typ host" % (RELAY, om[0]["port"])),
+              "one candidate, the relay's address and port: %s" % cands)
+        check(A_PRIV not in o["sdp"] and "cAuf" not in o["sdp"], "none of A's ICE data reaches B")
+        b_sdp = sdp(B_IP, 40002, "RTP/SAVP", ("AES_CM_128_HMAC_SHA1_80", key(8)), mux=True)
+        an = ng("answer", call_id=cid, from_tag="fa", to_tag="tb", sdp=b_sdp,
+                replace=["origin", "session-connection"])
+        am = sdp_media(an["sdp"])
+        lite_a, uf_a, pw_a, cands_a = sdp_ice(an["sdp"])
+        check(lite_a and uf_a and uf_a != uf_b and pw_a != pw_b and len(cands_a) == 1 and
+              " %s %d typ host" % (RELAY, am[0]["port"]) in cands_a[0],
+              "A offered ICE: the answer to A is ICE-lite, with credentials of its own")
+        relay_b, relay_a = "%s:%d" % (RELAY, om[0]["port"]), "%s:%d" % (RELAY, am[0]["port"])
+        # B checks the relay with the credentials the offer gave it, nominating.
+        rc, r = stun_checks(topo.cB, "%s:40002" % B_IP, relay_b, uf_b, pw_b, "--use-candidate",
+                            "--count", "3")
+        check(rc == 0 and r["verified"] == 3 and r["mapped"] == "%s:40002" % B_IP,
+              "B's checks answered and verified, XOR-MAPPED-ADDRESS %s" % r["mapped"])
+        # A, behind the NAT: first a wrong password, then the right one.
+        rc, r = stun_checks(topo.cA, "%s:40000" % A_PRIV, relay_a, uf_a, "x" * 24, "--use-candidate",
+                            "--count", "2", "--timeout", "0.5", "--expect-none")
+        check(rc == 0 and r["answered"] == 0, "checks with a wrong password get no answer")
+        rc, r = stun_checks(topo.cA, "%s:40000" % A_PRIV, relay_a, uf_a, pw_a, "--use-candidate")
+        check(rc == 0 and r["verified"] == 1 and r["mapped"].startswith(L.NAT_PUB + ":"),
+              "A's check answered; it maps A's NAT's public address %s" % r["mapped"])
+        nat_a = r["mapped"]
+        # ... and B's credentials do not open A's leg.
+        rc, r = stun_checks(topo.cA, "%s:40000" % A_PRIV, relay_a, uf_b, pw_b, "--timeout", "0.5",
+                            "--expect-none")
+        check(rc == 0, "B's credentials on A's port: no answer")
+        drops = region.drops()
+        check(drops.get("stun-auth") == 3, "the three refused checks are counted stun-auth: %s" % drops)
+        mg = region.stats()["mgmt"]
+        check(mg["stun_replies"] == 4 and mg["stun_nominations"] == 4,
+              "mrelay-dp answered 4 checks, 4 nominations (%d, %d)" % (mg["stun_replies"],
+                                                                     mg["stun_nominations"]))
+        legs = {leg["local"]: leg for leg in region.legs()["legs"]}
+        check(legs[relay_a].get("latched_rtp") == nat_a and legs[relay_b].get("latched_rtp") ==
+              "%s:40002" % B_IP, "the nominations latched both legs (A on its NAT's %s)" % nat_a)
+        check("ice" in legs[relay_a]["flags"] and "ice" in legs[relay_b]["flags"],
+              "both slots carry the ice flag")
+        # Media after ICE: SRTP both ways from the checked sockets.
+        ka, kb = "AES_CM_128_HMAC_SHA1_80:" + key(7), "AES_CM_128_HMAC_SHA1_80:" + key(8)
+        stream_both(tmp, topo, ("%s:40000" % A_PRIV, relay_a, 0xA1, 0xB2, ka, am[0]["crypto"]),
+                    ("%s:40002" % B_IP, relay_b, 0xB2, 0xA1, kb, om[0]["crypto"]))
+        ng("delete", call_id=cid, from_tag="fa")
+        check(cp.calls() == [] and active_slots(region) == 0, "no call and no slot left")
+        check(dp.stop() == 0 and cp.stop() == 0, "both daemons exit 0")
+
+
+TESTS = [test_media, test_answer_restart, test_protocol, test_churn, test_ice, test_ipv6]
 
 if __name__ == "__main__":
     tests = {t.__name__[5:]: t for t in TESTS}

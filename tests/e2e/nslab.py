@@ -6,8 +6,10 @@ What it changes on the host: network namespaces named mre2e-<pid>-<role>
 (every link, address, bridge, sysctl and iptables rule a test makes lives
 inside them, so deleting them undoes it all), the EAL runtime directory
 /var/run/dpdk/<file-prefix> of the dataplanes it starts, and temporary
-files under /tmp. Addresses come from 198.18.0.0/15 only (RFC 2544
-benchmarking space); anything else is refused. Lab.cleanup() runs on exit,
+files under /tmp. Addresses come from 198.18.0.0/15 (RFC 2544
+benchmarking space) and, for IPv6, its twin 2001:2::/48 (RFC 5180) only;
+anything else is refused. IPv6 is off in every namespace unless a test
+turns it on for one interface (Lab.addr6). Lab.cleanup() runs on exit,
 on an exception and on SIGINT/SIGTERM (meson's timeout): it stops every
 process the test started (by pid) and deletes the namespaces. Namespaces
 left by a run that was SIGKILLed (its pid is gone) are deleted at start.
@@ -36,13 +38,16 @@ PEER = os.path.join(HERE, "e2e_peer.py")
 PY = sys.executable
 NS_PREFIX = "mre2e-"
 TEST_NET = ipaddress.ip_network("198.18.0.0/15")
+# IPv6's benchmarking range (RFC 5180), the twin of 198.18.0.0/15.
+TEST_NET6 = ipaddress.ip_network("2001:2::/48")
 
 
 def addr_check(addr):
-    """Refuse any address outside 198.18.0.0/15 (prefix allowed)."""
+    """Refuse any address outside 198.18.0.0/15 or 2001:2::/48 (prefix allowed)."""
     ip = ipaddress.ip_interface(addr).ip
-    if ip not in TEST_NET:
-        raise Fail("address %s is outside 198.18.0.0/15; refusing to configure it" % addr)
+    if ip not in (TEST_NET if ip.version == 4 else TEST_NET6):
+        raise Fail("address %s is outside 198.18.0.0/15 and 2001:2::/48; refusing to "
+                   "configure it" % addr)
     return addr
 
 
@@ -154,6 +159,13 @@ class Lab:
 
     def addr(self, ns, ifn, cidr):
         sh("ip", "addr", "add", addr_check(cidr), "dev", ifn, ns=ns)
+
+    def addr6(self, ns, ifn, cidr):
+        """IPv6 on @ifn (off by default in the lab): @cidr without duplicate
+        address detection (no 1 s wait) and without router advertisements."""
+        for k, v in (("disable_ipv6", 0), ("accept_dad", 0), ("accept_ra", 0)):
+            sh("sysctl", "-q", "-w", "net.ipv6.conf.%s.%s=%d" % (ifn, k, v), ns=ns)
+        sh("ip", "-6", "addr", "add", addr_check(cidr), "dev", ifn, "nodad", ns=ns)
 
     def route(self, ns, dest, via):
         sh("ip", "route", "add", dest, "via", addr_check(via), ns=ns)

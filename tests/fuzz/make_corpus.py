@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto,rtp,bencode,ng,sdes,sdp,srtp_diff}).
+"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto,rtp,stun,bencode,ng,sdes,sdp,srtp_diff}).
 
 Each seed is one valid input of a kind the target handles: for parse and
 proto a frame, for rtp a UDP payload (these under 200 bytes), for bencode
@@ -14,6 +14,9 @@ below), for srtp_diff a small program in the layout fuzz_srtp_diff.c
 describes (stream pairs, then commands), under 1 KiB. All are built here with no dependency beyond the standard library. The output is
 committed; rerun after changing this script:  python3 tests/fuzz/make_corpus.py
 The addresses match the fuzz targets' is_local stub: 198.18.0.1, 2001:db8::1.
+For stun: UDP payloads, the RFC 5769 samples and ICE checks signed with
+fuzz_stun's credentials (ufrag mrly, pwd 0123456789abcdefghijKL) by
+tests/tools/stun_client.py.
 """
 import base64
 import ipaddress
@@ -533,6 +536,31 @@ SRTP_DIFF.update({
 })
 
 
+def stun_inputs():
+    import sys
+    sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+    import stun_client as S
+    tx = bytes(range(12))
+    return {
+        # RFC 5769 2.1 request, 2.2 and 2.3 responses
+        "rfc5769_request": bytes.fromhex("000100582112a442b7e7a701bc34d686fa87dfae802200105354554e20746573"
+                      "7420636c69656e74002400046e0001ff80290008932ff9b151263b3600060009"
+                      "6576746a3a68367659202020000800149aeaa70cbfd8cb56781ef2b5b2d3f249"
+                      "c1b571a280280004e57a3bcf"),
+        "rfc5769_response_v4": bytes.fromhex("0101003c2112a442b7e7a701bc34d686fa87dfae8022000b7465737420766563"
+                      "746f7220002000080001a147e112a643000800142b91f599fd9e90c38c7489f9"
+                      "2af9ba53f06be7d780280004c07d4c96"),
+        "rfc5769_response_v6": bytes.fromhex("010100482112a442b7e7a701bc34d686fa87dfae8022000b7465737420766563"
+                      "746f7220002000140002a1470113a9faa5d3f179bc25f4b5bed2b9d900080014"
+                      "a382954e4be67bf11784c97c8292c275bfe3ed4180280004c8fb0b4c"),
+        "check": S.check_request("mrly", "peer", "0123456789abcdefghijKL", tx)[1],
+        "check_use_candidate": S.check_request("mrly", "peer", "0123456789abcdefghijKL", tx,
+                                               use_candidate=True)[1],
+        "check_wrong_pwd": S.check_request("mrly", "p", "wrong-password-0123456789", tx)[1],
+        "check_reversed_username": S.check_request("peer", "mrly", "0123456789abcdefghijKL", tx)[1],
+    }
+
+
 def write(kind, seeds, limit=200, ext=".bin"):
     d = os.path.join(HERE, "corpus", kind)
     os.makedirs(d, exist_ok=True)
@@ -548,6 +576,7 @@ if __name__ == "__main__":
     write("parse", PARSE)
     write("proto", PROTO)
     write("rtp", MEDIA)
+    write("stun", stun_inputs())
     write("bencode", NG, limit=4096)   # replay.c reads at most 4096 bytes
     write("ng", NGCALLS, limit=4096)
     write("sdes", SDES, limit=4096, ext=".txt")

@@ -264,6 +264,120 @@ test_offer_answer_delete(void **state)
 	assert_error("Unknown call-id");
 }
 
+/* The value of attribute line "a=NAME:" in @sdp (up to CRLF), or "". */
+static const char *
+sdp_attr(const char *sdp, const char *name, char *buf, size_t cap)
+{
+	const char *p = strstr(sdp, name), *e;
+
+	buf[0] = '\0';
+	if (p == NULL)
+		return buf;
+	p += strlen(name);
+	e = strstr(p, "\r\n");
+	snprintf(buf, cap, "%.*s", (int)(e != NULL ? e - p : (ptrdiff_t)strlen(p)), p);
+	return buf;
+}
+
+/* Slots with MR_LEG_F_ICE whose credentials are @ufrag/@pwd. */
+static unsigned int
+ice_slots(const char *ufrag, const char *pwd)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < LEGS; i++) {
+		const struct mr_leg_slot *sl = mr_shm_slot(F.r.hdr, i);
+
+		if (sl->state == MR_LEG_ACTIVE && (sl->flags & MR_LEG_F_ICE) &&
+		    strcmp(sl->ice.local_ufrag, ufrag) == 0 && strcmp(sl->ice.local_pwd, pwd) == 0)
+			n++;
+	}
+	return n;
+}
+
+#define ANSWER_1 "v=0\r\no=- 2 1 IN IP4 198.18.0.11\r\ns=-\r\nc=IN IP4 198.18.0.11\r\nt=0 0\r\n" \
+	"m=audio 6000 RTP/SAVP 0\r\n" CRYPTO_B
+#define ICE_A "a=ice-ufrag:peerA\r\na=ice-pwd:peerApasswordpeerApassword\r\n" \
+	"a=candidate:1 1 UDP 2130706431 198.18.1.10 4000 typ host\r\n"
+
+/*
+ * ICE-lite over NG: ICE=force gives the callee the relay's credentials
+ * (fresh, RFC 8839 lengths, the same in the slot the dataplane answers
+ * from) and one host candidate, the relay; ICE=default does so only when
+ * the offer has ICE, and then the answer to the caller is ICE-lite too;
+ * ICE=remove leaves no ICE anywhere, and the caller's candidates never pass.
+ */
+static void
+test_ice(void **state)
+{
+	char uf[64], pw[64], cand[128], uf_a[64], pw_a[64];
+	const char *sdp;
+
+	(void)state;
+	start(0);
+	send_req("i1", "command", "offer", "call-id", "ice1", "from-tag", "ft", "sdp", OFFER_SRTP,
+		 "ICE", "force", NULL);
+	assert_string_equal(reply_str("result"), "ok");
+	sdp = reply_str("sdp");
+	assert_non_null(strstr(sdp, "a=ice-lite\r\n"));
+	sdp_attr(sdp, "a=ice-ufrag:", uf, sizeof(uf));
+	sdp_attr(sdp, "a=ice-pwd:", pw, sizeof(pw));
+	sdp_attr(sdp, "a=candidate:", cand, sizeof(cand));
+	assert_int_equal(strlen(uf), 8);
+	assert_int_equal(strlen(pw), 24);
+	assert_int_equal(strspn(uf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"), 8);
+	assert_non_null(strstr(cand, " 1 UDP "));
+	assert_non_null(strstr(cand, " 198.18.0.2 30002 typ host"));
+	/* rtcp-mux not offered: component 2 on the RTCP port. */
+	assert_non_null(strstr(sdp, " 2 UDP "));
+	assert_non_null(strstr(sdp, " 198.18.0.2 30003 typ host"));
+	assert_int_equal(ice_slots(uf, pw), 1);         /* the callee's stream only */
+	/* The caller offered no ICE: its answer carries none. */
+	send_req("i2", "command", "answer", "call-id", "ice1", "from-tag", "ft", "to-tag", "tt",
+		 "sdp", ANSWER_SRTP, NULL);
+	assert_string_equal(reply_str("result"), "ok");
+	assert_null(strstr(reply_str("sdp"), "ice"));
+
+	/* ICE=default, the offer has ICE: ICE-lite both ways, its own credentials each. */
+	send_req("i3", "command", "offer", "call-id", "ice2", "from-tag", "ft", "sdp",
+		 SDP_HEAD "m=audio 4000 RTP/SAVP 0\r\n" CRYPTO_A ICE_A, NULL);
+	assert_string_equal(reply_str("result"), "ok");
+	sdp = reply_str("sdp");
+	assert_non_null(strstr(sdp, "a=ice-lite\r\n"));
+	assert_null(strstr(sdp, "peerA"));
+	assert_null(strstr(sdp, "198.18.1.10 4000 typ host"));     /* only the relay's candidate */
+	sdp_attr(sdp, "a=ice-ufrag:", uf, sizeof(uf));
+	sdp_attr(sdp, "a=ice-pwd:", pw, sizeof(pw));
+	assert_int_equal(ice_slots(uf, pw), 1);
+	send_req("i4", "command", "answer", "call-id", "ice2", "from-tag", "ft", "to-tag", "tt",
+		 "sdp", ANSWER_1, NULL);
+	if (reply_str("sdp") == NULL)
+		fail_msg("answer: %s", reply_str("error-reason"));
+	sdp = reply_str("sdp");
+	assert_non_null(strstr(sdp, "a=ice-lite\r\n"));
+	sdp_attr(sdp, "a=ice-ufrag:", uf_a, sizeof(uf_a));
+	sdp_attr(sdp, "a=ice-pwd:", pw_a, sizeof(pw_a));
+	assert_int_equal(ice_slots(uf_a, pw_a), 1);
+	assert_string_not_equal(uf_a, uf);
+	assert_non_null(strstr(sdp, " 198.18.0.2 30004 typ host"));
+	/* ... and the answer may remove it towards the caller. */
+	send_req("i5", "command", "answer", "call-id", "ice2", "from-tag", "ft", "to-tag", "tt",
+		 "sdp", ANSWER_1, "ICE", "remove", NULL);
+	assert_null(strstr(reply_str("sdp"), "ice"));
+
+	/* ICE=default without ICE in the offer, ICE=remove with it: no ICE. */
+	send_req("i6", "command", "offer", "call-id", "ice3", "from-tag", "ft", "sdp", OFFER_SRTP, NULL);
+	assert_null(strstr(reply_str("sdp"), "ice"));
+	send_req("i7", "command", "offer", "call-id", "ice4", "from-tag", "ft", "sdp",
+		 SDP_HEAD "m=audio 4000 RTP/SAVP 0\r\n" CRYPTO_A ICE_A, "ICE", "remove", NULL);
+	sdp = reply_str("sdp");
+	assert_null(strstr(sdp, "ice"));
+	assert_null(strstr(sdp, "candidate"));
+	send_req("i8", "command", "offer", "call-id", "ice5", "from-tag", "ft", "sdp", OFFER_SRTP,
+		 "ICE", "optional", NULL);
+	assert_error("ICE-lite");
+}
+
 static void
 test_policy(void **state)
 {
@@ -506,6 +620,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_framing_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_offer_answer_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retransmission_and_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answer_after_restart, setup, teardown),
 		cmocka_unit_test(test_tcp_framing),
