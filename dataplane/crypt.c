@@ -79,12 +79,11 @@ mr_crypt_in_prep(const struct mr_flow *f, struct rte_mbuf *m, const struct mr_pk
 	if (unlikely(len < (cp->rtcp ? 8u : 12u)))
 		return MR_DROP_ERR(MR_DROP_MALFORMED);
 	ssrc = be32(p + (cp->rtcp ? 4 : 8));
+	*ret_ssrc = ssrc;
 	cp->index = cp->rtcp ? 0 : (uint32_t)(p[2] << 8 | p[3]);
 	s = find_stream(f, ssrc);
-	if (s < 0) {
-		*ret_ssrc = ssrc;
+	if (s < 0)
 		return MR_CRYPT_NEW_SSRC;
-	}
 	cp->stream = (uint8_t)s;
 	cp->authenticated = false;
 	cp->as_is = !f->out_keyed;

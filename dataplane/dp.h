@@ -115,6 +115,9 @@ struct mr_leg_rt {
 	uint8_t cur_gen;                /* inbound key generation that last authenticated */
 	uint16_t last_seq[MR_LEG_SSRCS];
 	uint16_t seq_off[MR_LEG_SSRCS]; /* RTP packets muted per stream: renumbered out */
+	uint16_t held;                  /* packets of held_ssrc on their way through mgmt */
+	uint32_t held_ssrc;             /* a new SSRC whose packets keep their order (worker.c) */
+	uint64_t held_ms;               /* its first packet went to mgmt */
 	struct mr_latch_cand cand[2];   /* per component: a source trying to take over */
 };
 

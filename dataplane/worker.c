@@ -23,15 +23,16 @@
 #include "rtp.h"
 #include "sbatch.h"
 
-static void
+static bool
 punt(struct mr_worker *w, struct rte_ring *r, struct rte_mbuf *m,
      unsigned int full_reason, uint64_t *counter)
 {
 	if (rte_ring_mp_enqueue(r, m) != 0) {
 		mr_drop(w->st, full_reason, m);
-		return;
+		return false;
 	}
 	(*counter)++;
+	return true;
 }
 
 static void
@@ -260,6 +261,48 @@ drop(struct mr_worker *w, struct pkt *p, unsigned int reason)
 	p->m = NULL;
 }
 
+/*
+ * A new SSRC's first packet waits for its contexts on the management
+ * lcore and comes back through the reinject ring. Packets of that SSRC
+ * arriving meanwhile take the same way (mgmt hands back a packet whose SSRC
+ * is known at once), or one that came after it could leave before it: the
+ * rings keep the order, the direct path does not. Bounded in time, so a
+ * packet lost on the way cannot divert the stream for long.
+ */
+#define MR_HOLD_MS 50u
+
+static bool
+held_back(struct mr_worker *w, const struct mr_flow *f, uint32_t ssrc, unsigned int origin)
+{
+	struct mr_leg_rt *rt = &mr_dp.rt[f->slot];
+
+	if (rt->held == 0)
+		return false;
+	if (origin == MR_ORIGIN_REINJECT) {
+		rt->held--;
+		return false;
+	}
+	return ssrc == rt->held_ssrc && w->now_ms - rt->held_ms < MR_HOLD_MS;
+}
+
+static void
+hold_back(struct mr_worker *w, const struct mr_flow *f, struct rte_mbuf *m, uint32_t ssrc,
+	  bool first)
+{
+	struct mr_leg_rt *rt = &mr_dp.rt[f->slot];
+
+	m->hash.usr = f->slot;
+	m->hash.fdir.hi = ssrc;
+	if (!punt(w, mr_dp.new_ssrc, m, MR_DROP_PUNT_FULL, &w->st->punted))
+		return;
+	if (first) {
+		rt->held_ssrc = ssrc;
+		rt->held_ms = w->now_ms;
+		rt->held = 0;
+	}
+	rt->held++;
+}
+
 /* 1-4: parse, lookup, owner hand-off, the SRTP operation of ingress. */
 static void
 front(struct mr_worker *w, struct pkt *p, unsigned int origin, struct mr_sop *op)
@@ -353,19 +396,18 @@ front(struct mr_worker *w, struct pkt *p, unsigned int origin, struct mr_sop *op
 		return;
 	/* 4. SRTP: authenticate (and decrypt) before anything may latch */
 	r = mr_crypt_in_prep(f, m, &p->pi, p->comp, &p->cp, op, &ssrc);
-	if (r == MR_CRYPT_OP) {
-		p->op = 0;
-	} else if (unlikely(r == MR_CRYPT_NEW_SSRC)) {
+	if (unlikely(r == MR_CRYPT_NEW_SSRC) || (r >= 0 && unlikely(held_back(w, f, ssrc, origin)))) {
 		/* Contexts allocate: the management lcore makes them and
 		 * hands the packet back (once). */
-		if (origin == MR_ORIGIN_REINJECT || f->n_streams >= MR_LEG_SSRCS) {
+		if (r == MR_CRYPT_NEW_SSRC &&
+		    (origin == MR_ORIGIN_REINJECT || f->n_streams >= MR_LEG_SSRCS)) {
 			drop_leg(w, p, MR_DROP_ERR(MR_DROP_SSRC_LIMIT), &in_ctr->drop_other);
 			return;
 		}
-		m->hash.usr = f->slot;
-		m->hash.fdir.hi = ssrc;
-		punt(w, mr_dp.new_ssrc, m, MR_DROP_PUNT_FULL, &w->st->punted);
+		hold_back(w, f, m, ssrc, r == MR_CRYPT_NEW_SSRC);
 		p->m = NULL;
+	} else if (r == MR_CRYPT_OP) {
+		p->op = 0;
 	} else if (unlikely(r < 0)) {
 		drop_leg(w, p, r, &in_ctr->drop_other);
 	}

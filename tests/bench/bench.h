@@ -37,6 +37,12 @@
 #define BENCH_RING_SIZE 4096u                   /* the net_ring port's two rings */
 #define BENCH_SRTP_CHECKS 32u                   /* relayed packets verified after a window */
 #define BENCH_SRTP_INPROC_LEGS 100u             /* from this many legs, libsrtp in-process too */
+/*
+ * Above this many legs the libsrtp engine is not run: Debian's libsrtp on
+ * NSS makes each context slower the more exist (minutes for 10,000, tens
+ * of minutes for 100,000); its cost per packet is known from fewer legs.
+ */
+#define BENCH_SRTP_LIBSRTP_MAX_LEGS 10000u
 /* Stock records still sent after an SRTP window ends: what circulates, and the check. */
 #define BENCH_STOCK_RESERVE(inflight) ((uint64_t)(inflight) + 2u * BENCH_RING_SIZE + 4096u)
 
