@@ -5,7 +5,10 @@
 Each seed is one valid frame (for rtp: one UDP payload) of a kind the
 target handles, under 200 bytes; for srtp_diff, a small program in the
 layout fuzz_srtp_diff.c describes (stream pairs, then commands), under 1 KiB.
-Seeds are built here with no dependency beyond the standard library. The output is
+Seeds are built here with no dependency beyond the standard library;
+corpus/srtp_diff/lf_*.bin are not: they are programs libFuzzer found (the
+largest of a merged corpus), kept so the replay test starts from deeper
+states, and this script leaves them alone. The output is
 committed; rerun after changing this script:  python3 tests/fuzz/make_corpus.py
 The addresses match the fuzz targets' is_local stub: 198.18.0.1, 2001:db8::1.
 """
