@@ -50,8 +50,8 @@ void mr_smb_ctx_free(struct mr_smb_ctx *c);
  * Where contexts live: aligned_alloc() and free() unless set here, once,
  * before the first context (management lcore). With many streams a
  * burst's contexts are cold and their pages too: in hugepage memory (DPDK's
- * rte_malloc(), or transparent huge pages) bench_srtp_engine spends about
- * 30% less per packet at 100,000 contexts. @alloc returns @size bytes
+ * rte_malloc(), or transparent huge pages) bench_srtp_engine spends 20-30%
+ * less per packet at 100,000 contexts. @alloc returns @size bytes
  * aligned to @align (64), or NULL.
  */
 void mr_smb_set_allocator(void *(*alloc)(size_t align, size_t size), void (*release)(void *p));
@@ -68,8 +68,8 @@ void mr_smb_ctx_state(const struct mr_smb_ctx *c, uint32_t *ret_roc, uint16_t *r
 struct mr_smb_engine;
 
 /*
- * One per worker lcore: its intel-ipsec-mb manager and scratch (about
- * 160 KiB). NULL with errno ENOTSUP when intel-ipsec-mb cannot run on this
+ * One per worker lcore: its intel-ipsec-mb manager (about 200 KiB) and
+ * per-op scratch (about 150 KiB, most of it 2 KiB AEAD verify buffers). NULL with errno ENOTSUP when intel-ipsec-mb cannot run on this
  * CPU (no AES-NI: it would emulate AES in software) or the library is not
  * the 1.x the engine was built for, ENOMEM when memory runs out;
  * mr_smb_last_error() then says which in words. Management lcore.

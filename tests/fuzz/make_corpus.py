@@ -11,7 +11,10 @@ one or more a=crypto values, one per line, for ng a call's NG datagrams
 fuzz_ng's interfaces wan and pstn, for sdp one SDP body (the
 unit tests' tests/data/sdp/*.in.sdp with CRLF endings, and the edge cases
 below), for srtp_diff a small program in the layout fuzz_srtp_diff.c
-describes (stream pairs, then commands), under 1 KiB. All are built here with no dependency beyond the standard library. The output is
+describes (stream pairs, then commands), under 1 KiB. All are built here
+with no dependency beyond the standard library, but corpus/srtp_diff/lf_*.bin:
+programs libFuzzer found (the largest of a merged corpus), kept so the
+replay test starts from deeper states; this script leaves them alone. The output is
 committed; rerun after changing this script:  python3 tests/fuzz/make_corpus.py
 The addresses match the fuzz targets' is_local stub: 198.18.0.1, 2001:db8::1.
 For stun: UDP payloads, the RFC 5769 samples and ICE checks signed with
