@@ -14,6 +14,7 @@
 #include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
+#include <rte_memory.h>
 #include <rte_mbuf.h>
 
 #include "dp.h"
@@ -94,11 +95,28 @@ create_rings(struct mr_dp *dp)
  * libsrtp or (auto) the CPU cannot run intel-ipsec-mb: then every stream
  * stays on libsrtp, and the log says why.
  */
-/* Burst-engine contexts in hugepage memory: fewer page walks with many streams. */
+/*
+ * Burst-engine contexts in hugepage memory: fewer page walks with many
+ * streams. When the EAL's memory runs out, the process heap rather than a
+ * stream without contexts; the release tells the two apart by address.
+ */
 static void *
 ctx_alloc(size_t align, size_t size)
 {
-	return rte_malloc("mr_smb_ctx", size, (unsigned int)align);
+	void *p = rte_malloc("mr_smb_ctx", size, (unsigned int)align);
+
+	if (p == NULL)
+		p = aligned_alloc(align, (size + align - 1) / align * align);
+	return p;
+}
+
+static void
+ctx_release(void *p)
+{
+	if (p != NULL && rte_mem_virt2memseg_list(p) != NULL)
+		rte_free(p);
+	else
+		free(p);
 }
 
 static void
@@ -122,7 +140,7 @@ create_engines(struct mr_dp *dp)
 		SETUP_LOG(INFO, "SRTP: libsrtp for every stream (srtp_engine \"libsrtp\")");
 		return 0;
 	}
-	mr_smb_set_allocator(ctx_alloc, rte_free);
+	mr_smb_set_allocator(ctx_alloc, ctx_release);
 	for (i = 0; i < dp->n_workers; i++) {
 		dp->workers[i].smb = mr_smb_engine_new();
 		if (dp->workers[i].smb == NULL) {
