@@ -11,6 +11,7 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "cksum.h"
 #include "dp.h"
 
 int
@@ -79,7 +80,7 @@ mr_egress_rewrite(struct rte_mbuf *m, uint16_t payload_off, uint16_t payload_len
 			m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
 			udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 		} else {
-			udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+			udp->dgram_cksum = mr_udp4_cksum(ip, udp);
 		}
 	} else {
 		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)l3;
@@ -95,7 +96,7 @@ mr_egress_rewrite(struct rte_mbuf *m, uint16_t payload_off, uint16_t payload_len
 			m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
 			udp->dgram_cksum = rte_ipv6_phdr_cksum(ip, m->ol_flags);
 		} else {
-			udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+			udp->dgram_cksum = mr_udp6_cksum(ip, udp);
 		}
 	}
 	return 0;
