@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_jhash.h>
+#include <rte_hash_crc.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
 #include <urcu-qsbr.h>
@@ -35,6 +35,29 @@ static size_t n_pending_pos, cap_pending_pos;
 static uint8_t *quarantine;             /* slot removed, grace period pending */
 static uint32_t *feeder_of;             /* slot -> the leg whose egress it is */
 
+/*
+ * The flow table's key is a whole struct mr_sockaddr (20 bytes; an IPv4
+ * address leaves the rest of ip[] zero). rte_hash compares keys of that
+ * size with memcmp(), a library call per lookup; three loads compare it
+ * inline.
+ */
+static int
+flow_key_cmp(const void *a, const void *b, size_t len)
+{
+	uint64_t a0, a1, b0, b1;
+	uint32_t a2, b2;
+
+	(void)len;
+	memcpy(&a0, a, 8);
+	memcpy(&a1, (const uint8_t *)a + 8, 8);
+	memcpy(&a2, (const uint8_t *)a + 16, 4);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, (const uint8_t *)b + 8, 8);
+	memcpy(&b2, (const uint8_t *)b + 16, 4);
+	return ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2)) != 0;
+}
+_Static_assert(sizeof(struct mr_sockaddr) == 20, "flow_key_cmp compares 20 bytes");
+
 int
 mr_flow_init(struct mr_dp *dp)
 {
@@ -43,13 +66,15 @@ mr_flow_init(struct mr_dp *dp)
 		.name = "mr_flows",
 		.entries = legs * 2u + legs / 4u + 64u,
 		.key_len = sizeof(struct mr_sockaddr),
-		.hash_func = rte_jhash,
+		.hash_func = rte_hash_crc,      /* SSE4.2 crc32 where the CPU has it */
 		.socket_id = (int)rte_socket_id(),
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
 			      RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
 
 	dp->flows = rte_hash_create(&hp);
+	if (dp->flows != NULL)
+		rte_hash_set_cmp_func(dp->flows, flow_key_cmp);
 	dp->by_slot = rte_zmalloc("mr_by_slot", sizeof(*dp->by_slot) * legs, RTE_CACHE_LINE_SIZE);
 	dp->rt = rte_zmalloc("mr_leg_rt", sizeof(*dp->rt) * legs, RTE_CACHE_LINE_SIZE);
 	quarantine = calloc(legs, 1);
