@@ -35,7 +35,7 @@ PKGS=(
 	build-essential meson ninja-build pkg-config
 	libdpdk-dev dpdk dpdk-dev
 	libsrtp2-dev libipsec-mb-dev libssl-dev liburcu-dev libconfig-dev libsofia-sip-ua-dev
-	libcmocka-dev libpcap-dev
+	libcmocka-dev libpcap-dev libsqlite3-dev
 	tshark tcpdump iproute2 iptables python3 ethtool iputils-ping procps valgrind
 	rtpengine-daemon rtpengine-utils baresip-core
 	kamailio kamailio-tls-modules openssl
