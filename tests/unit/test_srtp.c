@@ -32,6 +32,7 @@
 #include <srtp2/srtp.h>
 
 #include "srtp.h"
+#include "../libsrtp_peer.h"
 
 #define PKT_MAX 512
 
@@ -431,89 +432,6 @@ key_gen_hex(uint8_t suite, uint8_t mki_len, const char *key_hex, const char *sal
 	return k;
 }
 
-/* The peer's own policy, written for libsrtp here rather than taken from srtp.c. */
-static srtp_t
-peer_new(const struct mr_key_gen *k, uint32_t ssrc)
-{
-	uint8_t master[64];
-	srtp_master_key_t mk, *mks[1];
-	srtp_policy_t pol;
-	srtp_t s = NULL;
-
-	memset(&pol, 0, sizeof(pol));
-	switch (k->suite) {
-	case MR_SUITE_AES_CM_128_HMAC_SHA1_80:
-		srtp_crypto_policy_set_rtp_default(&pol.rtp);
-		srtp_crypto_policy_set_rtcp_default(&pol.rtcp);
-		break;
-	case MR_SUITE_AES_CM_128_HMAC_SHA1_32:
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&pol.rtp);
-		srtp_crypto_policy_set_rtcp_default(&pol.rtcp);
-		break;
-	case MR_SUITE_AES_256_CM_HMAC_SHA1_80:
-		srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&pol.rtp);
-		srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&pol.rtcp);
-		break;
-	case MR_SUITE_AES_256_CM_HMAC_SHA1_32:
-		srtp_crypto_policy_set_aes_cm_256_hmac_sha1_32(&pol.rtp);
-		srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&pol.rtcp);
-		break;
-	case MR_SUITE_AEAD_AES_128_GCM:
-		srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtp);
-		srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtcp);
-		break;
-	case MR_SUITE_AEAD_AES_256_GCM:
-		srtp_crypto_policy_set_aes_gcm_256_16_auth(&pol.rtp);
-		srtp_crypto_policy_set_aes_gcm_256_16_auth(&pol.rtcp);
-		break;
-	default:
-		fail();
-	}
-	memcpy(master, k->key, k->key_len);
-	memcpy(master + k->key_len, k->salt, k->salt_len);
-	pol.ssrc.type = ssrc_specific;
-	pol.ssrc.value = ssrc;
-	if (k->mki_len != 0) {
-		mk.key = master;
-		mk.mki_id = (unsigned char *)(uintptr_t)k->mki;
-		mk.mki_size = k->mki_len;
-		mks[0] = &mk;
-		pol.keys = mks;
-		pol.num_master_keys = 1;
-	} else {
-		pol.key = master;
-	}
-	pol.window_size = 1024;
-	assert_int_equal(srtp_create(&s, &pol), srtp_err_status_ok);
-	return s;
-}
-
-static bool
-short_rtp_tag(uint8_t suite)
-{
-	return suite == MR_SUITE_AES_CM_128_HMAC_SHA1_32 ||
-	       suite == MR_SUITE_AES_256_CM_HMAC_SHA1_32;
-}
-
-/*
- * The peer's SRTCP unprotect. libsrtp 2.5 finds the MKI of an SRTCP packet
- * with the SRTP tag length (fixed upstream in PR #733), so for the _32
- * suites the peer checks the MKI where RFC 3711 puts it (before the 80-bit
- * tag), removes it (it is not authenticated) and unprotects without MKI.
- */
-static srtp_err_status_t
-peer_unprotect_rtcp(srtp_t peer, const struct mr_key_gen *k, uint8_t *p, int *n)
-{
-	uint8_t *mki;
-
-	if (k->mki_len == 0 || !short_rtp_tag(k->suite))
-		return srtp_unprotect_rtcp_mki(peer, p, n, k->mki_len != 0);
-	mki = p + *n - 10 - k->mki_len;
-	assert_memory_equal(mki, k->mki, k->mki_len);
-	memmove(mki, mki + k->mki_len, 10);
-	*n -= k->mki_len;
-	return srtp_unprotect_rtcp(peer, p, n);
-}
 
 static uint32_t
 rtp_trailer(const struct mr_key_gen *k)
@@ -894,7 +812,7 @@ roundtrip(void **state)
 	/* mrelay protects, libsrtp unprotects: RTP across the wrap, then RTCP. */
 	c = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, NULL);
 	assert_non_null(c);
-	peer = peer_new(&k, SSRC_A);
+	peer = peer_new(&k, SSRC_A, false);
 	for (i = 0; i < 20; i++) {
 		plen = (uint32_t)make_rtp(plain, (uint16_t)(65530u + i), SSRC_A, 20 + i);
 		memcpy(pkt, plain, plen);
@@ -933,7 +851,7 @@ roundtrip(void **state)
 	/* libsrtp protects, mrelay unprotects. */
 	c = mr_srtp_ctx_new(&k, SSRC_B, MR_SRTP_INBOUND, NULL);
 	assert_non_null(c);
-	peer = peer_new(&k, SSRC_B);
+	peer = peer_new(&k, SSRC_B, false);
 	for (i = 0; i < 20; i++) {
 		plen = (uint32_t)make_rtp(plain, (uint16_t)(65530u + i), SSRC_B, 40 - i);
 		memcpy(pkt, plain, plen);
@@ -985,8 +903,8 @@ rtcp_mki_short_tag(void **state)
 	(void)state;
 	c = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_INBOUND, NULL);
 	assert_non_null(c);
-	tx = peer_new(&k, SSRC_A);
-	rx = peer_new(&k, SSRC_A);
+	tx = peer_new(&k, SSRC_A, false);
+	rx = peer_new(&k, SSRC_A, false);
 	plen = (uint32_t)make_rtcp(plain, SSRC_A, 1);
 	memcpy(pkt, plain, plen);
 	n = (int)plen;
@@ -1343,7 +1261,7 @@ resume(void **state)
 	 * context restarted with ROC 1 accepts seq 4 on, one restarted with
 	 * ROC 0 fails authentication on it.
 	 */
-	peer_tx = peer_new(&k, SSRC_B);
+	peer_tx = peer_new(&k, SSRC_B, false);
 	a = mr_srtp_ctx_new(&k, SSRC_B, MR_SRTP_INBOUND, NULL);
 	assert_non_null(a);
 	for (i = 0; i < 10; i++) {
@@ -1389,7 +1307,7 @@ resume(void **state)
 	 * then "restarts" from its state. The new context neither fails at the
 	 * peer nor reuses keystream: its seq 5 differs from a ROC-0 context's.
 	 */
-	peer_rx = peer_new(&k, SSRC_A);
+	peer_rx = peer_new(&k, SSRC_A, false);
 	a = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, NULL);
 	assert_non_null(a);
 	for (i = 0; i < 11; i++) {
@@ -1485,7 +1403,7 @@ static size_t
 ref_protect_at(const struct mr_key_gen *k, uint32_t ssrc, uint32_t roc, uint16_t seq,
 	       uint8_t *out)
 {
-	srtp_t s = peer_new(k, ssrc);
+	srtp_t s = peer_new(k, ssrc, false);
 	size_t plen = make_rtp(out, seq, ssrc, 40);
 	int n = (int)plen;
 	uint32_t used;
