@@ -60,11 +60,35 @@ mr_cksum_raw(const void *buf, size_t len, uint64_t sum)
 	return (uint16_t)sum;
 }
 
+/* The header checksum field of an option-less IPv4 header (its field 0). */
+static inline uint16_t
+mr_ipv4_hdr_cksum(const struct rte_ipv4_hdr *ip)
+{
+	return (uint16_t)~mr_cksum_raw(ip, sizeof(*ip), 0);
+}
+
+/* rte_ipv4_phdr_cksum() without TSO, on the 64-bit sum. */
+static inline uint16_t
+mr_ipv4_phdr_sum(const struct rte_ipv4_hdr *ip)
+{
+	struct {
+		uint32_t src, dst;
+		uint8_t zero, proto;
+		uint16_t len;
+	} psd = {
+		ip->src_addr, ip->dst_addr, 0, ip->next_proto_id,
+		rte_cpu_to_be_16((uint16_t)(rte_be_to_cpu_16(ip->total_length) -
+					    rte_ipv4_hdr_len(ip))),
+	};
+
+	return mr_cksum_raw(&psd, sizeof(psd), 0);
+}
+
 /* The UDP checksum field for @udp (header + payload, dgram_len bytes) after @ip. */
 static inline uint16_t
 mr_udp4_cksum(const struct rte_ipv4_hdr *ip, const struct rte_udp_hdr *udp)
 {
-	uint16_t c = mr_cksum_raw(udp, rte_be_to_cpu_16(udp->dgram_len), rte_ipv4_phdr_cksum(ip, 0));
+	uint16_t c = mr_cksum_raw(udp, rte_be_to_cpu_16(udp->dgram_len), mr_ipv4_phdr_sum(ip));
 
 	c = (uint16_t)~c;
 	return c == 0 ? 0xffff : c;     /* 0 means "no checksum" in IPv4 UDP */

@@ -75,7 +75,7 @@ mr_egress_rewrite(struct rte_mbuf *m, uint16_t payload_off, uint16_t payload_len
 		if (port->tx_ip_cksum)
 			m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
 		else
-			ip->hdr_checksum = rte_ipv4_cksum(ip);
+			ip->hdr_checksum = mr_ipv4_hdr_cksum(ip);
 		if (port->tx_udp_cksum) {
 			m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
 			udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);

@@ -45,6 +45,9 @@ test_ipv4(void **state)
 		udp->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + n));
 		udp->dgram_cksum = 0;
 		assert_int_equal(mr_udp4_cksum(ip, udp), rte_ipv4_udptcp_cksum(ip, udp));
+		assert_int_equal(mr_ipv4_phdr_sum(ip), rte_ipv4_phdr_cksum(ip, 0));
+		ip->hdr_checksum = 0;
+		assert_int_equal(mr_ipv4_hdr_cksum(ip), rte_ipv4_cksum(ip));
 	}
 }
 
