@@ -12,6 +12,7 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_hash.h>
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
 #include <rte_udp.h>
@@ -303,43 +304,52 @@ hold_back(struct mr_worker *w, const struct mr_flow *f, struct rte_mbuf *m, uint
 	rt->held++;
 }
 
-/* 1-4: parse, lookup, owner hand-off, the SRTP operation of ingress. */
-static void
-front(struct mr_worker *w, struct pkt *p, unsigned int origin, struct mr_sop *op)
+/* 1: parse. Whether the packet goes on to the flow lookup. */
+static bool
+parse(struct mr_worker *w, struct pkt *p)
 {
 	struct rte_mbuf *m = p->m;
-	struct mr_leg_counters *in_ctr;
 	unsigned int flags = 0;
-	const struct mr_flow *f;
 	uint8_t reason;
-	uint32_t ssrc;
-	int r;
 
 	p->op = -1;
 	if (unlikely(m->nb_segs != 1)) {
 		drop(w, p, MR_DROP_MULTI_SEG);
-		return;
+		return false;
 	}
 	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
 		flags |= MR_PARSE_IP_CKSUM_OK;
 	if (unlikely((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
 		     (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD)) {
 		drop(w, p, MR_DROP_BAD_CKSUM);
-		return;
+		return false;
 	}
-	/* 1. parse */
 	if (unlikely(!mr_parse_frame(rte_pktmbuf_mtod(m, const uint8_t *),
 				     rte_pktmbuf_data_len(m), flags, &p->pi, &reason))) {
 		drop(w, p, reason);
-		return;
+		return false;
 	}
 	if (unlikely(p->pi.kind != MR_PKT_UDP)) {
 		not_media(w, m, &p->pi);
 		p->m = NULL;
-		return;
+		return false;
 	}
-	/* 2. lookup by (relay address, port) */
-	f = mr_flow_lookup(&mr_dp, &p->pi.dst, &p->comp);
+	return true;
+}
+
+/*
+ * 2-4: the looked-up flow @f (NULL: none), owner hand-off, the SRTP
+ * operation of ingress.
+ */
+static void
+front(struct mr_worker *w, struct pkt *p, const struct mr_flow *f, unsigned int origin,
+      struct mr_sop *op)
+{
+	struct rte_mbuf *m = p->m;
+	struct mr_leg_counters *in_ctr;
+	uint32_t ssrc;
+	int r;
+
 	if (unlikely(f == NULL)) {
 		if (mr_port_of_addr(&mr_dp, &p->pi.dst) < 0 ||
 		    rte_be_to_cpu_16(p->pi.dst.port_be) < mr_dp.cfg.port_min ||
@@ -543,21 +553,78 @@ run_ops(struct mr_worker *w, struct mr_sop *ops, unsigned int n)
 		mr_sop_run(ops, n, &s);
 }
 
+/* What front() and middle() touch of a flow's leg, before they get there. */
+static inline void
+prefetch_leg(const struct mr_worker *w, const struct mr_flow *f)
+{
+	rte_prefetch0(mr_shm_leg_dp(mr_dp.shm, f->slot));
+	rte_prefetch0(&mr_dp.rt[f->slot]);
+	rte_prefetch0(&w->ctr[f->slot]);
+}
+
+/*
+ * 1-4 for the burst: parse every packet, look all their flows up at once
+ * (rte_hash's bulk lookup overlaps the bucket misses that one lookup at a
+ * time pays in turn: with many legs the table is far bigger than the
+ * caches), then prefetch each flow and, a few packets ahead, its leg's
+ * state, so the per-packet work mostly finds them in cache.
+ */
+_Static_assert(MR_BURST <= RTE_HASH_LOOKUP_BULK_MAX, "one bulk lookup per burst");
+
+static unsigned int
+front_burst(struct mr_worker *w, struct pkt *ps, unsigned int n, unsigned int origin,
+	    struct mr_sop *ops)
+{
+	const void *keys[MR_BURST];
+	void *data[MR_BURST];
+	const struct mr_flow *fl[MR_BURST];
+	uint8_t at[MR_BURST];
+	uint64_t hits = 0;
+	unsigned int i, k, nk = 0, n_ops = 0;
+
+	for (i = 0; i < n; i++) {
+		if (i + MR_PREFETCH < n)
+			rte_prefetch0(rte_pktmbuf_mtod(ps[i + MR_PREFETCH].m, void *));
+		if (parse(w, &ps[i])) {
+			keys[nk] = &ps[i].pi.dst;
+			at[nk++] = (uint8_t)i;
+		}
+	}
+	if (nk != 0)
+		rte_hash_lookup_bulk_data(mr_dp.flows, keys, nk, &hits, data);
+	for (k = 0; k < nk; k++) {
+		fl[k] = NULL;
+		if (hits & (1ull << k)) {
+			ps[at[k]].comp = (uint8_t)((uintptr_t)data[k] & 1u);
+			fl[k] = (const struct mr_flow *)((uintptr_t)data[k] & ~(uintptr_t)1u);
+			rte_prefetch0(fl[k]);
+		}
+	}
+	for (k = 0; k < nk && k < MR_PREFETCH; k++)
+		if (fl[k] != NULL)
+			prefetch_leg(w, fl[k]);
+	for (k = 0; k < nk; k++) {
+		struct pkt *p = &ps[at[k]];
+
+		if (k + MR_PREFETCH < nk && fl[k + MR_PREFETCH] != NULL)
+			prefetch_leg(w, fl[k + MR_PREFETCH]);
+		front(w, p, fl[k], origin, &ops[n_ops]);
+		if (p->m != NULL && p->op == 0)
+			p->op = (int8_t)n_ops++;
+	}
+	return n_ops;
+}
+
 void
 mr_pkt_burst(struct mr_worker *w, struct rte_mbuf **pkts, unsigned int n, unsigned int origin)
 {
 	struct mr_sop ops[MR_BURST], retry[MR_BURST];
 	struct pkt ps[MR_BURST];
-	unsigned int i, n_ops = 0, n_retry = 0;
+	unsigned int i, n_ops, n_retry = 0;
 
-	for (i = 0; i < n; i++) {
-		if (i + MR_PREFETCH < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + MR_PREFETCH], void *));
+	for (i = 0; i < n; i++)
 		ps[i].m = pkts[i];
-		front(w, &ps[i], origin, &ops[n_ops]);
-		if (ps[i].m != NULL && ps[i].op == 0)
-			ps[i].op = (int8_t)n_ops++;
-	}
+	n_ops = front_burst(w, ps, n, origin, ops);
 	run_ops(w, ops, n_ops);
 	for (i = 0; i < n; i++) {
 		if (ps[i].m == NULL || ps[i].op < 0)
