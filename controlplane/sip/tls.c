@@ -61,12 +61,16 @@ load_identity(SSL_CTX *ctx, const char *cert, const char *key, char *err, size_t
 		fail(err, errlen, "certificate", cert);
 		return -EINVAL;
 	}
-	if (!SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM)) {
-		fail(err, errlen, "key", key);
-		return -EINVAL;
-	}
-	if (!SSL_CTX_check_private_key(ctx)) {
-		fail(err, errlen, "key does not match certificate", cert);
+	/* OpenSSL compares the key with the leaf already here; say so in
+	 * words an operator acts on. */
+	if (!SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) ||
+	    !SSL_CTX_check_private_key(ctx)) {
+		if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+			ERR_clear_error();
+			snprintf(err, errlen, "key %s does not match certificate %s", key, cert);
+		} else {
+			fail(err, errlen, "key", key);
+		}
 		return -EINVAL;
 	}
 	return 0;

@@ -260,6 +260,14 @@ reap(struct mr_sip_transport *t)
 	}
 }
 
+/* Whether @ms have passed since @since (a clock that steps back never
+ * expires anything). */
+static bool
+elapsed(uint64_t now, uint64_t since, uint64_t ms)
+{
+	return now > since && now - since >= ms;
+}
+
 /* Timers: handshakes, slow messages, idle flows. */
 static void
 sweep(struct mr_sip_transport *t, uint64_t now)
@@ -272,17 +280,17 @@ sweep(struct mr_sip_transport *t, uint64_t now)
 
 		next = l->next;
 		if (f->state == MR_SIP_F_CONNECTING || f->state == MR_SIP_F_HANDSHAKE) {
-			if (now - f->created_ms >= MR_SIP_HANDSHAKE_MS) {
+			if (elapsed(now, f->created_ms, MR_SIP_HANDSHAKE_MS)) {
 				if (f->state == MR_SIP_F_CONNECTING)
 					t->c.dial_failures++;
 				else
 					t->c.handshake_failures++;
 				mr_sip_flow_kill(t, f);
 			}
-		} else if (f->msg_start_ms != 0 && now - f->msg_start_ms >= MR_SIP_MSG_MS) {
+		} else if (f->msg_start_ms != 0 && elapsed(now, f->msg_start_ms, MR_SIP_MSG_MS)) {
 			t->c.slow_closed++;
 			mr_sip_flow_kill(t, f);
-		} else if (idle_ms != 0 && now - f->last_ms >= idle_ms) {
+		} else if (idle_ms != 0 && elapsed(now, f->last_ms, idle_ms)) {
 			t->c.idle_closed++;
 			mr_sip_flow_kill(t, f);
 		}
