@@ -3,15 +3,17 @@
  * The SIP transport (controlplane/sip/transport.c) on loopback, with
  * certificates made for the run by the openssl CLI in a temporary
  * directory: root CA -> intermediate -> server leaf (sip.test, 127.0.0.1),
- * a client CA with a client (CN room1), and a rogue CA with a look-alike.
+ * a client CA with a client (CN room1) and a server-only certificate, and a
+ * rogue CA with a look-alike.
  *  - openssl s_client: TLS 1.1 refused (and counted), 1.2 and 1.3 accepted,
  *    the chain verifies against the root alone (the intermediate is sent)
  *    and -showcerts lists it;
  *  - an in-test client (a thread): a message split over two writes comes
  *    up whole with its flow info, CRLFCRLF gets a CRLF back, a reply sent
  *    with mr_sip_transport_send() arrives;
- *  - client certificates: required refuses none and a rogue one, takes a
- *    good one (client_verified, CN); optional takes none;
+ *  - client certificates: required refuses none, a rogue one and one not
+ *    for client use, takes a good one (client_verified, CN); optional
+ *    takes none;
  *  - plain TCP and UDP: refused from 127.0.0.2, accepted from the pstn
  *    trunk at 127.0.0.1, replies reach it; a framing error closes the flow
  *    with exactly one closed(); a peer that never reads loses its flow;
@@ -167,6 +169,7 @@ static const char gen_sh[] =
 	"cat server.pem inter.pem > server_chain.pem\n"
 	"root clientca 'Test Client CA'\n"
 	"leaf client room1 clientca client\n"
+	"leaf servereku room1 clientca server\n"
 	"root rogueca 'Rogue CA'\n"
 	"leaf rogue room1 rogueca client\n";
 
@@ -531,8 +534,10 @@ test_client_certificates(void **state)
 	assert_false(mtls_try(t, &s, 0, path("rogue.pem"), path("rogue.key")));
 	/* a certificate of another chain (the server's own) */
 	assert_false(mtls_try(t, &s, 0, path("server_chain.pem"), path("server.key")));
+	/* the right CA, but for servers only (extendedKeyUsage) */
+	assert_false(mtls_try(t, &s, 0, path("servereku.pem"), path("servereku.key")));
 	assert_int_equal(s.msgs, 0);
-	assert_int_equal(mr_sip_transport_counters(t)->handshake_failures, 3);
+	assert_int_equal(mr_sip_transport_counters(t)->handshake_failures, 4);
 
 	assert_true(mtls_try(t, &s, 0, path("client.pem"), path("client.key")));
 	assert_true(s.info.client_verified);
