@@ -515,8 +515,9 @@ dispatch(struct mr_sip_transport *t, uint64_t data)
 		mr_sip_udp_input(t, (int)id, NULL);
 		break;
 	case MR_SIP_TAG_TIMER:
-		if (read(t->timerfd, &junk, sizeof(junk)) < 0)
-			break;  /* nothing to read: fine */
+		/* only a wake-up: the sweep goes by now_ms, not by expirations */
+		if (read(t->timerfd, &junk, sizeof(junk)) != sizeof(junk))
+			junk = 0;
 		break;
 	default:
 		break;          /* wake: reset below */
