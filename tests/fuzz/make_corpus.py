@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto,rtp,stun,bencode,ng,sdes,sdp,srtp_diff}).
+"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto,rtp,stun,bencode,ng,sdes,sdp,srtp_diff,sipframe}).
 
 Each seed is one valid input of a kind the target handles: for parse and
 proto a frame, for rtp a UDP payload (these under 200 bytes), for bencode
@@ -11,7 +11,8 @@ one or more a=crypto values, one per line, for ng a call's NG datagrams
 fuzz_ng's interfaces wan and pstn, for sdp one SDP body (the
 unit tests' tests/data/sdp/*.in.sdp with CRLF endings, and the edge cases
 below), for srtp_diff a small program in the layout fuzz_srtp_diff.c
-describes (stream pairs, then commands), under 1 KiB. All are built here
+describes (stream pairs, then commands), under 1 KiB, for sipframe a byte
+stream of SIP messages and keep-alives as a TLS or TCP flow carries it. All are built here
 with no dependency beyond the standard library, but corpus/srtp_diff/lf_*.bin:
 programs libFuzzer found (the largest of a merged corpus), kept so the
 replay test starts from deeper states; this script leaves them alone. The output is
@@ -539,6 +540,41 @@ SRTP_DIFF.update({
 })
 
 
+def sip(start, headers, body=""):
+    """One SIP message with CRLF line ends; headers a list of lines."""
+    return start + "\r\n" + "".join(h + "\r\n" for h in headers) + "\r\n" + body
+
+
+SIP_VIA = "Via: SIP/2.0/TLS 198.18.0.77:40000;branch=z9hG4bK776asdhds;rport"
+SIP_SDP = "v=0\r\no=- 1 1 IN IP4 198.18.0.77\r\ns=-\r\nc=IN IP4 198.18.0.77\r\nt=0 0\r\n" \
+    "m=audio 49170 RTP/SAVP 0\r\n"
+SIP_REGISTER = sip("REGISTER sip:example.net SIP/2.0",
+                   [SIP_VIA, "From: <sip:alice@example.net>;tag=1", "To: <sip:alice@example.net>",
+                    "Call-ID: r1@198.18.0.77", "CSeq: 1 REGISTER",
+                    "Contact: <sip:alice@198.18.0.77:40000;transport=tls>;reg-id=1;"
+                    "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>\"",
+                    "Expires: 600", "Content-Length: 0"])
+SIP_INVITE = sip("INVITE sip:bob@example.net SIP/2.0",
+                 [SIP_VIA, "f: <sip:alice@example.net>;tag=2", "t: <sip:bob@example.net>",
+                  "i: c1@198.18.0.77", "CSeq: 1 INVITE", "c: application/sdp",
+                  "l: %d" % len(SIP_SDP)], SIP_SDP)
+SIP_OK = sip("SIP/2.0 200 OK", [SIP_VIA, "Call-ID: c1@198.18.0.77", "CSeq: 1 INVITE",
+                                "content-length :\t 0"])
+# Streams as a TLS or TCP flow delivers them (fuzz_sipframe.c).
+SIPFRAME = {
+    "register": SIP_REGISTER,
+    "pipelined": SIP_INVITE + SIP_OK + SIP_REGISTER,
+    "keepalive": "\r\n\r\n" + SIP_OK + "\r\n\r\n\r\n" + SIP_OK + "\r\n",
+    "crlf_before": "\r\n" + SIP_OK + "\r\n\r\n\r\n",
+    "folded_length": sip("BYE sip:b SIP/2.0", ["Call-ID: x", "Content-Length:", " \t3"], "abc"),
+    "duplicate_length": sip("BYE sip:b SIP/2.0", ["l: 3", "Content-Length: 3"], "abc"),
+    "negative_length": sip("BYE sip:b SIP/2.0", ["Content-Length: -3"], "abc"),
+    "no_length": sip("OPTIONS sip:b SIP/2.0", ["Call-ID: y"]) + SIP_OK,
+    "huge_length": sip("MESSAGE sip:b SIP/2.0", ["l: 4294967296"], "xyz"),
+    "datagram_extra": sip("OPTIONS sip:b SIP/2.0", ["l: 2"], "okEXTRA"),
+}
+
+
 def stun_inputs():
     import sys
     sys.path.insert(0, os.path.join(HERE, "..", "tools"))
@@ -585,3 +621,4 @@ if __name__ == "__main__":
     write("sdes", SDES, limit=4096, ext=".txt")
     write("sdp", SDP, limit=4096, ext=".sdp")
     write("srtp_diff", SRTP_DIFF, limit=1024)
+    write("sipframe", SIPFRAME, limit=4096)
