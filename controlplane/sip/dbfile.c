@@ -12,7 +12,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dbfile.h"
@@ -94,4 +96,42 @@ mr_dbfile_schema(sqlite3 *db, int version, const char *create,
 err_rollback:
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return -EIO;
+}
+
+/* "PRAGMA journal_mode[ = WAL]": 1 if the answer is "wal", 0 if another
+ * mode, -EBUSY or -EIO. */
+static int
+journal_mode_wal(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+	else
+		r = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? -EBUSY : -EIO;
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+mr_dbfile_wal(sqlite3 *db)
+{
+	const struct timespec pause = { .tv_nsec = 5 * 1000 * 1000 };
+	int i, r;
+
+	for (i = 0; i < MR_DBFILE_BUSY_MS / 5; i++) {
+		r = journal_mode_wal(db, "PRAGMA journal_mode = WAL");
+		if (r == 1)
+			return 0;
+		if (r == 0)
+			return -EIO;    /* e.g. a file system without shared memory */
+		if (r != -EBUSY)
+			return r;
+		nanosleep(&pause, NULL);
+	}
+	return -EBUSY;
 }

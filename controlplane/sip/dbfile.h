@@ -35,4 +35,12 @@ int mr_dbfile_open(const char *path, sqlite3 **ret);
 int mr_dbfile_schema(sqlite3 *db, int version, const char *create,
 		     int (*fill)(sqlite3 *db, void *arg), void *arg);
 
+/*
+ * Put @db in WAL mode (a property of the file, kept once set): readers and
+ * the writer no longer block each other. Changing the mode needs the file
+ * to itself and SQLite does not call the busy handler for it, so this
+ * retries for up to MR_DBFILE_BUSY_MS. 0, -EBUSY or -EIO.
+ */
+int mr_dbfile_wal(sqlite3 *db);
+
 #endif /* MR_CP_SIP_DBFILE_H */
