@@ -55,6 +55,25 @@ struct key {
 	size_t sub_off;                 /* nested group's base, from this base */
 };
 
+/* The "sip" group's defaults; sip.enabled stays false until the group is
+ * seen. docs/configuration.md lists the same values. */
+static void
+sip_defaults(struct mr_sip_config *sip)
+{
+	snprintf(sip->accounts_db, sizeof(sip->accounts_db), "%s", "/var/lib/mrelay/accounts.db");
+	snprintf(sip->cdr_db, sizeof(sip->cdr_db), "%s", "/var/lib/mrelay/cdr.db");
+	sip->cdr_retention_days = 90;
+	snprintf(sip->ciphers, sizeof(sip->ciphers), "%s", "ECDHE+AESGCM:ECDHE+CHACHA20");
+	snprintf(sip->ciphersuites, sizeof(sip->ciphersuites), "%s",
+		 "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
+	sip->reg_min_expires_s = 60;
+	sip->reg_max_expires_s = 3600;
+	sip->session_expires_s = 1800;
+	sip->min_se_s = 90;
+	sip->max_flows = 4096;
+	sip->flow_idle_s = 300;
+}
+
 void
 mr_cp_config_defaults(struct mr_cp_config *cfg)
 {
@@ -75,6 +94,7 @@ mr_cp_config_defaults(struct mr_cp_config *cfg)
 	cfg->timeouts.call_max_ms = 4 * 3600 * 1000;
 	for (i = 0; i < MR_LOG_SUBSYS_MAX; i++)
 		cfg->log_level[i] = LOG_INFO;
+	sip_defaults(&cfg->sip);
 }
 
 /* ---- errors (the messages mrelay-dp's loader gives) -------------------------- */
@@ -690,6 +710,507 @@ load_ifaces(struct loader *ld, const config_setting_t *s, const struct key *k, v
 	return 0;
 }
 
+/* ---- sip ------------------------------------------------------------------------- */
+
+/*
+ * The "sip" group (sip_config.h, docs/configuration.md "sip"). Each key is
+ * checked on its own while loading; how listeners, trunks and interfaces
+ * relate is checked by check_sip() once the whole file is known, as the
+ * interfaces may come after the sip group.
+ */
+
+#define SF(f) offsetof(struct mr_sip_config, f)
+#define SIP_SIZE(f) sizeof(((struct mr_sip_config *)0)->f)
+
+/* A string of printable ASCII without blanks that fits k->max bytes; ""
+ * is allowed only for keys whose k->min is 0 ... which is all of them but
+ * the cipher lists (k->min 1). */
+static int
+load_text(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	const char *v, *p;
+	size_t len;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return fail(ld, s, NULL, "expected a string, got %s", type_name(s));
+	v = config_setting_get_string(s);
+	len = strlen(v);
+	if (len == 0 && k->min > 0)
+		return fail(ld, s, NULL, "must not be empty");
+	if (len >= (size_t)k->max)
+		return fail(ld, s, NULL, "too long (%zu characters, at most %lld)", len, k->max - 1);
+	for (p = v; *p != '\0'; p++)
+		if (*p <= ' ' || *p >= 0x7f)
+			return fail(ld, s, NULL, "blanks and control or non-ASCII characters are "
+				    "not allowed");
+	memcpy((char *)base + k->off, v, len + 1);
+	return 0;
+}
+
+/* An absolute path, or "" for "none". */
+static int
+load_opt_path(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	if (config_setting_type(s) == CONFIG_TYPE_STRING && config_setting_get_string(s)[0] == '\0') {
+		*((char *)base + k->off) = '\0';
+		return 0;
+	}
+	return load_path(ld, s, k, base);
+}
+
+/* A domain name or an IP address literal: sip:NAME@DOMAIN, and the realm. */
+static int
+load_domain(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	const char *v = NULL, *p;
+	int r = get_str(ld, s, &v);
+
+	if (r < 0)
+		return r;
+	if (strlen(v) >= (size_t)k->max)
+		return fail(ld, s, NULL, "too long (%zu characters, at most %lld)", strlen(v),
+			    k->max - 1);
+	for (p = v; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+			return fail(ld, s, NULL, "\"%s\" is not a domain name (letters, digits, '-' "
+				    "and '.')", v);
+	if (v[0] == '.' || v[0] == '-' || p[-1] == '.' || p[-1] == '-' || strstr(v, "..") != NULL)
+		return fail(ld, s, NULL, "\"%s\" is not a domain name", v);
+	memcpy((char *)base + k->off, v, strlen(v) + 1);
+	return 0;
+}
+
+static int
+load_tls_version(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	struct mr_sip_config *sip = base;
+	const char *v = NULL;
+	int r = get_str(ld, s, &v);
+
+	(void)k;
+	if (r < 0)
+		return r;
+	if (strcmp(v, "1.2") == 0)
+		sip->tls13_only = false;
+	else if (strcmp(v, "1.3") == 0)
+		sip->tls13_only = true;
+	else
+		return fail(ld, s, NULL, "\"%s\": \"1.2\" or \"1.3\" (older versions are never "
+			    "accepted)", v);
+	return 0;
+}
+
+/* "IP:PORT" into a struct mr_sockaddr at k->off. */
+static int
+load_sockaddr(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	const char *v = NULL;
+	int r = get_str(ld, s, &v);
+
+	if (r < 0)
+		return r;
+	if (mr_cp_parse_addr(v, (struct mr_sockaddr *)((char *)base + k->off)) < 0)
+		return fail(ld, s, NULL, "\"%s\" is not IPv4:PORT or [IPv6]:PORT", v);
+	return 0;
+}
+
+static int
+load_verify(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	struct mr_sip_tls_listener *l = base;
+	const char *v = NULL;
+	int r = get_str(ld, s, &v);
+
+	(void)k;
+	if (r < 0)
+		return r;
+	if (strcmp(v, "none") == 0)
+		l->verify = MR_SIP_VERIFY_NONE;
+	else if (strcmp(v, "optional") == 0)
+		l->verify = MR_SIP_VERIFY_OPTIONAL;
+	else if (strcmp(v, "required") == 0)
+		l->verify = MR_SIP_VERIFY_REQUIRED;
+	else
+		return fail(ld, s, NULL, "\"%s\": none, optional or required", v);
+	return 0;
+}
+
+static int
+load_proto(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	struct mr_sip_trunk *t = base;
+	const char *v = NULL;
+	int r = get_str(ld, s, &v);
+
+	(void)k;
+	if (r < 0)
+		return r;
+	if (strcmp(v, "udp") == 0)
+		t->proto = MR_SIP_UDP;
+	else if (strcmp(v, "tcp") == 0)
+		t->proto = MR_SIP_TCP;
+	else if (strcmp(v, "tls") == 0)
+		t->proto = MR_SIP_TLS;
+	else
+		return fail(ld, s, NULL, "\"%s\": udp, tcp or tls", v);
+	return 0;
+}
+
+/* Dial-plan prefixes: what a keypad or an E.164 number starts with. */
+static int
+load_prefixes(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	struct mr_sip_trunk *t = base;
+	unsigned int i, j, n;
+
+	(void)k;
+	if (!config_setting_is_list(s) && !config_setting_is_array(s))
+		return fail(ld, s, NULL, "expected an array of strings, got %s", type_name(s));
+	n = (unsigned int)config_setting_length(s);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		const char *v = NULL, *p;
+		int r;
+
+		if (i >= MR_SIP_MAX_PREFIXES)
+			return fail(ld, e, NULL, "too many prefixes (at most %u)", MR_SIP_MAX_PREFIXES);
+		r = get_str(ld, e, &v);
+		if (r < 0)
+			return r;
+		if (strlen(v) >= MR_SIP_PREFIX_MAX)
+			return fail(ld, e, NULL, "too long (%zu characters, at most %u)", strlen(v),
+				    MR_SIP_PREFIX_MAX - 1);
+		for (p = v; *p != '\0'; p++)
+			if (!((*p >= '0' && *p <= '9') || *p == '+' || *p == '*' || *p == '#'))
+				return fail(ld, e, NULL, "\"%s\": a prefix is digits, '+', '*' and "
+					    "'#'", v);
+		for (j = 0; j < i; j++)
+			if (strcmp(t->prefixes[j], v) == 0)
+				return fail(ld, e, NULL, "\"%s\" is listed twice", v);
+		memcpy(t->prefixes[i], v, strlen(v) + 1);
+	}
+	t->n_prefixes = n;
+	return 0;
+}
+
+#define LF(f) offsetof(struct mr_sip_tls_listener, f)
+#define LSIZE(f) sizeof(((struct mr_sip_tls_listener *)0)->f)
+
+enum { LK_ADDR, LK_CERT, LK_KEY, LK_VERIFY, LK_CA, LK_IFACE };
+static const struct key listen_keys[] = {
+	[LK_ADDR] = { "address", load_sockaddr, LF(addr), 0, 0, 0, NULL, 0 },
+	[LK_CERT] = { "cert", load_path, LF(cert), 0, LSIZE(cert), 0, NULL, 0 },
+	[LK_KEY] = { "key", load_path, LF(key), 0, LSIZE(key), 0, NULL, 0 },
+	[LK_VERIFY] = { "verify_client", load_verify, 0, 0, 0, 0, NULL, 0 },
+	[LK_CA] = { "client_ca", load_opt_path, LF(client_ca), 0, LSIZE(client_ca), 0, NULL, 0 },
+	[LK_IFACE] = { "interface", load_name, LF(iface), 0, LSIZE(iface), 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, 0, NULL, 0 },
+};
+
+#define TF(f) offsetof(struct mr_sip_trunk, f)
+#define TSIZE(f) sizeof(((struct mr_sip_trunk *)0)->f)
+
+enum { TK_NAME, TK_PROTO, TK_ADDR, TK_PSTN, TK_IFACE, TK_PREFIXES, TK_STRIP, TK_TLS_NAME };
+static const struct key trunk_keys[] = {
+	[TK_NAME] = { "name", load_name, TF(name), 0, TSIZE(name), 0, NULL, 0 },
+	[TK_PROTO] = { "transport", load_proto, 0, 0, 0, 0, NULL, 0 },
+	[TK_ADDR] = { "address", load_sockaddr, TF(addr), 0, 0, 0, NULL, 0 },
+	[TK_PSTN] = { "pstn", load_bool, TF(pstn), 0, 0, 0, NULL, 0 },
+	[TK_IFACE] = { "interface", load_name, TF(iface), 0, TSIZE(iface), 0, NULL, 0 },
+	[TK_PREFIXES] = { "prefixes", load_prefixes, 0, 0, 0, 0, NULL, 0 },
+	[TK_STRIP] = { "strip_prefix", load_bool, TF(strip_prefix), 0, 0, 0, NULL, 0 },
+	[TK_TLS_NAME] = { "tls_name", load_text, TF(tls_name), 0, TSIZE(tls_name), 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, 0, NULL, 0 },
+};
+
+/* "interface" of a listener or trunk: absent (the first) or the name of
+ * an interface. Checked after the whole file, as "interfaces" may follow. */
+static int
+check_iface_ref(struct loader *ld, const config_setting_t *g, const char *name)
+{
+	unsigned int i;
+
+	if (name[0] == '\0')
+		return 0;
+	for (i = 0; i < ld->cfg->n_ifaces; i++)
+		if (strcmp(ld->cfg->ifaces[i].name, name) == 0)
+			return 0;
+	return fail(ld, config_setting_get_member(g, "interface"), NULL,
+		    "no interface named \"%s\" in \"interfaces\"", name);
+}
+
+/* A list of groups ( { ... }, ... ) of at most @max elements. */
+static int
+check_group_list(struct loader *ld, const config_setting_t *s, unsigned int max,
+		 const char *what)
+{
+	unsigned int n;
+
+	if (!config_setting_is_list(s))
+		return fail(ld, s, NULL, "expected a list of groups ( { ... }, ... ), got %s",
+			    type_name(s));
+	n = (unsigned int)config_setting_length(s);
+	if (n > max)
+		return fail(ld, config_setting_get_elem(s, max), NULL, "too many %s (at most %u)",
+			    what, max);
+	return 0;
+}
+
+static int
+load_sip_listen(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	struct mr_sip_config *sip = base;
+	unsigned int i, j, n;
+	int r;
+
+	(void)k;
+	r = check_group_list(ld, s, MR_SIP_MAX_LISTEN, "TLS listeners");
+	if (r < 0)
+		return r;
+	n = (unsigned int)config_setting_length(s);
+	memset(sip->tls, 0, sizeof(sip->tls));
+	for (i = 0; i < n; i++) {
+		const config_setting_t *seen[sizeof(listen_keys) / sizeof(listen_keys[0])] = { NULL };
+		const config_setting_t *g = config_setting_get_elem(s, i);
+		struct mr_sip_tls_listener *l = &sip->tls[i];
+
+		r = load_group(ld, g, listen_keys, l, seen);
+		if (r < 0)
+			return r;
+		if (seen[LK_ADDR] == NULL)
+			return fail(ld, g, "address", "missing (required)");
+		if (seen[LK_CERT] == NULL)
+			return fail(ld, g, "cert", "missing (required): the certificate chain (PEM)");
+		if (seen[LK_KEY] == NULL)
+			return fail(ld, g, "key", "missing (required)");
+		if (l->verify != MR_SIP_VERIFY_NONE && l->client_ca[0] == '\0')
+			return fail(ld, seen[LK_VERIFY], NULL,
+				    "verifying client certificates needs client_ca");
+		if (l->verify == MR_SIP_VERIFY_NONE && l->client_ca[0] != '\0')
+			return fail(ld, seen[LK_CA], NULL,
+				    "client_ca is unused with verify_client \"none\"");
+		for (j = 0; j < i; j++)
+			if (mr_sockaddr_eq(&sip->tls[j].addr, &l->addr))
+				return fail(ld, seen[LK_ADDR], NULL, "the address of listener %u too",
+					    j);
+	}
+	sip->n_tls = n;
+	return 0;
+}
+
+static int
+load_trunks(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	struct mr_sip_config *sip = base;
+	unsigned int i, j, n;
+	int r;
+
+	(void)k;
+	r = check_group_list(ld, s, MR_SIP_MAX_TRUNKS, "trunks");
+	if (r < 0)
+		return r;
+	n = (unsigned int)config_setting_length(s);
+	memset(sip->trunks, 0, sizeof(sip->trunks));
+	for (i = 0; i < n; i++) {
+		const config_setting_t *seen[sizeof(trunk_keys) / sizeof(trunk_keys[0])] = { NULL };
+		const config_setting_t *g = config_setting_get_elem(s, i);
+		struct mr_sip_trunk *t = &sip->trunks[i];
+
+		r = load_group(ld, g, trunk_keys, t, seen);
+		if (r < 0)
+			return r;
+		if (seen[TK_NAME] == NULL)
+			return fail(ld, g, "name", "missing (required)");
+		if (seen[TK_PROTO] == NULL)
+			return fail(ld, g, "transport", "missing (required): udp, tcp or tls");
+		if (seen[TK_ADDR] == NULL)
+			return fail(ld, g, "address", "missing (required)");
+		for (j = 0; j < i; j++)
+			if (strcmp(sip->trunks[j].name, t->name) == 0)
+				return fail(ld, seen[TK_NAME], NULL, "duplicate trunk name \"%s\"",
+					    t->name);
+		if (t->proto != MR_SIP_TLS && !t->pstn)
+			return fail(ld, seen[TK_PSTN] != NULL ? seen[TK_PSTN] : seen[TK_PROTO], NULL,
+				    "plain SIP only for pstn trunks: use transport \"tls\", or "
+				    "set pstn = true for a PSTN gateway");
+		if (t->proto != MR_SIP_TLS && t->tls_name[0] != '\0')
+			return fail(ld, seen[TK_TLS_NAME], NULL, "only for transport \"tls\"");
+	}
+	sip->n_trunks = n;
+	return 0;
+}
+
+static int
+load_plain_udp(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	struct mr_sip_config *sip = base;
+
+	(void)k;
+	return load_listen(ld, s, sip->plain_udp, &sip->n_plain_udp);
+}
+
+static int
+load_plain_tcp(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	struct mr_sip_config *sip = base;
+
+	(void)k;
+	return load_listen(ld, s, sip->plain_tcp, &sip->n_plain_tcp);
+}
+
+static const struct key sip_cdr_keys[] = {
+	{ "path", load_path, SF(cdr_db), 0, SIP_SIZE(cdr_db), 0, NULL, 0 },
+	{ "retention_days", load_u32, SF(cdr_retention_days), 0, 36500, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, 0, NULL, 0 },
+};
+
+static const struct key sip_tls_keys[] = {
+	{ "min_version", load_tls_version, 0, 0, 0, 0, NULL, 0 },
+	{ "ciphers", load_text, SF(ciphers), 1, SIP_SIZE(ciphers), 0, NULL, 0 },
+	{ "ciphersuites", load_text, SF(ciphersuites), 1, SIP_SIZE(ciphersuites), 0, NULL, 0 },
+	{ "trunk_ca", load_opt_path, SF(trunk_ca), 0, SIP_SIZE(trunk_ca), 0, NULL, 0 },
+	{ "client_cert", load_opt_path, SF(client_cert), 0, SIP_SIZE(client_cert), 0, NULL, 0 },
+	{ "client_key", load_opt_path, SF(client_key), 0, SIP_SIZE(client_key), 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, 0, NULL, 0 },
+};
+
+static const struct key sip_plain_keys[] = {
+	{ "udp", load_plain_udp, 0, 0, 0, 0, NULL, 0 },
+	{ "tcp", load_plain_tcp, 0, 0, 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, 0, NULL, 0 },
+};
+
+static const struct key sip_reg_keys[] = {
+	{ "min_expires_s", load_u32, SF(reg_min_expires_s), 1, DAY_S, 0, NULL, 0 },
+	{ "max_expires_s", load_u32, SF(reg_max_expires_s), 1, DAY_S, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, 0, NULL, 0 },
+};
+
+static const struct key sip_timer_keys[] = {
+	{ "session_expires_s", load_u32, SF(session_expires_s), 90, DAY_S, 0, NULL, 0 },
+	{ "min_se_s", load_u32, SF(min_se_s), 90, DAY_S, 0, NULL, 0 },     /* RFC 4028: >= 90 */
+	{ NULL, NULL, 0, 0, 0, 0, NULL, 0 },
+};
+
+static const struct key sip_flow_keys[] = {
+	{ "max", load_u32, SF(max_flows), 1, 1000000, 0, NULL, 0 },
+	{ "idle_s", load_u32, SF(flow_idle_s), 10, DAY_S, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, 0, NULL, 0 },
+};
+
+enum { SK_DOMAIN, SK_ACCOUNTS, SK_CDR, SK_TLS, SK_LISTEN, SK_PLAIN, SK_TRUNKS, SK_REG, SK_TIMER,
+       SK_FLOWS };
+static const struct key sip_keys[] = {
+	[SK_DOMAIN] = { "domain", load_domain, SF(domain), 0, SIP_SIZE(domain), 0, NULL, 0 },
+	[SK_ACCOUNTS] = { "accounts", load_path, SF(accounts_db), 0, SIP_SIZE(accounts_db), 0,
+			  NULL, 0 },
+	[SK_CDR] = { "cdr", load_sub, 0, 0, 0, 0, sip_cdr_keys, 0 },
+	[SK_TLS] = { "tls", load_sub, 0, 0, 0, 0, sip_tls_keys, 0 },
+	[SK_LISTEN] = { "listen", load_sip_listen, 0, 0, 0, 0, NULL, 0 },
+	[SK_PLAIN] = { "plain", load_sub, 0, 0, 0, 0, sip_plain_keys, 0 },
+	[SK_TRUNKS] = { "trunks", load_trunks, 0, 0, 0, 0, NULL, 0 },
+	[SK_REG] = { "registration", load_sub, 0, 0, 0, 0, sip_reg_keys, 0 },
+	[SK_TIMER] = { "session_timer", load_sub, 0, 0, 0, 0, sip_timer_keys, 0 },
+	[SK_FLOWS] = { "flows", load_sub, 0, 0, 0, 0, sip_flow_keys, 0 },
+	{ NULL, NULL, 0, 0, 0, 0, NULL, 0 },
+};
+
+/* The setting @name of group @g, or @g itself to blame when it is absent. */
+static const config_setting_t *
+member_or(const config_setting_t *g, const char *name)
+{
+	const config_setting_t *m = g != NULL ? config_setting_get_member(g, name) : NULL;
+
+	return m != NULL ? m : g;
+}
+
+static bool
+has_pstn_trunk(const struct mr_sip_config *sip, enum mr_sip_proto proto)
+{
+	unsigned int i;
+
+	for (i = 0; i < sip->n_trunks; i++)
+		if (sip->trunks[i].proto == proto && sip->trunks[i].pstn)
+			return true;
+	return false;
+}
+
+static int
+load_sip(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	const config_setting_t *seen[sizeof(sip_keys) / sizeof(sip_keys[0])] = { NULL };
+	struct mr_sip_config *sip = &ld->cfg->sip;
+	unsigned int i, j;
+	int r;
+
+	(void)k;
+	(void)base;
+	r = load_group(ld, s, sip_keys, sip, seen);
+	if (r < 0)
+		return r;
+	sip->enabled = true;
+	if (seen[SK_DOMAIN] == NULL)
+		return fail(ld, s, "domain", "missing (required): clients register as "
+			    "sip:NAME@DOMAIN");
+	if (sip->n_tls == 0)
+		return fail(ld, seen[SK_LISTEN] != NULL ? seen[SK_LISTEN] : s,
+			    seen[SK_LISTEN] != NULL ? NULL : "listen",
+			    "at least one TLS listener is required");
+	if ((sip->client_cert[0] == '\0') != (sip->client_key[0] == '\0'))
+		return fail(ld, member_or(seen[SK_TLS], sip->client_cert[0] == '\0' ?
+					  "client_key" : "client_cert"), NULL,
+			    "client_cert and client_key go together");
+	if (sip->reg_min_expires_s > sip->reg_max_expires_s)
+		return fail(ld, member_or(seen[SK_REG], "max_expires_s"), NULL,
+			    "%u is below min_expires_s (%u)", sip->reg_max_expires_s,
+			    sip->reg_min_expires_s);
+	if (sip->session_expires_s < sip->min_se_s)
+		return fail(ld, member_or(seen[SK_TIMER], "session_expires_s"), NULL,
+			    "%u is below min_se_s (%u)", sip->session_expires_s, sip->min_se_s);
+	/* Plain listeners exist for PSTN gateways only: one must be able to
+	 * use each. */
+	if (sip->n_plain_udp > 0 && !has_pstn_trunk(sip, MR_SIP_UDP))
+		return fail(ld, member_or(seen[SK_PLAIN], "udp"), NULL,
+			    "plain SIP only for pstn trunks: no trunk with transport \"udp\" and "
+			    "pstn = true");
+	if (sip->n_plain_tcp > 0 && !has_pstn_trunk(sip, MR_SIP_TCP))
+		return fail(ld, member_or(seen[SK_PLAIN], "tcp"), NULL,
+			    "plain SIP only for pstn trunks: no trunk with transport \"tcp\" and "
+			    "pstn = true");
+	/* A TCP port is either TLS or plain. */
+	for (i = 0; i < sip->n_plain_tcp; i++)
+		for (j = 0; j < sip->n_tls; j++)
+			if (mr_sockaddr_eq(&sip->plain_tcp[i], &sip->tls[j].addr))
+				return fail(ld, config_setting_get_elem(member_or(seen[SK_PLAIN],
+										  "tcp"), i),
+					    NULL, "also the address of TLS listener %u", j);
+	return 0;
+}
+
+/* What needs the interfaces: run after the whole file is loaded. */
+static int
+check_sip(struct loader *ld, const config_setting_t *s)
+{
+	const struct mr_sip_config *sip = &ld->cfg->sip;
+	const config_setting_t *listen = config_setting_get_member(s, "listen");
+	const config_setting_t *trunks = config_setting_get_member(s, "trunks");
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < sip->n_tls; i++) {
+		r = check_iface_ref(ld, config_setting_get_elem(listen, i), sip->tls[i].iface);
+		if (r < 0)
+			return r;
+	}
+	for (i = 0; i < sip->n_trunks; i++) {
+		r = check_iface_ref(ld, config_setting_get_elem(trunks, i), sip->trunks[i].iface);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* ---- the file -------------------------------------------------------------------- */
 
 #define CF(f) offsetof(struct mr_cp_config, f)
@@ -739,7 +1260,7 @@ static const struct key log_keys[] = {
 
 static key_loader load_log;
 
-enum { RK_REGION, RK_IFACES, RK_TIMEOUTS, RK_LIMITS, RK_ADMIN, RK_STATE, RK_NG, RK_LOG };
+enum { RK_REGION, RK_IFACES, RK_TIMEOUTS, RK_LIMITS, RK_ADMIN, RK_STATE, RK_NG, RK_SIP, RK_LOG };
 static const struct key root_keys[] = {
 	[RK_REGION] = { "region", load_sub, 0, 0, 0, 0, region_keys, 0 },
 	[RK_IFACES] = { "interfaces", load_ifaces, 0, 0, 0, 0, NULL, 0 },
@@ -750,6 +1271,7 @@ static const struct key root_keys[] = {
 		       0, sizeof(((struct mr_cp_config *)0)->state_dir) - JOURNAL_SUFFIX_LEN,
 		       0, NULL, 0 },
 	[RK_NG] = { "ng", load_sub, 0, 0, 0, 0, ng_keys, 0 },
+	[RK_SIP] = { "sip", load_sip, 0, 0, 0, 0, NULL, 0 },
 	[RK_LOG] = { "log", load_log, 0, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, 0, NULL, 0 },
 };
@@ -815,6 +1337,8 @@ load_root(struct loader *ld, const config_setting_t *root)
 		return r;
 	if (seen[RK_IFACES] == NULL)
 		return fail(ld, root, "interfaces", "missing (required): at least one interface");
+	if (seen[RK_SIP] != NULL)
+		return check_sip(ld, seen[RK_SIP]);
 	return 0;
 }
 
@@ -949,6 +1473,9 @@ mr_cp_config_restart_diff(const struct mr_cp_config *old, const struct mr_cp_con
 	     memcmp(old->ng_udp, new->ng_udp, sizeof(old->ng_udp)) != 0, "ng.udp");
 	DIFF(old->n_ng_tcp != new->n_ng_tcp ||
 	     memcmp(old->ng_tcp, new->ng_tcp, sizeof(old->ng_tcp)) != 0, "ng.tcp");
+	/* The whole group: listeners, certificates, trunks and the databases
+	 * are opened once. Zeroed before loading, so memcmp is exact. */
+	DIFF(memcmp(&old->sip, &new->sip, sizeof(old->sip)) != 0, "sip");
 #undef DIFF
 	return n;
 }

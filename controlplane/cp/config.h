@@ -4,7 +4,7 @@
 
 /*
  * mrelay-cp's libconfig file: region, interfaces, timeouts, limits, admin
- * socket, state directory, NG listeners, log levels. Loaded into a private
+ * socket, state directory, NG listeners, the SIP front-end, log levels. Loaded into a private
  * copy and validated whole; the first problem is reported as
  * "FILE:LINE: SETTING: what". docs/configuration.md ("mrelay-cp")
  * documents every key, and which ones SIGHUP can change.
@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "session.h"
+#include "sip_config.h"
 
 #define MR_CP_MAX_LISTEN 8u
 
@@ -32,6 +33,7 @@ struct mr_cp_config {
 	unsigned int n_ng_udp, n_ng_tcp;
 	struct mr_sockaddr ng_udp[MR_CP_MAX_LISTEN];
 	struct mr_sockaddr ng_tcp[MR_CP_MAX_LISTEN];
+	struct mr_sip_config sip;       /* the "sip" group; sip.enabled if present */
 
 	/* SIGHUP applies these to the running daemon. */
 	struct mr_session_timeouts timeouts;

@@ -20,13 +20,8 @@
 
 #define REQUEST_MAX 4096u
 
-/*
- * Send @line and print the reply. Exit status: 0; MR_CTL_EXIT_INPUT when
- * mrelay-cp refused the request (its reason on stderr); MR_CTL_EXIT_REGION
- * when it cannot be reached or the reply is cut short.
- */
-static int
-request(const char *sock, const char *line)
+int
+mr_ctl_admin_request(const char *sock, const char *line, bool absent_ok)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char *reply = NULL;
@@ -43,6 +38,11 @@ request(const char *sock, const char *line)
 	memcpy(sa.sun_path, sock, strlen(sock) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		/* No socket, or a stale one nobody listens on: no mrelay-cp. */
+		if (absent_ok && fd >= 0 && (errno == ENOENT || errno == ECONNREFUSED)) {
+			close(fd);
+			return MR_CTL_CP_ABSENT;
+		}
 		mr_ctl_err("cannot reach mrelay-cp at %s: %s (is it running? -s names the socket)",
 			   sock, strerror(errno));
 		if (fd >= 0)
@@ -113,6 +113,12 @@ join(const char *prefix, int argc, char **argv, char *buf, size_t cap)
 		off += n;
 	}
 	return 0;
+}
+
+static int
+request(const char *sock, const char *line)
+{
+	return mr_ctl_admin_request(sock, line, false);
 }
 
 int

@@ -89,11 +89,28 @@ int mr_ctl_lock(struct mr_region *r, bool repair);
  */
 extern bool mr_ctl_force;
 
+/*
+ * Send one request @line to mrelay-cp's admin socket @sock and print the
+ * reply's body on stdout. Exit status: 0; MR_CTL_EXIT_INPUT when mrelay-cp
+ * refused the request (its reason on stderr); MR_CTL_EXIT_REGION when it
+ * cannot be reached or the reply is cut short; with @absent_ok,
+ * MR_CTL_CP_ABSENT, printing nothing, when no mrelay-cp listens there.
+ */
+#define MR_CTL_CP_ABSENT (-1)
+int mr_ctl_admin_request(const char *sock, const char *line, bool absent_ok);
+
 /* Commands: @argv[0] is "leg" / "stats", the rest is their arguments. */
 int mr_ctl_leg(const char *region, int argc, char **argv);
 int mr_ctl_stats(const char *region, int argc, char **argv);
 /* Through mrelay-cp's admin socket @sock: "calls", "call ...", "cp ...". */
 int mr_ctl_calls(const char *sock, int argc, char **argv);
 int mr_ctl_cp(const char *sock, int argc, char **argv);
+/*
+ * SIP accounts and CDRs, on their SQLite files (account_cmd.c): "account
+ * add|list|passwd|revoke ...", "cdr ...". @sock is the admin socket named
+ * by -s, or NULL for mrelay-cp's configured one (revoke tells mrelay-cp).
+ */
+int mr_ctl_account(const char *sock, int argc, char **argv);
+int mr_ctl_cdr(int argc, char **argv);
 
 #endif /* MR_CTL_H */

@@ -57,6 +57,15 @@ mr_ctl_usage(FILE *f)
 "  call mute CALL-ID TAG on|off\n"
 "  cp status [json] | cp ping | cp reload\n"
 "\n"
+"SIP accounts and call records (on their files; where from: mrelay-cp's\n"
+"configuration, --cp-config PATH (default /etc/mrelay/mrelay-cp.conf), or\n"
+"--accounts PATH --domain DOMAIN / --cdr PATH):\n"
+"  account add NAME --password-file FILE|-\n"
+"  account passwd NAME --password-file FILE|-\n"
+"  account list [--json]\n"
+"  account revoke NAME         also ends its registrations and calls in mrelay-cp\n"
+"  cdr [--since YYYY-MM-DD[THH:MM:SSZ]] [--json]\n"
+"\n"
 "Direct on the region (lab and diagnostics; the writing ones refuse while a\n"
 "live mrelay-cp owns the region, unless --force):\n"
 "  region create [--max-legs N] [--max-workers W]\n"
@@ -104,7 +113,8 @@ mr_ctl_usage(FILE *f)
 "Keys are never shown. On a command line other users may see them in ps for\n"
 "a moment; 'batch' reads them from standard input instead.\n"
 "Exit status: 0 done; 1 bad usage or refused request (nothing changed);\n"
-"2 region absent or unusable, or no dataplane answering.\n");
+"2 region, accounts or CDR file absent or unusable, no dataplane answering,\n"
+"or mrelay-cp unreachable.\n");
 }
 
 int
@@ -939,6 +949,7 @@ out_close:
 
 static int dispatch(const char *region, int argc, char **argv, bool top);
 static const char *admin_socket = MR_CTL_ADMIN_DEFAULT;
+static bool admin_socket_set;           /* -s given: it wins over mrelay-cp's file */
 
 #define BATCH_MAX_ARGS 64
 /* Room for a line with keys, so that getline() need not move (and leave a
@@ -1024,6 +1035,11 @@ dispatch(const char *region, int argc, char **argv, bool top)
 		return mr_ctl_calls(admin_socket, argc, argv);
 	if (strcmp(argv[0], "call") == 0 || strcmp(argv[0], "cp") == 0)
 		return mr_ctl_cp(admin_socket, argc, argv);
+	/* Not in a batch: a password may come on standard input. */
+	if (top && strcmp(argv[0], "account") == 0)
+		return mr_ctl_account(admin_socket_set ? admin_socket : NULL, argc, argv);
+	if (strcmp(argv[0], "cdr") == 0)
+		return mr_ctl_cdr(argc, argv);
 	if (strcmp(argv[0], "help") == 0) {
 		mr_ctl_usage(stdout);
 		return 0;
@@ -1054,6 +1070,7 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			admin_socket = optarg;
+			admin_socket_set = true;
 			break;
 		case 'f':
 			mr_ctl_force = true;

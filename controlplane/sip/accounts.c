@@ -12,17 +12,15 @@
  * file's content, protected like the file.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <sqlite3.h>
 
 #include "accounts.h"
+#include "dbfile.h"
 
 #define SCHEMA_VERSION 1
 #define REALM_MAX 255u
@@ -34,7 +32,6 @@ struct mr_accounts {
 };
 
 static const char schema_v1[] =
-	"BEGIN;"
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"CREATE TABLE accounts(name TEXT PRIMARY KEY NOT NULL,"
 	" ha1_md5 TEXT NOT NULL, ha1_sha256 TEXT NOT NULL,"
@@ -96,35 +93,30 @@ run(sqlite3_stmt *st)
 	return (rc & 0xff) == SQLITE_CONSTRAINT ? -EEXIST : -EIO;
 }
 
+static int
+insert_realm(sqlite3 *db, void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (prepare(db, "INSERT INTO meta(key, value) VALUES('realm', ?1)", &st) < 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	r = run(st);
+	sqlite3_finalize(st);
+	return r;
+}
+
 /* Create the schema in an empty database, or check an existing one. */
 static int
 check_schema(sqlite3 *db, const char *realm)
 {
 	sqlite3_stmt *st = NULL;
-	int version, r;
+	int r;
 
-	if (prepare(db, "PRAGMA user_version", &st) < 0)
-		return -EIO;       /* "file is not a database" shows up here */
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		return -EIO;
-	}
-	version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (version > SCHEMA_VERSION)
-		return -ENOTSUP;
-	if (version == 0) {
-		if (sqlite3_exec(db, schema_v1, NULL, NULL, NULL) != SQLITE_OK)
-			goto err_rollback;
-		if (prepare(db, "INSERT INTO meta(key, value) VALUES('realm', ?1)", &st) < 0)
-			goto err_rollback;
-		sqlite3_bind_text(st, 1, realm, -1, SQLITE_STATIC);
-		r = run(st);
-		sqlite3_finalize(st);
-		if (r < 0 || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-			goto err_rollback;
-		return 0;
-	}
+	r = mr_dbfile_schema(db, SCHEMA_VERSION, schema_v1, insert_realm, (void *)realm);
+	if (r < 0)
+		return r;
 	if (prepare(db, "SELECT value FROM meta WHERE key = 'realm'", &st) < 0)
 		return -EIO;
 	if (sqlite3_step(st) != SQLITE_ROW) {
@@ -134,40 +126,24 @@ check_schema(sqlite3 *db, const char *realm)
 	r = strcmp((const char *)sqlite3_column_text(st, 0), realm) == 0 ? 0 : -EXDEV;
 	sqlite3_finalize(st);
 	return r;
-err_rollback:
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	return -EIO;
 }
 
 int
 mr_accounts_open(const char *path, const char *realm, struct mr_accounts **ret)
 {
 	struct mr_accounts *a;
-	int fd, r;
+	int r;
 
 	if (path == NULL || ret == NULL || !realm_valid(realm))
 		return -EINVAL;
-	/* Create the file ourselves so it is 0600 from its first byte
-	 * whatever the umask; an existing file is tightened too. */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, 0600) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	close(fd);
 	a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return -ENOMEM;
-	/* SQLite gives journal files the database file's mode. */
-	if (sqlite3_open_v2(path, &a->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
-	    SQLITE_OK) {
-		r = -EIO;
+	/* 0600 from the first byte, busy timeout first (dbfile.h): mrelayctl
+	 * and mrelay-cp share the file. */
+	r = mr_dbfile_open(path, &a->db);
+	if (r < 0)
 		goto err_close;
-	}
-	sqlite3_busy_timeout(a->db, 2000);      /* mrelayctl and mrelay-cp share it */
 	if (sqlite3_exec(a->db, "PRAGMA secure_delete = ON", NULL, NULL, NULL) != SQLITE_OK) {
 		r = -EIO;
 		goto err_close;

@@ -5,7 +5,8 @@
  * mr_digest_ha1()); the file is 0600 under a permissive umask; no password
  * ever reaches the file's bytes, not even an old one after passwd or revoke;
  * bad names are refused; the realm and schema version guard a reopen; a file
- * that is not a database is refused.
+ * that is not a database is refused; two processes opening the same new
+ * file at once both succeed, with one schema.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -290,6 +292,76 @@ test_reopen_guards(void **state)
 	mr_accounts_close(NULL);
 }
 
+/*
+ * Two processes (mrelay-cp and mrelayctl) open a database that does not
+ * exist yet at the same moment: both must get it, each able to add an
+ * account the other sees. Released together through a pipe, many times, as
+ * the window is narrow.
+ */
+#define RACE_ROUNDS 40
+
+static int
+race_child(const char *path, int go_fd, const char *name)
+{
+	struct mr_accounts *a = NULL;
+	char c;
+	int r;
+
+	if (read(go_fd, &c, 1) != 1)
+		return 10;
+	r = mr_accounts_open(path, REALM, &a);
+	if (r < 0)
+		return 20 + (-r & 0x3f);
+	r = mr_accounts_add(a, name, PASS_A);
+	mr_accounts_close(a);
+	return r < 0 ? 90 : 0;
+}
+
+static void
+test_concurrent_create(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const names[2] = { "first", "second" };
+	unsigned int round, i;
+
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		struct seen seen = { .n = 0 };
+		pid_t pid[2];
+		int go[2], status;
+		char p[128];
+
+		unlink(f->path);
+		snprintf(p, sizeof(p), "%s-journal", f->path);
+		unlink(p);
+		assert_int_equal(pipe(go), 0);
+		for (i = 0; i < 2; i++) {
+			pid[i] = fork();
+			assert_true(pid[i] >= 0);
+			if (pid[i] == 0) {
+				close(go[1]);
+				_exit(race_child(f->path, go[0], names[i]));
+			}
+		}
+		close(go[0]);
+		assert_int_equal(write(go[1], "gg", 2), 2);
+		close(go[1]);
+		for (i = 0; i < 2; i++) {
+			assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+			assert_true(WIFEXITED(status));
+			if (WEXITSTATUS(status) != 0)
+				fail_msg("round %u: process %u exited %d (20+errno: open failed)",
+					 round, i, WEXITSTATUS(status));
+		}
+		assert_int_equal(mr_accounts_open(f->path, REALM, &f->a), 0);
+		assert_int_equal(mr_accounts_list(f->a, collect, &seen), 0);
+		assert_int_equal(seen.n, 2);
+		assert_string_equal(seen.names[0], "first");
+		assert_string_equal(seen.names[1], "second");
+		mr_accounts_close(f->a);
+		f->a = NULL;
+	}
+}
+
 int
 main(void)
 {
@@ -299,6 +371,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_no_password_in_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_guards, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_create, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,8 +2,9 @@
 /*
  * mrelay-cp configuration loader (controlplane/cp/config.c): a full file,
  * the defaults, the shipped etc/mrelay-cp.conf, one case per bad file with
- * its whole "FILE:LINE: SETTING: what" message, and which changes a reload
- * cannot apply.
+ * its whole "FILE:LINE: SETTING: what" message (the sip group's checks
+ * included: listeners, trunks, interfaces they name, plain SIP for PSTN
+ * trunks only), and which changes a reload cannot apply.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -67,6 +68,62 @@ assert_ip(const struct mr_sockaddr *a, const char *lit)
 }
 
 static void
+check_full_sip(const struct mr_sip_config *sip)
+{
+	assert_true(sip->enabled);
+	assert_string_equal(sip->domain, "mrelay.test");
+	assert_string_equal(sip->accounts_db, "/var/lib/mrelay-test/accounts.db");
+	assert_string_equal(sip->cdr_db, "/var/lib/mrelay-test/cdr.db");
+	assert_int_equal(sip->cdr_retention_days, 30);
+	assert_true(sip->tls13_only);
+	assert_string_equal(sip->ciphers, "ECDHE+AESGCM");
+	assert_string_equal(sip->ciphersuites, "TLS_AES_256_GCM_SHA384");
+	assert_string_equal(sip->trunk_ca, "/etc/mrelay-test/trunk-ca.pem");
+	assert_string_equal(sip->client_cert, "/etc/mrelay-test/client.pem");
+	assert_string_equal(sip->client_key, "/etc/mrelay-test/client.key");
+	assert_int_equal(sip->n_tls, 2);
+	assert_ip(&sip->tls[0].addr, "127.0.0.1");
+	assert_int_equal(ntohs(sip->tls[0].addr.port_be), 5061);
+	assert_string_equal(sip->tls[0].cert, "/etc/mrelay-test/sip-chain.pem");
+	assert_string_equal(sip->tls[0].key, "/etc/mrelay-test/sip.key");
+	assert_int_equal(sip->tls[0].verify, MR_SIP_VERIFY_NONE);
+	assert_string_equal(sip->tls[0].client_ca, "");
+	assert_string_equal(sip->tls[0].iface, "");
+	assert_ip(&sip->tls[1].addr, "2001:db8::2");
+	assert_int_equal(ntohs(sip->tls[1].addr.port_be), 5062);
+	assert_int_equal(sip->tls[1].verify, MR_SIP_VERIFY_REQUIRED);
+	assert_string_equal(sip->tls[1].client_ca, "/etc/mrelay-test/clients-ca.pem");
+	assert_string_equal(sip->tls[1].iface, "private");
+	assert_int_equal(sip->n_plain_udp, 1);
+	assert_int_equal(sip->n_plain_tcp, 1);
+	assert_ip(&sip->plain_udp[0], "198.18.0.2");
+	assert_int_equal(ntohs(sip->plain_tcp[0].port_be), 5060);
+	assert_int_equal(sip->n_trunks, 3);
+	assert_string_equal(sip->trunks[0].name, "pstn1");
+	assert_int_equal(sip->trunks[0].proto, MR_SIP_UDP);
+	assert_ip(&sip->trunks[0].addr, "198.18.5.2");
+	assert_true(sip->trunks[0].pstn);
+	assert_string_equal(sip->trunks[0].iface, "private");
+	assert_int_equal(sip->trunks[0].n_prefixes, 2);
+	assert_string_equal(sip->trunks[0].prefixes[0], "00");
+	assert_string_equal(sip->trunks[0].prefixes[1], "+");
+	assert_false(sip->trunks[0].strip_prefix);
+	assert_int_equal(sip->trunks[1].proto, MR_SIP_TCP);
+	assert_true(sip->trunks[1].strip_prefix);
+	assert_int_equal(sip->trunks[2].proto, MR_SIP_TLS);
+	assert_false(sip->trunks[2].pstn);
+	assert_string_equal(sip->trunks[2].tls_name, "sip.partner.example");
+	assert_string_equal(sip->trunks[2].iface, "");
+	assert_string_equal(sip->trunks[2].prefixes[0], "*7");
+	assert_int_equal(sip->reg_min_expires_s, 120);
+	assert_int_equal(sip->reg_max_expires_s, 7200);
+	assert_int_equal(sip->session_expires_s, 900);
+	assert_int_equal(sip->min_se_s, 120);
+	assert_int_equal(sip->max_flows, 2000);
+	assert_int_equal(sip->flow_idle_s, 600);
+}
+
+static void
 test_full(void **state)
 {
 	struct mr_cp_config cfg;
@@ -108,6 +165,7 @@ test_full(void **state)
 	/* "level" is every subsystem's default; "session" wins wherever it is. */
 	assert_int_equal(cfg.log_level[MR_LOG_CORE], LOG_NOTICE);
 	assert_int_equal(cfg.log_level[MR_LOG_SESSION], LOG_DEBUG);
+	check_full_sip(&cfg.sip);
 }
 
 static void
@@ -135,6 +193,43 @@ test_defaults(void **state)
 	assert_int_equal(ntohs(cfg.ng_udp[0].port_be), 2223);
 	assert_int_equal(cfg.n_ng_tcp, 0);
 	assert_int_equal(cfg.log_level[MR_LOG_ADMIN], LOG_INFO);
+	assert_false(cfg.sip.enabled);
+}
+
+/* The smallest sip group: a domain and one TLS listener; the rest defaults. */
+static void
+test_sip_defaults(void **state)
+{
+	struct mr_cp_config cfg;
+	char path[512], err[512];
+
+	(void)state;
+	write_file("sip-min.conf", "sip = { domain = \"mrelay.test\";\n"
+		   "  listen = ( { address = \"127.0.0.1:5061\"; cert = \"/c.pem\"; key = \"/k.pem\"; } );\n"
+		   "};\n"
+		   "interfaces = ( { name = \"wan\"; addresses = [ \"198.18.0.2\" ]; } );\n",
+		   path, sizeof(path));
+	assert_int_equal(mr_cp_config_load(path, &cfg, err, sizeof(err)), 0);
+	assert_true(cfg.sip.enabled);
+	assert_string_equal(cfg.sip.accounts_db, "/var/lib/mrelay/accounts.db");
+	assert_string_equal(cfg.sip.cdr_db, "/var/lib/mrelay/cdr.db");
+	assert_int_equal(cfg.sip.cdr_retention_days, 90);
+	assert_false(cfg.sip.tls13_only);
+	assert_string_equal(cfg.sip.ciphers, "ECDHE+AESGCM:ECDHE+CHACHA20");
+	assert_string_equal(cfg.sip.ciphersuites,
+			    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
+	assert_string_equal(cfg.sip.trunk_ca, "");
+	assert_string_equal(cfg.sip.client_cert, "");
+	assert_int_equal(cfg.sip.n_tls, 1);
+	assert_int_equal(cfg.sip.tls[0].verify, MR_SIP_VERIFY_NONE);
+	assert_int_equal(cfg.sip.n_plain_udp + cfg.sip.n_plain_tcp, 0);
+	assert_int_equal(cfg.sip.n_trunks, 0);
+	assert_int_equal(cfg.sip.reg_min_expires_s, 60);
+	assert_int_equal(cfg.sip.reg_max_expires_s, 3600);
+	assert_int_equal(cfg.sip.session_expires_s, 1800);
+	assert_int_equal(cfg.sip.min_se_s, 90);
+	assert_int_equal(cfg.sip.max_flows, 4096);
+	assert_int_equal(cfg.sip.flow_idle_s, 300);
 }
 
 static void
@@ -155,6 +250,8 @@ struct bad {
 };
 
 #define IF "interfaces = ( { name = \"wan\"; addresses = [ \"198.18.0.2\" ]; } );\n"
+#define LSN "{ address = \"127.0.0.1:5061\"; cert = \"/c\"; key = \"/k\"; }"
+#define TRK "{ name = \"t\"; transport = \"udp\"; address = \"198.18.5.2:5060\"; pstn = true; }"
 
 static const struct bad bad_files[] = {
 	{ "interfaces = ( { name = \"wan\"; addresses = [ \"198.18.0.2\" ]; } );\nregion = { path = };\n",
@@ -217,6 +314,91 @@ static const struct bad bad_files[] = {
 	  "2: interfaces[1].port_max: ports 39000..40999 overlap interface \"a\" (30000..39999) on the same address 198.18.0.2" },
 	{ "interfaces = { name = \"wan\"; };\n",
 	  "1: interfaces: expected a list of groups ( { ... }, ... ), got a group" },
+	/* sip */
+	{ IF "sip = { listen = ( " LSN " ); };\n",
+	  "2: sip.domain: missing (required): clients register as sip:NAME@DOMAIN" },
+	{ IF "sip = { domain = \"mrelay.test\"; };\n",
+	  "2: sip.listen: at least one TLS listener is required" },
+	{ IF "sip = { domain = \"mrelay test\"; };\n",
+	  "2: sip.domain: \"mrelay test\" is not a domain name (letters, digits, '-' and '.')" },
+	{ IF "sip = { domain = \"mrelay.test\"; listen = ( " LSN " ); domian = \"x\"; };\n",
+	  "2: sip.domian: unknown setting (did you mean \"domain\"?)" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " ); tls = { min_version = \"1.1\"; }; };\n",
+	  "2: sip.tls.min_version: \"1.1\": \"1.2\" or \"1.3\" (older versions are never accepted)" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " ); tls = { ciphers = \"\"; }; };\n",
+	  "2: sip.tls.ciphers: must not be empty" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " ); tls = { client_cert = \"/c\"; }; };\n",
+	  "2: sip.tls.client_cert: client_cert and client_key go together" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " ); accounts = \"a.db\"; };\n",
+	  "2: sip.accounts: \"a.db\" is not an absolute path" },
+	{ IF "sip = { domain = \"d\"; listen = ( { address = \"127.0.0.1:5061\"; key = \"/k\"; } ); };\n",
+	  "2: sip.listen[0].cert: missing (required): the certificate chain (PEM)" },
+	{ IF "sip = { domain = \"d\"; listen = ( { address = \"127.0.0.1\"; cert = \"/c\"; key = \"/k\"; } ); };\n",
+	  "2: sip.listen[0].address: \"127.0.0.1\" is not IPv4:PORT or [IPv6]:PORT" },
+	{ IF "sip = { domain = \"d\"; listen = ( { address = \"127.0.0.1:5061\"; cert = \"/c\"; key = \"/k\";\n"
+	  "  verify_client = \"required\"; } ); };\n",
+	  "3: sip.listen[0].verify_client: verifying client certificates needs client_ca" },
+	{ IF "sip = { domain = \"d\"; listen = ( { address = \"127.0.0.1:5061\"; cert = \"/c\"; key = \"/k\";\n"
+	  "  verify_client = \"sometimes\"; } ); };\n",
+	  "3: sip.listen[0].verify_client: \"sometimes\": none, optional or required" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN ", " LSN " ); };\n",
+	  "2: sip.listen[1].address: the address of listener 0 too" },
+	{ IF "sip = { domain = \"d\"; listen = ( { address = \"127.0.0.1:5061\"; cert = \"/c\"; key = \"/k\";\n"
+	  "  interface = \"lan\"; } ); };\n",
+	  "3: sip.listen[0].interface: no interface named \"lan\" in \"interfaces\"" },
+	{ "sip = { domain = \"d\"; listen = ( " LSN " );\n"
+	  "  trunks = ( { name = \"t\"; transport = \"udp\"; address = \"198.18.5.2:5060\"; pstn = true;\n"
+	  "    interface = \"pstn\"; } ); };\n" IF,
+	  "3: sip.trunks[0].interface: no interface named \"pstn\" in \"interfaces\"" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " );\n"
+	  "  trunks = ( { name = \"t\"; transport = \"udp\"; address = \"198.18.5.2:5060\"; } ); };\n",
+	  "3: sip.trunks[0].transport: plain SIP only for pstn trunks: use transport \"tls\", or set pstn = true for a PSTN gateway" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " );\n"
+	  "  trunks = ( { name = \"t\"; transport = \"tcp\"; address = \"198.18.5.2:5060\"; pstn = false; } ); };\n",
+	  "3: sip.trunks[0].pstn: plain SIP only for pstn trunks: use transport \"tls\", or set pstn = true for a PSTN gateway" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " );\n"
+	  "  trunks = ( { name = \"t\"; transport = \"sctp\"; address = \"198.18.5.2:5060\"; } ); };\n",
+	  "3: sip.trunks[0].transport: \"sctp\": udp, tcp or tls" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " );\n"
+	  "  trunks = ( { name = \"t\"; address = \"198.18.5.2:5060\"; } ); };\n",
+	  "3: sip.trunks[0].transport: missing (required): udp, tcp or tls" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " );\n"
+	  "  trunks = ( " TRK ", " TRK " ); };\n",
+	  "3: sip.trunks[1].name: duplicate trunk name \"t\"" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " );\n"
+	  "  trunks = ( { name = \"t\"; transport = \"tls\"; address = \"198.18.5.2:5061\";\n"
+	  "    prefixes = [ \"00\", \"\" ]; } ); };\n",
+	  "4: sip.trunks[0].prefixes[1]: must not be empty" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " );\n"
+	  "  trunks = ( { name = \"t\"; transport = \"tls\"; address = \"198.18.5.2:5061\";\n"
+	  "    prefixes = [ \"0x\" ]; } ); };\n",
+	  "4: sip.trunks[0].prefixes[0]: \"0x\": a prefix is digits, '+', '*' and '#'" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " );\n"
+	  "  trunks = ( { name = \"t\"; transport = \"tls\"; address = \"198.18.5.2:5061\";\n"
+	  "    prefixes = [ \"00\", \"00\" ]; } ); };\n",
+	  "4: sip.trunks[0].prefixes[1]: \"00\" is listed twice" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " );\n"
+	  "  trunks = ( { name = \"t\"; transport = \"udp\"; pstn = true; address = \"198.18.5.2:5060\";\n"
+	  "    tls_name = \"x.example\"; } ); };\n",
+	  "4: sip.trunks[0].tls_name: only for transport \"tls\"" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " );\n"
+	  "  plain = { udp = [ \"198.18.0.2:5060\" ]; }; };\n",
+	  "3: sip.plain.udp: plain SIP only for pstn trunks: no trunk with transport \"udp\" and pstn = true" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " ); trunks = ( " TRK " );\n"
+	  "  plain = { udp = [ \"198.18.0.2:5060\" ]; tcp = [ \"198.18.0.2:5060\" ]; }; };\n",
+	  "3: sip.plain.tcp: plain SIP only for pstn trunks: no trunk with transport \"tcp\" and pstn = true" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " ); session_timer = { min_se_s = 89; }; };\n",
+	  "2: sip.session_timer.min_se_s: 89 is out of range 90..86400" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " );\n"
+	  "  session_timer = { session_expires_s = 100; min_se_s = 120; }; };\n",
+	  "3: sip.session_timer.session_expires_s: 100 is below min_se_s (120)" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " );\n"
+	  "  registration = { min_expires_s = 600; max_expires_s = 300; }; };\n",
+	  "3: sip.registration.max_expires_s: 300 is below min_expires_s (600)" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " ); flows = { max = 0; }; };\n",
+	  "2: sip.flows.max: 0 is out of range 1..1000000" },
+	{ IF "sip = { domain = \"d\"; listen = { address = \"127.0.0.1:5061\"; }; };\n",
+	  "2: sip.listen: expected a list of groups ( { ... }, ... ), got a group" },
 };
 
 static void
@@ -274,6 +456,14 @@ test_restart_diff(void **state)
 	b.n_ng_udp = 1;
 	assert_int_equal(mr_cp_config_restart_diff(&a, &b, buf, sizeof(buf)), 3);
 	assert_string_equal(buf, "interfaces, admin.socket, ng.udp");
+	/* the sip group is restart-only, any key of it */
+	b = a;
+	b.sip.trunks[2].prefixes[0][1] = '8';
+	assert_int_equal(mr_cp_config_restart_diff(&a, &b, buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "sip");
+	b = a;
+	b.sip.enabled = false;
+	assert_int_equal(mr_cp_config_restart_diff(&a, &b, buf, sizeof(buf)), 1);
 }
 
 int
@@ -282,6 +472,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_sip_defaults),
 		cmocka_unit_test(test_shipped),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_unreadable),
