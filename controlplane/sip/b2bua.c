@@ -127,6 +127,23 @@ sip_session_headers(const struct mr_sip *s, const struct sip_leg *l, bool as_uas
 		 "Require: timer\r\n" : "");
 }
 
+/* Whether @u may go into the user part of a URI we write as it is: what a
+ * phone number or account name holds (RFC 3261 unreserved, escapes, and
+ * the user-unreserved characters but ';'). Untrusted input otherwise. */
+static bool
+user_safe(const char *u)
+{
+	const char *p;
+
+	if (u == NULL || u[0] == '\0' || strlen(u) > 64)
+		return false;
+	for (p = u; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("-_.!~*'()+%&=$,?/", *p) != NULL))
+			return false;
+	return true;
+}
+
 static uint32_t
 min_se(const struct mr_sip *s)
 {
@@ -280,7 +297,7 @@ new_call(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg
 	if (f->trunk >= 0) {
 		const char *u = sip->sip_from->a_url->url_user;
 
-		snprintf(caller_user, sizeof(caller_user), "%.64s", u != NULL ? u : "anonymous");
+		snprintf(caller_user, sizeof(caller_user), "%s", user_safe(u) ? u : "anonymous");
 		snprintf(name, sizeof(name), "trunk:%.50s", caller_user);
 	} else {
 		if (sip_auth(s, f, m, name, sizeof(name), now_ms) != 0)
@@ -322,8 +339,9 @@ new_call(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg
 	sip_stxn_respond(s, c, &c->inv, &c->leg[0], 100, NULL, NULL, 0, now_ms);
 
 	/* Where it goes. */
-	if (ru->url_user == NULL ||
-	    mr_dialplan_route(s->cfg, ru->url_user, strlen(ru->url_user), &rt) == MR_ROUTE_NONE) {
+	if (!user_safe(ru->url_user) ||
+	    mr_dialplan_route(s->cfg, ru->url_user, strlen(ru->url_user), &rt) == MR_ROUTE_NONE ||
+	    !user_safe(rt.number)) {
 		sip_call_end(s, c, "rejected", 404, -1, now_ms);
 		return;
 	}
