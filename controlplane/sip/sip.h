@@ -36,6 +36,31 @@ struct mr_sip_params {
 	struct mr_ng *ng;                       /* media, in-process */
 	struct mr_sip_io io;
 	const char *nonce_secret_path;          /* created (0600) if missing */
+	const char *default_iface;              /* name of the first media interface:
+	                                           what an iface of "" in cfg means;
+	                                           NULL = let NG pick its first */
+};
+
+/* What the front-end did, for the daemon's admin "cp" command. */
+struct mr_sip_counters {
+	uint64_t msgs_in;
+	uint64_t bad_requests;          /* answered 400 */
+	uint64_t dropped;               /* unparseable, or a response nobody waits for */
+	uint64_t registrations;         /* REGISTERs accepted (refreshes included) */
+	uint32_t bindings;              /* now */
+	uint32_t calls_active;          /* now */
+	uint64_t calls_total, calls_answered, calls_failed;
+	uint64_t auth_challenges;       /* 401/407 sent */
+	uint64_t auth_failures;         /* 403 after a response that did not verify */
+	uint64_t rejected_488;          /* media refused (e.g. no SRTP) */
+	uint64_t loops, too_many_hops;  /* 482, 483 */
+	uint64_t retransmits_out;       /* requests/2xx we resent (UDP) */
+	uint64_t retransmits_in;        /* requests answered from the response cache */
+	uint64_t txn_timeouts;          /* Timer B/F/H fired */
+	uint64_t session_timer_expired;
+	uint64_t send_failures;
+	uint64_t ng_errors;             /* NG refused something other than policy */
+	uint64_t cdr_failures;          /* rows that could not be written */
 };
 
 struct mr_sip;
@@ -54,5 +79,7 @@ void mr_sip_tick(struct mr_sip *s, uint64_t now_ms);
 /* @name was revoked (mrelayctl account revoke): its registrations go and
  * its calls end now. Returns how many calls were ended. */
 unsigned int mr_sip_account_revoked(struct mr_sip *s, const char *name, uint64_t now_ms);
+
+const struct mr_sip_counters *mr_sip_counters(const struct mr_sip *s);
 
 #endif /* MR_CP_SIP_H */

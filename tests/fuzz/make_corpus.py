@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto,rtp,stun,bencode,ng,sdes,sdp,srtp_diff,sipframe}).
+"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto,rtp,stun,bencode,ng,sdes,sdp,srtp_diff,sipframe,sip}).
 
 Each seed is one valid input of a kind the target handles: for parse and
 proto a frame, for rtp a UDP payload (these under 200 bytes), for bencode
@@ -600,6 +600,89 @@ def stun_inputs():
     }
 
 
+# fuzz_sip: SIP messages separated by two NUL bytes, each led by one byte
+# naming its flow: 0 the pstn trunk (trusted), 1 bob's registered TLS flow,
+# 2 an unauthenticated client (fuzz_sip.c).
+SIP_DOMAIN = "example.test"
+
+
+def sip(method, uri, headers, body="", branch="z9hG4bKf1", cseq=1, call_id="fz1",
+        from_="<sip:+15551234@198.18.0.50>;tag=ft", to="<sip:bob@example.test>"):
+    msg = ("%s %s SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.0.50:5060;branch=%s\r\n"
+           "From: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d %s\r\nMax-Forwards: 70\r\n"
+           % (method, uri, branch, from_, to, call_id, cseq, method))
+    msg += headers
+    if body:
+        msg += "Content-Type: application/sdp\r\n"
+    msg += "Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    return msg
+
+
+def sip_input(*chunks):
+    return b"\0\0".join(bytes([flow]) + m.encode() for flow, m in chunks)
+
+
+SIP_PLAIN = ("v=0\r\no=gw 1 1 IN IP4 198.18.0.50\r\ns=-\r\nc=IN IP4 198.18.0.50\r\nt=0 0\r\n"
+             "m=audio 4000 RTP/AVP 0 8\r\na=sendrecv\r\n")
+SIP_SRTP = ("v=0\r\no=a 1 1 IN IP4 198.18.1.10\r\ns=-\r\nc=IN IP4 198.18.1.10\r\nt=0 0\r\n"
+            "m=audio 4000 RTP/SAVP 0\r\n"
+            "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n"
+            "m=video 4002 RTP/SAVP 96\r\na=content:slides\r\n"
+            "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n")
+SIP_CONTACT = "Contact: <sip:+15551234@198.18.0.50:5060>\r\n"
+SIP_INVITE = sip("INVITE", "sip:bob@198.18.0.1", SIP_CONTACT, SIP_PLAIN)
+SIPCALLS = {
+    "options": sip_input((2, sip("OPTIONS", "sip:example.test", ""))),
+    "register_challenge": sip_input((2, sip("REGISTER", "sip:example.test",
+                                            "Contact: <sip:x@198.18.1.10;transport=tls>\r\n"
+                                            "Expires: 600\r\n", to="<sip:x@example.test>",
+                                            from_="<sip:x@example.test>;tag=1"))),
+    "register_star": sip_input((2, sip("REGISTER", "sip:example.test",
+                                       "Contact: *\r\nExpires: 0\r\n"
+                                       "Authorization: Digest username=\"x\", realm=\"example.test\", "
+                                       "nonce=\"00\", uri=\"sip:example.test\", response=\"00\", "
+                                       "qop=auth, nc=00000001, cnonce=\"c\"\r\n"))),
+    "trunk_invite_cancel": sip_input(
+        (0, SIP_INVITE), (0, SIP_INVITE),
+        (0, sip("CANCEL", "sip:bob@198.18.0.1", ""))),
+    "trunk_invite_video": sip_input(
+        (0, sip("INVITE", "sip:bob@198.18.0.1", SIP_CONTACT +
+                "Supported: timer, 100rel\r\nSession-Expires: 120;refresher=uac\r\n", SIP_SRTP))),
+    "trunk_invite_bye": sip_input(
+        (0, SIP_INVITE),
+        (0, sip("BYE", "sip:mrelay@198.18.0.1", "", cseq=2, branch="z9hG4bKf2",
+                to="<sip:bob@example.test>;tag=0123456789abcdef"))),
+    "trunk_to_trunk": sip_input((0, sip("INVITE", "sip:0049301234@198.18.0.1", SIP_CONTACT,
+                                        SIP_PLAIN))),
+    "trunk_unknown": sip_input((0, sip("INVITE", "sip:nobody@198.18.0.1", SIP_CONTACT,
+                                       SIP_PLAIN)),
+                               (0, sip("INVITE", "sip:alice@198.18.0.1", SIP_CONTACT, SIP_PLAIN,
+                                       branch="z9hG4bKf3", call_id="fz2"))),
+    "trunk_small_se": sip_input((0, sip("INVITE", "sip:bob@198.18.0.1", SIP_CONTACT +
+                                        "Session-Expires: 30\r\n", SIP_PLAIN))),
+    "client_invite": sip_input((2, sip("INVITE", "sip:bob@example.test", SIP_CONTACT, SIP_SRTP,
+                                       from_="<sip:alice@example.test>;tag=a"))),
+    "bob_reinvite": sip_input((1, sip("INVITE", "sip:mrelay@198.18.0.1", SIP_CONTACT, SIP_SRTP,
+                                      from_="<sip:bob@example.test>;tag=b",
+                                      to="<sip:alice@example.test>;tag=x"))),
+    "stray_response": sip_input((1, "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/TLS 198.18.0.1:5061;"
+                                    "branch=z9hG4bK-mr00000000-0\r\nFrom: <sip:a@example.test>;tag=1\r\n"
+                                    "To: <sip:bob@example.test>;tag=2\r\nCall-ID: x\r\n"
+                                    "CSeq: 1 INVITE\r\nRequire: 100rel\r\nRSeq: 1\r\n"
+                                    "Content-Length: 0\r\n\r\n")),
+    "malformed": sip_input((2, sip("OPTIONS", "sip:example.test", "", cseq=1).replace(
+                               "1 OPTIONS", "1 INVITE")),
+                           (2, sip("OPTIONS", "sip:example.test", "Max-Forwards: 0\r\n")),
+                           (2, sip("FOO", "sip:example.test", "Require: foo\r\n")),
+                           (2, "garbage\r\n\r\n"),
+                           (2, "v: SIP/2.0/TLS x;branch=z9hG4bKc\r\n")),
+    "compact": sip_input((0, "INVITE sip:bob@198.18.0.1 SIP/2.0\r\nv: SIP/2.0/UDP 198.18.0.50"
+                             ";branch=z9hG4bKc1\r\nf: <sip:1@198.18.0.50>;tag=c\r\nt: <sip:bob@x>\r\n"
+                             "i: c1\r\nCSeq: 1 INVITE\r\nm: <sip:1@198.18.0.50>\r\n"
+                             "c: application/sdp\r\nl: %d\r\n\r\n%s" % (len(SIP_PLAIN), SIP_PLAIN))),
+}
+
+
 def write(kind, seeds, limit=200, ext=".bin"):
     d = os.path.join(HERE, "corpus", kind)
     os.makedirs(d, exist_ok=True)
@@ -622,3 +705,4 @@ if __name__ == "__main__":
     write("sdp", SDP, limit=4096, ext=".sdp")
     write("srtp_diff", SRTP_DIFF, limit=1024)
     write("sipframe", SIPFRAME, limit=4096)
+    write("sip", SIPCALLS, limit=4096)

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * How calls end, and their timers:
+ *  - sip_call_end(): whatever the state, the caller gets a final response
+ *    if it has none yet, the callee a CANCEL (pending INVITE) or a BYE, and
+ *    the side that ended it (a BYE received, a flow lost) nothing more;
+ *    then NG delete, whose statistics go into the one CDR row of the call.
+ *  - session timers (RFC 4028) per leg: where we are the refresher, an
+ *    UPDATE (or, if the peer does not allow it, a re-INVITE with the SDP
+ *    it last got) at half the interval; where the peer is, a missing
+ *    refresh ends the call at the interval ("session-timer").
+ *  - Timer G/H for our 2xx to a caller on UDP.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sip_int.h"
+
+static void
+free_call(struct mr_sip *s, struct sip_call *c)
+{
+	struct sip_call **pp;
+	int i;
+
+	for (pp = &s->calls; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	sip_ctxns_forget_call(s, c);
+	sip_stxn_clear(&c->inv);
+	sip_stxn_clear(&c->re);
+	for (i = 0; i < 2; i++)
+		free(c->leg[i].last_sdp);
+	free(c->b_ack);
+	free(c);
+}
+
+static int64_t
+wall(const struct sip_call *c, uint64_t ms)
+{
+	return c->start_wall_s + (int64_t)((ms - c->start_ms) / 1000);
+}
+
+void
+sip_call_end(struct mr_sip *s, struct sip_call *c, const char *reason, int code, int skip,
+	     uint64_t now_ms)
+{
+	struct mr_cdr_row *row = &c->cdr;
+	struct sip_ctxn *t;
+	int i;
+
+	if (now_ms < c->start_ms)
+		now_ms = c->start_ms;
+	if (code == 0)
+		code = 480;
+	if (c->state == CALL_EARLY) {
+		if (!c->inv_final && skip != 0) {
+			sip_stxn_respond(s, c, &c->inv, &c->leg[0], code, NULL, NULL, 0, now_ms);
+			c->inv_final = true;
+		}
+		if (row->sip_status == 0)
+			row->sip_status = (uint16_t)code;
+		if (skip != 1) {
+			if (c->b_inv != NULL && !c->b_inv->done)
+				sip_ctxn_cancel(s, c->b_inv, now_ms);
+			if (c->leg[1].confirmed) {
+				if (c->b_ack != NULL)
+					sip_send(s, c->leg[1].flow, c->b_ack, c->b_ack_len);
+				sip_ctxn_send(s, c, 1, TXN_BYE, "BYE", NULL, NULL, NULL, 0, now_ms);
+			}
+		}
+	} else {
+		/* A re-offer in progress: its sender is BYEd anyway, unless it is
+		 * the side that ended the call. */
+		for (i = 0; i < 2; i++) {
+			if (i == skip)
+				continue;
+			if (i == 1 && !c->a_acked && c->b_ack != NULL)
+				sip_send(s, c->leg[1].flow, c->b_ack, c->b_ack_len);
+			t = sip_ctxn_send(s, c, i, TXN_BYE, "BYE", NULL, NULL, NULL, 0, now_ms);
+			(void)t;
+		}
+	}
+	if (c->media)
+		sip_media_delete(s, c, now_ms);
+	row->start_s = c->start_wall_s;
+	row->answer_s = c->answer_ms != 0 ? wall(c, c->answer_ms) : 0;
+	row->end_s = wall(c, now_ms);
+	row->duration_s = c->answer_ms != 0 ? (uint32_t)((now_ms - c->answer_ms) / 1000) : 0;
+	snprintf(row->end_reason, sizeof(row->end_reason), "%s", reason);
+	if (mr_cdr_write(s->cdr, row) < 0)
+		s->k.cdr_failures++;
+	if (c->answer_ms == 0)
+		s->k.calls_failed++;
+	s->k.calls_active--;
+	free_call(s, c);
+}
+
+static void
+refresh(struct mr_sip *s, struct sip_call *c, int i, uint64_t now_ms)
+{
+	struct sip_leg *l = &c->leg[i];
+	char sess[256];
+	bool update = l->allow_update || l->last_sdp == NULL;
+
+	sip_session_headers(s, l, false, sess, sizeof(sess));
+	l->refreshing = true;
+	if (sip_ctxn_send(s, c, i, TXN_REFRESH, update ? "UPDATE" : "INVITE", NULL, sess,
+			  update ? NULL : l->last_sdp,
+			  update || l->last_sdp == NULL ? 0 : strlen(l->last_sdp), now_ms) == NULL)
+		l->refreshing = false;
+}
+
+/* One call's timers; true if it ended (and is freed). */
+static bool
+call_tick(struct mr_sip *s, struct sip_call *c, uint64_t now_ms)
+{
+	struct sip_stxn *g = &c->inv;
+	int i;
+
+	if (g->final != NULL && !c->a_acked) {
+		if (now_ms >= g->deadline_ms) {
+			s->k.txn_timeouts++;
+			sip_call_end(s, c, "flow-lost", 0, -1, now_ms);
+			return true;
+		}
+		if (now_ms >= g->next_ms) {
+			s->k.retransmits_out++;
+			sip_send(s, c->leg[0].flow, g->final, g->final_len);
+			g->interval_ms = g->interval_ms * 2 > SIP_T2_MS ? SIP_T2_MS : g->interval_ms * 2;
+			g->next_ms = now_ms + g->interval_ms;
+		}
+	}
+	if (c->state != CALL_CONFIRMED)
+		return false;
+	for (i = 0; i < 2; i++) {
+		struct sip_leg *l = &c->leg[i];
+		uint64_t iv = (uint64_t)l->se_s * 1000;
+
+		if (l->se_s == 0)
+			continue;
+		if (now_ms >= l->se_last_ms + iv) {
+			/* missed refresh (theirs) or no answer to ours */
+			s->k.session_timer_expired++;
+			sip_call_end(s, c, "session-timer", 0, -1, now_ms);
+			return true;
+		}
+		if (l->we_refresh && !l->refreshing && !c->re.active &&
+		    now_ms >= l->se_last_ms + iv / 2)
+			refresh(s, c, i, now_ms);
+	}
+	return false;
+}
+
+void
+sip_calls_tick(struct mr_sip *s, uint64_t now_ms)
+{
+	struct sip_call *c, *next;
+
+	for (c = s->calls; c != NULL; c = next) {
+		next = c->next;
+		if (call_tick(s, c, now_ms))
+			next = s->calls;        /* list changed; ended calls are gone */
+	}
+}
+
+unsigned int
+sip_calls_flow_lost(struct mr_sip *s, mr_flow_id id, uint64_t now_ms)
+{
+	struct sip_call *c, *next;
+	unsigned int n = 0;
+	int i;
+
+	for (c = s->calls; c != NULL; c = next) {
+		next = c->next;
+		for (i = 0; i < 2; i++)
+			if (c->leg[i].flow == id)
+				break;
+		if (i == 2)
+			continue;
+		/* nothing more goes to the lost side */
+		c->leg[i].flow = 0;
+		sip_call_end(s, c, "flow-lost", 480, i, now_ms);
+		n++;
+		next = s->calls;
+	}
+	return n;
+}

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef MR_CP_SIP_INT_H
+#define MR_CP_SIP_INT_H
+
+/*
+ * The SIP front-end's private state (sip.h is the contract): bindings
+ * (registrar.c), client transactions and the response cache (txn.c), calls
+ * of two legs (b2bua.c, b2bua_reply.c, b2bua_end.c), their media through
+ * NG (b2bua_media.c), session timers (timer.c) and digest checks (auth.c).
+ *
+ * Ownership: struct mr_sip owns every list. A call owns its legs and its
+ * pending server transactions; a client transaction points back at its
+ * call, and that pointer is cleared when the call ends, so late responses
+ * (the 487 after a CANCEL, a 2xx crossing it) are still handled (ACK, BYE)
+ * without a call.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "accounts.h"
+#include "cdr.h"
+#include "msg.h"
+#include "sip.h"
+
+#define SIP_T1_MS 500u
+#define SIP_T2_MS 4000u
+#define SIP_TXN_TIMEOUT_MS (64u * SIP_T1_MS)    /* Timer B, F, H: 32 s */
+#define SIP_NONCE_MAX_AGE_S 300u
+#define SIP_URI_MAX 512u
+#define SIP_TAG_MAX 128u
+#define SIP_CALLID_MAX 256u
+#define SIP_RCACHE_TTL_MS SIP_TXN_TIMEOUT_MS
+#define SIP_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, PRACK, REGISTER"
+#define SIP_SUPPORTED "timer, 100rel, outbound, path"
+
+struct sip_binding {
+	struct sip_binding *next;
+	char account[MR_ACCOUNTS_NAME_MAX + 1];
+	char contact[SIP_URI_MAX];      /* the Contact URI as registered */
+	char instance[160];             /* +sip.instance; "" */
+	unsigned long reg_id;           /* 0: none */
+	mr_flow_id flow;
+	enum mr_sip_proto proto;
+	struct mr_sockaddr local;       /* our address on the flow */
+	int listener;
+	uint64_t expires_ms;
+	uint64_t created_ms;
+	char call_id[SIP_CALLID_MAX];   /* of the REGISTER, for the CSeq order */
+	uint32_t cseq;
+};
+
+/* A request we sent: retransmitted on UDP (Timer A/E), timed out (B/F). */
+enum txn_role {
+	TXN_INVITE = 1,         /* the call's INVITE to the callee */
+	TXN_REINVITE,           /* a re-INVITE or UPDATE carrying an offer onwards */
+	TXN_REFRESH,            /* our session refresh (UPDATE or re-INVITE) */
+	TXN_BYE,
+	TXN_CANCEL,
+	TXN_PRACK,
+};
+
+struct sip_call;
+
+struct sip_ctxn {
+	struct sip_ctxn *next;
+	enum txn_role role;
+	char method[12];
+	char branch[SIP_TOKEN_MAX + 8];
+	uint32_t cseq;
+	mr_flow_id flow;
+	bool udp;
+	char *text;                     /* the request as sent */
+	size_t len;
+	char *ruri;                     /* for CANCEL and the non-2xx ACK */
+	char *via, *from, *to, *callid; /* header lines, CRLF-terminated */
+	uint64_t next_ms, interval_ms, deadline_ms;
+	bool provisional;               /* stop retransmitting (INVITE) */
+	bool done;                      /* a final response arrived */
+	struct sip_call *call;          /* NULL once the call ended */
+	int leg;                        /* 0 caller side, 1 callee side */
+};
+
+/* The last response to a request, kept to answer its retransmissions. */
+struct sip_rcache {
+	struct sip_rcache *next;
+	char key[SIP_CALLID_MAX + 96];  /* Call-ID, top branch, CSeq, method */
+	mr_flow_id flow;
+	char *text;
+	size_t len;
+	uint64_t expires_ms;
+};
+
+/* A request received that waits for the other side before we answer. */
+struct sip_stxn {
+	bool active;
+	char *hdrs;                     /* Via..., From, Call-ID, CSeq lines */
+	char *to;                       /* To line, no CRLF */
+	bool to_tagged;
+	char branch[SIP_TOKEN_MAX + 64];
+	char method[12];
+	uint32_t cseq;
+	char key[SIP_CALLID_MAX + 96];  /* its rcache key */
+	/* UDP: a 2xx to INVITE retransmitted until ACK (Timer G/H). */
+	char *final;
+	size_t final_len;
+	uint64_t next_ms, interval_ms, deadline_ms;
+};
+
+struct sip_leg {
+	mr_flow_id flow;
+	int trunk;                      /* -1: a client */
+	int listener;
+	enum mr_sip_proto proto;
+	struct mr_sockaddr local;       /* our address on the flow: Via, Contact */
+	char iface[MR_SIP_NAME_MAX];    /* media interface; "" = the first */
+	bool pstn;
+	char call_id[SIP_CALLID_MAX];
+	char local_tag[SIP_TOKEN_MAX];
+	char remote_tag[SIP_TAG_MAX];
+	char local_uri[SIP_URI_MAX];    /* "<sip:...>" */
+	char remote_uri[SIP_URI_MAX];
+	char target[SIP_URI_MAX];       /* remote Contact: Request-URI of our requests */
+	uint32_t local_cseq;
+	uint32_t remote_cseq;
+	bool confirmed;
+	bool allow_update;
+	char *last_sdp;                 /* what we last sent it: session refreshes */
+	/* RFC 4028 */
+	uint32_t se_s;                  /* 0: no session timer */
+	bool we_refresh;
+	bool peer_timer;                /* it said Supported/Require: timer */
+	uint64_t se_last_ms;
+	bool refreshing;
+};
+
+enum call_state { CALL_EARLY = 1, CALL_CONFIRMED };
+
+struct sip_call {
+	struct sip_call *next;
+	enum call_state state;
+	char ng_id[40];                 /* NG call-id: ours, unique */
+	struct sip_leg leg[2];          /* 0: caller (we are UAS), 1: callee (UAC) */
+	struct sip_stxn inv;            /* the caller's INVITE */
+	bool inv_final;                 /* a final response went to the caller */
+	bool a_acked;                   /* the caller ACKed our 2xx */
+	bool media;                     /* NG has the call */
+	struct sip_ctxn *b_inv;         /* our INVITE to the callee */
+	char *b_ack;                    /* ACK sent for the callee's 2xx (resent on
+	                                   its retransmissions) */
+	size_t b_ack_len;
+	bool b_2xx;                     /* the callee's 2xx arrived */
+	uint32_t b_rseq;                /* last RSeq PRACKed */
+	/* a re-INVITE / UPDATE with an offer in progress */
+	struct sip_stxn re;
+	int re_from;                    /* -1: none; 0/1: which leg sent it */
+	bool re_invite;                 /* INVITE (needs ACK) rather than UPDATE */
+	struct sip_ctxn *re_out;
+	struct mr_cdr_row cdr;
+	uint64_t start_ms, answer_ms;
+	int64_t start_wall_s;
+};
+
+struct mr_sip {
+	const struct mr_sip_config *cfg;
+	struct mr_ng *ng;
+	struct mr_sip_io io;
+	char default_iface[MR_SIP_NAME_MAX];
+	struct mr_accounts *acc;
+	struct mr_cdr *cdr;
+	uint8_t secret[32];
+	struct sip_binding *bindings;
+	struct sip_call *calls;
+	struct sip_ctxn *ctxns;
+	struct sip_rcache *rcache;
+	unsigned int n_rcache;
+	char branch_prefix[24];         /* ours: z9hG4bK-mr<random>- (loops) */
+	uint64_t ng_cookie;
+	uint64_t last_purge_ms;
+	struct mr_sip_counters k;
+};
+
+/* ---- sip.c: sending ----------------------------------------------------- */
+int sip_send(struct mr_sip *s, mr_flow_id flow, const char *text, size_t len);
+/* Respond to @m (on @f): status line, its Via/From/Call-ID/CSeq, To with
+ * @to_tag added when it has none ("" = none), @extra header lines, body. */
+void sip_respond(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg *m,
+		 int code, const char *to_tag, const char *extra, const char *body,
+		 size_t body_len, uint64_t now_ms);
+void sip_leg_contact(const struct mr_sip *s, const struct sip_leg *l, char *out, size_t cap);
+/* The rcache key of request @m. */
+void sip_rcache_key(const struct sipmsg *m, const char *method, char *out, size_t cap);
+void sip_rcache_put(struct mr_sip *s, const char *key, mr_flow_id flow, const char *text,
+		    size_t len, uint64_t now_ms);
+
+/* ---- auth.c ----------------------------------------------------------- */
+/* 0 with the account in @ret_name; >0: a response was sent (challenge or
+ * 403), stop. */
+int sip_auth(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg *m,
+	     char *ret_name, size_t cap, uint64_t now_ms);
+
+/* ---- registrar.c -------------------------------------------------------- */
+void sip_register(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg *m,
+		  uint64_t now_ms);
+struct sip_binding *sip_binding_newest(struct mr_sip *s, const char *account);
+unsigned int sip_bindings_drop_flow(struct mr_sip *s, mr_flow_id id);
+unsigned int sip_bindings_drop_account(struct mr_sip *s, const char *account);
+void sip_bindings_expire(struct mr_sip *s, uint64_t now_ms);
+void sip_bindings_free(struct mr_sip *s);
+
+/* ---- txn.c ---------------------------------------------------------------- */
+/* Build a request on leg @l (in-dialog unless @ruri given), send it, and
+ * track it. @extra: header lines. Returns the transaction or NULL. */
+struct sip_ctxn *sip_ctxn_send(struct mr_sip *s, struct sip_call *c, int leg, enum txn_role role,
+			       const char *method, const char *ruri, const char *extra,
+			       const char *body, size_t body_len, uint64_t now_ms);
+struct sip_ctxn *sip_ctxn_match(struct mr_sip *s, const struct sipmsg *m);
+void sip_ctxn_free(struct mr_sip *s, struct sip_ctxn *t);
+void sip_ctxn_cancel(struct mr_sip *s, struct sip_ctxn *inv, uint64_t now_ms);
+/* ACK for a non-2xx final response (same branch, hop by hop). */
+void sip_ctxn_ack_non2xx(struct mr_sip *s, struct sip_ctxn *t, const struct sipmsg *resp);
+/* The ACK for 2xx @resp to INVITE @t (a new branch, end to end), built,
+ * not sent: malloc'd text, or NULL. */
+char *sip_ack_2xx_build(struct mr_sip *s, const struct sip_ctxn *t, const struct sipmsg *resp,
+			size_t *ret_len);
+void sip_txn_tick(struct mr_sip *s, uint64_t now_ms);
+/* A final response was handled: INVITE kept 32 s (done), others freed. */
+void sip_ctxn_done(struct mr_sip *s, struct sip_ctxn *t, uint64_t now_ms);
+void sip_ctxns_forget_call(struct mr_sip *s, struct sip_call *c);
+void sip_ctxns_free(struct mr_sip *s);
+void sip_rcache_free(struct mr_sip *s);
+bool sip_rcache_hit(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg *m,
+		    uint64_t now_ms);
+
+/* ---- b2bua.c, b2bua_reply.c, b2bua_end.c ------------------------------- */
+void sip_b2bua_request(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg *m,
+		       uint64_t now_ms);
+void sip_b2bua_response(struct mr_sip *s, const struct mr_sip_flow_info *f,
+			const struct sipmsg *m, uint64_t now_ms);
+void sip_stxn_save(struct sip_stxn *t, const struct sipmsg *m, const char *key);
+void sip_stxn_clear(struct sip_stxn *t);
+/* Respond on a saved server transaction over leg @l's flow. */
+void sip_stxn_respond(struct mr_sip *s, struct sip_call *c, struct sip_stxn *t, struct sip_leg *l,
+		      int code, const char *extra, const char *body, size_t body_len,
+		      uint64_t now_ms);
+void sip_session_headers(const struct mr_sip *s, const struct sip_leg *l, bool in_2xx,
+			 char *out, size_t cap);
+/* End the call: responses/CANCEL/BYE as its state needs (not towards leg
+ * @skip, -1 none), media deleted, CDR row written, call freed. */
+void sip_call_end(struct mr_sip *s, struct sip_call *c, const char *reason, int code, int skip,
+		  uint64_t now_ms);
+void sip_calls_tick(struct mr_sip *s, uint64_t now_ms);
+/* Timer B/F fired for @t (already unlinked; freed by the caller). */
+void sip_b2bua_timeout(struct mr_sip *s, struct sip_ctxn *t, uint64_t now_ms);
+/* The leg's flow went away. */
+unsigned int sip_calls_flow_lost(struct mr_sip *s, mr_flow_id id, uint64_t now_ms);
+
+/* ---- b2bua_media.c -------------------------------------------------------- */
+/* Offer @sdp from leg @from; *ret_sdp (malloc) for the other leg. 0, or
+ * -EPERM (encryption policy: 488 with the SRTP warning), -EINVAL (other
+ * refusal: 488), -EIO. */
+int sip_media_offer(struct mr_sip *s, struct sip_call *c, int from, bool initial, const char *sdp,
+		    size_t len, char **ret_sdp, uint64_t now_ms);
+/* Answer @sdp from leg @from to the offer of the other leg. */
+int sip_media_answer(struct mr_sip *s, struct sip_call *c, int from, const char *sdp, size_t len,
+		     char **ret_sdp, uint64_t now_ms);
+/* Delete, with the media counters into c->cdr. */
+void sip_media_delete(struct mr_sip *s, struct sip_call *c, uint64_t now_ms);
+
+#endif /* MR_CP_SIP_INT_H */

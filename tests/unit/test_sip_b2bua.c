@@ -1,0 +1,1037 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The registrar and B2BUA (controlplane/sip/sip.h) driven by text SIP
+ * messages over a fake transport that records what is sent on each flow,
+ * with the real NG front-end and session manager on a temporary region
+ * (no dataplane): digest registration, calls between accounts and from a
+ * pstn trunk, SDES re-keying, the 488 for plain RTP, 480/404, CANCEL,
+ * re-INVITE hold, session-timer expiry, PRACK, lost flows, revocation,
+ * and malformed input.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "accounts.h"
+#include "digest.h"
+#include "sip.h"
+#include "sip_doubles.h"
+
+#define LEGS 64u
+#define DOMAIN "example.test"
+#define FA 11u                  /* alice's TLS flow */
+#define FB 12u                  /* bob's */
+#define FT 13u                  /* the pstn trunk's UDP flow (it called us) */
+#define FT_DIAL 900u            /* the flow io.dial() gives for the trunk */
+#define MAXQ 64u
+
+struct sent {
+	mr_flow_id flow;
+	char *text;
+};
+
+static struct {
+	char dir[128];
+	char path[256];
+	struct mr_region r;
+	struct mr_session_iface ifaces[2];
+	struct mr_session *sess;
+	struct mr_ng *ng;
+	struct mr_sip_config cfg;
+	struct mr_sip *sip;
+	struct sent q[MAXQ];
+	unsigned int nq;
+	uint64_t now;
+	unsigned int seq;
+} F;
+
+static unsigned int n_invites;  /* each INVITE of a test gets its own Call-ID */
+
+/* ---- the fake transport --------------------------------------------- */
+
+static int
+io_send(void *ctx, mr_flow_id id, const char *msg, size_t len)
+{
+	(void)ctx;
+	assert_true(F.nq < MAXQ);
+	F.q[F.nq].flow = id;
+	F.q[F.nq].text = strndup(msg, len);
+	F.nq++;
+	return 0;
+}
+
+static int
+io_dial(void *ctx, unsigned int trunk, mr_flow_id *ret)
+{
+	(void)ctx;
+	*ret = FT_DIAL + trunk;
+	return 0;
+}
+
+/* The next message sent on @flow (caller frees), or NULL. */
+static char *
+pop(mr_flow_id flow)
+{
+	unsigned int i;
+	char *t;
+
+	for (i = 0; i < F.nq; i++)
+		if (F.q[i].flow == flow) {
+			t = F.q[i].text;
+			memmove(&F.q[i], &F.q[i + 1], (F.nq - i - 1) * sizeof(F.q[0]));
+			F.nq--;
+			return t;
+		}
+	return NULL;
+}
+
+static void
+drain(void)
+{
+	while (F.nq > 0)
+		free(pop(F.q[0].flow));
+}
+
+static int
+status_of(const char *t)
+{
+	return strncmp(t, "SIP/2.0 ", 8) == 0 ? atoi(t + 8) : 0;
+}
+
+/* Next message on @flow must be a response @code (skipping 100 unless
+ * asked for); returns it. */
+static char *
+expect_status(mr_flow_id flow, int code)
+{
+	char *t;
+
+	for (;;) {
+		t = pop(flow);
+		if (t == NULL)
+			fail_msg("no response %d on flow %llu", code, (unsigned long long)flow);
+		if (status_of(t) == 100 && code != 100) {
+			free(t);
+			continue;
+		}
+		if (status_of(t) != code)
+			fail_msg("expected %d on flow %llu, got:\n%s", code, (unsigned long long)flow, t);
+		return t;
+	}
+}
+
+static char *
+expect_request(mr_flow_id flow, const char *method)
+{
+	char *t = pop(flow);
+	size_t n = strlen(method);
+
+	if (t == NULL)
+		fail_msg("no %s on flow %llu", method, (unsigned long long)flow);
+	if (strncmp(t, method, n) != 0 || t[n] != ' ')
+		fail_msg("expected %s on flow %llu, got:\n%s", method, (unsigned long long)flow, t);
+	return t;
+}
+
+/* Value of header @name in @t (first one), copied; "" if absent. */
+static const char *
+hdr(const char *t, const char *name)
+{
+	static char v[1024];
+	size_t n = strlen(name);
+	const char *p = t, *e;
+
+	v[0] = '\0';
+	while ((p = strstr(p, "\r\n")) != NULL) {
+		p += 2;
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			p += n + 1;
+			while (*p == ' ')
+				p++;
+			e = strstr(p, "\r\n");
+			snprintf(v, sizeof(v), "%.*s", (int)(e - p), p);
+			return v;
+		}
+	}
+	return v;
+}
+
+/* The parameter @param (e.g. "tag=") in @v, copied up to ; or > or end. */
+static const char *
+param(const char *v, const char *param)
+{
+	static char out[256];
+	const char *p = strstr(v, param);
+	size_t n;
+
+	out[0] = '\0';
+	if (p == NULL)
+		return out;
+	p += strlen(param);
+	if (*p == '"')
+		p++;
+	n = strcspn(p, ";>\",\r\n ");
+	snprintf(out, sizeof(out), "%.*s", (int)n, p);
+	return out;
+}
+
+static const char *
+body_of(const char *t)
+{
+	const char *b = strstr(t, "\r\n\r\n");
+
+	return b != NULL ? b + 4 : "";
+}
+
+/* ---- fixture -------------------------------------------------------- */
+
+static void
+iface(struct mr_session_iface *f, const char *name, const char *ip, uint16_t min, uint16_t max,
+      bool pstn)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->local4.family = MR_AF_INET;
+	inet_pton(AF_INET, ip, f->local4.ip);
+	f->port_min = min;
+	f->port_max = max;
+	f->pstn = pstn;
+}
+
+static void
+sockaddr4(struct mr_sockaddr *a, const char *ip, uint16_t port)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = MR_AF_INET;
+	inet_pton(AF_INET, ip, a->ip);
+	a->port_be = htons(port);
+}
+
+static int
+setup(void **state)
+{
+	struct mr_session_params p = { 0 };
+	struct mr_ng_params np = { 0 };
+	struct mr_sip_params sp = { 0 };
+	struct mr_accounts *acc;
+	char err[256];
+
+	(void)state;
+	memset(&F, 0, sizeof(F));
+	mr_test_cdr_n = 0;
+	n_invites = 0;
+	F.now = 1000000;
+	snprintf(F.dir, sizeof(F.dir), "/tmp/mr-test-sip-XXXXXX");
+	if (mkdtemp(F.dir) == NULL)
+		return -1;
+	snprintf(F.path, sizeof(F.path), "%s/region", F.dir);
+	if (mr_region_open(&F.r, F.path, true, LEGS, 2) < 0)
+		return -1;
+	iface(&F.ifaces[0], "wan", "198.18.0.2", 30000, 30099, false);
+	iface(&F.ifaces[1], "pstn", "198.18.0.3", 40000, 40099, true);
+	p.ifaces = F.ifaces;
+	p.n_ifaces = 2;
+	p.state_dir = F.dir;
+	assert_int_equal(mr_region_lock(&F.r), 0);
+	assert_int_equal(mr_session_new(&p, &F.r, &F.sess, NULL, err, sizeof(err)), 0);
+	np.sess = F.sess;
+	np.ifaces = F.ifaces;
+	np.n_ifaces = 2;
+	F.ng = mr_ng_new(&np);
+	assert_non_null(F.ng);
+
+	F.cfg.enabled = true;
+	snprintf(F.cfg.domain, sizeof(F.cfg.domain), DOMAIN);
+	snprintf(F.cfg.accounts_db, sizeof(F.cfg.accounts_db), "%s/accounts.db", F.dir);
+	snprintf(F.cfg.cdr_db, sizeof(F.cfg.cdr_db), "%s/cdr.db", F.dir);
+	F.cfg.n_tls = 1;
+	sockaddr4(&F.cfg.tls[0].addr, "198.18.0.1", 5061);
+	snprintf(F.cfg.tls[0].iface, sizeof(F.cfg.tls[0].iface), "wan");
+	F.cfg.n_plain_udp = 1;
+	sockaddr4(&F.cfg.plain_udp[0], "198.18.0.1", 5060);
+	F.cfg.n_trunks = 1;
+	snprintf(F.cfg.trunks[0].name, sizeof(F.cfg.trunks[0].name), "gw");
+	F.cfg.trunks[0].proto = MR_SIP_UDP;
+	sockaddr4(&F.cfg.trunks[0].addr, "198.18.0.50", 5060);
+	F.cfg.trunks[0].pstn = true;
+	snprintf(F.cfg.trunks[0].iface, sizeof(F.cfg.trunks[0].iface), "pstn");
+	F.cfg.trunks[0].n_prefixes = 1;
+	snprintf(F.cfg.trunks[0].prefixes[0], MR_SIP_PREFIX_MAX, "00");
+	F.cfg.trunks[0].strip_prefix = true;
+	F.cfg.reg_min_expires_s = 60;
+	F.cfg.reg_max_expires_s = 3600;
+	F.cfg.session_expires_s = 1800;
+	F.cfg.min_se_s = 90;
+
+	assert_int_equal(mr_accounts_open(F.cfg.accounts_db, DOMAIN, &acc), 0);
+	assert_int_equal(mr_accounts_add(acc, "alice", "secretA"), 0);
+	assert_int_equal(mr_accounts_add(acc, "bob", "secretB"), 0);
+	assert_int_equal(mr_accounts_add(acc, "carol", "secretC"), 0);
+	mr_accounts_close(acc);
+
+	sp.cfg = &F.cfg;
+	sp.ng = F.ng;
+	sp.io.send = io_send;
+	sp.io.dial = io_dial;
+	snprintf(F.path, sizeof(F.path), "%s/nonce.key", F.dir);
+	sp.nonce_secret_path = F.path;
+	sp.default_iface = "wan";
+	F.sip = mr_sip_new(&sp, err, sizeof(err));
+	if (F.sip == NULL)
+		fail_msg("mr_sip_new: %s", err);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[200];
+
+	(void)state;
+	mr_sip_free(F.sip);
+	drain();
+	mr_ng_free(F.ng);
+	mr_session_free(F.sess);
+	mr_region_unlock(&F.r);
+	mr_region_close(&F.r);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", F.dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+flow_info(struct mr_sip_flow_info *f, mr_flow_id id)
+{
+	memset(f, 0, sizeof(*f));
+	f->id = id;
+	f->proto = id == FT ? MR_SIP_UDP : MR_SIP_TLS;
+	f->listener = id == FT ? -1 : 0;
+	f->trunk = id == FT || id == FT_DIAL ? 0 : -1;
+	if (id == FT_DIAL)
+		f->proto = MR_SIP_UDP;
+	sockaddr4(&f->peer, id == FT || id == FT_DIAL ? "198.18.0.50" : "198.18.1.10",
+		  (uint16_t)(40000 + id));
+	if (id == FT || id == FT_DIAL)
+		F.cfg.n_tls = 1, sockaddr4(&f->local, "198.18.0.1", 5060);
+	else
+		sockaddr4(&f->local, "198.18.0.1", 5061);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+deliver(mr_flow_id flow, const char *fmt, ...)
+{
+	static char buf[16384];
+	struct mr_sip_flow_info f;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	assert_true(n > 0 && (size_t)n < sizeof(buf));
+	flow_info(&f, flow);
+	mr_sip_on_message(F.sip, &f, buf, (size_t)n, F.now);
+}
+
+/* Deliver @head + Content-Length + @body. */
+static void
+deliver_body(mr_flow_id flow, const char *head, const char *body)
+{
+	deliver(flow, "%s%sContent-Length: %zu\r\n\r\n%s", head,
+		body[0] != '\0' ? "Content-Type: application/sdp\r\n" : "", strlen(body), body);
+}
+
+/* ---- digest --------------------------------------------------------- */
+
+/* The Authorization value answering challenge @t (the first, SHA-256). */
+static const char *
+answer_challenge(const char *t, const char *hname, const char *user, const char *pw,
+		 const char *method, const char *uri)
+{
+	static char out[1024];
+	char nonce[128], ha1[MR_DIGEST_HEX_MAX], resp[MR_DIGEST_HEX_MAX];
+
+	snprintf(nonce, sizeof(nonce), "%s", param(hdr(t, hname), "nonce="));
+	assert_string_equal(param(hdr(t, hname), "algorithm="), "SHA-256");
+	assert_int_equal(mr_digest_ha1(MR_DIGEST_SHA256, user, DOMAIN, pw, ha1), 0);
+	assert_int_equal(mr_digest_response(MR_DIGEST_SHA256, ha1, method, uri, nonce, "00000001",
+					    "c0ffee", resp), 0);
+	snprintf(out, sizeof(out),
+		 "Digest username=\"%s\", realm=\"" DOMAIN "\", nonce=\"%s\", uri=\"%s\", "
+		 "response=\"%s\", algorithm=SHA-256, qop=auth, nc=00000001, cnonce=\"c0ffee\"",
+		 user, nonce, uri, resp);
+	return out;
+}
+
+static int
+do_register(mr_flow_id flow, const char *user, const char *pw, const char *expires)
+{
+	char *t, auth[1024];
+	int code;
+
+	F.seq++;
+	deliver(flow, "REGISTER sip:" DOMAIN " SIP/2.0\r\n"
+		"Via: SIP/2.0/TLS 198.18.1.10:5061;branch=z9hG4bKr%u\r\n"
+		"From: <sip:%s@" DOMAIN ">;tag=rf%u\r\nTo: <sip:%s@" DOMAIN ">\r\n"
+		"Call-ID: reg-%s\r\nCSeq: %u REGISTER\r\nMax-Forwards: 70\r\n"
+		"Contact: <sip:%s@198.18.1.10:5061;transport=tls>;expires=%s\r\n"
+		"Content-Length: 0\r\n\r\n", F.seq, user, F.seq, user, user, F.seq, user, expires);
+	t = expect_status(flow, 401);
+	if (strstr(t, "algorithm=SHA-256") > strstr(t, "algorithm=MD5"))
+		fail_msg("SHA-256 must come first:\n%s", t);
+	snprintf(auth, sizeof(auth), "%s", answer_challenge(t, "WWW-Authenticate", user, pw,
+							     "REGISTER", "sip:" DOMAIN));
+	free(t);
+	F.seq++;
+	deliver(flow, "REGISTER sip:" DOMAIN " SIP/2.0\r\n"
+		"Via: SIP/2.0/TLS 198.18.1.10:5061;branch=z9hG4bKr%u\r\n"
+		"From: <sip:%s@" DOMAIN ">;tag=rf%u\r\nTo: <sip:%s@" DOMAIN ">\r\n"
+		"Call-ID: reg-%s\r\nCSeq: %u REGISTER\r\nMax-Forwards: 70\r\n"
+		"Contact: <sip:%s@198.18.1.10:5061;transport=tls>;expires=%s\r\n"
+		"Authorization: %s\r\nContent-Length: 0\r\n\r\n", F.seq, user, F.seq, user, user,
+		F.seq, user, expires, auth);
+	t = pop(flow);
+	assert_non_null(t);
+	code = status_of(t);
+	free(t);
+	return code;
+}
+
+/* ---- SDP ------------------------------------------------------------ */
+
+#define SDP_A "v=0\r\no=alice 1 1 IN IP4 198.18.1.10\r\ns=-\r\nc=IN IP4 198.18.1.10\r\nt=0 0\r\n"
+#define KEY_A "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
+#define KEY_B "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk"
+#define OFFER_A SDP_A "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" \
+	KEY_A "\r\na=sendrecv\r\n"
+#define HOLD_A SDP_A "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" \
+	KEY_A "\r\na=sendonly\r\n"
+#define VIDEO_A SDP_A "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" \
+	KEY_A "\r\nm=video 4002 RTP/SAVP 96\r\na=rtpmap:96 H264/90000\r\n" \
+	"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY_A "\r\n" \
+	"m=video 4004 RTP/SAVP 96\r\na=rtpmap:96 H264/90000\r\na=content:slides\r\n" \
+	"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY_A "\r\n"
+#define PLAIN_A SDP_A "m=audio 4000 RTP/AVP 0\r\n"
+#define SDP_B "v=0\r\no=bob 2 1 IN IP4 198.18.1.20\r\ns=-\r\nc=IN IP4 198.18.1.20\r\nt=0 0\r\n"
+#define CRYPTO_B "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY_B "\r\n"
+
+/* B's answer with as many audio/video lines as the offer it got. */
+static const char *
+answer_b(const char *offer, const char *dir)
+{
+	static char out[4096];
+	const char *p = offer;
+	size_t n = 0;
+	unsigned int port = 6000;
+
+	n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", SDP_B);
+	while ((p = strstr(p, "m=")) != NULL) {
+		bool video = strncmp(p, "m=video", 7) == 0;
+
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "m=%s %u RTP/SAVP %s\r\n%s%s",
+				      video ? "video" : "audio", port, video ? "96" : "0",
+				      video ? "a=rtpmap:96 H264/90000\r\n" : "", CRYPTO_B);
+		if (dir != NULL)
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "a=%s\r\n", dir);
+		port += 2;
+		p += 2;
+	}
+	return out;
+}
+
+/* ---- a call --------------------------------------------------------- */
+
+struct callp {
+	char b_invite[8192];    /* what bob got */
+	char a_tag[64];         /* alice's leg: our To tag */
+	char b_callid[128], b_from[256], b_to_hdr[256];
+	char b_via[256];
+	char a_callid[32];
+	unsigned int a_cseq;
+};
+
+static char last_a[8192];       /* what alice last got when bob got nothing */
+
+/* alice calls @who with @sdp; returns the code of the first non-100
+ * response alice got if bob got nothing, else 0 with bob's INVITE in @cp. */
+static int
+invite_on(struct callp *cp, const char *who, const char *sdp, const char *extra, mr_flow_id bf)
+{
+	char head[2048], *t, auth[1024], uri[128];
+
+	snprintf(uri, sizeof(uri), "sip:%s@" DOMAIN, who);
+	if (n_invites++ == 0)
+		snprintf(cp->a_callid, sizeof(cp->a_callid), "call-a");
+	else
+		snprintf(cp->a_callid, sizeof(cp->a_callid), "call-a%u", n_invites);
+	cp->a_cseq = 1;
+	snprintf(head, sizeof(head), "INVITE %s SIP/2.0\r\n"
+		 "Via: SIP/2.0/TLS 198.18.1.10:5061;branch=z9hG4bKa1%s\r\n"
+		 "From: \"Alice\" <sip:alice@" DOMAIN ">;tag=atag\r\nTo: <%s>\r\n"
+		 "Call-ID: %s\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+		 "Contact: <sip:alice@198.18.1.10:5061;transport=tls>\r\n%s", uri, cp->a_callid, uri, cp->a_callid, extra);
+	deliver_body(FA, head, sdp);
+	t = expect_status(FA, 407);
+	snprintf(auth, sizeof(auth), "%s",
+		 answer_challenge(t, "Proxy-Authenticate", "alice", "secretA", "INVITE", uri));
+	free(t);
+	cp->a_cseq = 2;
+	snprintf(head, sizeof(head), "INVITE %s SIP/2.0\r\n"
+		 "Via: SIP/2.0/TLS 198.18.1.10:5061;branch=z9hG4bKa2%s\r\n"
+		 "From: \"Alice\" <sip:alice@" DOMAIN ">;tag=atag\r\nTo: <%s>\r\n"
+		 "Call-ID: %s\r\nCSeq: 2 INVITE\r\nMax-Forwards: 70\r\n"
+		 "Contact: <sip:alice@198.18.1.10:5061;transport=tls>\r\n"
+		 "Proxy-Authorization: %s\r\n%s", uri, cp->a_callid, uri, cp->a_callid, auth, extra);
+	deliver_body(FA, head, sdp);
+	t = pop(bf);
+	if (t == NULL) {
+		int code;
+
+		while ((t = pop(FA)) != NULL && status_of(t) == 100)
+			free(t);
+		assert_non_null(t);
+		code = status_of(t);
+		snprintf(last_a, sizeof(last_a), "%s", t);
+		free(t);
+		return code;
+	}
+	if (strncmp(t, "INVITE ", 7) != 0)
+		fail_msg("bob got:\n%s", t);
+	snprintf(cp->b_invite, sizeof(cp->b_invite), "%s", t);
+	snprintf(cp->b_callid, sizeof(cp->b_callid), "%s", hdr(t, "Call-ID"));
+	snprintf(cp->b_from, sizeof(cp->b_from), "%s", hdr(t, "From"));
+	snprintf(cp->b_to_hdr, sizeof(cp->b_to_hdr), "%s", hdr(t, "To"));
+	snprintf(cp->b_via, sizeof(cp->b_via), "%s", hdr(t, "Via"));
+	free(t);
+	t = expect_status(FA, 100);
+	free(t);
+	return 0;
+}
+
+static int
+invite(struct callp *cp, const char *who, const char *sdp, const char *extra)
+{
+	return invite_on(cp, who, sdp, extra, FB);
+}
+
+/* Bob responds @code to the INVITE in @cp. */
+static void
+bob_responds(struct callp *cp, int code, const char *extra, const char *sdp)
+{
+	char head[2048];
+
+	snprintf(head, sizeof(head), "SIP/2.0 %d X\r\nVia: %s\r\nFrom: %s\r\nTo: %s;tag=btag\r\n"
+		 "Call-ID: %s\r\nCSeq: 1 INVITE\r\n"
+		 "Contact: <sip:bob@198.18.1.20:5061;transport=tls>\r\n%s", code, cp->b_via,
+		 cp->b_from, cp->b_to_hdr, cp->b_callid, extra != NULL ? extra : "");
+	deliver_body(FB, head, sdp != NULL ? sdp : "");
+}
+
+/* A call alice -> bob up to alice's ACK. Returns alice's 200 To tag. */
+static void
+call_up(struct callp *cp, const char *offer, const char *extra_a, const char *extra_b)
+{
+	char *t;
+
+	assert_int_equal(do_register(FB, "bob", "secretB", "600"), 200);
+	assert_int_equal(invite(cp, "bob", offer, extra_a), 0);
+	bob_responds(cp, 180, NULL, NULL);
+	t = expect_status(FA, 180);
+	free(t);
+	bob_responds(cp, 200, extra_b, answer_b(cp->b_invite + 0, NULL) == NULL ? "" :
+		     answer_b(body_of(cp->b_invite), NULL));
+	t = expect_status(FA, 200);
+	snprintf(cp->a_tag, sizeof(cp->a_tag), "%s", param(hdr(t, "To"), "tag="));
+	assert_true(cp->a_tag[0] != '\0');
+	free(t);
+	deliver(FA, "ACK sip:mrelay@198.18.0.1:5061;transport=tls SIP/2.0\r\n"
+		"Via: SIP/2.0/TLS 198.18.1.10:5061;branch=z9hG4bKack\r\n"
+		"From: <sip:alice@" DOMAIN ">;tag=atag\r\nTo: <sip:bob@" DOMAIN ">;tag=%s\r\n"
+		"Call-ID: call-a\r\nCSeq: %u ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+		cp->a_tag, cp->a_cseq);
+	t = expect_request(FB, "ACK");
+	free(t);
+}
+
+static void
+alice_in_dialog(struct callp *cp, const char *method, unsigned int cseq, const char *extra,
+		const char *sdp)
+{
+	char head[2048];
+
+	snprintf(head, sizeof(head), "%s sip:mrelay@198.18.0.1:5061;transport=tls SIP/2.0\r\n"
+		 "Via: SIP/2.0/TLS 198.18.1.10:5061;branch=z9hG4bKd%u\r\n"
+		 "From: <sip:alice@" DOMAIN ">;tag=atag\r\nTo: <sip:bob@" DOMAIN ">;tag=%s\r\n"
+		 "Call-ID: %s\r\nCSeq: %u %s\r\nMax-Forwards: 70\r\n"
+		 "Contact: <sip:alice@198.18.1.10:5061;transport=tls>\r\n%s", method, cseq,
+		 cp->a_tag, cp->a_callid, cseq, method, extra != NULL ? extra : "");
+	deliver_body(FA, head, sdp != NULL ? sdp : "");
+}
+
+/* Respond 200 to request @t on @flow (echoing its Via/From/To/Call-ID/CSeq). */
+static void
+ok_to(mr_flow_id flow, const char *t, const char *sdp)
+{
+	char head[2048];
+
+	{
+		char from[256], to[256], via[256], cid[128], cseq[64];
+
+		snprintf(via, sizeof(via), "%s", hdr(t, "Via"));
+		snprintf(from, sizeof(from), "%s", hdr(t, "From"));
+		snprintf(to, sizeof(to), "%s", hdr(t, "To"));
+		snprintf(cid, sizeof(cid), "%s", hdr(t, "Call-ID"));
+		snprintf(cseq, sizeof(cseq), "%s", hdr(t, "CSeq"));
+		snprintf(head, sizeof(head), "SIP/2.0 200 OK\r\nVia: %s\r\nFrom: %s\r\nTo: %s\r\n"
+			 "Call-ID: %s\r\nCSeq: %s\r\n"
+			 "Contact: <sip:x@198.18.1.20:5061;transport=tls>\r\n",
+			 via, from, to, cid, cseq);
+	}
+	deliver_body(flow, head, sdp != NULL ? sdp : "");
+}
+
+static const struct mr_cdr_row *
+last_cdr(void)
+{
+	assert_true(mr_test_cdr_n > 0);
+	return &mr_test_cdr_rows[mr_test_cdr_n - 1];
+}
+
+/* ---- tests ---------------------------------------------------------- */
+
+static void
+test_register(void **state)
+{
+	(void)state;
+	assert_int_equal(do_register(FA, "alice", "secretA", "600"), 200);
+	assert_int_equal(mr_sip_counters(F.sip)->bindings, 1);
+	assert_int_equal(do_register(FA, "alice", "wrong", "600"), 403);
+	assert_int_equal(do_register(FA, "nobody", "x", "600"), 403);
+	assert_int_equal(do_register(FA, "alice", "secretA", "10"), 423);
+	assert_int_equal(mr_sip_counters(F.sip)->auth_failures, 2);
+	assert_int_equal(do_register(FA, "alice", "secretA", "0"), 200);
+	assert_int_equal(mr_sip_counters(F.sip)->bindings, 0);
+	/* expiry on tick */
+	assert_int_equal(do_register(FA, "alice", "secretA", "60"), 200);
+	F.now += 61000;
+	mr_sip_tick(F.sip, F.now);
+	assert_int_equal(mr_sip_counters(F.sip)->bindings, 0);
+}
+
+static void
+test_call(void **state)
+{
+	struct callp cp;
+	const struct mr_cdr_row *row;
+	char *t;
+
+	(void)state;
+	assert_int_equal(do_register(FB, "bob", "secretB", "600"), 200);
+	assert_int_equal(invite(&cp, "bob", OFFER_A, ""), 0);
+	/* over bob's own flow, to his Contact, SDP rewritten and re-keyed */
+	assert_true(strncmp(cp.b_invite, "INVITE sip:bob@198.18.1.10:5061;transport=tls SIP/2.0",
+			    53) == 0);
+	assert_non_null(strstr(body_of(cp.b_invite), "c=IN IP4 198.18.0.2"));
+	assert_non_null(strstr(body_of(cp.b_invite), "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"));
+	assert_null(strstr(body_of(cp.b_invite), KEY_A));
+	assert_null(strstr(cp.b_invite, "call-a"));     /* our own Call-ID */
+	assert_non_null(strstr(hdr(cp.b_invite, "Contact"), ";transport=tls"));
+	assert_string_equal(param(cp.b_from, "<sip:"), "alice@" DOMAIN);
+
+	bob_responds(&cp, 180, NULL, NULL);
+	t = expect_status(FA, 180);
+	free(t);
+	bob_responds(&cp, 200, NULL, answer_b(body_of(cp.b_invite), NULL));
+	t = expect_status(FA, 200);
+	assert_non_null(strstr(body_of(t), "c=IN IP4 198.18.0.2"));
+	assert_null(strstr(body_of(t), KEY_B));
+	assert_non_null(strstr(body_of(t), "a=crypto:1 AES_CM_128_HMAC_SHA1_80"));
+	snprintf(cp.a_tag, sizeof(cp.a_tag), "%s", param(hdr(t, "To"), "tag="));
+	free(t);
+	assert_null(pop(FB));   /* no ACK before alice's */
+	deliver(FA, "ACK sip:mrelay@198.18.0.1:5061;transport=tls SIP/2.0\r\n"
+		"Via: SIP/2.0/TLS 198.18.1.10:5061;branch=z9hG4bKack\r\n"
+		"From: <sip:alice@" DOMAIN ">;tag=atag\r\nTo: <sip:bob@" DOMAIN ">;tag=%s\r\n"
+		"Call-ID: call-a\r\nCSeq: 2 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+		cp.a_tag);
+	t = expect_request(FB, "ACK");
+	assert_non_null(strstr(t, "ACK sip:bob@198.18.1.20:5061;transport=tls"));
+	free(t);
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 1);
+
+	alice_in_dialog(&cp, "BYE", 3, NULL, NULL);
+	t = expect_status(FA, 200);
+	free(t);
+	t = expect_request(FB, "BYE");
+	ok_to(FB, t, NULL);
+	free(t);
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 0);
+	row = last_cdr();
+	assert_string_equal(row->caller, "alice");
+	assert_string_equal(row->callee, "bob");
+	assert_string_equal(row->call_id, "call-a");
+	assert_string_equal(row->end_reason, "caller-bye");
+	assert_int_equal(row->sip_status, 200);
+	assert_true(row->answer_s != 0);
+	assert_null(pop(FA));
+	assert_null(pop(FB));
+}
+
+static void
+test_video_lines(void **state)
+{
+	struct callp cp;
+	const char *b;
+
+	(void)state;
+	assert_int_equal(do_register(FB, "bob", "secretB", "600"), 200);
+	assert_int_equal(invite(&cp, "bob", VIDEO_A, ""), 0);
+	b = body_of(cp.b_invite);
+	assert_non_null(strstr(b, "m=audio"));
+	assert_non_null(strstr(strstr(b, "m=video"), "m=video"));
+	assert_non_null(strstr(strstr(strstr(b, "m=video") + 2, "m=video"), "a=content:slides"));
+}
+
+static void
+test_plain_488(void **state)
+{
+	struct callp cp;
+
+	(void)state;
+	assert_int_equal(do_register(FB, "bob", "secretB", "600"), 200);
+	assert_int_equal(invite(&cp, "bob", PLAIN_A, ""), 488);
+	assert_string_equal(hdr(last_a, "Warning"), "399 " DOMAIN " \"SRTP (SDES) required\"");
+	assert_null(pop(FB));
+	assert_int_equal(mr_sip_counters(F.sip)->rejected_488, 1);
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 0);
+	assert_string_equal(last_cdr()->end_reason, "rejected");
+	assert_int_equal(last_cdr()->sip_status, 488);
+}
+
+static void
+test_480_404(void **state)
+{
+	struct callp cp;
+
+	(void)state;
+	assert_int_equal(invite(&cp, "carol", OFFER_A, ""), 480);
+	assert_int_equal(invite(&cp, "dave", OFFER_A, ""), 404);
+	assert_int_equal(mr_sip_counters(F.sip)->calls_failed, 2);
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 0);
+}
+
+static void
+test_cancel(void **state)
+{
+	struct callp cp;
+	char *t;
+
+	(void)state;
+	assert_int_equal(do_register(FB, "bob", "secretB", "600"), 200);
+	assert_int_equal(invite(&cp, "bob", OFFER_A, ""), 0);
+	bob_responds(&cp, 180, NULL, NULL);
+	free(expect_status(FA, 180));
+	deliver(FA, "CANCEL sip:bob@" DOMAIN " SIP/2.0\r\n"
+		"Via: SIP/2.0/TLS 198.18.1.10:5061;branch=z9hG4bKa2%s\r\n"
+		"From: \"Alice\" <sip:alice@" DOMAIN ">;tag=atag\r\nTo: <sip:bob@" DOMAIN ">\r\n"
+		"Call-ID: %s\r\nCSeq: 2 CANCEL\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+		cp.a_callid, cp.a_callid);
+	t = expect_status(FA, 200);
+	assert_non_null(strstr(hdr(t, "CSeq"), "CANCEL"));
+	free(t);
+	t = expect_status(FA, 487);
+	free(t);
+	t = expect_request(FB, "CANCEL");
+	assert_string_equal(hdr(t, "Via"), cp.b_via);
+	free(t);
+	bob_responds(&cp, 487, NULL, NULL);
+	t = expect_request(FB, "ACK");
+	free(t);
+	assert_string_equal(last_cdr()->end_reason, "cancel");
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 0);
+}
+
+static void
+test_reinvite_hold(void **state)
+{
+	struct callp cp;
+	char *t, *r;
+
+	(void)state;
+	call_up(&cp, OFFER_A, "", NULL);
+	alice_in_dialog(&cp, "INVITE", 3, NULL, HOLD_A);
+	t = expect_request(FB, "INVITE");
+	assert_non_null(strstr(body_of(t), "a=sendonly"));
+	assert_non_null(strstr(body_of(t), "c=IN IP4 198.18.0.2"));
+	/* glare: bob's own re-INVITE meanwhile gets 491 */
+	{
+		char head[1024];
+
+		snprintf(head, sizeof(head), "INVITE sip:mrelay@198.18.0.1:5061;transport=tls SIP/2.0\r\n"
+			 "Via: SIP/2.0/TLS 198.18.1.20:5061;branch=z9hG4bKbre\r\n"
+			 "From: <sip:bob@" DOMAIN ">;tag=btag\r\nTo: %s\r\nCall-ID: %s\r\n"
+			 "CSeq: 7 INVITE\r\nMax-Forwards: 70\r\n", hdr(t, "From"), cp.b_callid);
+		deliver_body(FB, head, answer_b(body_of(t), "sendrecv"));
+		r = expect_status(FB, 491);
+		free(r);
+	}
+	ok_to(FB, t, answer_b(body_of(t), "recvonly"));
+	free(t);
+	t = expect_request(FB, "ACK");
+	free(t);
+	r = expect_status(FA, 200);
+	assert_non_null(strstr(body_of(r), "a=recvonly"));
+	free(r);
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 1);
+}
+
+static void
+test_session_timer(void **state)
+{
+	struct callp cp;
+	char *t;
+
+	(void)state;
+	call_up(&cp, OFFER_A, "Supported: timer\r\nSession-Expires: 90;refresher=uac\r\n", NULL);
+	/* 200 had said alice refreshes */
+	/* bob's leg: we refresh at half of 1800 s; alice misses hers at 90 s */
+	F.now += 91000;
+	mr_sip_tick(F.sip, F.now);
+	t = expect_request(FA, "BYE");
+	free(t);
+	t = expect_request(FB, "BYE");
+	free(t);
+	assert_string_equal(last_cdr()->end_reason, "session-timer");
+	assert_int_equal(mr_sip_counters(F.sip)->session_timer_expired, 1);
+}
+
+static void
+test_session_timer_small(void **state)
+{
+	struct callp cp;
+
+	(void)state;
+	assert_int_equal(do_register(FB, "bob", "secretB", "600"), 200);
+	assert_int_equal(invite(&cp, "bob", OFFER_A, "Session-Expires: 30\r\n"), 422);
+}
+
+static void
+test_prack(void **state)
+{
+	struct callp cp;
+	char *t;
+
+	(void)state;
+	assert_int_equal(do_register(FB, "bob", "secretB", "600"), 200);
+	assert_int_equal(invite(&cp, "bob", OFFER_A, ""), 0);
+	assert_non_null(strstr(hdr(cp.b_invite, "Supported"), "100rel"));
+	bob_responds(&cp, 183, "Require: 100rel\r\nRSeq: 1\r\n",
+		     answer_b(body_of(cp.b_invite), NULL));
+	t = expect_request(FB, "PRACK");
+	assert_string_equal(hdr(t, "RAck"), "1 1 INVITE");
+	assert_non_null(strstr(hdr(t, "To"), "tag=btag"));
+	ok_to(FB, t, NULL);
+	free(t);
+	t = expect_status(FA, 183);
+	assert_null(strstr(t, "100rel"));
+	assert_null(strstr(t, "RSeq"));
+	assert_non_null(strstr(body_of(t), "c=IN IP4 198.18.0.2"));
+	free(t);
+}
+
+static void
+test_flow_closed(void **state)
+{
+	struct callp cp;
+	char *t;
+
+	(void)state;
+	call_up(&cp, OFFER_A, "", NULL);
+	mr_sip_on_closed(F.sip, FB, F.now);
+	t = expect_request(FA, "BYE");
+	free(t);
+	assert_null(pop(FB));
+	assert_string_equal(last_cdr()->end_reason, "flow-lost");
+	assert_int_equal(mr_sip_counters(F.sip)->bindings, 0);
+	assert_int_equal(invite(&cp, "bob", OFFER_A, ""), 480);
+}
+
+static void
+test_revoke(void **state)
+{
+	struct callp cp;
+	char *t;
+
+	(void)state;
+	call_up(&cp, OFFER_A, "", NULL);
+	assert_int_equal(mr_sip_account_revoked(F.sip, "bob", F.now), 1);
+	t = expect_request(FA, "BYE");
+	free(t);
+	t = expect_request(FB, "BYE");
+	free(t);
+	assert_string_equal(last_cdr()->end_reason, "revoked");
+	assert_int_equal(mr_sip_counters(F.sip)->bindings, 0);
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 0);
+}
+
+static void
+test_trunk_inbound(void **state)
+{
+	char *t;
+	struct callp cp;
+
+	(void)state;
+	assert_int_equal(do_register(FB, "bob", "secretB", "600"), 200);
+	deliver_body(FT, "INVITE sip:bob@198.18.0.1:5060 SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP 198.18.0.50:5060;branch=z9hG4bKt1\r\n"
+		     "From: <sip:+15551234@198.18.0.50>;tag=ttag\r\nTo: <sip:bob@198.18.0.1>\r\n"
+		     "Call-ID: call-t\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+		     "Contact: <sip:+15551234@198.18.0.50:5060>\r\n", PLAIN_A);
+	free(expect_status(FT, 100));
+	t = expect_request(FB, "INVITE");
+	assert_non_null(strstr(body_of(t), "RTP/SAVP"));
+	assert_non_null(strstr(body_of(t), "a=crypto:"));
+	snprintf(cp.b_invite, sizeof(cp.b_invite), "%s", t);
+	snprintf(cp.b_callid, sizeof(cp.b_callid), "%s", hdr(t, "Call-ID"));
+	snprintf(cp.b_from, sizeof(cp.b_from), "%s", hdr(t, "From"));
+	snprintf(cp.b_to_hdr, sizeof(cp.b_to_hdr), "%s", hdr(t, "To"));
+	snprintf(cp.b_via, sizeof(cp.b_via), "%s", hdr(t, "Via"));
+	free(t);
+	/* a UDP retransmission of the INVITE gets the cached response */
+	deliver_body(FT, "INVITE sip:bob@198.18.0.1:5060 SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP 198.18.0.50:5060;branch=z9hG4bKt1\r\n"
+		     "From: <sip:+15551234@198.18.0.50>;tag=ttag\r\nTo: <sip:bob@198.18.0.1>\r\n"
+		     "Call-ID: call-t\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+		     "Contact: <sip:+15551234@198.18.0.50:5060>\r\n", PLAIN_A);
+	free(expect_status(FT, 100));
+	assert_null(pop(FB));
+	bob_responds(&cp, 200, NULL, answer_b(body_of(cp.b_invite), NULL));
+	t = expect_status(FT, 200);
+	assert_non_null(strstr(body_of(t), "RTP/AVP"));
+	assert_non_null(strstr(body_of(t), "c=IN IP4 198.18.0.3"));
+	assert_null(strstr(body_of(t), "a=crypto"));
+	free(t);
+	/* Timer G: no ACK yet, the 2xx is resent on UDP */
+	F.now += 600;
+	mr_sip_tick(F.sip, F.now);
+	free(expect_status(FT, 200));
+	assert_int_equal(mr_test_cdr_n, 0);            /* no row yet */
+}
+
+static void
+test_outbound_trunk(void **state)
+{
+	struct callp cp;
+	const char *b;
+
+	(void)state;
+	/* "00" + number: the pstn trunk, dialled, plain RTP on its interface */
+	assert_int_equal(invite_on(&cp, "0049301234", OFFER_A, "", FT_DIAL), 0);
+	assert_true(strncmp(cp.b_invite, "INVITE sip:49301234@198.18.0.50:5060 SIP/2.0", 44) == 0);
+	assert_non_null(strstr(cp.b_via, "SIP/2.0/UDP 198.18.0.1:5060"));
+	b = body_of(cp.b_invite);
+	assert_non_null(strstr(b, "m=audio"));
+	assert_non_null(strstr(b, " RTP/AVP "));
+	assert_non_null(strstr(b, "c=IN IP4 198.18.0.3"));
+	assert_null(strstr(b, "a=crypto"));
+	/* UDP: Timer A retransmits the INVITE until a provisional */
+	F.now += 500;
+	mr_sip_tick(F.sip, F.now);
+	free(expect_request(FT_DIAL, "INVITE"));
+	/* Timer B: 32 s without an answer, 408 to alice */
+	F.now += 32000;
+	mr_sip_tick(F.sip, F.now);
+	free(expect_status(FA, 408));
+	assert_string_equal(last_cdr()->callee, "trunk:49301234");
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 0);
+}
+
+static void
+test_malformed(void **state)
+{
+	char *t;
+
+	(void)state;
+	deliver(FA, "garbage\r\n\r\n");
+	assert_null(pop(FA));
+	assert_int_equal(mr_sip_counters(F.sip)->dropped, 1);
+	/* CSeq method differs from the request's */
+	deliver(FA, "OPTIONS sip:" DOMAIN " SIP/2.0\r\nVia: SIP/2.0/TLS 1.2.3.4;branch=z9hG4bKm1\r\n"
+		"From: <sip:a@" DOMAIN ">;tag=1\r\nTo: <sip:" DOMAIN ">\r\nCall-ID: m1\r\n"
+		"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+	free(expect_status(FA, 400));
+	deliver(FA, "OPTIONS sip:" DOMAIN " SIP/2.0\r\nVia: SIP/2.0/TLS 1.2.3.4;branch=z9hG4bKm2\r\n"
+		"From: <sip:a@" DOMAIN ">;tag=1\r\nTo: <sip:" DOMAIN ">\r\nCall-ID: m2\r\n"
+		"CSeq: 1 OPTIONS\r\nMax-Forwards: 0\r\nContent-Length: 0\r\n\r\n");
+	free(expect_status(FA, 483));
+	deliver(FA, "OPTIONS sip:" DOMAIN " SIP/2.0\r\nVia: SIP/2.0/TLS 1.2.3.4;branch=z9hG4bKm3\r\n"
+		"From: <sip:a@" DOMAIN ">;tag=1\r\nTo: <sip:" DOMAIN ">\r\nCall-ID: m3\r\n"
+		"CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
+	t = expect_status(FA, 200);
+	assert_non_null(strstr(hdr(t, "Allow"), "INVITE"));
+	assert_non_null(strstr(hdr(t, "Supported"), "timer"));
+	assert_string_equal(hdr(t, "Accept"), "application/sdp");
+	free(t);
+	deliver(FA, "FOO sip:" DOMAIN " SIP/2.0\r\nVia: SIP/2.0/TLS 1.2.3.4;branch=z9hG4bKm4\r\n"
+		"From: <sip:a@" DOMAIN ">;tag=1\r\nTo: <sip:" DOMAIN ">\r\nCall-ID: m4\r\n"
+		"CSeq: 1 FOO\r\nContent-Length: 0\r\n\r\n");
+	t = expect_status(FA, 501);
+	assert_non_null(strstr(hdr(t, "Allow"), "BYE"));
+	free(t);
+	deliver(FA, "SUBSCRIBE sip:" DOMAIN " SIP/2.0\r\nVia: SIP/2.0/TLS 1.2.3.4;branch=z9hG4bKm5\r\n"
+		"From: <sip:a@" DOMAIN ">;tag=1\r\nTo: <sip:" DOMAIN ">\r\nCall-ID: m5\r\n"
+		"CSeq: 1 SUBSCRIBE\r\nContent-Length: 0\r\n\r\n");
+	free(expect_status(FA, 405));
+	deliver(FA, "OPTIONS sip:" DOMAIN " SIP/2.0\r\nVia: SIP/2.0/TLS 1.2.3.4;branch=z9hG4bKm6\r\n"
+		"From: <sip:a@" DOMAIN ">;tag=1\r\nTo: <sip:" DOMAIN ">\r\nCall-ID: m6\r\n"
+		"CSeq: 1 OPTIONS\r\nRequire: foo, timer\r\nContent-Length: 0\r\n\r\n");
+	t = expect_status(FA, 420);
+	assert_string_equal(hdr(t, "Unsupported"), "foo");
+	free(t);
+	/* no Via: nothing to answer */
+	deliver(FA, "OPTIONS sip:" DOMAIN " SIP/2.0\r\n"
+		"From: <sip:a@" DOMAIN ">;tag=1\r\nTo: <sip:" DOMAIN ">\r\nCall-ID: m7\r\n"
+		"CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
+	assert_null(pop(FA));
+	/* a response nobody asked for */
+	deliver(FA, "SIP/2.0 200 OK\r\nVia: SIP/2.0/TLS 1.2.3.4;branch=z9hG4bKzz\r\n"
+		"From: <sip:a@" DOMAIN ">;tag=1\r\nTo: <sip:" DOMAIN ">\r\nCall-ID: m8\r\n"
+		"CSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n");
+	assert_null(pop(FA));
+	/* in-dialog request for no dialog */
+	deliver(FA, "BYE sip:" DOMAIN " SIP/2.0\r\nVia: SIP/2.0/TLS 1.2.3.4;branch=z9hG4bKm9\r\n"
+		"From: <sip:a@" DOMAIN ">;tag=1\r\nTo: <sip:" DOMAIN ">;tag=2\r\nCall-ID: m9\r\n"
+		"CSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n");
+	free(expect_status(FA, 481));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_register, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_call, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_video_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plain_488, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_480_404, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reinvite_hold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_timer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_timer_small, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flow_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trunk_inbound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbound_trunk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
