@@ -10,6 +10,8 @@
  *   call del CALL-ID
  *   call mute CALL-ID TAG on|off
  *   reload
+ *   sip-revoke NAME      (mrelayctl account revoke: end NAME's registrations
+ *                         and calls now; the account is already gone)
  *
  * "call add" makes a plain-RTP call between two operator-marked (PSTN)
  * legs, one stream each, paired: a hook for tests and operators, through
@@ -26,6 +28,9 @@
 #include "admin.h"
 #include "cp.h"
 #include "log.h"
+#include "sip.h"
+#include "sip_front.h"
+#include "transport.h"
 
 #define MAX_WORDS 16
 
@@ -204,6 +209,33 @@ cmd_calls(struct mr_cp *cp, const struct req *q, FILE *f)
 	return 0;
 }
 
+/* The SIP front-end's counters: a text line, or a "sip" member of the JSON object. */
+static void
+sip_status(const struct mr_cp *cp, FILE *f, bool json)
+{
+	const struct mr_sip_transport_counters *t = mr_cp_sip_transport_counters(cp);
+	const struct mr_sip *sip = mr_cp_sip_b2bua(cp);
+	const struct mr_sip_counters *c;
+
+	if (t == NULL || sip == NULL)
+		return;
+	c = mr_sip_counters(sip);
+	fprintf(f, json ? ", \"sip\": {\"bindings\": %" PRIu32 ", \"calls_active\": %" PRIu32
+		     ", \"calls_total\": %" PRIu64 ", \"calls_answered\": %" PRIu64
+		     ", \"calls_failed\": %" PRIu64 ", \"registrations\": %" PRIu64
+		     ", \"auth_failures\": %" PRIu64 ", \"rejected_488\": %" PRIu64
+		     ", \"flows_accepted\": %" PRIu64 ", \"handshake_failures\": %" PRIu64
+		     ", \"plain_refused\": %" PRIu64 ", \"framing_errors\": %" PRIu64 "}" :
+		     "sip: %" PRIu32 " bindings, %" PRIu32 " calls (%" PRIu64 " total, %" PRIu64
+		     " answered, %" PRIu64 " failed), %" PRIu64 " registrations, %" PRIu64
+		     " auth failures, %" PRIu64 " refused 488; flows %" PRIu64 " accepted, %"
+		     PRIu64 " failed handshakes, %" PRIu64 " plain refused, %" PRIu64
+		     " framing errors\n",
+		c->bindings, c->calls_active, c->calls_total, c->calls_answered, c->calls_failed,
+		c->registrations, c->auth_failures, c->rejected_488, t->flows_accepted,
+		t->handshake_failures, t->plain_refused, t->framing_errors);
+}
+
 static int
 cmd_status(struct mr_cp *cp, const struct req *q, FILE *f)
 {
@@ -222,6 +254,7 @@ cmd_status(struct mr_cp *cp, const struct req *q, FILE *f)
 			dp ? "alive" : "not alive", h->dp_pid, cp->events);
 		fprintf(f, "journal %" PRIu64 " records, %" PRIu64 " live\n", st.journal_records,
 			st.journal_live);
+		sip_status(cp, f, false);
 		return 0;
 	}
 	fprintf(f, "{\"pid\": %ld, \"config\": ", (long)getpid());
@@ -235,12 +268,14 @@ cmd_status(struct mr_cp *cp, const struct req *q, FILE *f)
 		", \"limits\": {\"max_calls\": %" PRIu32 ", \"max_legs\": %" PRIu32
 		", \"offers_per_second\": %" PRIu32 "}"
 		", \"timeouts\": {\"media_idle_s\": %" PRIu32 ", \"offer_s\": %" PRIu32
-		", \"call_max_s\": %" PRIu32 "}}\n",
+		", \"call_max_s\": %" PRIu32 "}",
 		st.calls, st.legs, st.slots_free, st.ports_used, st.ports_capacity,
 		st.journal_records, st.journal_live, cp->events, dp ? "true" : "false", h->dp_pid,
 		cp->cfg.limits.max_calls, cp->cfg.limits.max_legs, cp->cfg.limits.offers_per_s,
 		cp->cfg.timeouts.media_idle_ms / 1000u, cp->cfg.timeouts.offer_ms / 1000u,
 		cp->cfg.timeouts.call_max_ms / 1000u);
+	sip_status(cp, f, true);
+	fputs("}\n", f);
 	return 0;
 }
 
@@ -255,6 +290,18 @@ refuse(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+static int
+cmd_sip_revoke(struct mr_cp *cp, const struct req *q, FILE *f, char *err, size_t errlen)
+{
+	int n = mr_cp_sip_revoke(cp, q->w[1], mr_now_ms());
+
+	if (n < 0)
+		return refuse(err, errlen, "the SIP front-end is not enabled");
+	mr_log(LOG_NOTICE, MR_LOG_SIP, NULL, "account %s revoked: %d calls ended", q->w[1], n);
+	fprintf(f, "ended %d call%s\n", n, n == 1 ? "" : "s");
+	return 0;
 }
 
 /* Why a session primitive said @e, in words an operator can act on. */
@@ -434,10 +481,13 @@ mr_admin_run(struct mr_cp *cp, char *line, FILE *body, char *err, size_t errlen)
 		return cmd_calls(cp, &q, body);
 	if (strcmp(q.w[0], "call") == 0)
 		return cmd_call(cp, &q, body, err, errlen);
+	if (strcmp(q.w[0], "sip-revoke") == 0 && q.n == 2)
+		return cmd_sip_revoke(cp, &q, body, err, errlen);
 	if (strcmp(q.w[0], "reload") == 0 && q.n == 1) {
 		cp->reload = true;      /* the main loop reloads after this turn */
 		return 0;
 	}
-	return refuse(err, errlen, "unknown command '%.64s' (ping, status, calls, call, reload)",
+	return refuse(err, errlen,
+		      "unknown command '%.64s' (ping, status, calls, call, sip-revoke, reload)",
 		      q.w[0]);
 }

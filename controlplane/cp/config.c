@@ -1255,6 +1255,7 @@ static const struct key log_keys[] = {
 	{ "session", load_level, CF(log_level[MR_LOG_SESSION]), 0, 0, 0, NULL, 0 },
 	{ "admin", load_level, CF(log_level[MR_LOG_ADMIN]), 0, 0, 0, NULL, 0 },
 	{ "ng", load_level, CF(log_level[MR_LOG_NG]), 0, 0, 0, NULL, 0 },
+	{ "sip", load_level, CF(log_level[MR_LOG_SIP]), 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, 0, NULL, 0 },
 };
 

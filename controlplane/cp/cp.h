@@ -22,6 +22,7 @@
 struct mr_admin;
 struct mr_ng;
 struct mr_ng_listen;
+struct mr_cp_sip;
 
 struct mr_cp {
 	const char *config_path;
@@ -31,6 +32,7 @@ struct mr_cp {
 	struct mr_admin *admin;
 	struct mr_ng *ng;               /* the NG front-end (ng/ng.h) */
 	struct mr_ng_listen *ng_listen; /* its sockets */
+	struct mr_cp_sip *sip;          /* the SIP front-end (sip_front.h); NULL: none */
 	bool dp_alive;                  /* as last logged */
 	uint32_t dp_pid;
 	uint64_t events;                /* popped since start */

@@ -18,6 +18,7 @@ static const char *const subsys_names[MR_LOG_SUBSYS_MAX] = {
 	[MR_LOG_SESSION] = "session",
 	[MR_LOG_ADMIN] = "admin",
 	[MR_LOG_NG] = "ng",
+	[MR_LOG_SIP] = "sip",
 };
 
 static const char *const level_names[] = {

@@ -23,7 +23,8 @@ enum mr_log_subsys {
 	MR_LOG_REGION,          /* the shared region, dataplane liveness, events */
 	MR_LOG_SESSION,         /* calls: creation, end and why, recovery */
 	MR_LOG_ADMIN,           /* the admin socket */
-	MR_LOG_NG,              /* the NG front-end (later) */
+	MR_LOG_NG,              /* the NG front-end */
+	MR_LOG_SIP,             /* the SIP front-end: start, revocations */
 	MR_LOG_SUBSYS_MAX
 };
 

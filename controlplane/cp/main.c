@@ -32,6 +32,7 @@
 #include "log.h"
 #include "ng.h"
 #include "ng_listen.h"
+#include "sip_front.h"
 
 /* Loop turn: heartbeat period, and the longest a timer waits. */
 #define TURN_MS 100
@@ -336,6 +337,15 @@ start(struct mr_cp *cp)
 		mr_log(LOG_ERR, MR_LOG_NG, NULL, "%s", err);
 		return -1;
 	}
+	r = mr_cp_sip_open(cp, err, sizeof(err));
+	if (r < 0) {
+		mr_log(LOG_ERR, MR_LOG_SIP, NULL, "%s", err);
+		return -1;
+	}
+	if (cp->sip != NULL)
+		mr_log(LOG_NOTICE, MR_LOG_SIP, NULL,
+		       "SIP front-end for domain %s: %u TLS listeners, %u trunks",
+		       cp->cfg.sip.domain, cp->cfg.sip.n_tls, cp->cfg.sip.n_trunks);
 	return 0;
 }
 
@@ -365,18 +375,25 @@ on_signal(struct mr_cp *cp, int sfd)
 static int
 run(struct mr_cp *cp, int sfd)
 {
-	struct pollfd fds[2 + MR_ADMIN_MAX_CLIENTS + MR_NG_LISTEN_FDS];
+	struct pollfd fds[3 + MR_ADMIN_MAX_CLIENTS + MR_NG_LISTEN_FDS];
 	uint64_t last_tick = 0;
 	int r;
 
 	while (!cp->stop) {
 		unsigned int n = mr_admin_pollfds(cp->admin, fds + 1);
 		unsigned int n_ng = mr_ng_listen_pollfds(cp->ng_listen, fds + 1 + n);
+		unsigned int n_sip = 0;
 		uint64_t now;
 
 		fds[0].fd = sfd;
 		fds[0].events = POLLIN;
-		if (poll(fds, n + n_ng + 1, TURN_MS) < 0 && errno != EINTR) {
+		if (cp->sip != NULL) {
+			/* The transport's epoll set: its own timers are in it too. */
+			fds[1 + n + n_ng].fd = mr_cp_sip_fd(cp);
+			fds[1 + n + n_ng].events = POLLIN;
+			n_sip = 1;
+		}
+		if (poll(fds, n + n_ng + n_sip + 1, TURN_MS) < 0 && errno != EINTR) {
 			mr_log(LOG_ERR, MR_LOG_CORE, NULL, "poll: %s", strerror(errno));
 			return EXIT_RUNTIME;
 		}
@@ -396,8 +413,11 @@ run(struct mr_cp *cp, int sfd)
 		mr_cp_events_drain(cp, now);
 		mr_admin_serve(cp->admin, fds + 1, n, cp);
 		mr_ng_listen_serve(cp->ng_listen, fds + 1 + n, n_ng, now);
+		if (n_sip != 0 && (fds[1 + n + n_ng].revents & POLLIN))
+			mr_cp_sip_serve(cp, now);
 		if (now - last_tick >= TICK_MS) {
 			last_tick = now;
+			mr_cp_sip_tick(cp, now);
 			mr_session_tick(cp->sess, now, mr_cp_call_ended, cp);
 			mr_cp_dp_watch(cp, now);
 		}
@@ -479,6 +499,7 @@ main(int argc, char **argv)
 	rc = run(&cp, sfd);
 	notify("STOPPING=1");
 out:
+	mr_cp_sip_close(&cp);
 	mr_ng_listen_close(cp.ng_listen);
 	mr_ng_free(cp.ng);
 	mr_admin_close(cp.admin);
