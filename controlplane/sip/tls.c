@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -19,6 +20,7 @@ fail(char *err, size_t errlen, const char *what, const char *path)
 {
 	unsigned long e = ERR_peek_last_error();
 	const char *why = e != 0 ? ERR_reason_error_string(e) : NULL;
+
 
 	snprintf(err, errlen, "%s%s%s: %s", what, path[0] != '\0' ? " " : "", path,
 		 why != NULL ? why : "failed");
@@ -57,6 +59,14 @@ common(SSL_CTX *ctx, const struct mr_sip_config *cfg, char *err, size_t errlen)
 static int
 load_identity(SSL_CTX *ctx, const char *cert, const char *key, char *err, size_t errlen)
 {
+	/* OpenSSL reports a file it cannot open as "system lib": say why. */
+	if (access(cert, R_OK) != 0 || access(key, R_OK) != 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "%s %s: %s", access(cert, R_OK) != 0 ? "certificate" : "key",
+			 access(cert, R_OK) != 0 ? cert : key, strerror(e));
+		return -e;
+	}
 	if (!SSL_CTX_use_certificate_chain_file(ctx, cert)) {
 		fail(err, errlen, "certificate", cert);
 		return -EINVAL;

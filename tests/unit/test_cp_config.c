@@ -242,6 +242,11 @@ test_shipped(void **state)
 	assert_int_equal(mr_cp_config_load(MR_TEST_DATA "/../../etc/mrelay-cp.conf", &cfg, err,
 					   sizeof(err)), 0);
 	assert_int_equal(cfg.n_ifaces, 1);
+	/* scripts/run's SIP front-end: TLS on loopback and on the veth's host side. */
+	assert_true(cfg.sip.enabled);
+	assert_string_equal(cfg.sip.domain, "mrelay.test");
+	assert_int_equal(cfg.sip.n_tls, 2);
+	assert_int_equal(cfg.sip.n_plain_udp + cfg.sip.n_plain_tcp, 0);
 }
 
 struct bad {
