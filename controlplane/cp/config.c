@@ -25,6 +25,7 @@
 #include <mrelay/shm.h>
 
 #include "config.h"
+#include "digest.h"
 
 #define RELAY_PORT_MIN 1024             /* as mrelay-dp's relay range */
 #define DAY_S 86400
@@ -801,6 +802,39 @@ load_tls_version(struct loader *ld, const config_setting_t *s, const struct key 
 	return 0;
 }
 
+/* sip.digest_algorithms: a list of "SHA-256" / "MD5", each at most once. */
+static int
+load_digest_algs(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	struct mr_sip_config *sip = base;
+	unsigned int i, n;
+
+	(void)k;
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return fail(ld, s, NULL, "expected a list of \"SHA-256\" and \"MD5\"");
+	n = (unsigned int)config_setting_length(s);
+	if (n == 0 || n > 2)
+		return fail(ld, s, NULL, "1 or 2 algorithms, in order of preference");
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		const char *v = NULL;
+		enum mr_digest_alg a;
+		int r = get_str(ld, e, &v);
+
+		if (r < 0)
+			return r;
+		a = strcmp(v, "SHA-256") == 0 ? MR_DIGEST_SHA256 :
+		    strcmp(v, "MD5") == 0 ? MR_DIGEST_MD5 : MR_DIGEST_INVALID;
+		if (a == MR_DIGEST_INVALID)
+			return fail(ld, e, NULL, "\"%s\": \"SHA-256\" or \"MD5\"", v);
+		if (i == 1 && sip->digest_algs[0] == (uint8_t)a)
+			return fail(ld, e, NULL, "\"%s\" is listed twice", v);
+		sip->digest_algs[i] = (uint8_t)a;
+	}
+	sip->n_digest_algs = n;
+	return 0;
+}
+
 /* "IP:PORT" into a struct mr_sockaddr at k->off. */
 static int
 load_sockaddr(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
@@ -1100,7 +1134,7 @@ static const struct key sip_flow_keys[] = {
 };
 
 enum { SK_DOMAIN, SK_ACCOUNTS, SK_CDR, SK_TLS, SK_LISTEN, SK_PLAIN, SK_TRUNKS, SK_REG, SK_TIMER,
-       SK_FLOWS };
+       SK_FLOWS, SK_DIGEST };
 static const struct key sip_keys[] = {
 	[SK_DOMAIN] = { "domain", load_domain, SF(domain), 0, SIP_SIZE(domain), 0, NULL, 0 },
 	[SK_ACCOUNTS] = { "accounts", load_path, SF(accounts_db), 0, SIP_SIZE(accounts_db), 0,
@@ -1113,6 +1147,7 @@ static const struct key sip_keys[] = {
 	[SK_REG] = { "registration", load_sub, 0, 0, 0, 0, sip_reg_keys, 0 },
 	[SK_TIMER] = { "session_timer", load_sub, 0, 0, 0, 0, sip_timer_keys, 0 },
 	[SK_FLOWS] = { "flows", load_sub, 0, 0, 0, 0, sip_flow_keys, 0 },
+	[SK_DIGEST] = { "digest_algorithms", load_digest_algs, 0, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, 0, NULL, 0 },
 };
 

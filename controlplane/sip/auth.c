@@ -23,11 +23,36 @@
 
 #include "sip_int.h"
 
+/* The configured challenge order (sip_config.h), or SHA-256 then MD5. */
+static unsigned int
+n_algs(const struct mr_sip *s)
+{
+	return s->cfg->n_digest_algs != 0 ? s->cfg->n_digest_algs : 2u;
+}
+
+static enum mr_digest_alg
+alg_at(const struct mr_sip *s, unsigned int i)
+{
+	static const enum mr_digest_alg def[] = { MR_DIGEST_SHA256, MR_DIGEST_MD5 };
+
+	return s->cfg->n_digest_algs != 0 ? (enum mr_digest_alg)s->cfg->digest_algs[i] : def[i];
+}
+
+static bool
+alg_offered(const struct mr_sip *s, enum mr_digest_alg alg)
+{
+	unsigned int i;
+
+	for (i = 0; i < n_algs(s); i++)
+		if (alg_at(s, i) == alg)
+			return true;
+	return false;
+}
+
 static void
 challenge(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg *m, bool reg,
 	  bool stale, uint64_t now_ms)
 {
-	static const enum mr_digest_alg algs[] = { MR_DIGEST_SHA256, MR_DIGEST_MD5 };
 	const char *hname = reg ? "WWW-Authenticate" : "Proxy-Authenticate";
 	char nonce[MR_DIGEST_NONCE_LEN + 1], val[512], extra[1200], tag[16];
 	struct sipbuf b;
@@ -38,8 +63,9 @@ challenge(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipms
 		return;
 	}
 	sipbuf_init(&b, extra, sizeof(extra));
-	for (i = 0; i < 2; i++) {
-		if (mr_digest_challenge(val, sizeof(val), s->cfg->domain, nonce, algs[i], stale) < 0)
+	for (i = 0; i < n_algs(s); i++) {
+		if (mr_digest_challenge(val, sizeof(val), s->cfg->domain, nonce, alg_at(s, i),
+					stale) < 0)
 			continue;
 		sipbuf_printf(&b, "%s: %s\r\n", hname, val);
 	}
@@ -116,7 +142,7 @@ sip_auth(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg
 	if (c.uri == NULL || m->ruri == NULL || strlen(c.uri) != m->ruri_len ||
 	    memcmp(c.uri, m->ruri, m->ruri_len) != 0 || user == NULL ||
 	    strcmp(c.username, user) != 0 || !mr_accounts_name_valid(c.username) ||
-	    strlen(c.username) >= cap) {
+	    strlen(c.username) >= cap || !alg_offered(s, (enum mr_digest_alg)c.alg)) {
 		forbid(s, f, m, now_ms);
 		return 1;
 	}

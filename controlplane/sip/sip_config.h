@@ -85,6 +85,13 @@ struct mr_sip_config {
 	unsigned int n_trunks;
 	struct mr_sip_trunk trunks[MR_SIP_MAX_TRUNKS];
 
+	/* Digest algorithms challenged with, in order of preference (RFC 8760
+	 * 2.4: a client takes the first it supports); a response with another
+	 * is refused. Values of enum mr_digest_alg (digest.h); 0 entries = the
+	 * default, SHA-256 then MD5. */
+	unsigned int n_digest_algs;
+	uint8_t digest_algs[2];
+
 	uint32_t reg_min_expires_s;     /* shorter asks get 423 Interval Too Brief */
 	uint32_t reg_max_expires_s;     /* longer asks are cut to this */
 	uint32_t session_expires_s;     /* RFC 4028: what we ask for */

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "digest.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -121,6 +122,8 @@ check_full_sip(const struct mr_sip_config *sip)
 	assert_int_equal(sip->min_se_s, 120);
 	assert_int_equal(sip->max_flows, 2000);
 	assert_int_equal(sip->flow_idle_s, 600);
+	assert_int_equal(sip->n_digest_algs, 1);
+	assert_int_equal(sip->digest_algs[0], MR_DIGEST_MD5);
 }
 
 static void
@@ -392,6 +395,12 @@ static const struct bad bad_files[] = {
 	{ IF "sip = { domain = \"d\"; listen = ( " LSN " ); trunks = ( " TRK " );\n"
 	  "  plain = { udp = [ \"198.18.0.2:5060\" ]; tcp = [ \"198.18.0.2:5060\" ]; }; };\n",
 	  "3: sip.plain.tcp: plain SIP only for pstn trunks: no trunk with transport \"tcp\" and pstn = true" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " ); digest_algorithms = [ \"SHA-1\" ]; };\n",
+	  "2: sip.digest_algorithms[0]: \"SHA-1\": \"SHA-256\" or \"MD5\"" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " ); digest_algorithms = [ \"MD5\", \"MD5\" ]; };\n",
+	  "2: sip.digest_algorithms[1]: \"MD5\" is listed twice" },
+	{ IF "sip = { domain = \"d\"; listen = ( " LSN " ); digest_algorithms = [ ]; };\n",
+	  "2: sip.digest_algorithms: 1 or 2 algorithms, in order of preference" },
 	{ IF "sip = { domain = \"d\"; listen = ( " LSN " ); session_timer = { min_se_s = 89; }; };\n",
 	  "2: sip.session_timer.min_se_s: 89 is out of range 90..86400" },
 	{ IF "sip = { domain = \"d\"; listen = ( " LSN " );\n"

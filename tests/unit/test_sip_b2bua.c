@@ -350,7 +350,11 @@ deliver_body(mr_flow_id flow, const char *head, const char *body)
 
 /* ---- digest --------------------------------------------------------- */
 
-/* The Authorization value answering challenge @t (the first, SHA-256). */
+/* The first challenge's algorithm, and the one the answers use (SHA-256
+ * unless a test says otherwise). */
+static enum mr_digest_alg first_alg = MR_DIGEST_SHA256, resp_alg = MR_DIGEST_SHA256;
+
+/* The Authorization value answering challenge @t (its first header). */
 static const char *
 answer_challenge(const char *t, const char *hname, const char *user, const char *pw,
 		 const char *method, const char *uri)
@@ -359,14 +363,14 @@ answer_challenge(const char *t, const char *hname, const char *user, const char 
 	char nonce[128], ha1[MR_DIGEST_HEX_MAX], resp[MR_DIGEST_HEX_MAX];
 
 	snprintf(nonce, sizeof(nonce), "%s", param(hdr(t, hname), "nonce="));
-	assert_string_equal(param(hdr(t, hname), "algorithm="), "SHA-256");
-	assert_int_equal(mr_digest_ha1(MR_DIGEST_SHA256, user, DOMAIN, pw, ha1), 0);
-	assert_int_equal(mr_digest_response(MR_DIGEST_SHA256, ha1, method, uri, nonce, "00000001",
+	assert_string_equal(param(hdr(t, hname), "algorithm="), mr_digest_alg_name(first_alg));
+	assert_int_equal(mr_digest_ha1(resp_alg, user, DOMAIN, pw, ha1), 0);
+	assert_int_equal(mr_digest_response(resp_alg, ha1, method, uri, nonce, "00000001",
 					    "c0ffee", resp), 0);
 	snprintf(out, sizeof(out),
 		 "Digest username=\"%s\", realm=\"" DOMAIN "\", nonce=\"%s\", uri=\"%s\", "
-		 "response=\"%s\", algorithm=SHA-256, qop=auth, nc=00000001, cnonce=\"c0ffee\"",
-		 user, nonce, uri, resp);
+		 "response=\"%s\", algorithm=%s, qop=auth, nc=00000001, cnonce=\"c0ffee\"",
+		 user, nonce, uri, resp, mr_digest_alg_name(resp_alg));
 	return out;
 }
 
@@ -384,8 +388,10 @@ do_register(mr_flow_id flow, const char *user, const char *pw, const char *expir
 		"Contact: <sip:%s@198.18.1.10:5061;transport=tls>;expires=%s\r\n"
 		"Content-Length: 0\r\n\r\n", F.seq, user, F.seq, user, user, F.seq, user, expires);
 	t = expect_status(flow, 401);
-	if (strstr(t, "algorithm=SHA-256") > strstr(t, "algorithm=MD5"))
+	if (F.cfg.n_digest_algs == 0 && strstr(t, "algorithm=SHA-256") > strstr(t, "algorithm=MD5"))
 		fail_msg("SHA-256 must come first:\n%s", t);
+	if (F.cfg.n_digest_algs == 1 && strstr(t, "algorithm=SHA-256") != NULL)
+		fail_msg("only MD5 is configured:\n%s", t);
 	snprintf(auth, sizeof(auth), "%s", answer_challenge(t, "WWW-Authenticate", user, pw,
 							     "REGISTER", "sip:" DOMAIN));
 	free(t);
@@ -623,6 +629,23 @@ test_register(void **state)
 	F.now += 61000;
 	mr_sip_tick(F.sip, F.now);
 	assert_int_equal(mr_sip_counters(F.sip)->bindings, 0);
+}
+
+/* sip.digest_algorithms = [ "MD5" ]: one challenge; a SHA-256 answer is refused. */
+static void
+test_register_md5_only(void **state)
+{
+	(void)state;
+	F.cfg.n_digest_algs = 1;
+	F.cfg.digest_algs[0] = MR_DIGEST_MD5;
+	first_alg = MR_DIGEST_MD5;
+	resp_alg = MR_DIGEST_SHA256;
+	assert_int_equal(do_register(FA, "alice", "secretA", "600"), 403);
+	assert_int_equal(mr_sip_counters(F.sip)->bindings, 0);
+	resp_alg = MR_DIGEST_MD5;
+	assert_int_equal(do_register(FA, "alice", "secretA", "600"), 200);
+	assert_int_equal(mr_sip_counters(F.sip)->bindings, 1);
+	first_alg = resp_alg = MR_DIGEST_SHA256;
 }
 
 static void
@@ -1017,6 +1040,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_register, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_register_md5_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_call, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_video_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plain_488, setup, teardown),
