@@ -19,8 +19,9 @@ such labs need.
                                ip:5060 (where every request gets the 403),
                                so a test can see plaintext refused.
   Certs(tmp)                   .ca(name) a throwaway CA (EC P-256);
-                               .server(ca, ip) a certificate for ip (CN
-                               and subjectAltName IP) signed by it, with
+                               .server(ca, ip) a certificate for ip (CN,
+                               subjectAltName IP and, for linphone, the
+                               same as DNS) signed by it, with
                                its key, the chain file (leaf + CA) next to
                                them.
 
@@ -115,7 +116,8 @@ request_route {
 		exit;
 	}
 	force_rport();
-	if (is_method("REGISTER")) {%(auth_reg)s
+	if (is_method("REGISTER")) {
+		xlog("L_NOTICE", "REGISTER $tu from $si:$sp over $pr\n");%(auth_reg)s
 		fix_nated_register();
 		if (!save("location"))
 			sl_reply_error();
@@ -210,7 +212,10 @@ class Certs:
                    "-keyout", "%s.key" % name, "-out", "%s.csr" % name, "-subj", "/CN=%s" % host)
         try:
             socket.inet_aton(host)
-            san = "IP:%s" % host
+            # The address as a DNS name too: linphone's TLS (bctoolbox on
+            # mbedtls 2) matches only dNSName entries once a certificate
+            # has subjectAltName, and reports CN-mismatch on an IP entry.
+            san = "IP:%s, DNS:%s" % (host, host)
         except OSError:
             san = "DNS:%s" % host
         with open(os.path.join(self.tmp, "%s.ext" % name), "w") as f:
