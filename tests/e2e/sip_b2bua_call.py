@@ -58,9 +58,12 @@ Cases (argv[1]):
            (A's a-plain account, no mediaenc): 488 with a Warning, B never
            rings, no call in mrelay-cp. A wrong password (mr_sipload with
            another password file): every REGISTER refused (401/403). A
-           linphone trusting another CA: LinphoneRegistrationFailed, its
-           log says certificate verification failed, mrelay-cp saw no
-           REGISTER from it.
+           TLS client with a bad certificate: on a mutual-TLS listener
+           (mtls_listener()) mr_sipload presenting a certificate of another
+           CA, or none, is refused in the handshake (one of the trusted CA
+           registers). A linphone trusting another CA:
+           LinphoneRegistrationFailed, its log says certificate
+           verification failed, mrelay-cp saw no REGISTER from it.
   revoke   A calls B; mid-call `mrelayctl account revoke a`: both sides'
            calls end, no call left in mrelay-cp, the CDR row says
            "revoked", and A's next REGISTER is refused.
@@ -181,6 +184,15 @@ def cdr_rows(tmp):
         return [dict(r) for r in db.execute("SELECT * FROM cdr ORDER BY rowid")]
     finally:
         db.close()
+
+
+def mtls_listener():
+    """(address, port) of a listener with client-certificate verification
+    ("required", client_ca = the test's CA), or None while the
+    configuration has none. INTEGRATOR: add such a listener to cp_config()
+    (sip_config.h: verify, client_ca) and return it here; test_refused then
+    checks a client certificate of another CA, and none, are refused."""
+    return None
 
 
 def sip_log_saw_register(cp, user):
@@ -535,6 +547,24 @@ def test_refused(tmp):
         finally:
             b.quit()
             a.quit()
+
+        # -- a TLS client with a bad certificate (mutual TLS) --
+        mtls = mtls_listener()
+        if mtls is None:
+            print("# INTEGRATOR: no mutual-TLS listener configured: client certificates not checked")
+        else:
+            good = K.Certs(tmp).client(m.ca, "client-good")
+            bad = K.Certs(tmp).client(m.rogue, "client-rogue")
+            base = ("--server", "%s:%d" % mtls, "--ca", m.ca, "--verify", "--password-file",
+                    os.path.join(tmp, "password"), "--prefix", "load", "--accounts", 2, "--calls", 0,
+                    "--conns", 1, "--timeout", 5)
+            rc, s, _ = m.sipload(*base, "--client-cert", good[0], "--client-key", good[1])
+            check(rc == 0, "mutual TLS: a client certificate of the trusted CA registers")
+            rc, s, out = m.sipload(*base, "--client-cert", bad[0], "--client-key", bad[1])
+            check(rc == 1 and s["reg_ok"] == 0 and "alert unknown ca" in out,
+                  "mutual TLS: a client certificate of another CA is refused in the handshake")
+            rc, s, out = m.sipload(*base)
+            check(rc == 1 and s["reg_ok"] == 0, "mutual TLS: a client without a certificate is refused")
 
         # -- linphone trusting another CA --
         bad = m.linphone_b(name="B-bad-ca", ca=m.rogue)

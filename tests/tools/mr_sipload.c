@@ -32,8 +32,10 @@
  * with --ca is copied into a private directory as cafile.pem (tport's
  * TPTAG_CERTIFICATE layout). --verify asks tport to verify the server's
  * certificate chain (TPTLS_VERIFY_OUT); without it any certificate is
- * accepted. --transport tcp|udp sends plaintext SIP instead (for tests that
- * must see it refused).
+ * accepted. --client-cert and --client-key give it a certificate to present
+ * when the server asks (mutual TLS; tport loads the leaf only, no chain).
+ * --transport tcp|udp sends plaintext SIP instead (for tests that must see
+ * it refused).
  *
  * Output: one summary line,
  *   mr_sipload: reg ok=N failed=N rate=R/s | calls ok=N failed=N setup_rate=R/s
@@ -141,6 +143,7 @@ struct opts {
 	const char *server;             /* host:port */
 	const char *domain;
 	const char *ca;
+	const char *client_cert, *client_key;
 	const char *password_file;
 	const char *prefix;
 	const char *transport;          /* tls, tcp, udp */
@@ -578,6 +581,8 @@ usage(FILE *f)
 "  --transport tls|tcp|udp  default tls; tcp/udp send plaintext SIP\n"
 "  --ca FILE              CA certificate(s), PEM, for --verify\n"
 "  --verify               verify the server's certificate chain (needs --ca)\n"
+"  --client-cert FILE     certificate (PEM; the leaf only) presented when the\n"
+"  --client-key FILE        server asks for one (mutual TLS), and its key\n"
 "  --password-file FILE   every account's password (first line); none: no auth\n"
 "  --prefix P             account names P0001, P0002, ... (default user)\n"
 "  --accounts N           accounts to register (default 2)\n"
@@ -636,6 +641,8 @@ parse_args(int argc, char **argv)
 		{ "transport", required_argument, NULL, 't' },
 		{ "ca", required_argument, NULL, 'c' },
 		{ "verify", no_argument, NULL, 'V' },
+		{ "client-cert", required_argument, NULL, 'C' },
+		{ "client-key", required_argument, NULL, 'K' },
 		{ "password-file", required_argument, NULL, 'p' },
 		{ "prefix", required_argument, NULL, 'P' },
 		{ "accounts", required_argument, NULL, 'n' },
@@ -664,6 +671,8 @@ parse_args(int argc, char **argv)
 		case 't': o.transport = optarg; break;
 		case 'c': o.ca = optarg; break;
 		case 'V': o.verify = true; break;
+		case 'C': o.client_cert = optarg; break;
+		case 'K': o.client_key = optarg; break;
 		case 'p': o.password_file = optarg; break;
 		case 'P': o.prefix = optarg; break;
 		case 'n': o.accounts = parse_uint(optarg, "--accounts"); break;
@@ -690,6 +699,10 @@ parse_args(int argc, char **argv)
 	}
 	if (strcmp(o.transport, "tls") && strcmp(o.transport, "tcp") && strcmp(o.transport, "udp")) {
 		fprintf(stderr, PROG ": --transport must be tls, tcp or udp\n");
+		exit(EXIT_USAGE);
+	}
+	if ((o.client_cert == NULL) != (o.client_key == NULL)) {
+		fprintf(stderr, PROG ": --client-cert and --client-key go together\n");
 		exit(EXIT_USAGE);
 	}
 	if (o.verify && o.ca == NULL) {
@@ -743,37 +756,62 @@ read_password(const char *path)
 	return n ? 0 : -EINVAL;
 }
 
+/* Append @src to the open file @out. Returns 0 or -errno. */
+static int
+append_file(FILE *out, const char *src)
+{
+	char buf[4096];
+	FILE *in = fopen(src, "r");
+	size_t n;
+	int r = 0;
+
+	if (in == NULL)
+		return -errno;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			r = -EIO;
+	if (ferror(in))
+		r = -EIO;
+	fclose(in);
+	return r;
+}
+
+/* Write @dir/@name (0600) from @a and, if not NULL, @b. */
+static int
+write_pem(const char *name, const char *a, const char *b)
+{
+	char path[128];
+	FILE *out;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", tls_dir, name);
+	out = fopen(path, "w");
+	if (out == NULL)
+		return -errno;
+	chmod(path, 0600);
+	r = append_file(out, a);
+	if (r == 0 && b != NULL)
+		r = append_file(out, b);
+	if (fclose(out) != 0 && r == 0)
+		r = -EIO;
+	return r;
+}
+
 /* tport reads TLS material from a directory: cafile.pem (trust), agent.pem
- * (our own certificate; none: a client-only context). */
+ * (our own key and certificate, in one file; none: a client without a
+ * certificate). */
 static int
 make_tls_dir(void)
 {
-	char path[128], buf[4096];
-	FILE *in, *out;
-	size_t n;
 	int r = 0;
 
 	snprintf(tls_dir, sizeof(tls_dir), "/tmp/" PROG ".XXXXXX");
 	if (mkdtemp(tls_dir) == NULL)
 		return -errno;
-	if (o.ca == NULL)
-		return 0;
-	snprintf(path, sizeof(path), "%s/cafile.pem", tls_dir);
-	in = fopen(o.ca, "r");
-	if (in == NULL)
-		return -errno;
-	out = fopen(path, "w");
-	if (out == NULL) {
-		r = -errno;
-		fclose(in);
-		return r;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		if (fwrite(buf, 1, n, out) != n)
-			r = -EIO;
-	fclose(in);
-	if (fclose(out) != 0)
-		r = -EIO;
+	if (o.ca != NULL)
+		r = write_pem("cafile.pem", o.ca, NULL);
+	if (r == 0 && o.client_cert != NULL)
+		r = write_pem("agent.pem", o.client_key, o.client_cert);
 	return r;
 }
 
@@ -785,6 +823,8 @@ remove_tls_dir(void)
 	if (tls_dir[0] == '\0')
 		return;
 	snprintf(path, sizeof(path), "%s/cafile.pem", tls_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/agent.pem", tls_dir);
 	unlink(path);
 	rmdir(tls_dir);
 }
@@ -986,7 +1026,7 @@ main(int argc, char **argv)
 		snprintf(bind_url, sizeof(bind_url), "sip:%s:*;transport=%s", o.bind_ip ? o.bind_ip : "*",
 			 o.transport);
 	if (strcmp(o.transport, "tls") == 0 && (r = make_tls_dir()) < 0) {
-		fprintf(stderr, PROG ": TLS directory for %s: %s\n", o.ca ? o.ca : "(none)", strerror(-r));
+		fprintf(stderr, PROG ": TLS files (--ca, --client-cert, --client-key): %s\n", strerror(-r));
 		remove_tls_dir();
 		return EXIT_USAGE;
 	}
