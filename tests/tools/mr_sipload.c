@@ -471,6 +471,30 @@ on_incoming_invite(nua_t *nua, nua_handle_t *nh, const sip_t *sip)
 		    SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
 }
 
+/* A re-INVITE in one of our calls (a session refresh, or the far end
+ * re-keying): with media off nua leaves the answer to us. Answered with a
+ * fresh SRTP description of the same port, or 488 if it has no crypto. */
+static void
+on_reinvite(nua_t *nua, nua_handle_t *nh, struct hctx *h, const sip_t *sip)
+{
+	struct call *c = h->call;
+	bool caller = h->kind == H_CALLER;
+	char sdp[SDP_MAX_BYTES];
+
+	if (sip != NULL && sip->sip_payload != NULL && !sdp_is_srtp(sip)) {
+		nua_respond(nh, 488, "Not Acceptable Here (SDES-SRTP " SUITE " required)",
+			    NUTAG_WITH_THIS(nua), TAG_END());
+		return;
+	}
+	if (make_sdp(sdp, sizeof(sdp), caller ? c->caller->name : c->callee->name,
+		     MEDIA_PORT_BASE + 4 * c->idx + (caller ? 0 : 2), false) < 0) {
+		nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, NUTAG_WITH_THIS(nua), TAG_END());
+		return;
+	}
+	nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+		    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+}
+
 static void
 on_bye_reply(struct call *c, nua_handle_t *nh, int status, const char *phrase, const sip_t *sip)
 {
@@ -502,11 +526,10 @@ callback(nua_event_t event, int status, char const *phrase, nua_t *nua, struct c
 			cn->shut_down = true;
 		return;
 	case nua_i_invite:
-		if (h == NULL) {
+		if (h == NULL)
 			on_incoming_invite(nua, nh, sip);
-			return;
-		}
-		/* a re-INVITE in one of our calls: nua answers it */
+		else if (h->call != NULL)
+			on_reinvite(nua, nh, h, sip);
 		return;
 	case nua_r_register:
 		if (h != NULL && h->kind == H_REG)
