@@ -28,20 +28,33 @@
  * instances, each with its own transport and so its own TLS connection to
  * the server (account i uses connection (i - 1) % conns).
  *
- * TLS (the default transport) through sofia-sip's tport: the CA file given
- * with --ca is copied into a private directory as cafile.pem (tport's
- * TPTAG_CERTIFICATE layout). --verify asks tport to verify the server's
- * certificate chain (TPTLS_VERIFY_OUT); without it any certificate is
- * accepted. --client-cert and --client-key give it a certificate to present
- * when the server asks (mutual TLS; tport loads the leaf only, no chain).
- * --transport tcp|udp sends plaintext SIP instead (for tests that must see
- * it refused).
+ * Re-INVITEs the far end sends in a call (session refresh, re-key) are
+ * answered with a fresh SRTP description.
+ *
+ * TLS (the default transport) through sofia-sip's tport, OpenSSL's
+ * TLS_method() (1.2 or 1.3; sofia-sip's default, TLSv1 only, is refused by
+ * Debian's OpenSSL 3 settings): the CA file given with --ca is copied into
+ * a private directory as cafile.pem (tport's TPTAG_CERTIFICATE layout).
+ * --verify asks tport to verify the server's certificate chain
+ * (TPTLS_VERIFY_OUT); the name in it is not checked, and without --verify
+ * any certificate is accepted. --client-cert and --client-key give it a
+ * certificate to present when the server asks (mutual TLS; tport loads the
+ * leaf only, no chain). --transport tcp|udp sends plaintext SIP instead
+ * (for tests that must see it refused). How TLS failures show: a server
+ * certificate that does not verify leaves the REGISTERs unanswered (counted
+ * 408 at --timeout; OpenSSL's reason on stderr), a handshake the server
+ * refuses (alert) fails them at once with 503.
  *
  * Output: one summary line,
  *   mr_sipload: reg ok=N failed=N rate=R/s | calls ok=N failed=N setup_rate=R/s
- *     latency_ms median=X p95=Y max=Z | unreg failed=N | status ...
+ *     latency_ms median=X p95=Y max=Z | unreg failed=N | failed_status CODE:N,...
  * and with --json the same figures as one JSON object on the last line.
- * Failures are listed on stderr (the first --show-failures of them).
+ * rate: registrations completed per second of the registration phase;
+ * setup_rate: calls established per second from the first INVITE to the
+ * last 200; latency: INVITE sent to 200 received, per call (digest round
+ * trip included). failed_status counts the final SIP status of what failed
+ * (408 for no answer). Failures are listed on stderr (the first
+ * --show-failures of them).
  *
  * Exit status: 0 every registration, call and unregistration succeeded;
  * 1 anything failed; 2 usage or set-up error.
