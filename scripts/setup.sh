@@ -39,10 +39,12 @@ PKGS=(
 	tshark tcpdump iproute2 iptables python3 ethtool iputils-ping procps valgrind
 	rtpengine-daemon rtpengine-utils baresip-core
 	kamailio kamailio-tls-modules openssl
+	linphone-cli
 )
 # Interop tests start their own rtpengine; the packaged services would take
 # the relay's port range and set up iptables at boot, so they stay masked.
-# baresip-core (the baresip interop test) ships no service: nothing to mask.
+# baresip-core (the baresip interop test) ships no service: nothing to mask;
+# nor does linphone-cli (linphonec, the linphone tests: tests/e2e/linphone_lab.py).
 # The Kamailio test (tests/e2e/kamailio_call.py) starts its own kamailio on
 # its own ports in a namespace; the packaged one would listen on 5060/5061.
 MASKED_SERVICES=(rtpengine-daemon rtpengine-recording-daemon rtpengine-recording-nfs-mount

@@ -8,7 +8,8 @@ server nobody here wrote.
   +----------------------------+        +-----------------------------+
   | ns cl: mr_sipload          |  veth  | ns sip: kamailio_lab        |
   | 198.18.0.30/24             +========+ 198.18.0.5/24               |
-  | TLS client (sofia-sip)     |        | TLS :5061, TCP :5060 (403)  |
+  | TLS client (sofia-sip)     |        | TLS :5061, mTLS :5062,      |
+  |                            |        | TCP :5060 (403)             |
   +----------------------------+        +-----------------------------+
 
 Kamailio (kamailio_lab.py) challenges REGISTER and INVITE (digest MD5,
@@ -27,13 +28,16 @@ caller the callee's SRTP answer.
   wrong-ca  the same client verifying against another CA: no
             registration succeeds (sofia-sip's tport refuses the
             server's certificate), exit 1.
+  mtls      on Kamailio's mutual-TLS port (5062) a client certificate
+            from the CA it trusts registers and calls; one from another
+            CA, and none at all, are refused.
   wrong-password  every REGISTER is challenged again and fails with 401.
   plain     --transport tcp (plaintext SIP to port 5060): every REGISTER
             gets 403, exit 1.
   no-srtp   --plain-offer: the callee refuses the RTP/AVP offer with
             488, so the call fails and the summary counts 488.
 
-About 10 s. Skipped (77) without kamailio and kamailio-tls-modules.
+About 20 s. Skipped (77) without kamailio and kamailio-tls-modules.
 Host changes: see nslab.py (namespaces mre2e-<pid>-*, deleted on exit).
 Environment: MR_SIPLOAD (the built tool), SIPLOAD_ACCOUNTS, SIPLOAD_CALLS.
 """
@@ -82,6 +86,8 @@ def test_sipload_kamailio(tmp):
     ca = certs.ca("good")
     rogue = certs.ca("rogue")
     crt, key, _ = certs.server(ca, SIP_IP)
+    good_client = certs.client(ca, "client-good")
+    rogue_client = certs.client(rogue, "client-rogue")
     pw, bad_pw = os.path.join(tmp, "password"), os.path.join(tmp, "bad-password")
     with open(pw, "w") as f:
         f.write("%s\n" % PASSWORD)
@@ -92,7 +98,7 @@ def test_sipload_kamailio(tmp):
         lab.veth("eth0", sip, "eth0", cl)
         lab.addr(sip, "eth0", SIP_IP + "/24")
         lab.addr(cl, "eth0", CL_IP + "/24")
-        kam = K.Kamailio(lab, sip, tmp, SIP_IP, crt, key, plain=True, password=PASSWORD)
+        kam = K.Kamailio(lab, sip, tmp, SIP_IP, crt, key, plain=True, password=PASSWORD, mtls_ca=ca)
         kam.wait_ready()
         print("ok - kamailio %s listens with TLS on %s:%d" % (kam.version(), SIP_IP, K.TLS_PORT))
 
@@ -116,6 +122,20 @@ def test_sipload_kamailio(tmp):
         check("unable to get local issuer certificate" in out,
               "wrong-ca: because tport refused the server's certificate (OpenSSL: unable to get local issuer "
               "certificate; the transaction itself only times out)")
+
+        mtls = ("--server", "%s:%d" % (SIP_IP, K.MTLS_PORT), "--ca", ca, "--verify", "--password-file", pw,
+                "--accounts", 2, "--calls", 1, "--conns", 2, "--hold", 0, "--timeout", 3)
+        rc, s, out = sipload(cl, *mtls, "--client-cert", good_client[0], "--client-key", good_client[1])
+        check(rc == 0 and s["reg_ok"] == 2 and s["calls_ok"] == 1,
+              "mtls: with a client certificate from the CA the server trusts, mutual TLS works "
+              "(registrations and a call)")
+        rc, s, out = sipload(cl, *mtls, "--client-cert", rogue_client[0], "--client-key", rogue_client[1])
+        check(rc == 1 and s["reg_ok"] == 0 and "alert unknown ca" in out,
+              "mtls: a client certificate from another CA is refused (TLS alert unknown ca; %s)"
+              % s["failed_status"])
+        rc, s, out = sipload(cl, *mtls)
+        check(rc == 1 and s["reg_ok"] == 0 and "alert certificate required" in out,
+              "mtls: no client certificate is refused (TLS 1.3 alert certificate required; %s)" % s["failed_status"])
 
         rc, s, out = sipload(cl, "--ca", ca, "--verify", "--password-file", bad_pw, "--accounts", 4,
                              "--calls", 0, "--conns", 1)

@@ -28,18 +28,33 @@
  * instances, each with its own transport and so its own TLS connection to
  * the server (account i uses connection (i - 1) % conns).
  *
- * TLS (the default transport) through sofia-sip's tport: the CA file given
- * with --ca is copied into a private directory as cafile.pem (tport's
- * TPTAG_CERTIFICATE layout). --verify asks tport to verify the server's
- * certificate chain (TPTLS_VERIFY_OUT); without it any certificate is
- * accepted. --transport tcp|udp sends plaintext SIP instead (for tests that
- * must see it refused).
+ * Re-INVITEs the far end sends in a call (session refresh, re-key) are
+ * answered with a fresh SRTP description.
+ *
+ * TLS (the default transport) through sofia-sip's tport, OpenSSL's
+ * TLS_method() (1.2 or 1.3; sofia-sip's default, TLSv1 only, is refused by
+ * Debian's OpenSSL 3 settings): the CA file given with --ca is copied into
+ * a private directory as cafile.pem (tport's TPTAG_CERTIFICATE layout).
+ * --verify asks tport to verify the server's certificate chain
+ * (TPTLS_VERIFY_OUT); the name in it is not checked, and without --verify
+ * any certificate is accepted. --client-cert and --client-key give it a
+ * certificate to present when the server asks (mutual TLS; tport loads the
+ * leaf only, no chain). --transport tcp|udp sends plaintext SIP instead
+ * (for tests that must see it refused). How TLS failures show: a server
+ * certificate that does not verify leaves the REGISTERs unanswered (counted
+ * 408 at --timeout; OpenSSL's reason on stderr), a handshake the server
+ * refuses (alert) fails them at once with 503.
  *
  * Output: one summary line,
  *   mr_sipload: reg ok=N failed=N rate=R/s | calls ok=N failed=N setup_rate=R/s
- *     latency_ms median=X p95=Y max=Z | unreg failed=N | status ...
+ *     latency_ms median=X p95=Y max=Z | unreg failed=N | failed_status CODE:N,...
  * and with --json the same figures as one JSON object on the last line.
- * Failures are listed on stderr (the first --show-failures of them).
+ * rate: registrations completed per second of the registration phase;
+ * setup_rate: calls established per second from the first INVITE to the
+ * last 200; latency: INVITE sent to 200 received, per call (digest round
+ * trip included). failed_status counts the final SIP status of what failed
+ * (408 for no answer). Failures are listed on stderr (the first
+ * --show-failures of them).
  *
  * Exit status: 0 every registration, call and unregistration succeeded;
  * 1 anything failed; 2 usage or set-up error.
@@ -141,6 +156,7 @@ struct opts {
 	const char *server;             /* host:port */
 	const char *domain;
 	const char *ca;
+	const char *client_cert, *client_key;
 	const char *password_file;
 	const char *prefix;
 	const char *transport;          /* tls, tcp, udp */
@@ -468,6 +484,30 @@ on_incoming_invite(nua_t *nua, nua_handle_t *nh, const sip_t *sip)
 		    SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp), TAG_END());
 }
 
+/* A re-INVITE in one of our calls (a session refresh, or the far end
+ * re-keying): with media off nua leaves the answer to us. Answered with a
+ * fresh SRTP description of the same port, or 488 if it has no crypto. */
+static void
+on_reinvite(nua_t *nua, nua_handle_t *nh, struct hctx *h, const sip_t *sip)
+{
+	struct call *c = h->call;
+	bool caller = h->kind == H_CALLER;
+	char sdp[SDP_MAX_BYTES];
+
+	if (sip != NULL && sip->sip_payload != NULL && !sdp_is_srtp(sip)) {
+		nua_respond(nh, 488, "Not Acceptable Here (SDES-SRTP " SUITE " required)",
+			    NUTAG_WITH_THIS(nua), TAG_END());
+		return;
+	}
+	if (make_sdp(sdp, sizeof(sdp), caller ? c->caller->name : c->callee->name,
+		     MEDIA_PORT_BASE + 4 * c->idx + (caller ? 0 : 2), false) < 0) {
+		nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, NUTAG_WITH_THIS(nua), TAG_END());
+		return;
+	}
+	nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+		    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+}
+
 static void
 on_bye_reply(struct call *c, nua_handle_t *nh, int status, const char *phrase, const sip_t *sip)
 {
@@ -499,11 +539,10 @@ callback(nua_event_t event, int status, char const *phrase, nua_t *nua, struct c
 			cn->shut_down = true;
 		return;
 	case nua_i_invite:
-		if (h == NULL) {
+		if (h == NULL)
 			on_incoming_invite(nua, nh, sip);
-			return;
-		}
-		/* a re-INVITE in one of our calls: nua answers it */
+		else if (h->call != NULL)
+			on_reinvite(nua, nh, h, sip);
 		return;
 	case nua_r_register:
 		if (h != NULL && h->kind == H_REG)
@@ -578,6 +617,8 @@ usage(FILE *f)
 "  --transport tls|tcp|udp  default tls; tcp/udp send plaintext SIP\n"
 "  --ca FILE              CA certificate(s), PEM, for --verify\n"
 "  --verify               verify the server's certificate chain (needs --ca)\n"
+"  --client-cert FILE     certificate (PEM; the leaf only) presented when the\n"
+"  --client-key FILE        server asks for one (mutual TLS), and its key\n"
 "  --password-file FILE   every account's password (first line); none: no auth\n"
 "  --prefix P             account names P0001, P0002, ... (default user)\n"
 "  --accounts N           accounts to register (default 2)\n"
@@ -636,6 +677,8 @@ parse_args(int argc, char **argv)
 		{ "transport", required_argument, NULL, 't' },
 		{ "ca", required_argument, NULL, 'c' },
 		{ "verify", no_argument, NULL, 'V' },
+		{ "client-cert", required_argument, NULL, 'C' },
+		{ "client-key", required_argument, NULL, 'K' },
 		{ "password-file", required_argument, NULL, 'p' },
 		{ "prefix", required_argument, NULL, 'P' },
 		{ "accounts", required_argument, NULL, 'n' },
@@ -664,6 +707,8 @@ parse_args(int argc, char **argv)
 		case 't': o.transport = optarg; break;
 		case 'c': o.ca = optarg; break;
 		case 'V': o.verify = true; break;
+		case 'C': o.client_cert = optarg; break;
+		case 'K': o.client_key = optarg; break;
 		case 'p': o.password_file = optarg; break;
 		case 'P': o.prefix = optarg; break;
 		case 'n': o.accounts = parse_uint(optarg, "--accounts"); break;
@@ -690,6 +735,10 @@ parse_args(int argc, char **argv)
 	}
 	if (strcmp(o.transport, "tls") && strcmp(o.transport, "tcp") && strcmp(o.transport, "udp")) {
 		fprintf(stderr, PROG ": --transport must be tls, tcp or udp\n");
+		exit(EXIT_USAGE);
+	}
+	if ((o.client_cert == NULL) != (o.client_key == NULL)) {
+		fprintf(stderr, PROG ": --client-cert and --client-key go together\n");
 		exit(EXIT_USAGE);
 	}
 	if (o.verify && o.ca == NULL) {
@@ -743,37 +792,62 @@ read_password(const char *path)
 	return n ? 0 : -EINVAL;
 }
 
+/* Append @src to the open file @out. Returns 0 or -errno. */
+static int
+append_file(FILE *out, const char *src)
+{
+	char buf[4096];
+	FILE *in = fopen(src, "r");
+	size_t n;
+	int r = 0;
+
+	if (in == NULL)
+		return -errno;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			r = -EIO;
+	if (ferror(in))
+		r = -EIO;
+	fclose(in);
+	return r;
+}
+
+/* Write @dir/@name (0600) from @a and, if not NULL, @b. */
+static int
+write_pem(const char *name, const char *a, const char *b)
+{
+	char path[128];
+	FILE *out;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", tls_dir, name);
+	out = fopen(path, "w");
+	if (out == NULL)
+		return -errno;
+	chmod(path, 0600);
+	r = append_file(out, a);
+	if (r == 0 && b != NULL)
+		r = append_file(out, b);
+	if (fclose(out) != 0 && r == 0)
+		r = -EIO;
+	return r;
+}
+
 /* tport reads TLS material from a directory: cafile.pem (trust), agent.pem
- * (our own certificate; none: a client-only context). */
+ * (our own key and certificate, in one file; none: a client without a
+ * certificate). */
 static int
 make_tls_dir(void)
 {
-	char path[128], buf[4096];
-	FILE *in, *out;
-	size_t n;
 	int r = 0;
 
 	snprintf(tls_dir, sizeof(tls_dir), "/tmp/" PROG ".XXXXXX");
 	if (mkdtemp(tls_dir) == NULL)
 		return -errno;
-	if (o.ca == NULL)
-		return 0;
-	snprintf(path, sizeof(path), "%s/cafile.pem", tls_dir);
-	in = fopen(o.ca, "r");
-	if (in == NULL)
-		return -errno;
-	out = fopen(path, "w");
-	if (out == NULL) {
-		r = -errno;
-		fclose(in);
-		return r;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		if (fwrite(buf, 1, n, out) != n)
-			r = -EIO;
-	fclose(in);
-	if (fclose(out) != 0)
-		r = -EIO;
+	if (o.ca != NULL)
+		r = write_pem("cafile.pem", o.ca, NULL);
+	if (r == 0 && o.client_cert != NULL)
+		r = write_pem("agent.pem", o.client_key, o.client_cert);
 	return r;
 }
 
@@ -785,6 +859,8 @@ remove_tls_dir(void)
 	if (tls_dir[0] == '\0')
 		return;
 	snprintf(path, sizeof(path), "%s/cafile.pem", tls_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/agent.pem", tls_dir);
 	unlink(path);
 	rmdir(tls_dir);
 }
@@ -986,7 +1062,7 @@ main(int argc, char **argv)
 		snprintf(bind_url, sizeof(bind_url), "sip:%s:*;transport=%s", o.bind_ip ? o.bind_ip : "*",
 			 o.transport);
 	if (strcmp(o.transport, "tls") == 0 && (r = make_tls_dir()) < 0) {
-		fprintf(stderr, PROG ": TLS directory for %s: %s\n", o.ca ? o.ca : "(none)", strerror(-r));
+		fprintf(stderr, PROG ": TLS files (--ca, --client-cert, --client-key): %s\n", strerror(-r));
 		remove_tls_dir();
 		return EXIT_USAGE;
 	}
