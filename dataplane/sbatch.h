@@ -42,6 +42,15 @@ struct mr_sctx {
 struct mr_sctx *mr_sctx_new(const struct mr_key_gen *k, uint32_t ssrc, enum mr_srtp_dir dir,
 			    const struct mr_srtp_resume *r, bool burst);
 void mr_sctx_free(struct mr_sctx *c);   /* wipes keys; NULL is a no-op */
+
+/* Prefetch the engine context behind @c, once @c itself is in cache
+ * (worker, for packets further down a burst). NULL is a no-op. */
+static inline void
+mr_sctx_prefetch(const struct mr_sctx *c)
+{
+	if (c != NULL && c->engine == MR_ENGINE_MB)
+		mr_smb_ctx_prefetch(c->mb);
+}
 void mr_sctx_state(const struct mr_sctx *c, uint32_t *ret_roc, uint16_t *ret_seq,
 		   uint32_t *ret_srtcp_index);
 

@@ -325,3 +325,22 @@ mr_smb_ctx_state(const struct mr_smb_ctx *c, uint32_t *ret_roc, uint16_t *ret_se
 	if (ret_srtcp_index != NULL)
 		*ret_srtcp_index = c->st.rtcp_hi;
 }
+
+void
+mr_smb_ctx_prefetch(const struct mr_smb_ctx *c)
+{
+	const char *p = (const char *)c, *k;
+	size_t i;
+
+	if (c == NULL)
+		return;
+	/* The state (index, window) and the header after it. */
+	for (i = 0; i < offsetof(struct mr_smb_ctx, keys); i += 64)
+		__builtin_prefetch(p + i);
+	/* The RTP key set is the first of keys[] (smb_ctx_new()); the AES-CM
+	 * suites read it up to the SHA-1 pads, AEAD its AES round keys and the
+	 * first GHASH lines. */
+	k = (const char *)c->keys;
+	for (i = 0; i < SMB_CM_KEYS_BYTES; i += 64)
+		__builtin_prefetch(k + i);
+}

@@ -47,6 +47,14 @@ struct mr_smb_ctx *mr_smb_ctx_new(const struct mr_key_gen *k, uint32_t ssrc,
 void mr_smb_ctx_free(struct mr_smb_ctx *c);
 
 /*
+ * Prefetch what an RTP operation on @c reads (its state, its header and
+ * the RTP key set), from addresses alone: nothing of @c is read, so a
+ * worker can issue it for packets further down a burst while their
+ * contexts are still far away. NULL is a no-op.
+ */
+void mr_smb_ctx_prefetch(const struct mr_smb_ctx *c);
+
+/*
  * Where contexts live: aligned_alloc() and free() unless set here, once,
  * before the first context (management lcore). With many streams a
  * burst's contexts are cold and their pages too: in hugepage memory (DPDK's

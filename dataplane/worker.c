@@ -553,21 +553,77 @@ run_ops(struct mr_worker *w, struct mr_sop *ops, unsigned int n)
 		mr_sop_run(ops, n, &s);
 }
 
-/* What front() and middle() touch of a flow's leg, before they get there. */
+/*
+ * What a packet of flow @f will touch, fetched ahead in two steps, each
+ * needing only what the step before brought in: far() once the flow is in
+ * cache (its leg's state, the egress slot's pointer, the first stream's
+ * context wrappers), near() once those are (the engine contexts, the
+ * egress flow); the egress leg's state is fetched in the middle stage.
+ * With many legs none of it is cached, and one miss after
+ * another per packet costs more than the crypto.
+ */
 static inline void
-prefetch_leg(const struct mr_worker *w, const struct mr_flow *f)
+prefetch_far(const struct mr_worker *w, const struct mr_flow *f)
 {
 	rte_prefetch0(mr_shm_leg_dp(mr_dp.shm, f->slot));
 	rte_prefetch0(&mr_dp.rt[f->slot]);
 	rte_prefetch0(&w->ctr[f->slot]);
+	if (f->egress_slot < mr_dp.shm->max_legs)
+		rte_prefetch0(&mr_dp.by_slot[f->egress_slot]);
+	if (f->n_streams != 0) {
+		rte_prefetch0(f->streams[0].in[0]);
+		rte_prefetch0(f->streams[0].in[1]);
+		rte_prefetch0(f->streams[0].out);
+	}
+}
+
+static inline void
+prefetch_near(const struct mr_flow *f)
+{
+	const struct mr_flow *e;
+
+	if (f->egress_slot < mr_dp.shm->max_legs) {
+		e = rcu_dereference(mr_dp.by_slot[f->egress_slot]);
+		rte_prefetch0(e);
+	}
+	if (f->n_streams != 0) {
+		mr_sctx_prefetch(f->streams[0].in[0]);
+		mr_sctx_prefetch(f->streams[0].in[1]);
+		mr_sctx_prefetch(f->streams[0].out);
+	}
+}
+
+/* The egress leg's dp part, for middle() a few packets ahead. */
+static inline void
+prefetch_egress(const struct mr_flow *f)
+{
+	const struct mr_flow *e;
+
+	if (f->egress_slot >= mr_dp.shm->max_legs)
+		return;
+	e = rcu_dereference(mr_dp.by_slot[f->egress_slot]);
+	if (e != NULL)
+		rte_prefetch0(mr_shm_leg_dp(mr_dp.shm, e->slot));
+}
+
+/* A flow's fields up to its first stream: what the packet path reads. */
+static inline void
+prefetch_flow(const struct mr_flow *f)
+{
+	const char *p = (const char *)f;
+	size_t i;
+
+	for (i = 0; i < offsetof(struct mr_flow, streams) + sizeof(struct mr_stream); i += 64)
+		rte_prefetch0(p + i);
 }
 
 /*
  * 1-4 for the burst: parse every packet, look all their flows up at once
  * (rte_hash's bulk lookup overlaps the bucket misses that one lookup at a
  * time pays in turn: with many legs the table is far bigger than the
- * caches), then prefetch each flow and, a few packets ahead, its leg's
- * state, so the per-packet work mostly finds them in cache.
+ * caches), then prefetch each flow and, 2 * MR_PREFETCH and MR_PREFETCH
+ * packets ahead, what hangs off it, so the per-packet work mostly finds it
+ * in cache.
  */
 _Static_assert(MR_BURST <= RTE_HASH_LOOKUP_BULK_MAX, "one bulk lookup per burst");
 
@@ -597,17 +653,22 @@ front_burst(struct mr_worker *w, struct pkt *ps, unsigned int n, unsigned int or
 		if (hits & (1ull << k)) {
 			ps[at[k]].comp = (uint8_t)((uintptr_t)data[k] & 1u);
 			fl[k] = (const struct mr_flow *)((uintptr_t)data[k] & ~(uintptr_t)1u);
-			rte_prefetch0(fl[k]);
+			prefetch_flow(fl[k]);
 		}
 	}
+	for (k = 0; k < nk && k < 2 * MR_PREFETCH; k++)
+		if (fl[k] != NULL)
+			prefetch_far(w, fl[k]);
 	for (k = 0; k < nk && k < MR_PREFETCH; k++)
 		if (fl[k] != NULL)
-			prefetch_leg(w, fl[k]);
+			prefetch_near(fl[k]);
 	for (k = 0; k < nk; k++) {
 		struct pkt *p = &ps[at[k]];
 
+		if (k + 2 * MR_PREFETCH < nk && fl[k + 2 * MR_PREFETCH] != NULL)
+			prefetch_far(w, fl[k + 2 * MR_PREFETCH]);
 		if (k + MR_PREFETCH < nk && fl[k + MR_PREFETCH] != NULL)
-			prefetch_leg(w, fl[k + MR_PREFETCH]);
+			prefetch_near(fl[k + MR_PREFETCH]);
 		front(w, p, fl[k], origin, &ops[n_ops]);
 		if (p->m != NULL && p->op == 0)
 			p->op = (int8_t)n_ops++;
@@ -642,6 +703,8 @@ mr_pkt_burst(struct mr_worker *w, struct rte_mbuf **pkts, unsigned int n, unsign
 	}
 	n_ops = 0;
 	for (i = 0; i < n; i++) {
+		if (i + MR_PREFETCH < n && ps[i + MR_PREFETCH].m != NULL)
+			prefetch_egress(ps[i + MR_PREFETCH].f);
 		if (ps[i].m == NULL)
 			continue;
 		middle(w, &ps[i], &ops[n_ops]);
