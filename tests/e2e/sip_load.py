@@ -75,7 +75,10 @@ def free_port(kind):
         s.close()
 
 
-def cp_config(tmp, sip_port, ng_port):
+def cp_config(tmp, sip_port, ng_port, extra=""):
+    """mrelay-cp's configuration: everything in @tmp, SIP over TLS on
+    127.0.0.1:@sip_port with tmp/tls/ from scripts/mkcerts.sh; @extra is
+    appended (tests/bench/sip_bench.py: the log level)."""
     return """
 region = { path = "%(tmp)s/region"; max_legs = 8192; max_workers = 2; };
 interfaces = ( { name = "wan"; addresses = [ "198.18.0.2" ]; port_min = 30000; port_max = 39999; } );
@@ -90,7 +93,8 @@ sip = {
 	listen = ( { address = "127.0.0.1:%(sip)d"; cert = "%(tmp)s/tls/sip-chain.pem";
 		     key = "%(tmp)s/tls/sip.key"; } );
 };
-""" % {"tmp": tmp, "sip": sip_port, "ng": ng_port, "domain": DOMAIN}
+%(extra)s
+""" % {"tmp": tmp, "sip": sip_port, "ng": ng_port, "domain": DOMAIN, "extra": extra}
 
 
 def ctl(*args, ok=True, timeout=30):
