@@ -164,17 +164,33 @@ sip_rcache_key(const struct sipmsg *m, const char *method, char *out, size_t cap
 		 m->sip->sip_cseq->cs_seq, method);
 }
 
+/* FNV-1a over the key, then the flow id: a lookup walks one bucket, not
+ * every response of the last 32 s (which made each message cost O(load)). */
+unsigned int
+sip_rcache_bucket(const char *key, mr_flow_id flow)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	unsigned int i;
+
+	for (; *key != '\0'; key++)
+		h = (h ^ (uint8_t)*key) * 0x100000001b3ull;
+	for (i = 0; i < 8; i++, flow >>= 8)
+		h = (h ^ (flow & 0xff)) * 0x100000001b3ull;
+	return (unsigned int)(h ^ (h >> 32)) & (SIP_RCACHE_BUCKETS - 1);
+}
+
 void
 sip_rcache_put(struct mr_sip *s, const char *key, mr_flow_id flow, const char *text, size_t len,
 	       uint64_t now_ms)
 {
+	struct sip_rcache **head = &s->rcache[sip_rcache_bucket(key, flow)];
 	struct sip_rcache *e;
 	char *copy = malloc(len);
 
 	if (copy == NULL)
 		return;
 	memcpy(copy, text, len);
-	for (e = s->rcache; e != NULL; e = e->next)
+	for (e = *head; e != NULL; e = e->next)
 		if (e->flow == flow && strcmp(e->key, key) == 0)
 			break;
 	if (e == NULL) {
@@ -185,8 +201,8 @@ sip_rcache_put(struct mr_sip *s, const char *key, mr_flow_id flow, const char *t
 		}
 		snprintf(e->key, sizeof(e->key), "%s", key);
 		e->flow = flow;
-		e->next = s->rcache;
-		s->rcache = e;
+		e->next = *head;
+		*head = e;
 		s->n_rcache++;
 	}
 	free(e->text);
@@ -401,18 +417,21 @@ void
 mr_sip_tick(struct mr_sip *s, uint64_t now_ms)
 {
 	struct sip_rcache **pp, *e;
+	unsigned int i;
 
 	sip_txn_tick(s, now_ms);
 	sip_calls_tick(s, now_ms);
 	sip_bindings_expire(s, now_ms);
-	for (pp = &s->rcache; (e = *pp) != NULL;) {
-		if (e->expires_ms <= now_ms) {
-			*pp = e->next;
-			free(e->text);
-			free(e);
-			s->n_rcache--;
-		} else {
-			pp = &e->next;
+	for (i = 0; i < SIP_RCACHE_BUCKETS && s->n_rcache > 0; i++) {
+		for (pp = &s->rcache[i]; (e = *pp) != NULL;) {
+			if (e->expires_ms <= now_ms) {
+				*pp = e->next;
+				free(e->text);
+				free(e);
+				s->n_rcache--;
+			} else {
+				pp = &e->next;
+			}
 		}
 	}
 	if (s->cfg->cdr_retention_days > 0 &&

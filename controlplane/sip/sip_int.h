@@ -30,6 +30,10 @@
 #define SIP_TAG_MAX 128u
 #define SIP_CALLID_MAX 256u
 #define SIP_RCACHE_TTL_MS SIP_TXN_TIMEOUT_MS
+/* Hash buckets of the response cache, a power of two. Every response of
+ * the last 32 s is cached, and every request looks it up: at 1,000
+ * responses a second that is 32,000 entries, about 4 per bucket. */
+#define SIP_RCACHE_BUCKETS 8192u
 #define SIP_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, PRACK, REGISTER"
 #define SIP_SUPPORTED "timer, 100rel, outbound, path"
 
@@ -82,7 +86,7 @@ struct sip_ctxn {
 
 /* The last response to a request, kept to answer its retransmissions. */
 struct sip_rcache {
-	struct sip_rcache *next;
+	struct sip_rcache *next;        /* in its bucket */
 	char key[SIP_CALLID_MAX + 96];  /* Call-ID, top branch, CSeq, method */
 	mr_flow_id flow;
 	char *text;
@@ -171,7 +175,7 @@ struct mr_sip {
 	struct sip_binding *bindings;
 	struct sip_call *calls;
 	struct sip_ctxn *ctxns;
-	struct sip_rcache *rcache;
+	struct sip_rcache *rcache[SIP_RCACHE_BUCKETS];  /* by sip_rcache_bucket() */
 	unsigned int n_rcache;
 	char branch_prefix[24];         /* ours: z9hG4bK-mr<random>- (loops) */
 	uint64_t ng_cookie;
@@ -189,6 +193,8 @@ void sip_respond(struct mr_sip *s, const struct mr_sip_flow_info *f, const struc
 void sip_leg_contact(const struct mr_sip *s, const struct sip_leg *l, char *out, size_t cap);
 /* The rcache key of request @m. */
 void sip_rcache_key(const struct sipmsg *m, const char *method, char *out, size_t cap);
+/* The bucket of (@key, @flow) in s->rcache. */
+unsigned int sip_rcache_bucket(const char *key, mr_flow_id flow);
 void sip_rcache_put(struct mr_sip *s, const char *key, mr_flow_id flow, const char *text,
 		    size_t len, uint64_t now_ms);
 

@@ -326,7 +326,7 @@ sip_rcache_hit(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct 
 	struct sip_rcache *e;
 
 	sip_rcache_key(m, m->method, key, sizeof(key));
-	for (e = s->rcache; e != NULL; e = e->next)
+	for (e = s->rcache[sip_rcache_bucket(key, f->id)]; e != NULL; e = e->next)
 		if (e->flow == f->id && e->expires_ms > now_ms && strcmp(e->key, key) == 0) {
 			s->k.retransmits_in++;
 			sip_send(s, f->id, e->text, e->len);
@@ -339,11 +339,13 @@ void
 sip_rcache_free(struct mr_sip *s)
 {
 	struct sip_rcache *e;
+	unsigned int i;
 
-	while ((e = s->rcache) != NULL) {
-		s->rcache = e->next;
-		free(e->text);
-		free(e);
-	}
+	for (i = 0; i < SIP_RCACHE_BUCKETS; i++)
+		while ((e = s->rcache[i]) != NULL) {
+			s->rcache[i] = e->next;
+			free(e->text);
+			free(e);
+		}
 	s->n_rcache = 0;
 }

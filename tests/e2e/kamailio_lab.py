@@ -6,7 +6,9 @@ route of kamailio_call.py minus rtpengine (SDP passes through untouched),
 with or without digest authentication, plus the throwaway certificates
 such labs need.
 
-  Kamailio(lab, ns, tmp, ip)   TLS on ip:5061 only; REGISTER saved in
+  Kamailio(lab, ns, tmp, ip)   TLS on ip:5061 (tls_port) only; ns None:
+                               the host's namespace (a loopback address
+                               and a port of the caller's). REGISTER saved in
                                memory (usrloc db_mode 0) with the flow it
                                came on (fix_nated_register, contact
                                aliases), so calls reach clients behind a
@@ -56,8 +58,8 @@ def installed():
     return os.access(KAMAILIO, os.X_OK) and os.path.exists(os.path.join(KAMAILIO_MODULES, "tls.so"))
 
 
-def kamailio_cfg(tmp, ip, plain, domain, password, mtls):
-    listen = "listen=tls:%s:%d\n" % (ip, TLS_PORT)
+def kamailio_cfg(tmp, ip, plain, domain, password, mtls, tls_port=TLS_PORT):
+    listen = "listen=tls:%s:%d\n" % (ip, tls_port)
     if mtls:
         listen += "listen=tls:%s:%d\n" % (ip, MTLS_PORT)
     if plain:
@@ -271,14 +273,15 @@ Certs.client = _client
 
 
 class Kamailio:
-    """Kamailio in namespace @ns, TLS on @ip:5061 with @crt/@key."""
+    """Kamailio in namespace @ns (None: this one), TLS on @ip:@tls_port
+    with @crt/@key (a chain file works too: Kamailio sends what it holds)."""
 
     def __init__(self, lab, ns, tmp, ip, crt, key, plain=False, domain="kamailio.test", password=None,
-                 mtls_ca=None):
-        self.ns, self.ip = ns, ip
+                 mtls_ca=None, tls_port=TLS_PORT):
+        self.ns, self.ip, self.port = ns, ip, tls_port
         self.cfg = os.path.join(tmp, "kamailio.cfg")
         with open(self.cfg, "w") as f:
-            f.write(kamailio_cfg(tmp, ip, plain, domain, password, mtls_ca))
+            f.write(kamailio_cfg(tmp, ip, plain, domain, password, mtls_ca, tls_port))
         with open(os.path.join(tmp, "kamailio-tls.cfg"), "w") as f:
             f.write(tls_cfg(key, crt, ip, mtls_ca))
         self.rundir = os.path.join(tmp, "kamailio-run")
@@ -300,14 +303,17 @@ class Kamailio:
         while True:
             if self.proc.poll() is not None:
                 raise Fail("kamailio exited (%d): %s" % (self.proc.returncode, self.tail()))
-            s = ns_socket(self.ns, socket.AF_INET, socket.SOCK_STREAM)
+            if self.ns is None:
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            else:
+                s = ns_socket(self.ns, socket.AF_INET, socket.SOCK_STREAM)
             try:
                 s.settimeout(1)
-                s.connect((self.ip, TLS_PORT))
+                s.connect((self.ip, self.port))
                 return
             except OSError:
                 if time.monotonic() > deadline:
-                    raise Fail("kamailio does not listen on %s:%d: %s" % (self.ip, TLS_PORT, self.tail()))
+                    raise Fail("kamailio does not listen on %s:%d: %s" % (self.ip, self.port, self.tail()))
                 time.sleep(0.1)
             finally:
                 s.close()

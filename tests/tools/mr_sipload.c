@@ -46,15 +46,18 @@
  * refuses (alert) fails them at once with 503.
  *
  * Output: one summary line,
- *   mr_sipload: reg ok=N failed=N rate=R/s | calls ok=N failed=N setup_rate=R/s
- *     latency_ms median=X p95=Y max=Z | unreg failed=N | failed_status CODE:N,...
+ *   mr_sipload: reg ok=N failed=N rate=R/s latency_ms median=X p95=Y |
+ *     calls ok=N failed=N setup_rate=R/s latency_ms median=X p95=Y max=Z |
+ *     unreg failed=N | failed_status ... | phases_s register=S call=S hold=S
+ *     hangup=S unregister=S
  * and with --json the same figures as one JSON object on the last line.
- * rate: registrations completed per second of the registration phase;
- * setup_rate: calls established per second from the first INVITE to the
- * last 200; latency: INVITE sent to 200 received, per call (digest round
- * trip included). failed_status counts the final SIP status of what failed
- * (408 for no answer). Failures are listed on stderr (the first
- * --show-failures of them).
+ * A registration's latency runs from its first REGISTER to the 2xx (both
+ * round trips when challenged); a call's from the INVITE to the 200 (also
+ * both when challenged); the rates divide the successes by the time from
+ * the start of the phase to the last success. A phase's time is from its
+ * start until everything in it was answered or timed out.
+ * failed_status counts the final SIP status of what failed (408 for no
+ * answer). Failures are listed on stderr (the first --show-failures of them).
  *
  * Exit status: 0 every registration, call and unregistration succeeded;
  * 1 anything failed; 2 usage or set-up error.
@@ -127,6 +130,7 @@ struct account {
 	struct hctx h;
 	enum reg_state state;
 	double t_sent, t_done;
+	bool registered;                /* its first REGISTER got a 2xx */
 	struct call *as_callee;         /* the call that rings this account */
 };
 
@@ -167,10 +171,18 @@ struct opts {
 	bool verify, json, plain_offer, no_unregister;
 };
 
+enum phase { PH_REGISTER, PH_CALL, PH_HOLD, PH_HANGUP, PH_UNREGISTER, PH_COUNT };
+
+static const char *const phase_names[PH_COUNT] = {
+	[PH_REGISTER] = "register", [PH_CALL] = "call", [PH_HOLD] = "hold",
+	[PH_HANGUP] = "hangup", [PH_UNREGISTER] = "unregister",
+};
+
 struct stats {
 	unsigned int reg_ok, reg_failed, unreg_failed;
 	unsigned int calls_up, calls_ok, calls_failed;
 	double reg_t0, reg_t1, call_t0, call_t1;
+	double phase_s[PH_COUNT];       /* wall time of each phase */
 	struct { int status; unsigned int n; } status[STATUS_KINDS];
 	unsigned int failures_shown;
 };
@@ -349,6 +361,7 @@ on_register(struct account *a, nua_handle_t *nh, int status, const char *phrase,
 	a->t_done = now_s();
 	if (status >= 200 && status < 300) {
 		a->state = REG_OK;
+		a->registered = true;
 		st.reg_ok++;
 	} else {
 		a->state = REG_FAILED;
@@ -983,23 +996,41 @@ all_shut_down(void)
 	return true;
 }
 
+/* Median, 95th percentile and maximum of @v[0..n) (sorted in place); zeros
+ * when n is 0. */
+static void
+percentiles(double *v, unsigned int n, double *ret_med, double *ret_p95, double *ret_max)
+{
+	*ret_med = *ret_p95 = *ret_max = 0;
+	if (n == 0)
+		return;
+	qsort(v, n, sizeof(*v), cmp_double);
+	*ret_med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	*ret_p95 = v[(unsigned int)ceil(0.95 * n) - 1];
+	*ret_max = v[n - 1];
+}
+
 static void
 summary(void)
 {
-	double *lat = calloc(o.calls + 1, sizeof(*lat));
+	unsigned int cap = o.accounts > o.calls ? o.accounts : o.calls;
+	double *lat = calloc(cap + 1, sizeof(*lat));
 	double med = 0, p95 = 0, max = 0, setup_rate = 0, reg_rate = 0;
-	unsigned int i, n = 0;
-	char status[512] = "";
-	size_t off = 0;
+	double reg_med = 0, reg_p95 = 0, reg_max = 0;
+	unsigned int i, n = 0, nreg = 0;
+	char status[512] = "", phases[256] = "", phases_json[256] = "";
+	size_t off = 0, poff = 0, pjoff = 0;
 
+	for (i = 0; lat != NULL && i < o.accounts; i++)
+		if (accts[i].registered)
+			lat[nreg++] = (accts[i].t_done - accts[i].t_sent) * 1000.0;
+	if (lat != NULL)
+		percentiles(lat, nreg, &reg_med, &reg_p95, &reg_max);
 	for (i = 0; lat != NULL && i < o.calls; i++)
 		if (calls[i].t_up > 0)
 			lat[n++] = (calls[i].t_up - calls[i].t_invite) * 1000.0;
 	if (n > 0) {
-		qsort(lat, n, sizeof(*lat), cmp_double);
-		med = n % 2 ? lat[n / 2] : (lat[n / 2 - 1] + lat[n / 2]) / 2;
-		p95 = lat[(unsigned int)ceil(0.95 * n) - 1];
-		max = lat[n - 1];
+		percentiles(lat, n, &med, &p95, &max);
 		if (st.call_t1 > st.call_t0)
 			setup_rate = n / (st.call_t1 - st.call_t0);
 	}
@@ -1008,17 +1039,28 @@ summary(void)
 	for (i = 0; i < STATUS_KINDS && st.status[i].n && off < sizeof(status) - 16; i++)
 		off += snprintf(status + off, sizeof(status) - off, "%s%d:%u", off ? "," : "",
 				st.status[i].status, st.status[i].n);
-	printf(PROG ": reg ok=%u failed=%u rate=%.1f/s | calls ok=%u failed=%u setup_rate=%.1f/s "
-	       "latency_ms median=%.1f p95=%.1f max=%.1f | unreg failed=%u | failed_status %s\n",
-	       st.reg_ok, st.reg_failed, reg_rate, st.calls_ok, st.calls_failed, setup_rate, med, p95, max,
-	       st.unreg_failed, off ? status : "-");
+	for (i = 0; i < PH_COUNT; i++) {
+		poff += snprintf(phases + poff, sizeof(phases) - poff, " %s=%.3f", phase_names[i],
+				 st.phase_s[i]);
+		pjoff += snprintf(phases_json + pjoff, sizeof(phases_json) - pjoff, "%s\"%s\": %.4f",
+				  i ? ", " : "", phase_names[i], st.phase_s[i]);
+	}
+	printf(PROG ": reg ok=%u failed=%u rate=%.1f/s latency_ms median=%.1f p95=%.1f | calls ok=%u "
+	       "failed=%u setup_rate=%.1f/s latency_ms median=%.1f p95=%.1f max=%.1f | unreg failed=%u | "
+	       "failed_status %s | phases_s%s\n",
+	       st.reg_ok, st.reg_failed, reg_rate, reg_med, reg_p95, st.calls_ok, st.calls_failed, setup_rate,
+	       med, p95, max, st.unreg_failed, off ? status : "-", phases);
 	if (o.json)
 		printf("{\"accounts\": %u, \"reg_ok\": %u, \"reg_failed\": %u, \"reg_rate\": %.2f, "
+		       "\"reg_latency_ms_median\": %.2f, \"reg_latency_ms_p95\": %.2f, "
+		       "\"reg_latency_ms_max\": %.2f, "
 		       "\"calls\": %u, \"calls_established\": %u, \"calls_ok\": %u, \"calls_failed\": %u, "
 		       "\"setup_rate\": %.2f, \"latency_ms_median\": %.2f, \"latency_ms_p95\": %.2f, "
-		       "\"latency_ms_max\": %.2f, \"unreg_failed\": %u, \"failed_status\": \"%s\"}\n",
-		       o.accounts, st.reg_ok, st.reg_failed, reg_rate, o.calls, n, st.calls_ok, st.calls_failed,
-		       setup_rate, med, p95, max, st.unreg_failed, status);
+		       "\"latency_ms_max\": %.2f, \"unreg_failed\": %u, \"failed_status\": \"%s\", "
+		       "\"phase_s\": {%s}}\n",
+		       o.accounts, st.reg_ok, st.reg_failed, reg_rate, reg_med, reg_p95, reg_max, o.calls, n,
+		       st.calls_ok, st.calls_failed, setup_rate, med, p95, max, st.unreg_failed, status,
+		       phases_json);
 	fflush(stdout);
 	free(lat);
 }
@@ -1029,6 +1071,7 @@ main(int argc, char **argv)
 	unsigned int i, width;
 	char bind_url[128];
 	su_root_t *root;
+	double t;
 	int r;
 
 	parse_args(argc, argv);
@@ -1128,6 +1171,7 @@ main(int argc, char **argv)
 	st.reg_t0 = now_s();
 	if (!run_until(root, regs_done, o.timeout_s))
 		failure("registration: timed out after %.0f s", o.timeout_s);
+	st.phase_s[PH_REGISTER] = now_s() - st.reg_t0;
 	for (i = 0; i < o.accounts; i++) {
 		if (accts[i].state == REG_SENT || accts[i].state == REG_IDLE) {
 			/* (else nua_shutdown() waits for the transaction) */
@@ -1148,6 +1192,7 @@ main(int argc, char **argv)
 		st.call_t0 = now_s();
 		if (!run_until(root, calls_placed, o.timeout_s))
 			failure("calls: timed out after %.0f s", o.timeout_s);
+		st.phase_s[PH_CALL] = now_s() - st.call_t0;
 		for (i = 0; i < o.calls; i++)
 			if (calls[i].state == CALL_INVITING || calls[i].state == CALL_IDLE) {
 				calls[i].state = CALL_INVITING;
@@ -1155,8 +1200,11 @@ main(int argc, char **argv)
 				if (calls[i].out != NULL)
 					nua_cancel(calls[i].out, TAG_END());
 			}
-		hold_end = now_s() + o.hold_s;
+		t = now_s();
+		hold_end = t + o.hold_s;
 		run_until(root, hold_over, o.hold_s + 1);
+		st.phase_s[PH_HOLD] = now_s() - t;
+		t = now_s();
 		for (i = 0; i < o.calls; i++)
 			if (calls[i].state == CALL_UP) {
 				calls[i].state = CALL_BYE_SENT;
@@ -1164,6 +1212,7 @@ main(int argc, char **argv)
 			}
 		if (!run_until(root, byes_done, o.timeout_s))
 			failure("hang-up: timed out after %.0f s", o.timeout_s);
+		st.phase_s[PH_HANGUP] = now_s() - t;
 		for (i = 0; i < o.calls; i++)
 			if (calls[i].state == CALL_BYE_SENT)
 				call_fail(&calls[i], 408, "no final answer to the BYE");
@@ -1173,12 +1222,14 @@ main(int argc, char **argv)
 	}
 
 	/* 5. unregister, shut down */
+	t = now_s();
 	if (!o.no_unregister && !run_until(root, unregs_done, o.timeout_s)) {
 		failure("unregistration: timed out after %.0f s", o.timeout_s);
 		for (i = 0; i < o.accounts; i++)
 			if (accts[i].state == UNREG_SENT)
 				st.unreg_failed++;
 	}
+	st.phase_s[PH_UNREGISTER] = now_s() - t;
 	for (i = 0; i < o.conns; i++)
 		nua_shutdown(conns[i].nua);
 	if (run_until(root, all_shut_down, 5)) {

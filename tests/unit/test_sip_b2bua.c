@@ -1035,6 +1035,60 @@ test_malformed(void **state)
 	free(expect_status(FA, 481));
 }
 
+/* The response cache holds every response of the last 32 s, so under load
+ * it is large: each retransmission must still find its own response (and
+ * only on its own flow), and the tick must empty it once they expire. */
+#define RCACHE_N 20000u
+static void
+deliver_options(mr_flow_id flow, unsigned int i)
+{
+	deliver(flow, "OPTIONS sip:" DOMAIN " SIP/2.0\r\nVia: SIP/2.0/TLS 1.2.3.4;branch=z9hG4bKrc%u\r\n"
+		"From: <sip:a@" DOMAIN ">;tag=1\r\nTo: <sip:" DOMAIN ">\r\nCall-ID: rc%u\r\n"
+		"CSeq: %u OPTIONS\r\nContent-Length: 0\r\n\r\n", i, i, i + 1);
+}
+
+static void
+test_rcache_many(void **state)
+{
+	static const mr_flow_id flows[] = { FA, FB, 21, 22 };
+	char *first[4], *t;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < RCACHE_N; i++) {
+		deliver_options(flows[i % 4], i);
+		t = expect_status(flows[i % 4], 200);
+		if (i < 4)
+			first[i] = t;
+		else
+			free(t);
+	}
+	assert_int_equal(mr_sip_counters(F.sip)->retransmits_in, 0);
+	F.now += 1000;
+	mr_sip_tick(F.sip, F.now);
+	for (i = 0; i < RCACHE_N; i++) {
+		deliver_options(flows[i % 4], i);
+		t = expect_status(flows[i % 4], 200);
+		if (i < 4) {
+			assert_string_equal(t, first[i]);
+			free(first[i]);
+		}
+		free(t);
+	}
+	assert_int_equal(mr_sip_counters(F.sip)->retransmits_in, RCACHE_N);
+	/* the same request on another flow is another request */
+	deliver_options(FB, 0);
+	free(expect_status(FB, 200));
+	assert_int_equal(mr_sip_counters(F.sip)->retransmits_in, RCACHE_N);
+	/* 32 s on, all expired: handled again, not answered from the cache */
+	F.now += 32000;
+	mr_sip_tick(F.sip, F.now);
+	deliver_options(FA, 0);
+	free(expect_status(FA, 200));
+	assert_int_equal(mr_sip_counters(F.sip)->retransmits_in, RCACHE_N);
+	assert_null(pop(FA));
+}
+
 int
 main(void)
 {
@@ -1055,6 +1109,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_trunk_inbound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbound_trunk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rcache_many, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
