@@ -519,6 +519,10 @@ def run_call(tmp, m, a, b, caps):
     b.wait_registered()
     a.connect()
     L.wait_until(lambda: registered(a), "baresip A to register with mrelay", 15)
+    via = re.search(r"^TLS %s:%d -> \S+\r?\nSIP/2\.0 200 OK\r?\nVia: (SIP/2\.0/TLS %s:\S+)"
+                    % (re.escape(SIP_IP), TLS_PORT, re.escape(A_PRIV)), a.log_text(), re.M)
+    check(via and re.search(r";rport=\d+", via.group(1)) and ";received=%s" % NAT_PUB in via.group(1),
+          "mrelay's 200 to A's REGISTER tells A its outside address (%s)" % (via.group(1) if via else None))
     sc = sip_delta(m)
     check(sc["bindings"] == 2 and sc["registrations"] >= 2 and sc["auth_failures"] == 0,
           "A (behind the NAT) and B registered with mrelay-cp over TLS with digest, B having verified "
