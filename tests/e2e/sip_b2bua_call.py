@@ -86,6 +86,9 @@ Interop notes (what the real clients do; the test depends on none):
     user "a-0x<pointer>" and the host and listening port of its private
     address (198.18.1.10:5061, not the flow's): mrelay reaches both
     through the registration's flow, which is what makes the NAT case work.
+  - Both send ;rport in Via. mrelay answers with received= and rport=
+    (A learns 198.18.0.20:<port>; the call case checks it); neither
+    rewrites its Contact from it here.
   - Neither supports session timers (no "timer" in Supported): mrelay is
     the refresher on both legs (Session-Expires ...;refresher=uas/uac).
   - linphone restarts its SRTCP index at 1 when a paused stream resumes,
