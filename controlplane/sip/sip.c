@@ -4,6 +4,7 @@
  * each message the transport hands up, timers, flows that close, accounts
  * that are revoked. The work is in registrar.c, auth.c, txn.c and b2bua*.c.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/sip_header.h>
+#include <sofia-sip/su_alloc.h>
 
 #include "sip_int.h"
 
@@ -365,6 +367,43 @@ request(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg 
 	}
 }
 
+/*
+ * The top Via of a request as RFC 3261 18.2.1 and RFC 3581 4 want it in our
+ * responses: received=IP when the sent-by host is not the address the
+ * request came from (always with rport), rport=PORT when the client asked
+ * with an empty rport. Behind a NAT that is how a client learns the
+ * address and port its flow has outside (baresip and linphone send rport;
+ * linphone uses the answer to fix its Contact). Responses go back over the
+ * request's flow whatever Via says, so this only informs the client.
+ */
+static void
+via_received(struct sipmsg *m, const struct mr_sip_flow_info *f)
+{
+	sip_via_t *v = m->sip != NULL ? m->sip->sip_via : NULL;
+	char ip[INET6_ADDRSTRLEN], param[INET6_ADDRSTRLEN + 16];
+	su_home_t *home = msg_home(m->msg);
+	char *p;
+
+	if (v == NULL || v->v_host == NULL ||
+	    inet_ntop(f->peer.family == MR_AF_INET6 ? AF_INET6 : AF_INET, f->peer.ip, ip,
+		      sizeof(ip)) == NULL || f->peer.family == MR_AF_NONE)
+		return;
+	/* sofia-sip keeps the parameter string itself: it must live in the
+	 * message's home, as long as the message. */
+	if (v->v_rport != NULL) {
+		snprintf(param, sizeof(param), "rport=%u", (unsigned int)ntohs(f->peer.port_be));
+		p = su_strdup(home, param);
+		if (p != NULL)
+			(void)msg_header_replace_param(home, v->v_common, p);
+	}
+	if (v->v_rport != NULL || strcasecmp(v->v_host, ip) != 0) {
+		snprintf(param, sizeof(param), "received=%s", ip);
+		p = su_strdup(home, param);
+		if (p != NULL)
+			(void)msg_header_replace_param(home, v->v_common, p);
+	}
+}
+
 void
 mr_sip_on_message(struct mr_sip *s, const struct mr_sip_flow_info *f, const char *msg, size_t len,
 		  uint64_t now_ms)
@@ -378,6 +417,8 @@ mr_sip_on_message(struct mr_sip *s, const struct mr_sip_flow_info *f, const char
 		s->k.dropped++;
 		return;
 	}
+	if (m.request && m.respondable)
+		via_received(&m, f);
 	if (r < 0) {
 		if (m.respondable && strcmp(m.method != NULL ? m.method : "ACK", "ACK") != 0) {
 			s->k.bad_requests++;

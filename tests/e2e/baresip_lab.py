@@ -158,9 +158,10 @@ class Baresip:
     ctrl_tcp (netstring-framed JSON: commands, responses, events).
     @account: its one accounts line (default: a UA without a registrar at
     @ip, SRTP mandatory, auto answer, PCMU); @conf_extra: config keys added to or
-    replacing the defaults below."""
+    replacing the defaults below; @sip_trace: baresip -s, every SIP
+    message it sends and receives (decrypted) in its log."""
 
-    def __init__(self, lab, ns, name, ip, cdir, tone, mux, account=None, conf_extra=None):
+    def __init__(self, lab, ns, name, ip, cdir, tone, mux, account=None, conf_extra=None, sip_trace=False):
         self.name, self.ns, self.dir = name, ns, cdir
         os.makedirs(cdir, exist_ok=True)
         self.snd = os.path.join(cdir, "snd")
@@ -188,7 +189,7 @@ class Baresip:
         self.log_path = os.path.join(cdir, "baresip.log")
         self.log = open(self.log_path, "w")
         # Line-buffered, so the log is whole whenever the test reads it.
-        self.proc = lab.spawn(ns, ["stdbuf", "-oL", "-eL", BARESIP, "-f", cdir, "-v"],
+        self.proc = lab.spawn(ns, ["stdbuf", "-oL", "-eL", BARESIP, "-f", cdir, "-v"] + (["-s"] if sip_trace else []),
                               stdout=self.log, stderr=subprocess.STDOUT)
         self.sock = None
         self.buf = b""
@@ -275,8 +276,14 @@ class Baresip:
         try:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:
+            # baresip waits for its un-REGISTERs on quit and on SIGTERM, for
+            # ever when the registrar refused its transport: kill it then.
             self.proc.terminate()
-            self.proc.wait(5)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
         if self.sock is not None:
             self.sock.close()
         self.log.close()

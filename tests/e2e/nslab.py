@@ -73,7 +73,7 @@ def _pid_alive(pid):
     return True
 
 
-DP_NAMES = ("nat", "spoof", "restart", "churn", "handoff", "exc", "baresip")
+DP_NAMES = ("nat", "spoof", "restart", "churn", "handoff", "exc", "baresip", "sip")
 
 
 def reap_stale_namespaces():

@@ -1089,6 +1089,56 @@ test_rcache_many(void **state)
 	assert_null(pop(FA));
 }
 
+/* Response @t must hold @want. */
+static void
+expect_text(const char *t, const char *want)
+{
+	if (strstr(t, want) == NULL)
+		fail_msg("expected %s in:\n%s", want, t);
+}
+
+/* Responses fill the top Via for a client behind a NAT (RFC 3261 18.2.1,
+ * RFC 3581): baresip and linphone send ;rport and a private sent-by. */
+static void
+test_via_received(void **state)
+{
+	char *t;
+
+	(void)state;
+	/* rport asked for: received and rport, the later Vias untouched */
+	deliver(FA, "OPTIONS sip:" DOMAIN " SIP/2.0\r\n"
+		"Via: SIP/2.0/TLS 10.0.0.7:5061;branch=z9hG4bKv1;rport\r\n"
+		"Via: SIP/2.0/TLS 10.0.0.8:5061;branch=z9hG4bKv0;rport\r\n"
+		"From: <sip:a@" DOMAIN ">;tag=1\r\nTo: <sip:" DOMAIN ">\r\nCall-ID: v1\r\n"
+		"CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
+	t = expect_status(FA, 200);
+	expect_text(t, "Via: SIP/2.0/TLS 10.0.0.7:5061;branch=z9hG4bKv1;rport=40011;"
+				  "received=198.18.1.10\r\n");
+	expect_text(t, "Via: SIP/2.0/TLS 10.0.0.8:5061;branch=z9hG4bKv0;rport\r\n");
+	free(t);
+	/* no rport, another sent-by host: received only */
+	deliver(FA, "OPTIONS sip:" DOMAIN " SIP/2.0\r\nVia: SIP/2.0/TLS 10.0.0.7:5061;branch=z9hG4bKv2\r\n"
+		"From: <sip:a@" DOMAIN ">;tag=1\r\nTo: <sip:" DOMAIN ">\r\nCall-ID: v2\r\n"
+		"CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
+	t = expect_status(FA, 200);
+	expect_text(t, "Via: SIP/2.0/TLS 10.0.0.7:5061;branch=z9hG4bKv2;received=198.18.1.10\r\n");
+	free(t);
+	/* sent-by is the source address, no rport: Via as it came */
+	deliver(FA, "OPTIONS sip:" DOMAIN " SIP/2.0\r\nVia: SIP/2.0/TLS 198.18.1.10:5061;branch=z9hG4bKv3\r\n"
+		"From: <sip:a@" DOMAIN ">;tag=1\r\nTo: <sip:" DOMAIN ">\r\nCall-ID: v3\r\n"
+		"CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
+	t = expect_status(FA, 200);
+	expect_text(t, "Via: SIP/2.0/TLS 198.18.1.10:5061;branch=z9hG4bKv3\r\n");
+	free(t);
+	/* and a 400 too */
+	deliver(FA, "OPTIONS sip:" DOMAIN " SIP/2.0\r\nVia: SIP/2.0/TLS 10.0.0.7:5061;branch=z9hG4bKv4;rport\r\n"
+		"From: <sip:a@" DOMAIN ">;tag=1\r\nTo: <sip:" DOMAIN ">\r\nCall-ID: v4\r\n"
+		"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+	t = expect_status(FA, 400);
+	expect_text(t, ";rport=40011;received=198.18.1.10\r\n");
+	free(t);
+}
+
 int
 main(void)
 {
@@ -1110,6 +1160,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_outbound_trunk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rcache_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_via_received, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
