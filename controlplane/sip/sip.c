@@ -27,7 +27,7 @@
 #define CDR_PURGE_EVERY_MS (3600u * 1000u)
 
 /* Option-tags a request may Require of us. */
-static const char *const supported_tags[] = { "timer", "outbound", "path", NULL };
+static const char *const supported_tags[] = { "timer", "outbound", NULL };
 
 static int
 load_secret(const char *path, uint8_t *secret, size_t n, char *err, size_t errlen)

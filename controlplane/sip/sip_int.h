@@ -35,7 +35,12 @@
  * responses a second that is 32,000 entries, about 4 per bucket. */
 #define SIP_RCACHE_BUCKETS 8192u
 #define SIP_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, PRACK, REGISTER"
-#define SIP_SUPPORTED "timer, 100rel, outbound, path"
+/* What we support as the UAS and registrar (responses, OPTIONS): no 100rel
+ * towards callers (we never send reliable provisionals, and a PRACK from a
+ * caller gets 481), no Path (clients reach us directly over their flows).
+ * Our requests to callees say "timer, 100rel": we PRACK their reliable
+ * provisionals. */
+#define SIP_SUPPORTED "timer, outbound"
 
 struct sip_binding {
 	struct sip_binding *next;
