@@ -214,7 +214,7 @@ def report(a, results):
             continue
         med[name] = medians(good)
         print("%-12s %5s" % (name, "%d/%d" % (len(good), len(runs))) +
-              "".join("%13.1f" % med[name][k] if not k.endswith("cpu_s") else "%13.2f" % med[name][k]
+              "".join("%13.1f" % med[name][k] if not k.startswith(("server_cpu", "client_cpu", "cpu_ms")) else "%13.2f" % med[name][k]
                       for k, _ in COLUMNS))
     for x, y, label in (("mrelay-cp", "kamailio", "mrelay/kamailio"),
                         ("mrelay-base", "kamailio", "base/kamailio"),
@@ -279,14 +279,17 @@ def main():
         with open(pw) as f:
             password = f.readline().strip()
         sip_port, ng_port = S.free_port(socket.SOCK_STREAM), S.free_port(socket.SOCK_DGRAM)
-        # two legs a call, held and measured, and room for the warm-up's
+        # two legs a call, held and measured, and room for the warm-up's;
+        # two media ports a leg (RTP, RTCP): 10,000 by default
         legs = 8192
         while legs < 2 * (a.bg_calls + a.calls) + 1024:
             legs *= 2
+        need = 2 * (2 * (a.bg_calls + a.calls) + 1024)
+        ports = (30000, 39999) if need <= 10000 else (10000, min(65535, 10000 + need))
         cfg = os.path.join(tmp, "cp.conf")
         with open(cfg, "w") as f:
             f.write(S.cp_config(tmp, sip_port, ng_port, extra='log = { level = "notice"; };',
-                                max_legs=legs))
+                                max_legs=legs, ports=ports))
         t0 = time.monotonic()
         S.add_accounts(cfg, pw, a.accounts)
         if a.bg_accounts > 0:
@@ -304,7 +307,7 @@ def main():
             bcfg = os.path.join(btmp, "cp.conf")
             with open(bcfg, "w") as f:
                 f.write(S.cp_config(btmp, bport, bng, extra='log = { level = "notice"; };',
-                                    max_legs=legs))
+                                    max_legs=legs, ports=ports))
             cps.append(S.ControlPlane(btmp, bcfg, binary=a.base_cp))
             print("bench sip: mrelay-base (%s) on 127.0.0.1:%d" % (a.base_cp, bport))
             servers.append(("mrelay-base", bport, cps[-1].proc.pid))

@@ -75,13 +75,13 @@ def free_port(kind):
         s.close()
 
 
-def cp_config(tmp, sip_port, ng_port, extra="", max_legs=8192):
+def cp_config(tmp, sip_port, ng_port, extra="", max_legs=8192, ports=(30000, 39999)):
     """mrelay-cp's configuration: everything in @tmp, SIP over TLS on
     127.0.0.1:@sip_port with tmp/tls/ from scripts/mkcerts.sh; @extra is
     appended (tests/bench/sip_bench.py: the log level)."""
     return """
 region = { path = "%(tmp)s/region"; max_legs = %(legs)d; max_workers = 2; };
-interfaces = ( { name = "wan"; addresses = [ "198.18.0.2" ]; port_min = 30000; port_max = 39999; } );
+interfaces = ( { name = "wan"; addresses = [ "198.18.0.2" ]; port_min = %(pmin)d; port_max = %(pmax)d; } );
 admin = { socket = "%(tmp)s/cp.sock"; };
 state_dir = "%(tmp)s/state";
 ng = { udp = [ "127.0.0.1:%(ng)d" ]; };
@@ -94,7 +94,8 @@ sip = {
 		     key = "%(tmp)s/tls/sip.key"; } );
 };
 %(extra)s
-""" % {"tmp": tmp, "sip": sip_port, "ng": ng_port, "domain": DOMAIN, "extra": extra, "legs": max_legs}
+""" % {"tmp": tmp, "sip": sip_port, "ng": ng_port, "domain": DOMAIN, "extra": extra, "legs": max_legs,
+       "pmin": ports[0], "pmax": ports[1]}
 
 
 def ctl(*args, ok=True, timeout=30):

@@ -1351,6 +1351,42 @@ test_calls_many(void **state)
 	assert_int_equal(mr_sip_counters(F.sip)->bindings, 0);
 }
 
+/* The INVITE transactions of many calls, kept 32 s after their 2xx,
+ * expire on the same tick: before it a retransmitted 2xx gets the ACK
+ * again, after it the 2xx matches nothing; the calls stay. */
+static void
+test_ctxn_expiry_many(void **state)
+{
+	static struct callp cp[MANY_CALLS];
+	unsigned int i, dropped;
+	char *t;
+
+	(void)state;
+	assert_int_equal(do_register(FB, "bob", "secretB", "600"), 200);
+	for (i = 0; i < MANY_CALLS; i++) {
+		call_answered(&cp[i], "bob", FB);
+		F.now += 100;
+	}
+	for (i = 0; i < MANY_CALLS; i += 5) {
+		bob_responds(&cp[i], 200, NULL, answer_b(body_of(cp[i].b_invite), NULL));
+		t = expect_request(FB, "ACK");
+		assert_string_equal(hdr(t, "Call-ID"), cp[i].b_callid);
+		free(t);
+	}
+	F.now += 32000 - 100 * (MANY_CALLS / 2);
+	mr_sip_tick(F.sip, F.now);      /* the older half */
+	F.now += 100 * (MANY_CALLS / 2);
+	mr_sip_tick(F.sip, F.now);      /* the rest */
+	dropped = mr_sip_counters(F.sip)->dropped;
+	for (i = 0; i < MANY_CALLS; i += 5)
+		bob_responds(&cp[i], 200, NULL, answer_b(body_of(cp[i].b_invite), NULL));
+	assert_int_equal(mr_sip_counters(F.sip)->dropped, dropped + (MANY_CALLS + 4) / 5);
+	assert_null(pop(FA));
+	assert_null(pop(FB));
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, MANY_CALLS);
+	assert_int_equal(mr_sip_counters(F.sip)->txn_timeouts, 0);
+}
+
 /* A CANCEL among many early calls ends only its own. */
 static void
 test_cancel_many(void **state)
@@ -1486,6 +1522,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bindings_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bindings_many_flows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_calls_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctxn_expiry_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_many, setup, teardown),
 	};
