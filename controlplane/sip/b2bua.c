@@ -150,26 +150,94 @@ min_se(const struct mr_sip *s)
 	return s->cfg->min_se_s > 90 ? s->cfg->min_se_s : 90;
 }
 
+/*
+ * The call indexes. By Call-ID alone, one link per leg: a CANCEL has no To
+ * tag and is matched on the caller leg's Call-ID (and its INVITE's branch
+ * and CSeq), so the tags are compared along the chain, not hashed. The
+ * caller leg's Call-ID is the caller's choice: a chain it lengthens by
+ * reusing one holds its own calls only. The callee leg's is ours (random).
+ * By flow, one link per leg with a flow; by account, the caller's name and
+ * the callee's. A call's keys are set in new_call(), before any other call
+ * is made (leg 1's flow and Call-ID, the callee, once routed), and never
+ * change after, so every chain stays newest first.
+ */
+static unsigned int
+callid_bucket(const char *call_id)
+{
+	return sip_hash_fold(sip_hash_str(SIP_HASH_INIT, call_id), SIP_CALL_BUCKETS);
+}
+
+void
+sip_call_index(struct mr_sip *s, struct sip_call *c)
+{
+	const char *acc[2] = { c->cdr.caller, c->cdr.callee };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		sip_hnode_del(&c->by_callid[i]);
+		sip_hnode_del(&c->by_flow[i]);
+		sip_hnode_del(&c->by_account[i]);
+		sip_hnode_add(&s->call_by_callid[callid_bucket(c->leg[i].call_id)],
+			      &c->by_callid[i], c);
+		if (c->leg[i].flow != 0)
+			sip_hnode_add(&s->call_by_flow[sip_hash_fold(sip_hash_u64(SIP_HASH_INIT,
+										  c->leg[i].flow),
+								     SIP_CALL_BUCKETS)],
+				      &c->by_flow[i], c);
+		if (acc[i][0] != '\0')
+			sip_hnode_add(&s->call_by_account[sip_hash_fold(sip_hash_str(SIP_HASH_INIT,
+										     acc[i]),
+									SIP_CALL_BUCKETS)],
+				      &c->by_account[i], c);
+	}
+}
+
+struct sip_call *
+sip_call_find_dialog(struct mr_sip *s, const char *call_id, const char *local_tag,
+		     const char *remote_tag, int *ret_leg)
+{
+	struct sip_hnode *n;
+	struct sip_call *c;
+	int i;
+
+	for (n = s->call_by_callid[callid_bucket(call_id)]; n != NULL; n = n->next) {
+		c = n->obj;
+		for (i = 0; i < 2; i++)
+			if (strcmp(c->leg[i].call_id, call_id) == 0 &&
+			    strcmp(c->leg[i].local_tag, local_tag) == 0 &&
+			    strcmp(c->leg[i].remote_tag, remote_tag) == 0) {
+				*ret_leg = i;
+				return c;
+			}
+	}
+	return NULL;
+}
+
+struct sip_call *
+sip_call_find_invite(struct mr_sip *s, mr_flow_id flow, const char *call_id, const char *branch,
+		     uint32_t cseq)
+{
+	struct sip_hnode *n;
+	struct sip_call *c;
+
+	for (n = s->call_by_callid[callid_bucket(call_id)]; n != NULL; n = n->next) {
+		c = n->obj;
+		if (c->leg[0].flow == flow && strcmp(c->leg[0].call_id, call_id) == 0 &&
+		    strcmp(c->inv.branch, branch) == 0 && c->inv.cseq == cseq)
+			return c;
+	}
+	return NULL;
+}
+
 /* Find the call and leg of in-dialog request @m. */
 static struct sip_call *
 find_leg(struct mr_sip *s, const struct sipmsg *m, int *ret_leg)
 {
-	const char *cid = m->sip->sip_call_id->i_id;
 	const char *to_tag = m->sip->sip_to->a_tag, *from_tag = m->sip->sip_from->a_tag;
-	struct sip_call *c;
-	int i;
 
 	if (to_tag == NULL || from_tag == NULL)
 		return NULL;
-	for (c = s->calls; c != NULL; c = c->next)
-		for (i = 0; i < 2; i++)
-			if (strcmp(c->leg[i].call_id, cid) == 0 &&
-			    strcmp(c->leg[i].local_tag, to_tag) == 0 &&
-			    strcmp(c->leg[i].remote_tag, from_tag) == 0) {
-				*ret_leg = i;
-				return c;
-			}
-	return NULL;
+	return sip_call_find_dialog(s, m->sip->sip_call_id->i_id, to_tag, from_tag, ret_leg);
 }
 
 static void
@@ -328,8 +396,8 @@ new_call(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg
 	snprintf(c->cdr.caller, sizeof(c->cdr.caller), "%s", name);
 	sip_rcache_key(m, "INVITE", key, sizeof(key));
 	sip_stxn_save(&c->inv, m, key);
-	c->next = s->calls;
-	s->calls = c;
+	sip_hnode_add(&s->calls, &c->all, c);
+	sip_call_index(s, c);
 	s->k.calls_total++;
 	s->k.calls_active++;
 	if (!c->inv.active) {
@@ -349,6 +417,7 @@ new_call(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg
 		char ha1[MR_DIGEST_HEX_MAX];
 
 		snprintf(c->cdr.callee, sizeof(c->cdr.callee), "%s", rt.number);
+		sip_call_index(s, c);
 		r = mr_accounts_lookup_ha1(s->acc, rt.number, MR_DIGEST_MD5, ha1);
 		OPENSSL_cleanse(ha1, sizeof(ha1));
 		if (r < 0) {
@@ -357,13 +426,16 @@ new_call(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg
 		}
 	} else {
 		snprintf(c->cdr.callee, sizeof(c->cdr.callee), "trunk:%.200s", rt.number);
+		sip_call_index(s, c);
 		if (f->trunk >= 0 || rt.trunk < 0 || (unsigned int)rt.trunk >= s->cfg->n_trunks) {
 			/* trunk to trunk: not a relay for toll fraud */
 			sip_call_end(s, c, "rejected", 403, -1, now_ms);
 			return;
 		}
 	}
-	if (leg_callee(s, c, &rt, caller_user, &code) < 0) {
+	r = leg_callee(s, c, &rt, caller_user, &code);
+	sip_call_index(s, c);          /* leg 1's flow and Call-ID */
+	if (r < 0) {
 		sip_call_end(s, c, "rejected", code, -1, now_ms);
 		return;
 	}
@@ -431,13 +503,10 @@ static void
 cancel(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg *m,
        uint64_t now_ms)
 {
-	const char *cid = m->sip->sip_call_id->i_id, *br = sipmsg_branch(m);
 	struct sip_call *c;
 
-	for (c = s->calls; c != NULL; c = c->next)
-		if (c->leg[0].flow == f->id && strcmp(c->leg[0].call_id, cid) == 0 &&
-		    strcmp(c->inv.branch, br) == 0 && c->inv.cseq == m->sip->sip_cseq->cs_seq)
-			break;
+	c = sip_call_find_invite(s, f->id, m->sip->sip_call_id->i_id, sipmsg_branch(m),
+				 m->sip->sip_cseq->cs_seq);
 	if (c == NULL) {
 		sip_respond(s, f, m, 481, NULL, NULL, NULL, 0, now_ms);
 		return;

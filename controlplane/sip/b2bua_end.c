@@ -21,14 +21,14 @@
 static void
 free_call(struct mr_sip *s, struct sip_call *c)
 {
-	struct sip_call **pp;
 	int i;
 
-	for (pp = &s->calls; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
+	sip_hnode_del(&c->all);
+	for (i = 0; i < 2; i++) {
+		sip_hnode_del(&c->by_callid[i]);
+		sip_hnode_del(&c->by_flow[i]);
+		sip_hnode_del(&c->by_account[i]);
+	}
 	sip_ctxns_forget_call(s, c);
 	sip_stxn_clear(&c->inv);
 	sip_stxn_clear(&c->re);
@@ -158,34 +158,67 @@ call_tick(struct mr_sip *s, struct sip_call *c, uint64_t now_ms)
 void
 sip_calls_tick(struct mr_sip *s, uint64_t now_ms)
 {
-	struct sip_call *c, *next;
+	struct sip_hnode *n, *n_;
 
-	for (c = s->calls; c != NULL; c = next) {
-		next = c->next;
-		if (call_tick(s, c, now_ms))
-			next = s->calls;        /* list changed; ended calls are gone */
+	for (n = s->calls; n != NULL; n = n_) {
+		n_ = n->next;
+		if (call_tick(s, n->obj, now_ms))
+			n_ = s->calls;          /* list changed; ended calls are gone */
 	}
 }
 
 unsigned int
 sip_calls_flow_lost(struct mr_sip *s, mr_flow_id id, uint64_t now_ms)
 {
-	struct sip_call *c, *next;
-	unsigned int n = 0;
+	struct sip_hnode **head = &s->call_by_flow[sip_hash_fold(sip_hash_u64(SIP_HASH_INIT, id),
+								 SIP_CALL_BUCKETS)];
+	struct sip_hnode *n;
+	struct sip_call *c;
+	unsigned int k = 0;
 	int i;
 
-	for (c = s->calls; c != NULL; c = next) {
-		next = c->next;
-		for (i = 0; i < 2; i++)
-			if (c->leg[i].flow == id)
+	if (id == 0)
+		return 0;       /* no leg is indexed without a flow */
+	/* Newest first, as the whole list was walked once: ending a call can
+	 * unlink the next link (its other leg), so start again at the head,
+	 * past the other flows' calls only. */
+	for (;;) {
+		for (n = *head; n != NULL; n = n->next) {
+			c = n->obj;
+			if (c->leg[0].flow == id || c->leg[1].flow == id)
 				break;
-		if (i == 2)
-			continue;
+		}
+		if (n == NULL)
+			return k;
+		i = c->leg[0].flow == id ? 0 : 1;
 		/* nothing more goes to the lost side */
 		c->leg[i].flow = 0;
 		sip_call_end(s, c, "flow-lost", 480, i, now_ms);
-		n++;
-		next = s->calls;
+		k++;
 	}
-	return n;
+}
+
+unsigned int
+sip_calls_revoke(struct mr_sip *s, const char *name, uint64_t now_ms)
+{
+	struct sip_hnode **head =
+		&s->call_by_account[sip_hash_fold(sip_hash_str(SIP_HASH_INIT, name),
+						  SIP_CALL_BUCKETS)];
+	struct sip_hnode *n;
+	struct sip_call *c;
+	unsigned int k = 0;
+
+	/* The caller's and the callee's links are both on this chain when
+	 * either is @name; newest first, as in sip_calls_flow_lost(). */
+	for (;;) {
+		for (n = *head; n != NULL; n = n->next) {
+			c = n->obj;
+			if (strcmp(c->cdr.caller, name) == 0 || strcmp(c->cdr.callee, name) == 0)
+				break;
+		}
+		if (n == NULL)
+			return k;
+		sip_call_end(s, c, "revoked", 480, -1, now_ms);
+		k++;
+	}
 }

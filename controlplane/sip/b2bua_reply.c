@@ -74,7 +74,7 @@ orphan_2xx(struct mr_sip *s, struct sip_ctxn *t, const struct sipmsg *m, uint64_
 						     0, now_ms);
 
 		if (bye != NULL)
-			bye->call = NULL;
+			sip_ctxn_detach(bye);
 	}
 }
 
@@ -301,7 +301,7 @@ sip_b2bua_timeout(struct mr_sip *s, struct sip_ctxn *t, uint64_t now_ms)
 {
 	struct sip_call *c = t->call;
 
-	t->call = NULL;
+	sip_ctxn_detach(t);
 	t->done = true;
 	if (c == NULL)
 		return;

@@ -8,6 +8,11 @@
  * it goes when it expires, when its flow closes, or when its account is
  * revoked. Expires shorter than reg_min_expires_s get 423, longer ones are
  * cut to reg_max_expires_s.
+ *
+ * Bindings are found by account (a REGISTER, a call to the account, a
+ * revocation: one hash chain, holding its at most MAX_BINDINGS_PER_ACCOUNT
+ * and those of the accounts that share the bucket) and by flow (a flow that
+ * closes: the chain of that flow's bindings); only expiry walks them all.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -35,15 +40,36 @@ max_expires(const struct mr_sip *s)
 	return s->cfg->reg_max_expires_s != 0 ? s->cfg->reg_max_expires_s : 3600;
 }
 
-static void
-unlink_free(struct mr_sip *s, struct sip_binding **pp)
+static struct sip_hnode **
+account_chain(struct mr_sip *s, const char *account)
 {
-	struct sip_binding *b = *pp;
+	return &s->bind_by_account[sip_hash_fold(sip_hash_str(SIP_HASH_INIT, account),
+						 SIP_BIND_BUCKETS)];
+}
 
-	*pp = b->next;
+static struct sip_hnode **
+flow_chain(struct mr_sip *s, mr_flow_id flow)
+{
+	return &s->bind_by_flow[sip_hash_fold(sip_hash_u64(SIP_HASH_INIT, flow), SIP_BIND_BUCKETS)];
+}
+
+static void
+unlink_free(struct mr_sip *s, struct sip_binding *b)
+{
+	sip_hnode_del(&b->all);
+	sip_hnode_del(&b->by_account);
+	sip_hnode_del(&b->by_flow);
 	free(b);
 	s->k.bindings--;
 }
+
+/* Walk account @a's bindings, newest first: the chain filtered on it.
+ * The body may free the current one (@n_ holds the next link). */
+#define for_each_of_account(s, a, b, n, n_)                                          \
+	for ((n) = *account_chain((s), (a)); (n) != NULL && ((n_) = (n)->next, 1);     \
+	     (n) = (n_))                                                                  \
+		if (((b) = (n)->obj), strcmp((b)->account, (a)) != 0) {                   \
+		} else
 
 /* The Contact's expiry in seconds (header param, else Expires, else default). */
 static unsigned long
@@ -63,42 +89,39 @@ contact_expires(const struct sipmsg *m, const sip_contact_t *c)
 
 static struct sip_binding *
 find(struct mr_sip *s, const char *account, const char *contact, const char *instance,
-     unsigned long reg_id, struct sip_binding ***ret_pp)
+     unsigned long reg_id)
 {
-	struct sip_binding **pp, *b;
+	struct sip_hnode *n, *n_;
+	struct sip_binding *b;
 
-	for (pp = &s->bindings; (b = *pp) != NULL; pp = &b->next) {
-		if (strcmp(b->account, account) != 0)
-			continue;
+	for_each_of_account(s, account, b, n, n_)
 		if (instance[0] != '\0' ? strcmp(b->instance, instance) == 0 && b->reg_id == reg_id :
-		    b->instance[0] == '\0' && strcmp(b->contact, contact) == 0) {
-			*ret_pp = pp;
+		    b->instance[0] == '\0' && strcmp(b->contact, contact) == 0)
 			return b;
-		}
-	}
 	return NULL;
 }
 
 static unsigned int
-count(const struct mr_sip *s, const char *account)
+count(struct mr_sip *s, const char *account)
 {
-	const struct sip_binding *b;
-	unsigned int n = 0;
+	struct sip_hnode *n, *n_;
+	struct sip_binding *b;
+	unsigned int k = 0;
 
-	for (b = s->bindings; b != NULL; b = b->next)
-		n += strcmp(b->account, account) == 0;
-	return n;
+	for_each_of_account(s, account, b, n, n_)
+		k++;
+	return k;
 }
 
 static void
 drop_oldest(struct mr_sip *s, const char *account)
 {
-	struct sip_binding **pp, **old = NULL;
+	struct sip_hnode *n, *n_;
+	struct sip_binding *b, *old = NULL;
 
-	for (pp = &s->bindings; *pp != NULL; pp = &(*pp)->next)
-		if (strcmp((*pp)->account, account) == 0 &&
-		    (old == NULL || (*pp)->created_ms < (*old)->created_ms))
-			old = pp;
+	for_each_of_account(s, account, b, n, n_)
+		if (old == NULL || b->created_ms < old->created_ms)
+			old = b;
 	if (old != NULL)
 		unlink_free(s, old);
 }
@@ -108,15 +131,14 @@ ok(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg *m,
    const char *account, uint64_t now_ms)
 {
 	static char extra[8192];
+	struct sip_hnode *n, *n_;
 	struct sip_binding *b;
 	struct sipbuf sb;
 	bool outbound = false;
 	char tag[16];
 
 	sipbuf_init(&sb, extra, sizeof(extra));
-	for (b = s->bindings; b != NULL; b = b->next) {
-		if (strcmp(b->account, account) != 0)
-			continue;
+	for_each_of_account(s, account, b, n, n_) {
 		sipbuf_printf(&sb, "Contact: <%s>;expires=%llu", b->contact,
 			      (unsigned long long)((b->expires_ms - now_ms + 999) / 1000));
 		if (b->instance[0] != '\0')
@@ -142,7 +164,7 @@ sip_register(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct si
 	const sip_t *sip = m->sip;
 	const sip_contact_t *c;
 	char name[MR_ACCOUNTS_NAME_MAX + 1], tag[16], extra[64];
-	struct sip_binding *b, **pp;
+	struct sip_binding *b;
 
 	sip_token(tag, 10);
 	if (f->trunk >= 0) {
@@ -186,10 +208,10 @@ sip_register(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct si
 		sip_url_str(c->m_url, uri, sizeof(uri));
 		if (uri[0] == '\0' || (inst != NULL && strlen(inst) >= sizeof(b->instance)))
 			continue;
-		b = find(s, name, uri, inst != NULL ? inst : "", reg_id, &pp);
+		b = find(s, name, uri, inst != NULL ? inst : "", reg_id);
 		if (e == 0) {
 			if (b != NULL)
-				unlink_free(s, pp);
+				unlink_free(s, b);
 			continue;
 		}
 		if (e > max_expires(s))
@@ -203,11 +225,15 @@ sip_register(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct si
 			snprintf(b->account, sizeof(b->account), "%s", name);
 			snprintf(b->instance, sizeof(b->instance), "%s", inst != NULL ? inst : "");
 			b->reg_id = reg_id;
-			b->next = s->bindings;
-			s->bindings = b;
+			sip_hnode_add(&s->bindings, &b->all, b);
+			sip_hnode_add(account_chain(s, name), &b->by_account, b);
 			s->k.bindings++;
 		}
 		snprintf(b->contact, sizeof(b->contact), "%s", uri);
+		if (b->by_flow.pprev == NULL || b->flow != f->id) {
+			sip_hnode_del(&b->by_flow);
+			sip_hnode_add(flow_chain(s, f->id), &b->by_flow, b);
+		}
 		b->flow = f->id;
 		b->proto = f->proto;
 		b->local = f->local;
@@ -223,11 +249,11 @@ sip_register(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct si
 struct sip_binding *
 sip_binding_newest(struct mr_sip *s, const char *account)
 {
+	struct sip_hnode *n, *n_;
 	struct sip_binding *b, *best = NULL;
 
-	for (b = s->bindings; b != NULL; b = b->next)
-		if (strcmp(b->account, account) == 0 &&
-		    (best == NULL || b->created_ms >= best->created_ms))
+	for_each_of_account(s, account, b, n, n_)
+		if (best == NULL || b->created_ms >= best->created_ms)
 			best = b;
 	return best;
 }
@@ -235,47 +261,44 @@ sip_binding_newest(struct mr_sip *s, const char *account)
 unsigned int
 sip_bindings_drop_flow(struct mr_sip *s, mr_flow_id id)
 {
-	struct sip_binding **pp = &s->bindings;
-	unsigned int n = 0;
+	struct sip_hnode *n, *n_;
+	struct sip_binding *b;
+	unsigned int k = 0;
 
-	while (*pp != NULL) {
-		if ((*pp)->flow == id) {
-			unlink_free(s, pp);
-			n++;
-		} else {
-			pp = &(*pp)->next;
+	for (n = *flow_chain(s, id); n != NULL; n = n_) {
+		n_ = n->next;
+		b = n->obj;
+		if (b->flow == id) {
+			unlink_free(s, b);
+			k++;
 		}
 	}
-	return n;
+	return k;
 }
 
 unsigned int
 sip_bindings_drop_account(struct mr_sip *s, const char *account)
 {
-	struct sip_binding **pp = &s->bindings;
-	unsigned int n = 0;
+	struct sip_hnode *n, *n_;
+	struct sip_binding *b;
+	unsigned int k = 0;
 
-	while (*pp != NULL) {
-		if (strcmp((*pp)->account, account) == 0) {
-			unlink_free(s, pp);
-			n++;
-		} else {
-			pp = &(*pp)->next;
-		}
+	for_each_of_account(s, account, b, n, n_) {
+		unlink_free(s, b);
+		k++;
 	}
-	return n;
+	return k;
 }
 
 void
 sip_bindings_expire(struct mr_sip *s, uint64_t now_ms)
 {
-	struct sip_binding **pp = &s->bindings;
+	struct sip_hnode *n, *n_;
 
-	while (*pp != NULL) {
-		if ((*pp)->expires_ms <= now_ms)
-			unlink_free(s, pp);
-		else
-			pp = &(*pp)->next;
+	for (n = s->bindings; n != NULL; n = n_) {
+		n_ = n->next;
+		if (((struct sip_binding *)n->obj)->expires_ms <= now_ms)
+			unlink_free(s, n->obj);
 	}
 }
 
@@ -283,5 +306,5 @@ void
 sip_bindings_free(struct mr_sip *s)
 {
 	while (s->bindings != NULL)
-		unlink_free(s, &s->bindings);
+		unlink_free(s, s->bindings->obj);
 }

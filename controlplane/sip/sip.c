@@ -128,7 +128,7 @@ mr_sip_free(struct mr_sip *s)
 	if (s == NULL)
 		return;
 	while (s->calls != NULL)
-		sip_call_end(s, s->calls, "shutdown", 503, -1, 0);
+		sip_call_end(s, s->calls->obj, "shutdown", 503, -1, 0);
 	sip_ctxns_free(s);
 	sip_rcache_free(s);
 	sip_bindings_free(s);
@@ -171,14 +171,8 @@ sip_rcache_key(const struct sipmsg *m, const char *method, char *out, size_t cap
 unsigned int
 sip_rcache_bucket(const char *key, mr_flow_id flow)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	unsigned int i;
-
-	for (; *key != '\0'; key++)
-		h = (h ^ (uint8_t)*key) * 0x100000001b3ull;
-	for (i = 0; i < 8; i++, flow >>= 8)
-		h = (h ^ (flow & 0xff)) * 0x100000001b3ull;
-	return (unsigned int)(h ^ (h >> 32)) & (SIP_RCACHE_BUCKETS - 1);
+	return sip_hash_fold(sip_hash_u64(sip_hash_str(SIP_HASH_INIT, key), flow),
+			     SIP_RCACHE_BUCKETS);
 }
 
 void
@@ -439,19 +433,9 @@ mr_sip_on_message(struct mr_sip *s, const struct mr_sip_flow_info *f, const char
 void
 mr_sip_on_closed(struct mr_sip *s, mr_flow_id id, uint64_t now_ms)
 {
-	struct sip_ctxn **pp, *t;
-
 	sip_bindings_drop_flow(s, id);
 	sip_calls_flow_lost(s, id, now_ms);
-	for (pp = &s->ctxns; (t = *pp) != NULL;) {
-		if (t->flow == id) {
-			*pp = t->next;
-			t->next = NULL;
-			sip_ctxn_free(s, t);
-		} else {
-			pp = &t->next;
-		}
-	}
+	sip_ctxns_drop_flow(s, id);
 }
 
 void
@@ -486,17 +470,6 @@ mr_sip_tick(struct mr_sip *s, uint64_t now_ms)
 unsigned int
 mr_sip_account_revoked(struct mr_sip *s, const char *name, uint64_t now_ms)
 {
-	struct sip_call *c, *next;
-	unsigned int n = 0;
-
 	sip_bindings_drop_account(s, name);
-	for (c = s->calls; c != NULL; c = next) {
-		next = c->next;
-		if (strcmp(c->cdr.caller, name) == 0 || strcmp(c->cdr.callee, name) == 0) {
-			sip_call_end(s, c, "revoked", 480, -1, now_ms);
-			n++;
-			next = s->calls;        /* the list changed */
-		}
-	}
-	return n;
+	return sip_calls_revoke(s, name, now_ms);
 }

@@ -13,8 +13,19 @@
  * call, and that pointer is cleared when the call ends, so late responses
  * (the 487 after a CANCEL, a 2xx crossing it) are still handled (ACK, BYE)
  * without a call.
+ *
+ * Indexes: every entry is on one list of all its kind (walked by the timers
+ * and on shutdown only) and on a hash chain for each key a message looks it
+ * up by, so that a message costs the same at ten or ten thousand entries:
+ * bindings by account and by flow, calls by Call-ID and by flow (a link per
+ * leg) and by account (caller, callee), client transactions by branch, by
+ * flow and on their call's own list. Chains are intrusive (struct
+ * sip_hnode: unlinking needs no search) and new entries go first, so a
+ * chain filtered on its key is in the order the old single lists had,
+ * newest first: lookups and removals happen in the same order as before.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "accounts.h"
@@ -34,6 +45,21 @@
  * the last 32 s is cached, and every request looks it up: at 1,000
  * responses a second that is 32,000 entries, about 4 per bucket. */
 #define SIP_RCACHE_BUCKETS 8192u
+/* Hash buckets of the other indexes, powers of two, fixed: sized for what
+ * this appliance targets, with a load factor of about 1 there, so a lookup
+ * compares a few entries; beyond it the cost grows by one comparison per
+ * bucket's worth of entries (twice the state: twice the chain), with no
+ * rehash pause and no allocation on the message path. Each table is an
+ * array of pointers in struct mr_sip: 64 KiB per 8192 buckets.
+ *  - bindings: tens of thousands of registrations (by account; by flow,
+ *    where a client's connection carries its few bindings);
+ *  - calls: thousands held, each on the Call-ID, flow and account tables
+ *    twice (once per leg, caller and callee);
+ *  - client transactions: hundreds of calls a second, each INVITE kept
+ *    32 s after it completes, plus BYEs and refreshes: ~10^4. */
+#define SIP_BIND_BUCKETS 16384u
+#define SIP_CALL_BUCKETS 8192u
+#define SIP_CTXN_BUCKETS 8192u
 #define SIP_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, PRACK, REGISTER"
 /* What we support as the UAS and registrar (responses, OPTIONS): no 100rel
  * towards callers (we never send reliable provisionals, and a PRACK from a
@@ -42,8 +68,71 @@
  * provisionals. */
 #define SIP_SUPPORTED "timer, outbound"
 
+/* A link of an intrusive hash chain or list (the Linux hlist): unlinked in
+ * O(1) without knowing the head; @obj is the entry it is part of. */
+struct sip_hnode {
+	struct sip_hnode *next;
+	struct sip_hnode **pprev;       /* NULL: on no chain */
+	void *obj;
+};
+
+static inline void
+sip_hnode_add(struct sip_hnode **head, struct sip_hnode *n, void *obj)
+{
+	n->obj = obj;
+	n->next = *head;
+	if (n->next != NULL)
+		n->next->pprev = &n->next;
+	n->pprev = head;
+	*head = n;
+}
+
+/* A no-op if @n is on no chain. */
+static inline void
+sip_hnode_del(struct sip_hnode *n)
+{
+	if (n->pprev == NULL)
+		return;
+	*n->pprev = n->next;
+	if (n->next != NULL)
+		n->next->pprev = n->pprev;
+	n->next = NULL;
+	n->pprev = NULL;
+}
+
+/* FNV-1a, 64-bit: over a string, then a flow id, folded to a bucket of a
+ * power-of-two table. Keys come from the network, so chains a peer can
+ * lengthen at will are only those of its own entries (see where used). */
+#define SIP_HASH_INIT 0xcbf29ce484222325ull
+
+static inline uint64_t
+sip_hash_str(uint64_t h, const char *s)
+{
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+	return h;
+}
+
+static inline uint64_t
+sip_hash_u64(uint64_t h, uint64_t v)
+{
+	unsigned int i;
+
+	for (i = 0; i < 8; i++, v >>= 8)
+		h = (h ^ (v & 0xff)) * 0x100000001b3ull;
+	return h;
+}
+
+static inline unsigned int
+sip_hash_fold(uint64_t h, unsigned int buckets)
+{
+	return (unsigned int)(h ^ (h >> 32)) & (buckets - 1);
+}
+
 struct sip_binding {
-	struct sip_binding *next;
+	struct sip_hnode all;           /* s->bindings */
+	struct sip_hnode by_account;    /* s->bind_by_account[] */
+	struct sip_hnode by_flow;       /* s->bind_by_flow[] */
 	char account[MR_ACCOUNTS_NAME_MAX + 1];
 	char contact[SIP_URI_MAX];      /* the Contact URI as registered */
 	char instance[160];             /* +sip.instance; "" */
@@ -71,7 +160,10 @@ enum txn_role {
 struct sip_call;
 
 struct sip_ctxn {
-	struct sip_ctxn *next;
+	struct sip_hnode all;           /* s->ctxns */
+	struct sip_hnode by_branch;     /* s->ctxn_by_branch[] */
+	struct sip_hnode by_flow;       /* s->ctxn_by_flow[] */
+	struct sip_hnode by_call;       /* call->ctxns, while ->call is set */
 	enum txn_role role;
 	char method[12];
 	char branch[SIP_TOKEN_MAX + 8];
@@ -85,7 +177,7 @@ struct sip_ctxn {
 	uint64_t next_ms, interval_ms, deadline_ms;
 	bool provisional;               /* stop retransmitting (INVITE) */
 	bool done;                      /* a final response arrived */
-	struct sip_call *call;          /* NULL once the call ended */
+	struct sip_call *call;          /* NULL once the call ended (sip_ctxn_detach) */
 	int leg;                        /* 0 caller side, 1 callee side */
 };
 
@@ -145,7 +237,13 @@ struct sip_leg {
 enum call_state { CALL_EARLY = 1, CALL_CONFIRMED };
 
 struct sip_call {
-	struct sip_call *next;
+	struct sip_hnode all;           /* s->calls */
+	/* sip_call_index(): per leg, by its call_id, by its flow (not 0);
+	 * by cdr.caller [0] and cdr.callee [1] */
+	struct sip_hnode by_callid[2];
+	struct sip_hnode by_flow[2];
+	struct sip_hnode by_account[2];
+	struct sip_hnode *ctxns;        /* client transactions of the call */
 	enum call_state state;
 	char ng_id[40];                 /* NG call-id: ours, unique */
 	struct sip_leg leg[2];          /* 0: caller (we are UAS), 1: callee (UAC) */
@@ -177,9 +275,16 @@ struct mr_sip {
 	struct mr_accounts *acc;
 	struct mr_cdr *cdr;
 	uint8_t secret[32];
-	struct sip_binding *bindings;
-	struct sip_call *calls;
-	struct sip_ctxn *ctxns;
+	struct sip_hnode *bindings;     /* all of them: expiry, shutdown */
+	struct sip_hnode *bind_by_account[SIP_BIND_BUCKETS];
+	struct sip_hnode *bind_by_flow[SIP_BIND_BUCKETS];
+	struct sip_hnode *calls;        /* all of them: timers, shutdown */
+	struct sip_hnode *call_by_callid[SIP_CALL_BUCKETS];
+	struct sip_hnode *call_by_flow[SIP_CALL_BUCKETS];
+	struct sip_hnode *call_by_account[SIP_CALL_BUCKETS];
+	struct sip_hnode *ctxns;        /* all of them: timers, shutdown */
+	struct sip_hnode *ctxn_by_branch[SIP_CTXN_BUCKETS];
+	struct sip_hnode *ctxn_by_flow[SIP_CTXN_BUCKETS];
 	struct sip_rcache *rcache[SIP_RCACHE_BUCKETS];  /* by sip_rcache_bucket() */
 	unsigned int n_rcache;
 	char branch_prefix[24];         /* ours: z9hG4bK-mr<random>- (loops) */
@@ -236,7 +341,12 @@ char *sip_ack_2xx_build(struct mr_sip *s, const struct sip_ctxn *t, const struct
 void sip_txn_tick(struct mr_sip *s, uint64_t now_ms);
 /* A final response was handled: INVITE kept 32 s (done), others freed. */
 void sip_ctxn_done(struct mr_sip *s, struct sip_ctxn *t, uint64_t now_ms);
+/* The call is ending: its transactions live on without it. */
 void sip_ctxns_forget_call(struct mr_sip *s, struct sip_call *c);
+/* @t no longer belongs to a call (its ->call cleared, off the call's list). */
+void sip_ctxn_detach(struct sip_ctxn *t);
+/* Free the transactions on flow @id (it closed). */
+void sip_ctxns_drop_flow(struct mr_sip *s, mr_flow_id id);
 void sip_ctxns_free(struct mr_sip *s);
 void sip_rcache_free(struct mr_sip *s);
 bool sip_rcache_hit(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg *m,
@@ -260,6 +370,19 @@ void sip_session_headers(const struct mr_sip *s, const struct sip_leg *l, bool i
 void sip_call_end(struct mr_sip *s, struct sip_call *c, const char *reason, int code, int skip,
 		  uint64_t now_ms);
 void sip_calls_tick(struct mr_sip *s, uint64_t now_ms);
+/* Put @c on the call indexes by its current legs' Call-IDs and flows and
+ * its caller and callee accounts (again, after any of them changed). */
+void sip_call_index(struct mr_sip *s, struct sip_call *c);
+/* The call whose leg has (@call_id, @local_tag, @remote_tag), and which leg;
+ * NULL if none. */
+struct sip_call *sip_call_find_dialog(struct mr_sip *s, const char *call_id,
+				      const char *local_tag, const char *remote_tag, int *ret_leg);
+/* The newest call whose caller's leg has @call_id, came on @flow and whose
+ * INVITE had @branch and @cseq (what a CANCEL names); NULL if none. */
+struct sip_call *sip_call_find_invite(struct mr_sip *s, mr_flow_id flow, const char *call_id,
+				      const char *branch, uint32_t cseq);
+/* End every call of account @name (as caller or callee), newest first. */
+unsigned int sip_calls_revoke(struct mr_sip *s, const char *name, uint64_t now_ms);
 /* Timer B/F fired for @t (already unlinked; freed by the caller). */
 void sip_b2bua_timeout(struct mr_sip *s, struct sip_ctxn *t, uint64_t now_ms);
 /* The leg's flow went away. */

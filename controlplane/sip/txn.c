@@ -10,6 +10,10 @@
  *  - server side: the last response to each request is cached for 32 s by
  *    (flow, Call-ID, top branch, CSeq, method); a retransmitted request gets
  *    it again without being handled twice.
+ * A response finds its transaction on the chain of its branch (our own
+ * random ones, so nobody else lengthens it), a closing flow finds those on
+ * the flow's chain, an ending call those on its own list; only the timers
+ * walk them all.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -49,6 +53,34 @@ dupf(const char *fmt, ...)
 	return dupn(buf, (size_t)n);
 }
 
+static unsigned int
+branch_bucket(const char *branch)
+{
+	return sip_hash_fold(sip_hash_str(SIP_HASH_INIT, branch), SIP_CTXN_BUCKETS);
+}
+
+static unsigned int
+flow_bucket(mr_flow_id flow)
+{
+	return sip_hash_fold(sip_hash_u64(SIP_HASH_INIT, flow), SIP_CTXN_BUCKETS);
+}
+
+/* Off every list but its call's. */
+static void
+unlink_txn(struct sip_ctxn *t)
+{
+	sip_hnode_del(&t->all);
+	sip_hnode_del(&t->by_branch);
+	sip_hnode_del(&t->by_flow);
+}
+
+void
+sip_ctxn_detach(struct sip_ctxn *t)
+{
+	sip_hnode_del(&t->by_call);
+	t->call = NULL;
+}
+
 void
 sip_ctxn_free(struct mr_sip *s, struct sip_ctxn *t)
 {
@@ -61,6 +93,8 @@ sip_ctxn_free(struct mr_sip *s, struct sip_ctxn *t)
 		if (t->call->re_out == t)
 			t->call->re_out = NULL;
 	}
+	unlink_txn(t);
+	sip_hnode_del(&t->by_call);
 	free(t->text);
 	free(t->ruri);
 	free(t->via);
@@ -68,18 +102,6 @@ sip_ctxn_free(struct mr_sip *s, struct sip_ctxn *t)
 	free(t->to);
 	free(t->callid);
 	free(t);
-}
-
-static void
-unlink_txn(struct mr_sip *s, struct sip_ctxn *t)
-{
-	struct sip_ctxn **pp;
-
-	for (pp = &s->ctxns; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == t) {
-			*pp = t->next;
-			return;
-		}
 }
 
 /* Via sent-by for leg @l: our address on its flow. */
@@ -111,8 +133,11 @@ track(struct mr_sip *s, struct sip_ctxn *t, uint64_t now_ms)
 	t->interval_ms = SIP_T1_MS;
 	t->next_ms = now_ms + SIP_T1_MS;
 	t->deadline_ms = now_ms + SIP_TXN_TIMEOUT_MS;
-	t->next = s->ctxns;
-	s->ctxns = t;
+	sip_hnode_add(&s->ctxns, &t->all, t);
+	sip_hnode_add(&s->ctxn_by_branch[branch_bucket(t->branch)], &t->by_branch, t);
+	sip_hnode_add(&s->ctxn_by_flow[flow_bucket(t->flow)], &t->by_flow, t);
+	if (t->call != NULL)
+		sip_hnode_add(&t->call->ctxns, &t->by_call, t);
 	return t;
 }
 
@@ -241,32 +266,44 @@ struct sip_ctxn *
 sip_ctxn_match(struct mr_sip *s, const struct sipmsg *m)
 {
 	const char *br = sipmsg_branch(m);
+	struct sip_hnode *n;
 	struct sip_ctxn *t;
 
-	for (t = s->ctxns; t != NULL; t = t->next)
+	for (n = s->ctxn_by_branch[branch_bucket(br)]; n != NULL; n = n->next) {
+		t = n->obj;
 		if (strcmp(t->branch, br) == 0 && strcmp(t->method, m->method) == 0 &&
 		    t->cseq == m->sip->sip_cseq->cs_seq)
 			return t;
+	}
 	return NULL;
 }
 
 void
 sip_txn_tick(struct mr_sip *s, uint64_t now_ms)
 {
-	struct sip_ctxn **pp, *t;
+	struct sip_hnode *n, *n_;
+	struct sip_ctxn *t;
 	bool inv;
 
-	for (pp = &s->ctxns; (t = *pp) != NULL;) {
+	for (n = s->ctxns; n != NULL; n = n_) {
+		t = n->obj;
+		n_ = n->next;
 		inv = strcmp(t->method, "INVITE") == 0;
 		if (now_ms >= t->deadline_ms) {
-			*pp = t->next;
-			t->next = NULL;
-			if (!t->done) {
-				s->k.txn_timeouts++;
-				sip_b2bua_timeout(s, t, now_ms);
+			unlink_txn(t);
+			if (t->done) {
+				/* The common case (an INVITE's 32 s are up): nothing
+				 * else changes, so go on from here. Starting again
+				 * from the head each time cost the whole list per
+				 * expiry, and at hundreds of calls a second hundreds
+				 * expire each tick. */
+				sip_ctxn_free(s, t);
+				continue;
 			}
+			s->k.txn_timeouts++;
+			sip_b2bua_timeout(s, t, now_ms);
 			sip_ctxn_free(s, t);
-			pp = &s->ctxns;         /* the handler may have changed the list */
+			n_ = s->ctxns;          /* the handler may have changed the list */
 			continue;
 		}
 		if (t->udp && !t->done && now_ms >= t->next_ms && !(inv && t->provisional)) {
@@ -277,7 +314,6 @@ sip_txn_tick(struct mr_sip *s, uint64_t now_ms)
 				t->interval_ms = SIP_T2_MS;
 			t->next_ms = now_ms + t->interval_ms;
 		}
-		pp = &t->next;
 	}
 }
 
@@ -290,20 +326,31 @@ sip_ctxn_done(struct mr_sip *s, struct sip_ctxn *t, uint64_t now_ms)
 		t->deadline_ms = now_ms + SIP_TXN_TIMEOUT_MS;
 		return;
 	}
-	unlink_txn(s, t);
 	sip_ctxn_free(s, t);
 }
 
 void
 sip_ctxns_forget_call(struct mr_sip *s, struct sip_call *c)
 {
-	struct sip_ctxn *t;
-
-	for (t = s->ctxns; t != NULL; t = t->next)
-		if (t->call == c)
-			t->call = NULL;
+	(void)s;
+	while (c->ctxns != NULL)
+		sip_ctxn_detach(c->ctxns->obj);
 	c->b_inv = NULL;
 	c->re_out = NULL;
+}
+
+void
+sip_ctxns_drop_flow(struct mr_sip *s, mr_flow_id id)
+{
+	struct sip_hnode *n, *n_;
+	struct sip_ctxn *t;
+
+	for (n = s->ctxn_by_flow[flow_bucket(id)]; n != NULL; n = n_) {
+		n_ = n->next;
+		t = n->obj;
+		if (t->flow == id)
+			sip_ctxn_free(s, t);
+	}
 }
 
 void
@@ -311,9 +358,9 @@ sip_ctxns_free(struct mr_sip *s)
 {
 	struct sip_ctxn *t;
 
-	while ((t = s->ctxns) != NULL) {
-		s->ctxns = t->next;
-		t->call = NULL;
+	while (s->ctxns != NULL) {
+		t = s->ctxns->obj;
+		sip_ctxn_detach(t);
 		sip_ctxn_free(s, t);
 	}
 }

@@ -23,6 +23,22 @@ Kamailio runs its default process model from the lab (2 TLS workers);
 mrelay-cp is one thread. mrelay-cp logs at notice, so neither server
 writes a line per call.
 
+--bg-accounts N --bg-calls M hold a background state on every server
+for the whole benchmark: another mr_sipload (accounts bg00001..., --bg-conns
+connections) registers N accounts and holds M calls between them, and
+the rounds run beside it; what a round costs then shows what each message
+costs at that state (a lookup that walks all bindings or calls grows with
+it). The background is started on each server in turn, waited for
+("holding" on its output), and stopped (killed: its connections close)
+after the last round.
+
+--base-cp PATH measures a second mrelay-cp binary (another build, e.g.
+main's, to compare a change with) in the same rounds, as "mrelay-base",
+with its own region, state and a copy of the accounts. Each round runs the
+servers in a rotated order, so no server is always first after a pause.
+"CPU ms/call" is the server's CPU-seconds per round over its calls (the
+registrations, hang-ups and unregistrations of the round included).
+
 Both servers listen on 127.0.0.1, on ports picked free at start, with one
 certificate chain from scripts/mkcerts.sh that the client verifies.
 Each round runs both, alternating; --repeat rounds, medians printed, and
@@ -43,6 +59,7 @@ import argparse
 import json
 import os
 import resource
+import selectors
 import shutil
 import socket
 import statistics
@@ -57,6 +74,7 @@ import sip_load as S  # noqa: E402
 import kamailio_lab as K  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
+BG_PREFIX = "bg"
 
 
 class HostLab:
@@ -120,6 +138,7 @@ def one_run(a, port, server_pid, ca, pw):
     r["exit"] = p.returncode
     r["server_cpu_s"] = c1 - c0
     r["client_cpu_s"] = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    r["cpu_ms_call"] = 1000.0 * r["server_cpu_s"] / max(1, a.calls)
     if p.returncode != 0:
         print("# run failed (exit %d): %s" % (p.returncode, " | ".join(
             ln for ln in p.stderr.splitlines() if ln.startswith("mr_sipload:"))[:600]))
@@ -134,8 +153,45 @@ COLUMNS = (
     ("latency_ms_median", "call med ms"),
     ("latency_ms_p95", "call p95 ms"),
     ("server_cpu_s", "server CPU-s"),
+    ("cpu_ms_call", "CPU ms/call"),
     ("client_cpu_s", "client CPU-s"),
 )
+
+
+def background_start(a, port, ca, pw, log):
+    """mr_sipload holding --bg-accounts registrations and --bg-calls calls
+    against 127.0.0.1:@port until killed; returns it once it holds them
+    (or None, having killed it, if it did not get there)."""
+    argv = [S.MR_SIPLOAD, "--server", "127.0.0.1:%d" % port, "--domain", S.DOMAIN, "--prefix", BG_PREFIX,
+            "--ca", ca, "--verify", "--password-file", pw, "--accounts", a.bg_accounts,
+            "--calls", a.bg_calls, "--hold", 86400, "--expires", 3600, "--window", a.window,
+            "--conns", a.bg_conns, "--timeout", 300, "--show-failures", 3]
+    p = subprocess.Popen([str(x) for x in argv], stdout=subprocess.PIPE, stderr=log, text=True)
+    deadline = time.monotonic() + 600
+    sel = selectors.DefaultSelector()
+    sel.register(p.stdout, selectors.EVENT_READ)
+    while time.monotonic() < deadline:
+        if not sel.select(timeout=1):
+            if p.poll() is not None:
+                break
+            continue
+        line = p.stdout.readline()
+        if line == "":
+            break
+        if "holding" in line:
+            print("bench sip: background: %s" % line.strip())
+            sel.close()
+            return p
+    sel.close()
+    print("bench sip: the background did not reach its hold (see %s)" % log.name)
+    background_stop(p)
+    return None
+
+
+def background_stop(p):
+    if p is not None and p.poll() is None:
+        p.kill()
+        p.wait()
 
 
 def medians(runs):
@@ -146,21 +202,29 @@ def report(a, results):
     print()
     print("SIP over TLS, %d registrations and %d calls per run (window %d, %d connections), "
           "median of %d runs" % (a.accounts, a.calls, a.window, a.conns, a.repeat))
-    print("%-10s %5s" % ("server", "ok") + "".join("%13s" % h for _, h in COLUMNS))
+    if a.bg_accounts > 0:
+        print("beside a background of %d registrations and %d calls held (%d connections)"
+              % (a.bg_accounts, a.bg_calls, a.bg_conns))
+    print("%-12s %5s" % ("server", "ok") + "".join("%13s" % h for _, h in COLUMNS))
     med = {}
     for name, runs in results.items():
         good = [r for r in runs if r is not None and r["exit"] == 0]
         if not good:
-            print("%-10s %5s  (no successful run)" % (name, "0/%d" % len(runs)))
+            print("%-12s %5s  (no successful run)" % (name, "0/%d" % len(runs)))
             continue
         med[name] = medians(good)
-        print("%-10s %5s" % (name, "%d/%d" % (len(good), len(runs))) +
-              "".join("%13.1f" % med[name][k] if not k.endswith("cpu_s") else "%13.2f" % med[name][k]
+        print("%-12s %5s" % (name, "%d/%d" % (len(good), len(runs))) +
+              "".join("%13.1f" % med[name][k] if not k.startswith(("server_cpu", "client_cpu", "cpu_ms")) else "%13.2f" % med[name][k]
                       for k, _ in COLUMNS))
-    if "mrelay-cp" in med and "kamailio" in med:
-        m, k = med["mrelay-cp"], med["kamailio"]
-        print("%-16s" % "mrelay/kamailio" +
+    for x, y, label in (("mrelay-cp", "kamailio", "mrelay/kamailio"),
+                        ("mrelay-base", "kamailio", "base/kamailio"),
+                        ("mrelay-cp", "mrelay-base", "mrelay/base")):
+        if x not in med or y not in med:
+            continue
+        m, k = med[x], med[y]
+        print("%-18s" % label +
               "".join("%13s" % ("%.2fx" % (m[c] / k[c]) if k[c] else "-") for c, _ in COLUMNS))
+    if "kamailio" in med:
         print("(rates: above 1 is faster; latencies and CPU-s: above 1 is slower. Kamailio is a "
               "signalling-only reference: it proxies and keeps no media; mrelay-cp also allocates "
               "relay legs and SRTP keys and writes a CDR per call.)")
@@ -173,11 +237,22 @@ def main():
     ap.add_argument("--window", type=int, default=100, help="transactions outstanding (mr_sipload)")
     ap.add_argument("--conns", type=int, default=10, help="TLS connections (mr_sipload)")
     ap.add_argument("--repeat", type=int, default=5, help="rounds (default 5; medians)")
+    ap.add_argument("--bg-accounts", type=int, default=0,
+                    help="registrations held in the background during the rounds (default 0)")
+    ap.add_argument("--bg-calls", type=int, default=0,
+                    help="calls held in the background during the rounds (default 0)")
+    ap.add_argument("--bg-conns", type=int, default=50, help="TLS connections of the background")
+    ap.add_argument("--base-cp", metavar="PATH",
+                    help="another mrelay-cp binary measured in the same rounds (mrelay-base)")
     ap.add_argument("--no-kamailio", action="store_true", help="measure mrelay-cp alone")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     a = ap.parse_args()
     if a.calls * 2 > a.accounts or a.repeat < 1:
         ap.error("need 2 * calls <= accounts and repeat >= 1")
+    if a.bg_calls * 2 > a.bg_accounts or a.bg_conns < 1:
+        ap.error("need 2 * bg-calls <= bg-accounts and bg-conns >= 1")
+    if a.base_cp is not None and not os.access(a.base_cp, os.X_OK):
+        ap.error("--base-cp %s: not an executable" % a.base_cp)
     for path in (S.MRELAY_CP, S.MRELAYCTL, S.MR_SIPLOAD):
         if not os.access(path, os.X_OK):
             print("bench sip: %s is not built" % path, file=sys.stderr)
@@ -187,7 +262,7 @@ def main():
         print("bench sip: note: kamailio or kamailio-tls-modules missing: mrelay-cp alone")
 
     tmp = tempfile.mkdtemp(prefix="mrbench-sip-")
-    lab, cp = HostLab(), None
+    lab, cps, bgs = HostLab(), [], []
     try:
         p = subprocess.run(["bash", S.MKCERTS, os.path.join(tmp, "tls"), S.DOMAIN, "IP:127.0.0.1"],
                            capture_output=True, text=True, timeout=60)
@@ -204,15 +279,38 @@ def main():
         with open(pw) as f:
             password = f.readline().strip()
         sip_port, ng_port = S.free_port(socket.SOCK_STREAM), S.free_port(socket.SOCK_DGRAM)
+        # two legs a call, held and measured, and room for the warm-up's;
+        # two media ports a leg (RTP, RTCP): 10,000 by default
+        legs = 8192
+        while legs < 2 * (a.bg_calls + a.calls) + 1024:
+            legs *= 2
+        need = 2 * (2 * (a.bg_calls + a.calls) + 1024)
+        ports = (30000, 39999) if need <= 10000 else (10000, min(65535, 10000 + need))
         cfg = os.path.join(tmp, "cp.conf")
         with open(cfg, "w") as f:
-            f.write(S.cp_config(tmp, sip_port, ng_port, extra='log = { level = "notice"; };'))
+            f.write(S.cp_config(tmp, sip_port, ng_port, extra='log = { level = "notice"; };',
+                                max_legs=legs, ports=ports))
         t0 = time.monotonic()
         S.add_accounts(cfg, pw, a.accounts)
+        if a.bg_accounts > 0:
+            S.add_accounts(cfg, pw, a.bg_accounts, prefix=BG_PREFIX)
         print("bench sip: %d accounts added (%.1f s); mrelay-cp on 127.0.0.1:%d"
-              % (a.accounts, time.monotonic() - t0, sip_port))
-        cp = S.ControlPlane(tmp, cfg)
-        servers = [("mrelay-cp", sip_port, cp.proc.pid)]
+              % (a.accounts + a.bg_accounts, time.monotonic() - t0, sip_port))
+        cps.append(S.ControlPlane(tmp, cfg))
+        servers = [("mrelay-cp", sip_port, cps[-1].proc.pid)]
+        if a.base_cp is not None:
+            btmp = os.path.join(tmp, "base")
+            os.makedirs(os.path.join(btmp, "state"), mode=0o700)
+            os.symlink(tls, os.path.join(btmp, "tls"))
+            shutil.copy(os.path.join(tmp, "state", "accounts.db"), os.path.join(btmp, "state"))
+            bport, bng = S.free_port(socket.SOCK_STREAM), S.free_port(socket.SOCK_DGRAM)
+            bcfg = os.path.join(btmp, "cp.conf")
+            with open(bcfg, "w") as f:
+                f.write(S.cp_config(btmp, bport, bng, extra='log = { level = "notice"; };',
+                                    max_legs=legs, ports=ports))
+            cps.append(S.ControlPlane(btmp, bcfg, binary=a.base_cp))
+            print("bench sip: mrelay-base (%s) on 127.0.0.1:%d" % (a.base_cp, bport))
+            servers.append(("mrelay-base", bport, cps[-1].proc.pid))
         if kamailio:
             kam_port = S.free_port(socket.SOCK_STREAM)
             kdir = os.path.join(tmp, "kamailio")
@@ -227,13 +325,24 @@ def main():
         for name, port, pid in servers:
             one_run(argparse.Namespace(accounts=min(a.accounts, 100), calls=min(a.calls, 50), window=a.window,
                                        conns=a.conns), port, pid, ca, pw)
+        if a.bg_accounts > 0:
+            for name, port, pid in servers:
+                t0, c0 = time.monotonic(), cpu_s(pid)
+                with open(os.path.join(tmp, "bg-%s.log" % name), "w") as log:
+                    p = background_start(a, port, ca, pw, log)
+                if p is None:
+                    return 2
+                bgs.append(p)
+                print("bench sip: background on %s held after %.1f s, %.2f server CPU-s"
+                      % (name, time.monotonic() - t0, cpu_s(pid) - c0))
         results = {name: [] for name, _, _ in servers}
         for i in range(a.repeat):
-            for name, port, pid in servers:
+            k = i % len(servers)
+            for name, port, pid in servers[k:] + servers[:k]:
                 r = one_run(a, port, pid, ca, pw)
                 results[name].append(r)
                 if r is not None:
-                    print("bench sip: round %d %-9s reg %7.0f/s (med %5.1f ms)  calls %6.0f/s (med %5.1f ms, "
+                    print("bench sip: round %d %-11s reg %7.0f/s (med %5.1f ms)  calls %6.0f/s (med %5.1f ms, "
                           "p95 %5.1f ms)  server %.2f CPU-s, client %.2f CPU-s%s"
                           % (i + 1, name, r["reg_rate"], r["reg_latency_ms_median"], r["setup_rate"],
                              r["latency_ms_median"], r["latency_ms_p95"], r["server_cpu_s"], r["client_cpu_s"],
@@ -246,7 +355,9 @@ def main():
         except OSError:
             pass
     finally:
-        if cp is not None:
+        for p in bgs:
+            background_stop(p)
+        for cp in cps:
             cp.stop()
         lab.cleanup()
         if a.keep:

@@ -75,13 +75,13 @@ def free_port(kind):
         s.close()
 
 
-def cp_config(tmp, sip_port, ng_port, extra=""):
+def cp_config(tmp, sip_port, ng_port, extra="", max_legs=8192, ports=(30000, 39999)):
     """mrelay-cp's configuration: everything in @tmp, SIP over TLS on
     127.0.0.1:@sip_port with tmp/tls/ from scripts/mkcerts.sh; @extra is
     appended (tests/bench/sip_bench.py: the log level)."""
     return """
-region = { path = "%(tmp)s/region"; max_legs = 8192; max_workers = 2; };
-interfaces = ( { name = "wan"; addresses = [ "198.18.0.2" ]; port_min = 30000; port_max = 39999; } );
+region = { path = "%(tmp)s/region"; max_legs = %(legs)d; max_workers = 2; };
+interfaces = ( { name = "wan"; addresses = [ "198.18.0.2" ]; port_min = %(pmin)d; port_max = %(pmax)d; } );
 admin = { socket = "%(tmp)s/cp.sock"; };
 state_dir = "%(tmp)s/state";
 ng = { udp = [ "127.0.0.1:%(ng)d" ]; };
@@ -94,7 +94,8 @@ sip = {
 		     key = "%(tmp)s/tls/sip.key"; } );
 };
 %(extra)s
-""" % {"tmp": tmp, "sip": sip_port, "ng": ng_port, "domain": DOMAIN, "extra": extra}
+""" % {"tmp": tmp, "sip": sip_port, "ng": ng_port, "domain": DOMAIN, "extra": extra, "legs": max_legs,
+       "pmin": ports[0], "pmax": ports[1]}
 
 
 def ctl(*args, ok=True, timeout=30):
@@ -106,11 +107,11 @@ def ctl(*args, ok=True, timeout=30):
     return p
 
 
-def add_accounts(cfg, pw, n):
-    """mrelayctl account add for PREFIX0001..: one process per account (a
+def add_accounts(cfg, pw, n, prefix=PREFIX):
+    """mrelayctl account add for @prefix0001..: one process per account (a
     few ms each), two at a time (SQLite's busy timeout serialises them)."""
     width = max(4, len(str(n)))
-    names = ["%s%0*d" % (PREFIX, width, i + 1) for i in range(n)]
+    names = ["%s%0*d" % (prefix, width, i + 1) for i in range(n)]
     errors = []
 
     def worker(part):
@@ -129,12 +130,12 @@ def add_accounts(cfg, pw, n):
 
 
 class ControlPlane:
-    def __init__(self, tmp, cfg):
+    def __init__(self, tmp, cfg, binary=None):
         self.cfg = cfg
         self.sock = os.path.join(tmp, "cp.sock")
         self.log_path = os.path.join(tmp, "mrelay-cp.log")
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([MRELAY_CP, "--config", cfg], stdout=self.log,
+        self.proc = subprocess.Popen([binary or MRELAY_CP, "--config", cfg], stdout=self.log,
                                      stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         while True:

@@ -6,7 +6,9 @@
  * (no dataplane): digest registration, calls between accounts and from a
  * pstn trunk, SDES re-keying, the 488 for plain RTP, 480/404, CANCEL,
  * re-INVITE hold, session-timer expiry, PRACK, lost flows, revocation,
- * and malformed input.
+ * and malformed input; and the indexes (sip_int.h) with many bindings and
+ * calls: per-account caps, flows that close under many of them, calls
+ * matched among many, revocation, transactions dropped with their flow.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -374,8 +376,11 @@ answer_challenge(const char *t, const char *hname, const char *user, const char 
 	return out;
 }
 
+/* REGISTER @user on @flow with Contact <sip:@contact@198.18.1.10:5061;...>:
+ * the final status; the 2xx itself in @ret_ok if given (caller frees). */
 static int
-do_register(mr_flow_id flow, const char *user, const char *pw, const char *expires)
+register_contact(mr_flow_id flow, const char *user, const char *pw, const char *contact,
+		 const char *expires, char **ret_ok)
 {
 	char *t, auth[1024];
 	int code;
@@ -386,7 +391,7 @@ do_register(mr_flow_id flow, const char *user, const char *pw, const char *expir
 		"From: <sip:%s@" DOMAIN ">;tag=rf%u\r\nTo: <sip:%s@" DOMAIN ">\r\n"
 		"Call-ID: reg-%s\r\nCSeq: %u REGISTER\r\nMax-Forwards: 70\r\n"
 		"Contact: <sip:%s@198.18.1.10:5061;transport=tls>;expires=%s\r\n"
-		"Content-Length: 0\r\n\r\n", F.seq, user, F.seq, user, user, F.seq, user, expires);
+		"Content-Length: 0\r\n\r\n", F.seq, user, F.seq, user, user, F.seq, contact, expires);
 	t = expect_status(flow, 401);
 	if (F.cfg.n_digest_algs == 0 && strstr(t, "algorithm=SHA-256") > strstr(t, "algorithm=MD5"))
 		fail_msg("SHA-256 must come first:\n%s", t);
@@ -402,12 +407,21 @@ do_register(mr_flow_id flow, const char *user, const char *pw, const char *expir
 		"Call-ID: reg-%s\r\nCSeq: %u REGISTER\r\nMax-Forwards: 70\r\n"
 		"Contact: <sip:%s@198.18.1.10:5061;transport=tls>;expires=%s\r\n"
 		"Authorization: %s\r\nContent-Length: 0\r\n\r\n", F.seq, user, F.seq, user, user,
-		F.seq, user, expires, auth);
+		F.seq, contact, expires, auth);
 	t = pop(flow);
 	assert_non_null(t);
 	code = status_of(t);
-	free(t);
+	if (ret_ok != NULL && code == 200)
+		*ret_ok = t;
+	else
+		free(t);
 	return code;
+}
+
+static int
+do_register(mr_flow_id flow, const char *user, const char *pw, const char *expires)
+{
+	return register_contact(flow, user, pw, user, expires, NULL);
 }
 
 /* ---- SDP ------------------------------------------------------------ */
@@ -1139,6 +1153,350 @@ test_via_received(void **state)
 	free(t);
 }
 
+/* ---- the indexes ------------------------------------------------------ */
+
+#define MANY_ACCOUNTS 200u
+#define MANY_FLOWS 5u
+#define MANY_FLOW0 100u
+
+/* An account's bindings are capped at 8, the oldest going first; the 200
+ * lists them newest first, as the single list did. */
+static void
+test_bindings_cap(void **state)
+{
+	char contact[32], *ok = NULL;
+	const char *prev;
+	unsigned int i;
+
+	(void)state;
+	for (i = 1; i <= 10; i++) {
+		snprintf(contact, sizeof(contact), "alice-c%u", i);
+		free(ok);
+		ok = NULL;
+		assert_int_equal(register_contact(FA, "alice", "secretA", contact, "600", &ok), 200);
+		F.now += 10;
+	}
+	assert_int_equal(mr_sip_counters(F.sip)->bindings, 8);
+	assert_null(strstr(ok, "<sip:alice-c1@"));
+	assert_null(strstr(ok, "<sip:alice-c2@"));
+	prev = ok;
+	for (i = 10; i >= 3; i--) {
+		const char *p;
+
+		snprintf(contact, sizeof(contact), "<sip:alice-c%u@", i);
+		p = strstr(ok, contact);
+		assert_non_null(p);
+		assert_true(p >= prev);
+		prev = p;
+	}
+	free(ok);
+	/* one of them removed (Expires 0), then all by revocation */
+	assert_int_equal(register_contact(FA, "alice", "secretA", "alice-c5", "0", NULL), 200);
+	assert_int_equal(mr_sip_counters(F.sip)->bindings, 7);
+	assert_int_equal(do_register(FB, "bob", "secretB", "600"), 200);
+	assert_int_equal(mr_sip_account_revoked(F.sip, "alice", F.now), 0);
+	assert_int_equal(mr_sip_counters(F.sip)->bindings, 1);
+}
+
+/* Many accounts over a few flows: a closing flow takes exactly its own
+ * bindings, also one that moved to it or away from it. */
+static void
+test_bindings_many_flows(void **state)
+{
+	struct mr_accounts *acc;
+	struct callp cp;
+	char name[16];
+	unsigned int i, per = MANY_ACCOUNTS / MANY_FLOWS;
+	char *t;
+
+	(void)state;
+	assert_int_equal(mr_accounts_open(F.cfg.accounts_db, DOMAIN, &acc), 0);
+	for (i = 0; i < MANY_ACCOUNTS; i++) {
+		snprintf(name, sizeof(name), "u%03u", i);
+		assert_int_equal(mr_accounts_add(acc, name, "secretU"), 0);
+	}
+	mr_accounts_close(acc);
+	for (i = 0; i < MANY_ACCOUNTS; i++) {
+		snprintf(name, sizeof(name), "u%03u", i);
+		assert_int_equal(do_register(MANY_FLOW0 + i % MANY_FLOWS, name, "secretU", "600"),
+				 200);
+	}
+	assert_int_equal(mr_sip_counters(F.sip)->bindings, MANY_ACCOUNTS);
+
+	mr_sip_on_closed(F.sip, MANY_FLOW0, F.now);
+	assert_int_equal(mr_sip_counters(F.sip)->bindings, MANY_ACCOUNTS - per);
+	/* u002 moves from flow 102 to 103: the same binding, another flow */
+	assert_int_equal(do_register(MANY_FLOW0 + 3, "u002", "secretU", "600"), 200);
+	assert_int_equal(mr_sip_counters(F.sip)->bindings, MANY_ACCOUNTS - per);
+	mr_sip_on_closed(F.sip, MANY_FLOW0 + 2, F.now);
+	assert_int_equal(mr_sip_counters(F.sip)->bindings, MANY_ACCOUNTS - 2 * per + 1);
+	/* a call to u002 goes over its new flow */
+	assert_int_equal(invite_on(&cp, "u002", OFFER_A, "", MANY_FLOW0 + 3), 0);
+	assert_non_null(strstr(cp.b_invite, "Call-ID: "));
+	mr_sip_on_closed(F.sip, MANY_FLOW0 + 3, F.now);
+	assert_int_equal(mr_sip_counters(F.sip)->bindings, MANY_ACCOUNTS - 3 * per);
+	t = expect_status(FA, 480);
+	free(t);
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 0);
+	/* calls to accounts on a closed flow find no binding */
+	assert_int_equal(invite_on(&cp, "u005", OFFER_A, "", MANY_FLOW0), 480);
+	assert_int_equal(invite_on(&cp, "u001", OFFER_A, "", MANY_FLOW0 + 1), 0);
+	mr_sip_on_closed(F.sip, MANY_FLOW0 + 1, F.now);
+	free(expect_status(FA, 480));
+	/* the rest expire */
+	F.now += 601000;
+	mr_sip_tick(F.sip, F.now);
+	assert_int_equal(mr_sip_counters(F.sip)->bindings, 0);
+	drain();
+}
+
+/* alice calls @who on @bf; the callee answers and alice ACKs. */
+static void
+call_answered(struct callp *cp, const char *who, mr_flow_id bf)
+{
+	char head[2048], *t;
+
+	assert_int_equal(invite_on(cp, who, OFFER_A, "", bf), 0);
+	snprintf(head, sizeof(head), "SIP/2.0 200 OK\r\nVia: %s\r\nFrom: %s\r\nTo: %s;tag=btag\r\n"
+		 "Call-ID: %s\r\nCSeq: 1 INVITE\r\n"
+		 "Contact: <sip:%s@198.18.1.20:5061;transport=tls>\r\n", cp->b_via, cp->b_from,
+		 cp->b_to_hdr, cp->b_callid, who);
+	deliver_body(bf, head, answer_b(body_of(cp->b_invite), NULL));
+	t = expect_status(FA, 200);
+	snprintf(cp->a_tag, sizeof(cp->a_tag), "%s", param(hdr(t, "To"), "tag="));
+	free(t);
+	deliver(FA, "ACK sip:mrelay@198.18.0.1:5061;transport=tls SIP/2.0\r\n"
+		"Via: SIP/2.0/TLS 198.18.1.10:5061;branch=z9hG4bKack%s\r\n"
+		"From: <sip:alice@" DOMAIN ">;tag=atag\r\nTo: <sip:%s@" DOMAIN ">;tag=%s\r\n"
+		"Call-ID: %s\r\nCSeq: %u ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+		cp->a_callid, who, cp->a_tag, cp->a_callid, cp->a_cseq);
+	free(expect_request(bf, "ACK"));
+}
+
+/* The callee of @cp hangs up over @bf (a request on the callee leg). */
+static void
+callee_bye(const struct callp *cp, mr_flow_id bf)
+{
+	deliver(bf, "BYE sip:mrelay@198.18.0.1:5061;transport=tls SIP/2.0\r\n"
+		"Via: SIP/2.0/TLS 198.18.1.20:5061;branch=z9hG4bKbye%s\r\n"
+		"From: %s;tag=btag\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: 1 BYE\r\n"
+		"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n", cp->b_callid, cp->b_to_hdr,
+		cp->b_from, cp->b_callid);
+}
+
+#define MANY_CALLS 16u
+
+/* Many calls between the same two accounts over the same two flows: each
+ * in-dialog request and response finds its own call, on either leg; a
+ * closing flow ends the rest newest first. */
+static void
+test_calls_many(void **state)
+{
+	static struct callp cp[MANY_CALLS];
+	unsigned int i, rows;
+	char *t;
+
+	(void)state;
+	assert_int_equal(do_register(FB, "bob", "secretB", "600"), 200);
+	for (i = 0; i < MANY_CALLS; i++)
+		call_answered(&cp[i], "bob", FB);
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, MANY_CALLS);
+	assert_null(pop(FA));
+	assert_null(pop(FB));
+
+	/* the callee hangs up call 5 (callee leg), the caller call 9 */
+	callee_bye(&cp[5], FB);
+	free(expect_status(FB, 200));
+	t = expect_request(FA, "BYE");
+	assert_string_equal(hdr(t, "Call-ID"), cp[5].a_callid);
+	ok_to(FA, t, NULL);
+	free(t);
+	assert_string_equal(last_cdr()->call_id, cp[5].a_callid);
+	assert_string_equal(last_cdr()->end_reason, "callee-bye");
+	alice_in_dialog(&cp[9], "BYE", 3, NULL, NULL);
+	free(expect_status(FA, 200));
+	t = expect_request(FB, "BYE");
+	assert_string_equal(hdr(t, "Call-ID"), cp[9].b_callid);
+	ok_to(FB, t, NULL);
+	free(t);
+	assert_string_equal(last_cdr()->call_id, cp[9].a_callid);
+	assert_string_equal(last_cdr()->end_reason, "caller-bye");
+	/* the same BYE again: answered from the cache; to an ended dialog: 481 */
+	alice_in_dialog(&cp[9], "BYE", 3, NULL, NULL);
+	free(expect_status(FA, 200));
+	alice_in_dialog(&cp[9], "BYE", 4, NULL, NULL);
+	free(expect_status(FA, 481));
+	callee_bye(&cp[9], FB);
+	free(expect_status(FB, 481));
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, MANY_CALLS - 2);
+	assert_null(pop(FA));
+	assert_null(pop(FB));
+
+	/* bob's flow closes: every other call ends, newest first */
+	rows = mr_test_cdr_n;
+	mr_sip_on_closed(F.sip, FB, F.now);
+	for (i = MANY_CALLS; i-- > 0;) {
+		if (i == 5 || i == 9)
+			continue;
+		t = expect_request(FA, "BYE");
+		assert_string_equal(hdr(t, "Call-ID"), cp[i].a_callid);
+		free(t);
+		assert_string_equal(mr_test_cdr_rows[rows].call_id, cp[i].a_callid);
+		assert_string_equal(mr_test_cdr_rows[rows].end_reason, "flow-lost");
+		rows++;
+	}
+	assert_null(pop(FA));
+	assert_null(pop(FB));
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 0);
+	assert_int_equal(mr_sip_counters(F.sip)->bindings, 0);
+}
+
+/* The INVITE transactions of many calls, kept 32 s after their 2xx,
+ * expire on the same tick: before it a retransmitted 2xx gets the ACK
+ * again, after it the 2xx matches nothing; the calls stay. */
+static void
+test_ctxn_expiry_many(void **state)
+{
+	static struct callp cp[MANY_CALLS];
+	unsigned int i, dropped;
+	char *t;
+
+	(void)state;
+	assert_int_equal(do_register(FB, "bob", "secretB", "600"), 200);
+	for (i = 0; i < MANY_CALLS; i++) {
+		call_answered(&cp[i], "bob", FB);
+		F.now += 100;
+	}
+	for (i = 0; i < MANY_CALLS; i += 5) {
+		bob_responds(&cp[i], 200, NULL, answer_b(body_of(cp[i].b_invite), NULL));
+		t = expect_request(FB, "ACK");
+		assert_string_equal(hdr(t, "Call-ID"), cp[i].b_callid);
+		free(t);
+	}
+	F.now += 32000 - 100 * (MANY_CALLS / 2);
+	mr_sip_tick(F.sip, F.now);      /* the older half */
+	F.now += 100 * (MANY_CALLS / 2);
+	mr_sip_tick(F.sip, F.now);      /* the rest */
+	dropped = mr_sip_counters(F.sip)->dropped;
+	for (i = 0; i < MANY_CALLS; i += 5)
+		bob_responds(&cp[i], 200, NULL, answer_b(body_of(cp[i].b_invite), NULL));
+	assert_int_equal(mr_sip_counters(F.sip)->dropped, dropped + (MANY_CALLS + 4) / 5);
+	assert_null(pop(FA));
+	assert_null(pop(FB));
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, MANY_CALLS);
+	assert_int_equal(mr_sip_counters(F.sip)->txn_timeouts, 0);
+}
+
+/* A CANCEL among many early calls ends only its own. */
+static void
+test_cancel_many(void **state)
+{
+	static struct callp cp[8];
+	unsigned int i;
+	char *t;
+
+	(void)state;
+	assert_int_equal(do_register(FB, "bob", "secretB", "600"), 200);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(invite(&cp[i], "bob", OFFER_A, ""), 0);
+	deliver(FA, "CANCEL sip:bob@" DOMAIN " SIP/2.0\r\n"
+		"Via: SIP/2.0/TLS 198.18.1.10:5061;branch=z9hG4bKa2%s\r\n"
+		"From: \"Alice\" <sip:alice@" DOMAIN ">;tag=atag\r\nTo: <sip:bob@" DOMAIN ">\r\n"
+		"Call-ID: %s\r\nCSeq: 2 CANCEL\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+		cp[3].a_callid, cp[3].a_callid);
+	free(expect_status(FA, 200));
+	t = expect_status(FA, 487);
+	assert_string_equal(hdr(t, "Call-ID"), cp[3].a_callid);
+	free(t);
+	t = expect_request(FB, "CANCEL");
+	assert_string_equal(hdr(t, "Call-ID"), cp[3].b_callid);
+	free(t);
+	assert_string_equal(last_cdr()->call_id, cp[3].a_callid);
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 7);
+	/* a CANCEL on another flow than the INVITE's finds nothing */
+	deliver(FB, "CANCEL sip:bob@" DOMAIN " SIP/2.0\r\n"
+		"Via: SIP/2.0/TLS 198.18.1.10:5061;branch=z9hG4bKa2%s\r\n"
+		"From: \"Alice\" <sip:alice@" DOMAIN ">;tag=atag\r\nTo: <sip:bob@" DOMAIN ">\r\n"
+		"Call-ID: %s\r\nCSeq: 2 CANCEL\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+		cp[4].a_callid, cp[4].a_callid);
+	free(expect_status(FB, 481));
+	/* the callee's 487 to the cancelled INVITE still finds its transaction */
+	bob_responds(&cp[3], 487, NULL, NULL);
+	free(expect_request(FB, "ACK"));
+	/* the others still answer */
+	for (i = 0; i < 8; i++) {
+		if (i == 3)
+			continue;
+		bob_responds(&cp[i], 180, NULL, NULL);
+		t = expect_status(FA, 180);
+		assert_string_equal(hdr(t, "Call-ID"), cp[i].a_callid);
+		free(t);
+	}
+	assert_null(pop(FA));
+	assert_null(pop(FB));
+}
+
+/* Revocation ends the account's calls as callee (newest first) and leaves
+ * the others; the BYEs it sends are transactions that go with their flow. */
+static void
+test_revoke_many(void **state)
+{
+	static struct callp cp[8];
+	unsigned int i, rows, dropped;
+	char *t, *bye21[4];
+
+	(void)state;
+	assert_int_equal(do_register(FB, "bob", "secretB", "600"), 200);
+	assert_int_equal(do_register(21, "carol", "secretC", "600"), 200);
+	for (i = 0; i < 8; i++)
+		call_answered(&cp[i], i % 2 ? "carol" : "bob", i % 2 ? 21 : FB);
+	rows = mr_test_cdr_n;
+	assert_int_equal(mr_sip_account_revoked(F.sip, "carol", F.now), 4);
+	for (i = 8; i-- > 0;) {
+		if (i % 2 == 0)
+			continue;
+		t = expect_request(FA, "BYE");
+		assert_string_equal(hdr(t, "Call-ID"), cp[i].a_callid);
+		free(t);
+		bye21[i / 2] = expect_request(21, "BYE");
+		assert_string_equal(hdr(bye21[i / 2], "Call-ID"), cp[i].b_callid);
+		assert_string_equal(mr_test_cdr_rows[rows].call_id, cp[i].a_callid);
+		assert_string_equal(mr_test_cdr_rows[rows].end_reason, "revoked");
+		rows++;
+	}
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 4);
+	assert_int_equal(mr_sip_counters(F.sip)->bindings, 1);
+	/* a 200 to one of carol's BYEs finds its transaction; once flow 21
+	 * closed, another does not (dropped) */
+	dropped = mr_sip_counters(F.sip)->dropped;
+	ok_to(21, bye21[0], NULL);
+	assert_int_equal(mr_sip_counters(F.sip)->dropped, dropped);
+	ok_to(21, bye21[0], NULL);
+	assert_int_equal(mr_sip_counters(F.sip)->dropped, dropped + 1);
+	mr_sip_on_closed(F.sip, 21, F.now);
+	ok_to(21, bye21[1], NULL);
+	assert_int_equal(mr_sip_counters(F.sip)->dropped, dropped + 2);
+	for (i = 0; i < 4; i++)
+		free(bye21[i]);
+	/* bob's calls are still there, and go with the caller */
+	callee_bye(&cp[2], FB);
+	free(expect_status(FB, 200));
+	t = expect_request(FA, "BYE");
+	assert_string_equal(hdr(t, "Call-ID"), cp[2].a_callid);
+	free(t);
+	assert_int_equal(mr_sip_account_revoked(F.sip, "alice", F.now), 3);
+	for (i = 8; i-- > 0;) {
+		if (i % 2 != 0 || i == 2)
+			continue;
+		t = expect_request(FB, "BYE");
+		assert_string_equal(hdr(t, "Call-ID"), cp[i].b_callid);
+		free(t);
+	}
+	drain();
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 0);
+	assert_int_equal(mr_sip_counters(F.sip)->bindings, 1);
+}
+
 int
 main(void)
 {
@@ -1161,6 +1519,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rcache_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_via_received, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bindings_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bindings_many_flows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_calls_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctxn_expiry_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoke_many, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
