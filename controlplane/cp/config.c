@@ -802,14 +802,14 @@ load_tls_version(struct loader *ld, const config_setting_t *s, const struct key 
 	return 0;
 }
 
-/* sip.digest_algorithms: a list of "SHA-256" / "MD5", each at most once. */
+/* digest_algorithms: a list of "SHA-256" / "MD5", each at most once, into
+ * the struct mr_sip_digest_algs at k->off. */
 static int
 load_digest_algs(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
 {
-	struct mr_sip_config *sip = base;
+	struct mr_sip_digest_algs *d = (struct mr_sip_digest_algs *)((char *)base + k->off);
 	unsigned int i, n;
 
-	(void)k;
 	if (!config_setting_is_array(s) && !config_setting_is_list(s))
 		return fail(ld, s, NULL, "expected a list of \"SHA-256\" and \"MD5\"");
 	n = (unsigned int)config_setting_length(s);
@@ -827,11 +827,11 @@ load_digest_algs(struct loader *ld, const config_setting_t *s, const struct key 
 		    strcmp(v, "MD5") == 0 ? MR_DIGEST_MD5 : MR_DIGEST_INVALID;
 		if (a == MR_DIGEST_INVALID)
 			return fail(ld, e, NULL, "\"%s\": \"SHA-256\" or \"MD5\"", v);
-		if (i == 1 && sip->digest_algs[0] == (uint8_t)a)
+		if (i == 1 && d->alg[0] == (uint8_t)a)
 			return fail(ld, e, NULL, "\"%s\" is listed twice", v);
-		sip->digest_algs[i] = (uint8_t)a;
+		d->alg[i] = (uint8_t)a;
 	}
-	sip->n_digest_algs = n;
+	d->n = n;
 	return 0;
 }
 
@@ -939,6 +939,7 @@ static const struct key listen_keys[] = {
 	[LK_VERIFY] = { "verify_client", load_verify, 0, 0, 0, 0, NULL, 0 },
 	[LK_CA] = { "client_ca", load_opt_path, LF(client_ca), 0, LSIZE(client_ca), 0, NULL, 0 },
 	[LK_IFACE] = { "interface", load_name, LF(iface), 0, LSIZE(iface), 0, NULL, 0 },
+	{ "digest_algorithms", load_digest_algs, LF(digest), 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, 0, NULL, 0 },
 };
 
@@ -1147,7 +1148,7 @@ static const struct key sip_keys[] = {
 	[SK_REG] = { "registration", load_sub, 0, 0, 0, 0, sip_reg_keys, 0 },
 	[SK_TIMER] = { "session_timer", load_sub, 0, 0, 0, 0, sip_timer_keys, 0 },
 	[SK_FLOWS] = { "flows", load_sub, 0, 0, 0, 0, sip_flow_keys, 0 },
-	[SK_DIGEST] = { "digest_algorithms", load_digest_algs, 0, 0, 0, 0, NULL, 0 },
+	[SK_DIGEST] = { "digest_algorithms", load_digest_algs, SF(digest), 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, 0, NULL, 0 },
 };
 

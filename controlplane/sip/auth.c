@@ -23,28 +23,26 @@
 
 #include "sip_int.h"
 
-/* The configured challenge order (sip_config.h), or SHA-256 then MD5. */
-static unsigned int
-n_algs(const struct mr_sip *s)
+/* The challenge list of the listener @f came in on (sip_config.h), else
+ * the group's, else SHA-256 then MD5. */
+static const struct mr_sip_digest_algs *
+algs_of(const struct mr_sip *s, const struct mr_sip_flow_info *f)
 {
-	return s->cfg->n_digest_algs != 0 ? s->cfg->n_digest_algs : 2u;
-}
+	static const struct mr_sip_digest_algs def = { 2, { MR_DIGEST_SHA256, MR_DIGEST_MD5 } };
 
-static enum mr_digest_alg
-alg_at(const struct mr_sip *s, unsigned int i)
-{
-	static const enum mr_digest_alg def[] = { MR_DIGEST_SHA256, MR_DIGEST_MD5 };
-
-	return s->cfg->n_digest_algs != 0 ? (enum mr_digest_alg)s->cfg->digest_algs[i] : def[i];
+	if (f->listener >= 0 && (unsigned int)f->listener < s->cfg->n_tls &&
+	    s->cfg->tls[f->listener].digest.n != 0)
+		return &s->cfg->tls[f->listener].digest;
+	return s->cfg->digest.n != 0 ? &s->cfg->digest : &def;
 }
 
 static bool
-alg_offered(const struct mr_sip *s, enum mr_digest_alg alg)
+alg_offered(const struct mr_sip_digest_algs *d, enum mr_digest_alg alg)
 {
 	unsigned int i;
 
-	for (i = 0; i < n_algs(s); i++)
-		if (alg_at(s, i) == alg)
+	for (i = 0; i < d->n; i++)
+		if (d->alg[i] == alg)
 			return true;
 	return false;
 }
@@ -63,9 +61,9 @@ challenge(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipms
 		return;
 	}
 	sipbuf_init(&b, extra, sizeof(extra));
-	for (i = 0; i < n_algs(s); i++) {
-		if (mr_digest_challenge(val, sizeof(val), s->cfg->domain, nonce, alg_at(s, i),
-					stale) < 0)
+	for (i = 0; i < algs_of(s, f)->n; i++) {
+		if (mr_digest_challenge(val, sizeof(val), s->cfg->domain, nonce,
+					(enum mr_digest_alg)algs_of(s, f)->alg[i], stale) < 0)
 			continue;
 		sipbuf_printf(&b, "%s: %s\r\n", hname, val);
 	}
@@ -142,7 +140,7 @@ sip_auth(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg
 	if (c.uri == NULL || m->ruri == NULL || strlen(c.uri) != m->ruri_len ||
 	    memcmp(c.uri, m->ruri, m->ruri_len) != 0 || user == NULL ||
 	    strcmp(c.username, user) != 0 || !mr_accounts_name_valid(c.username) ||
-	    strlen(c.username) >= cap || !alg_offered(s, (enum mr_digest_alg)c.alg)) {
+	    strlen(c.username) >= cap || !alg_offered(algs_of(s, f), (enum mr_digest_alg)c.alg)) {
 		forbid(s, f, m, now_ms);
 		return 1;
 	}

@@ -27,6 +27,16 @@
 
 enum mr_sip_proto { MR_SIP_UDP = 1, MR_SIP_TCP, MR_SIP_TLS };
 
+/*
+ * Digest algorithms challenged with, in order of preference (RFC 8760 2.4:
+ * a client takes the first it supports); a response with another is
+ * refused. Values of enum mr_digest_alg (digest.h); n == 0: not set here.
+ */
+struct mr_sip_digest_algs {
+	unsigned int n;
+	uint8_t alg[2];
+};
+
 /* Client certificates on a TLS listener. */
 enum mr_sip_verify {
 	MR_SIP_VERIFY_NONE = 0,         /* not asked for (clients: digest only) */
@@ -43,6 +53,7 @@ struct mr_sip_tls_listener {
 	enum mr_sip_verify verify;
 	char iface[MR_SIP_NAME_MAX];    /* media interface (session.h) of calls
 	                                   that arrive here; "" = the first */
+	struct mr_sip_digest_algs digest;       /* n == 0: the group's */
 };
 
 struct mr_sip_trunk {
@@ -85,12 +96,10 @@ struct mr_sip_config {
 	unsigned int n_trunks;
 	struct mr_sip_trunk trunks[MR_SIP_MAX_TRUNKS];
 
-	/* Digest algorithms challenged with, in order of preference (RFC 8760
-	 * 2.4: a client takes the first it supports); a response with another
-	 * is refused. Values of enum mr_digest_alg (digest.h); 0 entries = the
-	 * default, SHA-256 then MD5. */
-	unsigned int n_digest_algs;
-	uint8_t digest_algs[2];
+	/* Every listener's unless it sets its own; n == 0: SHA-256 then MD5.
+	 * Clients that give up when any challenge names an algorithm they lack
+	 * (libre 1.x, sofia-sip 1.12) need a listener with MD5 alone. */
+	struct mr_sip_digest_algs digest;
 
 	uint32_t reg_min_expires_s;     /* shorter asks get 423 Interval Too Brief */
 	uint32_t reg_max_expires_s;     /* longer asks are cut to this */

@@ -95,6 +95,10 @@ check_full_sip(const struct mr_sip_config *sip)
 	assert_int_equal(sip->tls[1].verify, MR_SIP_VERIFY_REQUIRED);
 	assert_string_equal(sip->tls[1].client_ca, "/etc/mrelay-test/clients-ca.pem");
 	assert_string_equal(sip->tls[1].iface, "private");
+	assert_int_equal(sip->tls[0].digest.n, 0);
+	assert_int_equal(sip->tls[1].digest.n, 2);
+	assert_int_equal(sip->tls[1].digest.alg[0], MR_DIGEST_SHA256);
+	assert_int_equal(sip->tls[1].digest.alg[1], MR_DIGEST_MD5);
 	assert_int_equal(sip->n_plain_udp, 1);
 	assert_int_equal(sip->n_plain_tcp, 1);
 	assert_ip(&sip->plain_udp[0], "198.18.0.2");
@@ -122,8 +126,8 @@ check_full_sip(const struct mr_sip_config *sip)
 	assert_int_equal(sip->min_se_s, 120);
 	assert_int_equal(sip->max_flows, 2000);
 	assert_int_equal(sip->flow_idle_s, 600);
-	assert_int_equal(sip->n_digest_algs, 1);
-	assert_int_equal(sip->digest_algs[0], MR_DIGEST_MD5);
+	assert_int_equal(sip->digest.n, 1);
+	assert_int_equal(sip->digest.alg[0], MR_DIGEST_MD5);
 }
 
 static void
@@ -248,7 +252,9 @@ test_shipped(void **state)
 	/* scripts/run's SIP front-end: TLS on loopback and on the veth's host side. */
 	assert_true(cfg.sip.enabled);
 	assert_string_equal(cfg.sip.domain, "mrelay.test");
-	assert_int_equal(cfg.sip.n_tls, 2);
+	assert_int_equal(cfg.sip.n_tls, 4);
+	assert_int_equal(cfg.sip.tls[0].digest.n, 0);   /* SHA-256, then MD5 */
+	assert_int_equal(cfg.sip.tls[2].digest.n, 1);   /* legacy clients: MD5 */
 	assert_int_equal(cfg.sip.n_plain_udp + cfg.sip.n_plain_tcp, 0);
 }
 

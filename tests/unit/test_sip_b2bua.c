@@ -393,9 +393,9 @@ register_contact(mr_flow_id flow, const char *user, const char *pw, const char *
 		"Contact: <sip:%s@198.18.1.10:5061;transport=tls>;expires=%s\r\n"
 		"Content-Length: 0\r\n\r\n", F.seq, user, F.seq, user, user, F.seq, contact, expires);
 	t = expect_status(flow, 401);
-	if (F.cfg.n_digest_algs == 0 && strstr(t, "algorithm=SHA-256") > strstr(t, "algorithm=MD5"))
+	if (F.cfg.digest.n == 0 && F.cfg.tls[0].digest.n == 0 && strstr(t, "algorithm=SHA-256") > strstr(t, "algorithm=MD5"))
 		fail_msg("SHA-256 must come first:\n%s", t);
-	if (F.cfg.n_digest_algs == 1 && strstr(t, "algorithm=SHA-256") != NULL)
+	if ((F.cfg.digest.n == 1 || F.cfg.tls[0].digest.n == 1) && strstr(t, "algorithm=SHA-256") != NULL)
 		fail_msg("only MD5 is configured:\n%s", t);
 	snprintf(auth, sizeof(auth), "%s", answer_challenge(t, "WWW-Authenticate", user, pw,
 							     "REGISTER", "sip:" DOMAIN));
@@ -650,8 +650,8 @@ static void
 test_register_md5_only(void **state)
 {
 	(void)state;
-	F.cfg.n_digest_algs = 1;
-	F.cfg.digest_algs[0] = MR_DIGEST_MD5;
+	F.cfg.digest.n = 1;
+	F.cfg.digest.alg[0] = MR_DIGEST_MD5;
 	first_alg = MR_DIGEST_MD5;
 	resp_alg = MR_DIGEST_SHA256;
 	assert_int_equal(do_register(FA, "alice", "secretA", "600"), 403);
@@ -659,6 +659,14 @@ test_register_md5_only(void **state)
 	resp_alg = MR_DIGEST_MD5;
 	assert_int_equal(do_register(FA, "alice", "secretA", "600"), 200);
 	assert_int_equal(mr_sip_counters(F.sip)->bindings, 1);
+	/* a listener's own list wins over the group's */
+	F.cfg.digest.n = 0;
+	F.cfg.tls[0].digest.n = 1;
+	F.cfg.tls[0].digest.alg[0] = MR_DIGEST_MD5;
+	resp_alg = MR_DIGEST_SHA256;
+	assert_int_equal(do_register(FA, "alice", "secretA", "600"), 403);
+	resp_alg = MR_DIGEST_MD5;
+	assert_int_equal(do_register(FA, "alice", "secretA", "600"), 200);
 	first_alg = resp_alg = MR_DIGEST_SHA256;
 }
 
