@@ -268,12 +268,12 @@ cmd_status(struct mr_cp *cp, const struct req *q, FILE *f)
 		", \"limits\": {\"max_calls\": %" PRIu32 ", \"max_legs\": %" PRIu32
 		", \"offers_per_second\": %" PRIu32 "}"
 		", \"timeouts\": {\"media_idle_s\": %" PRIu32 ", \"offer_s\": %" PRIu32
-		", \"call_max_s\": %" PRIu32 "}",
+		", \"call_max_s\": %" PRIu32 ", \"old_key_s\": %" PRIu32 "}",
 		st.calls, st.legs, st.slots_free, st.ports_used, st.ports_capacity,
 		st.journal_records, st.journal_live, cp->events, dp ? "true" : "false", h->dp_pid,
 		cp->cfg.limits.max_calls, cp->cfg.limits.max_legs, cp->cfg.limits.offers_per_s,
 		cp->cfg.timeouts.media_idle_ms / 1000u, cp->cfg.timeouts.offer_ms / 1000u,
-		cp->cfg.timeouts.call_max_ms / 1000u);
+		cp->cfg.timeouts.call_max_ms / 1000u, cp->cfg.timeouts.old_key_ms / 1000u);
 	sip_status(cp, f, true);
 	fputs("}\n", f);
 	return 0;

@@ -93,6 +93,7 @@ mr_cp_config_defaults(struct mr_cp_config *cfg)
 	cfg->timeouts.media_idle_ms = 60000;
 	cfg->timeouts.offer_ms = 60000;
 	cfg->timeouts.call_max_ms = 4 * 3600 * 1000;
+	cfg->timeouts.old_key_ms = 60000;
 	for (i = 0; i < MR_LOG_SUBSYS_MAX; i++)
 		cfg->log_level[i] = LOG_INFO;
 	sip_defaults(&cfg->sip);
@@ -1262,6 +1263,7 @@ static const struct key timeout_keys[] = {
 	{ "media_idle_s", load_u32, CF(timeouts.media_idle_ms), 0, DAY_S, 1000, NULL, 0 },
 	{ "offer_s", load_u32, CF(timeouts.offer_ms), 0, DAY_S, 1000, NULL, 0 },
 	{ "call_max_s", load_u32, CF(timeouts.call_max_ms), 0, WEEK_S, 1000, NULL, 0 },
+	{ "old_key_s", load_u32, CF(timeouts.old_key_ms), 0, DAY_S, 1000, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, 0, NULL, 0 },
 };
 

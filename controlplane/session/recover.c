@@ -292,6 +292,7 @@ adopt_call(struct mr_session *s, struct mr_call *c, uint64_t now,
 				c->paired_ms = now;
 			if (ls->flags & MR_LEG_F_MUTED)
 				l->muted = true;
+			mr_sess_stream_keys_adopt(s, &l->streams[k], now);
 			if (l->iface >= s->n_ifaces ||
 			    mr_ports_mark(s->ports[l->iface], l->streams[k].rtp_port) < 0)
 				rec->ports_unmarked++;

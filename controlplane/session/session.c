@@ -196,22 +196,30 @@ slot_give_back(struct mr_session *s, uint32_t slot)
 	s->free_slots[s->n_free++] = slot;
 }
 
-/* Read-modify-write of a slot we own; the stack copy holds keys, wiped here. */
+/*
+ * Read-modify-write of a slot we own. A change that leaves the slot as it
+ * was writes nothing: no generation bump, no command, no flow rebuild in
+ * mrelay-dp (a re-offer that repeats itself touches no slot). The stack
+ * copies hold keys, wiped here.
+ */
 static int
 slot_update(struct mr_session *s, uint32_t slot,
-	    void (*fn)(struct mr_leg_slot *ls, const void *arg), const void *arg)
+	    void (*fn)(struct mr_leg_slot *ls, void *arg), void *arg)
 {
-	struct mr_leg_slot tmp;
+	struct mr_leg_slot tmp, was;
 	int r;
 
 	if (s->r->lock_fd < 0)
 		return -ENOLCK;
 	r = mr_region_leg_read(s->r, slot, &tmp);
 	if (r == 0) {
+		memcpy(&was, &tmp, sizeof(was));
 		fn(&tmp, arg);
-		r = mr_region_leg_write(s->r, slot, &tmp);
+		if (memcmp(&was, &tmp, sizeof(tmp)) != 0)
+			r = mr_region_leg_write(s->r, slot, &tmp);
 	}
 	explicit_bzero(&tmp, sizeof(tmp));
+	explicit_bzero(&was, sizeof(was));
 	return r;
 }
 
@@ -466,6 +474,8 @@ err_free:
 	return r;
 }
 
+static void stream_retire_at(struct mr_session *s, struct mr_stream *st, uint64_t at_ms);
+
 /* Wipe and free every slot of @c, release its ports, unlink and free it. */
 static int
 call_destroy(struct mr_session *s, struct mr_call *c)
@@ -480,6 +490,7 @@ call_destroy(struct mr_session *s, struct mr_call *c)
 
 			/* -ENOENT: already free (someone forced it); still ours to forget. */
 			(void)mr_region_leg_delete(s->r, st->slot);
+			stream_retire_at(s, st, 0);
 			slot_give_back(s, st->slot);
 			if (l->iface < s->n_ifaces)
 				(void)mr_ports_release(s->ports[l->iface], st->rtp_port);
@@ -731,23 +742,182 @@ err_release:
 
 /* ---- stream updates ------------------------------------------------------------------------- */
 
-static void
-set_in_key(struct mr_leg_slot *ls, const void *arg)
+/*
+ * Inbound key changes (session.h, mr_session_stream_set_in_key()). The
+ * slot's crypto_in is the whole state, so a restarted mrelay-cp finds it
+ * there: gen[active] is the peer's newest key; with MR_CRYPTO_CP_PENDING it
+ * is only offered and gen[active ^ 1] is the key in use; without, it is in
+ * use and gen[active ^ 1], if set, is the previous key, retiring
+ * (mr_stream.retire_ms, memory only: a restart gives it a full grace again).
+ */
+
+/* Same key material (the SDES tag is a label, not part of the key). */
+static bool
+key_gen_eq(const struct mr_key_gen *a, const struct mr_key_gen *b)
 {
-	mr_sdes_to_key_gen(arg, &ls->crypto_in.gen[0]);
-	ls->crypto_in.active = 0;
-	memset(&ls->crypto_in.gen[1], 0, sizeof(ls->crypto_in.gen[1]));
+	return a->suite == b->suite && a->key_len == b->key_len && a->salt_len == b->salt_len &&
+	       a->mki_len == b->mki_len && memcmp(a->key, b->key, sizeof(a->key)) == 0 &&
+	       memcmp(a->salt, b->salt, sizeof(a->salt)) == 0 &&
+	       memcmp(a->mki, b->mki, sizeof(a->mki)) == 0;
+}
+
+struct in_key {
+	struct mr_key_gen gen;          /* the new key; wiped by the caller */
+	bool staged;                    /* out: now beside the key in use */
+};
+
+static void
+set_in_key(struct mr_leg_slot *ls, void *arg)
+{
+	struct in_key *k = arg;
+	struct mr_crypto_dir *d = &ls->crypto_in;
+	unsigned int cur = d->active & 1u, oth = cur ^ 1u;
+
+	if (d->gen[cur].suite == MR_SUITE_NONE && d->gen[oth].suite != MR_SUITE_NONE) {
+		/* Only the other generation holds a key (mrelayctl wrote it so):
+		 * that one is in use. */
+		cur = oth;
+		oth ^= 1u;
+		d->active = (uint8_t)cur;
+		d->cp_flags &= (uint8_t)~MR_CRYPTO_CP_PENDING;
+	}
+	if (d->gen[cur].suite == MR_SUITE_NONE) {
+		/* The stream's first key: nothing else the peer could send with. */
+		d->gen[cur] = k->gen;
+		d->cp_flags &= (uint8_t)~MR_CRYPTO_CP_PENDING;
+		return;
+	}
+	if (key_gen_eq(&d->gen[cur], &k->gen))
+		return;         /* hold, resume, retransmission: nothing changes */
+	if (d->cp_flags & MR_CRYPTO_CP_PENDING) {
+		/*
+		 * A change that never completed (the re-offer was refused, or
+		 * is being offered again): the peer never sent with gen[cur],
+		 * as it switches only on the answer. Replace it, or withdraw it
+		 * if the peer goes back to the key in use.
+		 */
+		if (key_gen_eq(&d->gen[oth], &k->gen)) {
+			explicit_bzero(&d->gen[cur], sizeof(d->gen[cur]));
+			d->active = (uint8_t)oth;
+			d->cp_flags &= (uint8_t)~MR_CRYPTO_CP_PENDING;
+		} else {
+			d->gen[cur] = k->gen;
+		}
+		return;
+	}
+	/* Make-before-break: the new key beside the one in use, which stays
+	 * until the exchange completes (and a grace period after it). */
+	if (!key_gen_eq(&d->gen[oth], &k->gen))
+		d->gen[oth] = k->gen;
+	d->active = (uint8_t)oth;
+	d->cp_flags |= MR_CRYPTO_CP_PENDING;
+	k->staged = true;
+}
+
+static void
+stream_retire_at(struct mr_session *s, struct mr_stream *st, uint64_t at_ms)
+{
+	if (st->retire_ms != 0)
+		s->n_retiring--;
+	st->retire_ms = at_ms;
+	if (at_ms != 0)
+		s->n_retiring++;
 }
 
 int
 mr_session_stream_set_in_key(struct mr_session *s, struct mr_leg *l, unsigned int i,
 			     const struct mr_sdes_crypto *key)
 {
+	struct in_key k = { .staged = false };
+	int r;
+
 	if (i >= l->n_streams)
 		return -ERANGE;
 	if (key == NULL || key->suite == MR_SUITE_NONE || key->suite >= MR_SUITE_MAX)
 		return -EINVAL;
-	return slot_update(s, l->streams[i].slot, set_in_key, key);
+	mr_sdes_to_key_gen(key, &k.gen);
+	r = slot_update(s, l->streams[i].slot, set_in_key, &k);
+	/* The key that was retiring is the one in use again, or gone. */
+	if (r == 0 && k.staged)
+		stream_retire_at(s, &l->streams[i], 0);
+	explicit_bzero(&k, sizeof(k));
+	return r;
+}
+
+/* The exchange completed: a pending key is the one in use. */
+static void
+confirm_in_key(struct mr_leg_slot *ls, void *arg)
+{
+	struct mr_crypto_dir *d = &ls->crypto_in;
+
+	if (d->cp_flags & MR_CRYPTO_CP_PENDING) {
+		d->cp_flags &= (uint8_t)~MR_CRYPTO_CP_PENDING;
+		*(bool *)arg = d->gen[(d->active & 1u) ^ 1u].suite != MR_SUITE_NONE;
+	}
+}
+
+static int
+leg_confirm_keys(struct mr_session *s, struct mr_leg *l, uint64_t now_ms)
+{
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < l->n_streams; i++) {
+		bool retiring = false;
+
+		r = slot_update(s, l->streams[i].slot, confirm_in_key, &retiring);
+		if (r < 0)
+			return r;
+		if (retiring)
+			stream_retire_at(s, &l->streams[i],
+					 s->timeouts.old_key_ms != 0 ? now_ms + s->timeouts.old_key_ms : 0);
+	}
+	return 0;
+}
+
+static void
+retire_in_key(struct mr_leg_slot *ls, void *arg)
+{
+	struct mr_crypto_dir *d = &ls->crypto_in;
+
+	(void)arg;
+	if (!(d->cp_flags & MR_CRYPTO_CP_PENDING))
+		explicit_bzero(&d->gen[(d->active & 1u) ^ 1u], sizeof(d->gen[0]));
+}
+
+/* Wipe the previous inbound keys whose grace is over. */
+static void
+retire_keys(struct mr_session *s, uint64_t now_ms)
+{
+	struct mr_call *c;
+	unsigned int i, k;
+
+	for (c = s->head; c != NULL && s->n_retiring > 0; c = c->next)
+		for (i = 0; i < c->n_legs; i++)
+			for (k = 0; k < c->legs[i]->n_streams; k++) {
+				struct mr_stream *st = &c->legs[i]->streams[k];
+
+				if (st->retire_ms == 0 || now_ms < st->retire_ms)
+					continue;
+				/* A torn slot: the next tick tries again. */
+				if (slot_update(s, st->slot, retire_in_key, NULL) == 0)
+					stream_retire_at(s, st, 0);
+			}
+}
+
+/*
+ * Recovery: a stream whose slot holds a previous key beside a confirmed one
+ * gets a full grace from now (the old deadline was in the dead process).
+ */
+void
+mr_sess_stream_keys_adopt(struct mr_session *s, struct mr_stream *st, uint64_t now_ms)
+{
+	const struct mr_crypto_dir *d = &mr_shm_slot(s->r->hdr, st->slot)->crypto_in;
+
+	st->retire_ms = 0;
+	if (!(d->cp_flags & MR_CRYPTO_CP_PENDING) && s->timeouts.old_key_ms != 0 &&
+	    d->gen[0].suite != MR_SUITE_NONE && d->gen[1].suite != MR_SUITE_NONE)
+		stream_retire_at(s, st, now_ms + s->timeouts.old_key_ms);
 }
 
 struct peers {
@@ -755,7 +925,7 @@ struct peers {
 };
 
 static void
-set_peer(struct mr_leg_slot *ls, const void *arg)
+set_peer(struct mr_leg_slot *ls, void *arg)
 {
 	const struct peers *p = arg;
 
@@ -834,7 +1004,7 @@ mr_session_stream_ice(const struct mr_session *s, const struct mr_leg *l, unsign
 }
 
 static void
-set_egress(struct mr_leg_slot *ls, const void *arg)
+set_egress(struct mr_leg_slot *ls, void *arg)
 {
 	ls->egress_slot = *(const uint32_t *)arg;
 }
@@ -843,6 +1013,7 @@ int
 mr_session_pair(struct mr_session *s, struct mr_leg *a, struct mr_leg *b)
 {
 	unsigned int i, n;
+	uint64_t now;
 	int r;
 
 	if (a == b || a->call != b->call)
@@ -857,13 +1028,19 @@ mr_session_pair(struct mr_session *s, struct mr_leg *a, struct mr_leg *b)
 		if (r < 0)
 			return r;
 	}
+	now = mr_now_ms();
+	r = leg_confirm_keys(s, a, now);
+	if (r == 0)
+		r = leg_confirm_keys(s, b, now);
+	if (r < 0)
+		return r;
 	if (a->call->paired_ms == 0)
-		a->call->paired_ms = mr_now_ms();
+		a->call->paired_ms = now;
 	return 0;
 }
 
 static void
-set_rtcp_mux(struct mr_leg_slot *ls, const void *arg)
+set_rtcp_mux(struct mr_leg_slot *ls, void *arg)
 {
 	if (*(const bool *)arg)
 		ls->flags |= MR_LEG_F_RTCP_MUX;
@@ -960,7 +1137,7 @@ mr_session_call_note(const struct mr_call *c)
 }
 
 static void
-set_muted(struct mr_leg_slot *ls, const void *arg)
+set_muted(struct mr_leg_slot *ls, void *arg)
 {
 	if (*(const bool *)arg)
 		ls->flags |= MR_LEG_F_MUTED;
@@ -1039,7 +1216,7 @@ mr_session_stream_info(const struct mr_session *s, const struct mr_leg *l, unsig
 	ret->rtcp_port = ntohs(tmp.local_rtcp_port_be);
 	ret->flags = tmp.flags;
 	ret->egress_slot = tmp.egress_slot;
-	ret->in_suite = tmp.crypto_in.gen[0].suite;
+	ret->in_suite = tmp.crypto_in.gen[tmp.crypto_in.active & 1].suite;
 	ret->out_suite = tmp.crypto_out.gen[tmp.crypto_out.active & 1].suite;
 	ret->peer_rtp = tmp.peer_rtp;
 	explicit_bzero(&tmp, sizeof(tmp));
@@ -1136,6 +1313,7 @@ mr_session_tick(struct mr_session *s, uint64_t now_ms, mr_session_end_cb *cb, vo
 
 	if (s->r->lock_fd < 0)
 		return 0;
+	retire_keys(s, now_ms);
 	for (c = s->head; c != NULL; c = next) {
 		enum mr_end_reason why = due(s, c, now_ms);
 

@@ -81,6 +81,9 @@ struct mr_session_timeouts {
 	uint32_t media_idle_ms;         /* no packet on any stream of the call */
 	uint32_t offer_ms;              /* created but never paired (no answer) */
 	uint32_t call_max_ms;           /* hard limit on a call's life */
+	uint32_t old_key_ms;            /* a peer's previous SRTP key, after the
+	                                   offer/answer that replaced it completed
+	                                   (0 = until the next key change) */
 };
 
 struct mr_session_params {
@@ -218,10 +221,26 @@ int mr_session_leg_add(struct mr_session *s, struct mr_call *c, const struct mr_
 struct mr_leg *mr_session_leg_get(const struct mr_call *c, const char *tag);
 struct mr_leg *mr_session_leg_at(const struct mr_call *c, unsigned int i);
 
-/* The peer's key (answer side), its signaled addresses, as for leg_add.
- * -ERANGE (no stream @i), -EINVAL, -ENOLCK. */
+/*
+ * The peer's key for stream @i (from an offer or an answer), make-before-
+ * break (RFC 4568 section 7.1.4: a peer keeps sending with its old key
+ * until the exchange that changes it completes):
+ *  - the key in use, or no change: nothing is written, not even the slot's
+ *    generation;
+ *  - a new key goes into the other generation of the slot's inbound crypto
+ *    and becomes gen[active], marked MR_CRYPTO_CP_PENDING; the key in use
+ *    stays, so mrelay-dp accepts both;
+ *  - while a change is pending (no answer yet), another new key replaces
+ *    the pending one (never used: a peer switches only on the answer), and
+ *    the key in use again withdraws it.
+ * mr_session_pair() completes the exchange; the previous key is then wiped
+ * timeouts.old_key_ms later by mr_session_tick(), or replaced by the next
+ * change. The first key of a stream is in use at once.
+ * -ERANGE (no stream @i), -EINVAL, -ENOLCK, -EAGAIN (slot torn).
+ */
 int mr_session_stream_set_in_key(struct mr_session *s, struct mr_leg *l, unsigned int i,
 				 const struct mr_sdes_crypto *key);
+/* The peer's signaled addresses, as for leg_add. -ERANGE, -EINVAL, -ENOLCK. */
 int mr_session_stream_set_peer(struct mr_session *s, struct mr_leg *l, unsigned int i,
 			       const struct mr_sockaddr *rtp, const struct mr_sockaddr *rtcp);
 /* The relay's outbound key of stream @i, read from its slot, for the
@@ -240,7 +259,11 @@ int mr_session_stream_ice(const struct mr_session *s, const struct mr_leg *l, un
 /*
  * Media of @a's stream i goes to @b's stream i and back, for i below both
  * stream counts; the call counts as answered (no offer timeout). Pairing a
- * leg again re-points it. -EINVAL (@a == @b or another call), -ENOLCK.
+ * leg again re-points it. It is the end of an offer/answer exchange: a key
+ * change pending on any stream of @a or @b is complete, and the key it
+ * replaced is wiped timeouts.old_key_ms later (mr_session_tick()). Slots
+ * that already say all this are not written. -EINVAL (@a == @b or another
+ * call), -ENOLCK.
  */
 int mr_session_pair(struct mr_session *s, struct mr_leg *a, struct mr_leg *b);
 /* Whether stream @i's peer multiplexes RTCP on the RTP port (RFC 5761):
@@ -312,7 +335,9 @@ typedef void mr_session_end_cb(const struct mr_call *c, enum mr_end_reason why, 
 
 /*
  * Timers at @now_ms: media idle (counters' last_rx_ms), offer timeout, call
- * limit. Ends the calls they say. Returns how many ended. Needs the lock.
+ * limit, which end the calls they say; and old peer keys past
+ * timeouts.old_key_ms, which are wiped from their slots. Returns how many
+ * calls ended. Needs the lock.
  */
 unsigned int mr_session_tick(struct mr_session *s, uint64_t now_ms, mr_session_end_cb *cb,
 			     void *ctx);

@@ -16,6 +16,7 @@ struct mr_stream {
 	uint64_t leg_uid;               /* what the slot must still hold */
 	uint16_t rtp_port;              /* RTCP is rtp_port + 1 */
 	uint64_t auth_failures;
+	uint64_t retire_ms;             /* wipe the previous inbound key then; 0 = no */
 };
 
 struct mr_leg {
@@ -75,6 +76,7 @@ struct mr_session {
 	uint64_t rate_sec;              /* offers_per_s window */
 	uint32_t rate_count;
 	uint64_t live_records;          /* journal lines the live state needs */
+	uint32_t n_retiring;            /* streams with retire_ms set */
 };
 
 int mr_sess_init(struct mr_session *s, const struct mr_session_params *p, struct mr_region *r);
@@ -87,5 +89,6 @@ void mr_sess_jrec_call(const struct mr_call *c, struct mr_jrec *j);
 void mr_sess_jrec_leg(const struct mr_session *s, const struct mr_leg *l, struct mr_jrec *j);
 void mr_sess_jrec_stream(const struct mr_leg *l, unsigned int i, struct mr_jrec *j);
 void mr_sess_jrec_note(const struct mr_call *c, struct mr_jrec *j);
+void mr_sess_stream_keys_adopt(struct mr_session *s, struct mr_stream *st, uint64_t now_ms);
 
 #endif /* MR_CP_SESSION_INT_H */

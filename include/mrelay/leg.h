@@ -100,12 +100,24 @@ struct mr_key_gen {
 _Static_assert(sizeof(struct mr_key_gen) == 64, "mr_key_gen ABI");
 
 /**
- * Crypto of one direction. Inbound accepts either live generation until the
- * newer one authenticates (make-before-break); outbound uses gen[active].
+ * mr_crypto_dir.cp_flags: control-side bookkeeping kept beside the keys it
+ * describes, so it survives a restart of mrelay-cp without a journal entry.
+ * mrelay-dp never reads it; no dataplane behaviour depends on it.
+ */
+/** Inbound: gen[active] was signaled (a re-offer) but its offer/answer has
+ *  not completed; gen[active ^ 1] is the key the peer still sends with. */
+#define MR_CRYPTO_CP_PENDING (1u << 0)
+
+/**
+ * Crypto of one direction. Inbound, mrelay-dp accepts either live
+ * generation, the one that last authenticated first (make-before-break);
+ * there, active names the generation the control side wrote last (the
+ * peer's newest key). Outbound uses gen[active].
  */
 struct mr_crypto_dir {
 	uint8_t active;         /**< 0 or 1 */
-	uint8_t pad[7];
+	uint8_t cp_flags;       /**< MR_CRYPTO_CP_*; control side only */
+	uint8_t pad[6];
 	struct mr_key_gen gen[2];
 };
 _Static_assert(sizeof(struct mr_crypto_dir) == 136, "mr_crypto_dir ABI");

@@ -16,6 +16,17 @@
            the answer goes to the new process: it answers from the NG state
            it journaled (the relay's key towards the caller read from the
            slot), and media (SRTP and SRTCP) flows both ways as in 'media'.
+  keychange
+           key change by re-offer (RFC 4568 section 7.1.4) with media
+           flowing: A streams SRTP to B with key K1; A re-offers with K2
+           while still sending with K1, the answer comes, a moment later A
+           switches to K2 (srtp_peer --tx-key2/--tx-switch-file). Every
+           packet A sent before, during and after reaches B (no loss, no
+           srtp-auth drop), and the relay's keys in both SDPs never change.
+           Then a re-offer and answer with the unchanged key K2 while A
+           sends: A's slot is not written (same generation). old_key_s = 2:
+           once that is over after the answer, A's slot holds K2 only, and
+           packets with K1 are dropped as srtp-auth.
 
 RTCP. srtp_peer sends its RTCP (an SR every 10 packets) from its one
 socket to the relay's RTP port, i.e. it multiplexes (RFC 5761), so both
@@ -88,7 +99,7 @@ RTCP_MIN = COUNT // RTCP_EVERY - 4
 MAX_LEGS = 1024
 
 
-def cp_config(tmp):
+def cp_config(tmp, old_key_s=None):
     return """
 region = { path = "%(tmp)s/region"; max_legs = %(legs)d; max_workers = 4; };
 interfaces = (
@@ -97,9 +108,10 @@ interfaces = (
 );
 admin = { socket = "%(tmp)s/cp.sock"; };
 state_dir = "%(tmp)s/state";
-timeouts = { media_idle_s = 120; offer_s = 120; call_max_s = 3600; };
+timeouts = { media_idle_s = 120; offer_s = 120; call_max_s = 3600;%(old_key)s };
 ng = { udp = [ "127.0.0.1:%(udp)d" ]; tcp = [ "127.0.0.1:%(tcp)d" ]; };
-""" % {"tmp": tmp, "legs": MAX_LEGS, "udp": NG_PORT, "tcp": NG_TCP_PORT}
+""" % {"tmp": tmp, "legs": MAX_LEGS, "udp": NG_PORT, "tcp": NG_TCP_PORT,
+       "old_key": "" if old_key_s is None else " old_key_s = %d;" % old_key_s}
 
 
 def sdp(addr, port, proto, crypto=None, bfcp=False, mux=False):
@@ -252,8 +264,8 @@ def offer(cid, a_proto, a_key, b_proto, b_key, extra=()):
     return om
 
 
-def answer_and_stream(tmp, topo, cid, om, a_proto, a_key, b_proto, b_key):
-    """Answer from B (cB) with rtpengine-ng-client, then media both ways, query, delete."""
+def answer(cid, om, a_proto, a_key, b_proto, b_key):
+    """Answer from B (cB) with rtpengine-ng-client: the SDP towards A, checked."""
     b_crypto = ("AES_CM_128_HMAC_SHA1_80", key(b_key)) if b_key else None
     _, answer, _ = ng_client("answer", "--call-id=" + cid, "--from-tag=fa-" + cid, "--to-tag=tb-" + cid,
                              "--replace-origin", "--replace-session-connection",
@@ -265,6 +277,12 @@ def answer_and_stream(tmp, topo, cid, om, a_proto, a_key, b_proto, b_key):
                                                                            a_proto))
     check((am[0]["crypto"] is not None) == (a_key is not None), "%s: a=crypto towards A as A offered" % cid)
     check(am[0]["mux"], "%s: the answer to A carries a=rtcp-mux" % cid)
+    return am
+
+
+def answer_and_stream(tmp, topo, cid, om, a_proto, a_key, b_proto, b_key):
+    """Answer from B (cB) with rtpengine-ng-client, then media both ways, query, delete."""
+    am = answer(cid, om, a_proto, a_key, b_proto, b_key)
     ka = "AES_CM_128_HMAC_SHA1_80:" + key(a_key) if a_key else None
     kb = "AES_CM_128_HMAC_SHA1_80:" + key(b_key) if b_key else None
     a = ("%s:40000" % A_PRIV, "%s:%d" % (RELAY, am[0]["port"]), 0xA1, 0xB2, ka, am[0]["crypto"])
@@ -287,9 +305,9 @@ def call(tmp, topo, cid, a_proto, a_key, b_proto, b_key, extra=()):
     answer_and_stream(tmp, topo, cid, om, a_proto, a_key, b_proto, b_key)
 
 
-def media_lab(tmp, lab, name):
+def media_lab(tmp, lab, name, cfg=None):
     topo = L.Topo(lab, nat=True)
-    cp = ControlPlane(tmp, cp_config(tmp))
+    cp = ControlPlane(tmp, cfg or cp_config(tmp))
     lab.undo.append(cp.stop)
     cp.start()
     region = CpRegion(tmp)
@@ -328,6 +346,122 @@ def test_answer_restart(tmp):
         check(active_slots(region) == slots, "the same %d slots are active after the restart" % slots)
         answer_and_stream(tmp, topo, "restart-srtp", om, "RTP/SAVP", 4, "RTP/SAVP", 5)
         answer_and_stream(tmp, topo, "restart-pstn", om2, "RTP/AVP", None, "RTP/SAVP", 6)
+        check(cp.calls() == [] and active_slots(region) == 0, "no call and no slot left")
+        check(dp.stop() == 0, "mrelay-dp exits 0")
+        check(cp.stop() == 0, "mrelay-cp exits 0")
+
+
+KC_COUNT, KC_INTERVAL_MS, KC_OLD_KEY_S = 2000, 5, 2
+
+
+def slot_of(region, port):
+    """mrelayctl's JSON of the leg whose relay port is @port."""
+    for leg in region.legs()["legs"]:
+        if leg["local"].endswith(":%d" % port):
+            return leg
+    raise Fail("no leg on relay port %d" % port)
+
+
+def in_gens(leg):
+    return sum(g is not None for g in leg["srtp_in"]["gens"])
+
+
+def test_keychange(tmp):
+    if NG_CLIENT is None:
+        print("# rtpengine-ng-client missing (rtpengine-utils): skipped")
+        sys.exit(77)
+    cid, k1, k2, kb = "keychange", 7, 17, 8
+    with L.Lab() as lab:
+        topo, cp, region, dp = media_lab(tmp, lab, "ng-keychange", cp_config(tmp, KC_OLD_KEY_S))
+        om = offer(cid, "RTP/SAVP", k1, "RTP/SAVP", kb)
+        am = answer(cid, om, "RTP/SAVP", k1, "RTP/SAVP", kb)
+        L.wait_until(lambda: region.info()["cmd_ring"]["used"] == 0, "the dataplane to apply the call")
+        leg_a = slot_of(region, am[0]["port"])
+        check(in_gens(leg_a) == 1, "A's leg starts with one inbound key")
+        drops0 = region.drops().get("srtp-auth", 0)
+
+        suite = "AES_CM_128_HMAC_SHA1_80:"
+        switch = os.path.join(tmp, "a.switch")
+        ready = os.path.join(tmp, "b.ready")
+        common = ["--count", str(KC_COUNT), "--interval-ms", str(KC_INTERVAL_MS), "--timeout", "30",
+                  "--json", "--linger-ms", "300"]
+        # B: every packet of A's (no loss allowed), through the relay's key towards B, which must
+        # not change. B speaks first, so mrelay-dp knows B's MAC (B's ARP) before A's first packet
+        # (else that one is a no-nexthop-mac drop, a start-up effect that has nothing to do with
+        # keys); what B sends before A's leg latches has nowhere to go, hence A's allowed loss.
+        pb = subprocess.Popen(["ip", "netns", "exec", topo.cB, SRTP_PEER, "--bind", "%s:40002" % B_IP,
+                               "--to", "%s:%d" % (RELAY, om[0]["port"]), "--ssrc", "0xb2", "--expect-ssrc", "0xa1",
+                               "--tx-key", suite + key(kb), "--rx-key", om[0]["crypto"], "--allow-loss", "0",
+                               "--ready-file", ready] + common,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        L.wait_until(lambda: os.path.exists(ready) or pb.poll() is not None, "peer B to bind")
+        pa = subprocess.Popen(["ip", "netns", "exec", topo.cA, SRTP_PEER, "--bind", "%s:40000" % A_PRIV,
+                               "--to", "%s:%d" % (RELAY, am[0]["port"]), "--ssrc", "0xa1", "--expect-ssrc", "0xb2",
+                               "--tx-key", suite + key(k1), "--tx-key2", suite + key(k2),
+                               "--tx-switch-file", switch, "--rx-key", am[0]["crypto"],
+                               "--allow-loss", "150", "--start-delay-ms", "300"] + common,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        time.sleep(0.8)
+        # A re-offers K2 but goes on sending with K1 until it has the answer.
+        om2 = offer(cid, "RTP/SAVP", k2, "RTP/SAVP", kb)
+        check(om2[0]["port"] == om[0]["port"] and om2[0]["crypto"] == om[0]["crypto"],
+              "the re-offer to B: same relay port, same relay key")
+        leg = slot_of(region, am[0]["port"])
+        check(in_gens(leg) == 2, "after the re-offer A's leg accepts both of A's keys")
+        time.sleep(0.7)
+        am2 = answer(cid, om2, "RTP/SAVP", k2, "RTP/SAVP", kb)
+        check(am2[0]["port"] == am[0]["port"] and am2[0]["crypto"] == am[0]["crypto"],
+              "the answer to A: same relay port, same relay key")
+        check(in_gens(slot_of(region, am[0]["port"])) == 2, "after the answer both keys are still accepted")
+        # The answer reaches A a little later; then A sends with K2.
+        time.sleep(0.4)
+        check(pa.poll() is None, "A is still sending when it switches keys")
+        open(switch, "w").close()
+        time.sleep(0.6)
+        # A re-offer with the unchanged key (a refresh, hold/resume) writes nothing.
+        gen = slot_of(region, am[0]["port"])["generation"]
+        om3 = offer(cid, "RTP/SAVP", k2, "RTP/SAVP", kb)
+        am3 = answer(cid, om3, "RTP/SAVP", k2, "RTP/SAVP", kb)
+        check(om3[0]["crypto"] == om[0]["crypto"] and am3[0]["crypto"] == am[0]["crypto"],
+              "the unchanged re-offer and its answer: the relay's keys again")
+        check(slot_of(region, am[0]["port"])["generation"] == gen,
+              "the re-offer with an unchanged key did not write A's slot (generation %d)" % gen)
+        check(pa.poll() is None, "A was sending all along")
+        oa, ob = pa.communicate(timeout=60)[0], pb.communicate(timeout=60)[0]
+        print("# drops: %s" % region.drops())
+        res = {}
+        for name, proc, out in (("A", pa, oa), ("B", pb, ob)):
+            lines = [ln for ln in out.strip().splitlines() if ln.startswith("{")]
+            last = lines[-1] if lines else ""
+            print("# peer %s: %s" % (name, out.strip().replace("\n", "\n# ")))
+            try:
+                res[name] = json.loads(last)
+            except ValueError:
+                res[name] = {}
+            check(proc.returncode == 0, "peer %s received the other's stream" % name)
+        ja, jb = res["A"], res["B"]
+        sw = ja.get("tx_switched_at")
+        check(sw is not None and 100 < sw < KC_COUNT - 100,
+              "A sent %s packets with K1, then %s with K2" % (sw, None if sw is None else KC_COUNT - sw))
+        check(jb.get("unique") == KC_COUNT and jb.get("missing") == 0 and jb.get("auth_failures") == 0,
+              "B got every one of A's %d packets, before, during and after the key change (%s unique, "
+              "%s missing, %s failed authentication)" % (KC_COUNT, jb.get("unique"), jb.get("missing"),
+                                                         jb.get("auth_failures")))
+        check(region.drops().get("srtp-auth", 0) == drops0, "mrelay-dp dropped nothing as srtp-auth")
+
+        # old_key_s after the answer, K1 is gone from A's leg: a packet with it is refused.
+        L.wait_until(lambda: in_gens(slot_of(region, am[0]["port"])) == 1,
+                     "A's old key to be wiped %d s after the answer" % KC_OLD_KEY_S, KC_OLD_KEY_S + 5)
+        check(True, "A's leg holds only K2, %d s after the answer" % KC_OLD_KEY_S)
+        L.wait_until(lambda: region.info()["cmd_ring"]["used"] == 0, "the dataplane to apply it")
+        subprocess.run(["ip", "netns", "exec", topo.cA, SRTP_PEER, "--bind", "%s:40000" % A_PRIV,
+                        "--to", "%s:%d" % (RELAY, am[0]["port"]), "--ssrc", "0xa1", "--seq-start", "20000",
+                        "--tx-key", suite + key(k1), "--count", "20", "--interval-ms", "5",
+                        "--expect-count", "0", "--timeout", "1"], capture_output=True, timeout=30)
+        L.wait_until(lambda: region.drops().get("srtp-auth", 0) - drops0 >= 20,
+                     "20 srtp-auth drops of packets with the retired key", 5)
+        check(True, "packets with A's retired key are dropped as srtp-auth")
+        ng_client("delete", "--call-id=" + cid, "--from-tag=fa-" + cid)
         check(cp.calls() == [] and active_slots(region) == 0, "no call and no slot left")
         check(dp.stop() == 0, "mrelay-dp exits 0")
         check(cp.stop() == 0, "mrelay-cp exits 0")
@@ -572,7 +706,7 @@ def test_ice(tmp):
         check(dp.stop() == 0 and cp.stop() == 0, "both daemons exit 0")
 
 
-TESTS = [test_media, test_answer_restart, test_protocol, test_churn, test_ice, test_ipv6]
+TESTS = [test_media, test_answer_restart, test_keychange, test_protocol, test_churn, test_ice, test_ipv6]
 
 if __name__ == "__main__":
     tests = {t.__name__[5:]: t for t in TESTS}

@@ -9,6 +9,11 @@
  * without one), with an RTCP SR after every --rtcp-every packets; at the same
  * time it receives on --bind, unprotects with --rx-key (then --rx-key2, the
  * next key generation of a make-before-break re-key) and checks what arrived.
+ * With --tx-key2 and --tx-switch-file it changes its own sending key the way
+ * an SDES peer does after a re-offer (RFC 4568 section 7.1.4): it keeps
+ * --tx-key until the file exists (the test creates it once the answer is
+ * through), then protects every later packet with --tx-key2, the sequence
+ * numbers going on.
  *
  * Packets are the ones rtp_peer.py sends: V=2, PT 0, the sequence number and
  * timestamp (+160) advance by one packet each, and the payload is a function
@@ -132,6 +137,8 @@ struct opts {
 	uint32_t expect_rtcp;
 	bool json;
 	struct key_spec tx_key;
+	struct key_spec tx_key2;        /* after tx_switch_file appears */
+	const char *tx_switch_file;
 	struct key_spec rx_key[2];
 };
 
@@ -159,6 +166,11 @@ struct peer {
 	/* sender */
 	srtp_t tx;                      /* NULL: plain */
 	bool tx_mki;
+	srtp_t tx_old;                  /* tx before the switch to --tx-key2 */
+	srtp_t tx2;                     /* --tx-key2 until the switch */
+	bool tx2_mki;
+	bool tx_switched;
+	uint32_t tx_switched_at;        /* packets sent with --tx-key */
 	uint32_t sent;
 	uint32_t send_errors;
 	uint32_t rtcp_sent;
@@ -292,6 +304,8 @@ usage(FILE *f)
 "  --tx-key SPEC        protect what we send; SPEC = SUITE:BASE64[:MKI:MKILEN]\n"
 "  --rx-key SPEC        unprotect what we receive (plain RTP without one)\n"
 "  --rx-key2 SPEC       the next key generation, tried when --rx-key fails\n"
+"  --tx-key2 SPEC       switch to this key once --tx-switch-file exists\n"
+"  --tx-switch-file F   the file whose appearance switches to --tx-key2\n"
 "  --rtcp-every N       send an RTCP SR after every N packets (0 = none)\n"
 "  --expect-rtcp N      require N authenticated RTCP packets (0)\n"
 "  --ready-file F       write our pid to F once the socket is bound\n"
@@ -524,7 +538,7 @@ enum {
 	OPT_SSRC, OPT_EXPECT_SSRC, OPT_EXPECT_FROM, OPT_SEQ_START, OPT_PAYLOAD,
 	OPT_TIMEOUT, OPT_LINGER, OPT_ALLOW_LOSS, OPT_ALLOW_AUTH_FAIL, OPT_NO_PAYLOAD_CHECK, OPT_TX_ROC, OPT_TX_KEY,
 	OPT_RX_KEY, OPT_RX_KEY2, OPT_RTCP_EVERY, OPT_EXPECT_RTCP, OPT_READY,
-	OPT_START_DELAY, OPT_JSON, OPT_HELP,
+	OPT_START_DELAY, OPT_JSON, OPT_HELP, OPT_TX_KEY2, OPT_TX_SWITCH_FILE,
 };
 
 static const struct option long_opts[] = {
@@ -547,6 +561,8 @@ static const struct option long_opts[] = {
 	{ "tx-key", required_argument, NULL, OPT_TX_KEY },
 	{ "rx-key", required_argument, NULL, OPT_RX_KEY },
 	{ "rx-key2", required_argument, NULL, OPT_RX_KEY2 },
+	{ "tx-key2", required_argument, NULL, OPT_TX_KEY2 },
+	{ "tx-switch-file", required_argument, NULL, OPT_TX_SWITCH_FILE },
 	{ "rtcp-every", required_argument, NULL, OPT_RTCP_EVERY },
 	{ "expect-rtcp", required_argument, NULL, OPT_EXPECT_RTCP },
 	{ "ready-file", required_argument, NULL, OPT_READY },
@@ -639,6 +655,12 @@ parse_args(int argc, char **argv, struct opts *o)
 		case OPT_RX_KEY2:
 			r = parse_key(optarg, &o->rx_key[1], &why);
 			break;
+		case OPT_TX_KEY2:
+			r = parse_key(optarg, &o->tx_key2, &why);
+			break;
+		case OPT_TX_SWITCH_FILE:
+			o->tx_switch_file = optarg;
+			break;
 		case OPT_RTCP_EVERY:
 			r = parse_u32(optarg, 10, UINT32_MAX, &o->rtcp_every);
 			break;
@@ -676,6 +698,11 @@ parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (o->rx_key[1].suite != NULL && o->rx_key[0].suite == NULL) {
 		fprintf(stderr, PROG ": --rx-key2 needs --rx-key\n");
+		return -EINVAL;
+	}
+	if ((o->tx_key2.suite != NULL) != (o->tx_switch_file != NULL) ||
+	    (o->tx_key2.suite != NULL && o->tx_key.suite == NULL)) {
+		fprintf(stderr, PROG ": --tx-key2 and --tx-switch-file go together, with --tx-key\n");
 		return -EINVAL;
 	}
 	if (o->timeout_s <= 0) {
@@ -732,6 +759,7 @@ keys_wipe(struct opts *o)
 	unsigned g;
 
 	OPENSSL_cleanse(o->tx_key.key_salt, sizeof(o->tx_key.key_salt));
+	OPENSSL_cleanse(o->tx_key2.key_salt, sizeof(o->tx_key2.key_salt));
 	for (g = 0; g < 2; g++)
 		OPENSSL_cleanse(o->rx_key[g].key_salt, sizeof(o->rx_key[g].key_salt));
 }
@@ -830,6 +858,15 @@ tx_due(struct peer *p, int64_t now)
 
 	if (p->start_ns < 0)
 		p->start_ns = now;
+	if (p->tx2 != NULL && !p->tx_switched && access(p->o.tx_switch_file, F_OK) == 0) {
+		/* The answer is through: every later packet goes with the new key. */
+		p->tx_old = p->tx;
+		p->tx = p->tx2;
+		p->tx_mki = p->tx2_mki;
+		p->tx2 = NULL;
+		p->tx_switched = true;
+		p->tx_switched_at = p->sent;
+	}
 	while (!tx_done(p) && tx_next_due_ns(p) <= now && n++ < TX_BURST) {
 		tx_rtp(p);
 		if (p->o.rtcp_every != 0 && p->sent % p->o.rtcp_every == 0)
@@ -1387,6 +1424,7 @@ report(struct peer *p)
 	out_str(&o, "rx_suite2", p->o.rx_key[1].suite ? p->o.rx_key[1].suite->name : NULL);
 	out_u64(&o, "ssrc", p->o.ssrc);
 	out_u64(&o, "sent", p->sent);
+	out_opt_u64(&o, "tx_switched_at", p->tx_switched, p->tx_switched_at);
 	out_u64(&o, "send_errors", p->send_errors);
 	out_u64(&o, "rtcp_sent", p->rtcp_sent);
 	out_u64(&o, "tx_first_seq", p->o.seq_start);
@@ -1511,6 +1549,14 @@ sessions_create(struct peer *p)
 			return -EINVAL;
 		p->tx_mki = p->o.tx_key.mki_bytes > 0;
 	}
+	if (p->o.tx_key2.suite != NULL) {
+		if (session_create(&p->tx2, &p->o.tx_key2, ssrc_specific, p->o.ssrc) < 0)
+			return -EINVAL;
+		if (p->o.tx_roc != 0 &&
+		    srtp_set_stream_roc(p->tx2, p->o.ssrc, p->o.tx_roc) != srtp_err_status_ok)
+			return -EINVAL;
+		p->tx2_mki = p->o.tx_key2.mki_bytes > 0;
+	}
 	for (g = 0; g < 2 && p->o.rx_key[g].suite != NULL; g++) {
 		if (session_create(&p->rx[g].ctx, &p->o.rx_key[g], ssrc_any_inbound, 0) < 0)
 			return -EINVAL;
@@ -1528,6 +1574,10 @@ sessions_free(struct peer *p)
 
 	if (p->tx != NULL)
 		srtp_dealloc(p->tx);
+	if (p->tx_old != NULL)
+		srtp_dealloc(p->tx_old);
+	if (p->tx2 != NULL)
+		srtp_dealloc(p->tx2);
 	for (g = 0; g < p->n_rx; g++)
 		srtp_dealloc(p->rx[g].ctx);
 }

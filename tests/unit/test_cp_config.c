@@ -159,6 +159,7 @@ test_full(void **state)
 	assert_int_equal(cfg.timeouts.media_idle_ms, 30000);
 	assert_int_equal(cfg.timeouts.offer_ms, 90000);
 	assert_int_equal(cfg.timeouts.call_max_ms, 7200000);
+	assert_int_equal(cfg.timeouts.old_key_ms, 20000);
 	assert_int_equal(cfg.limits.max_calls, 5000);
 	assert_int_equal(cfg.limits.max_legs, 20000);
 	assert_int_equal(cfg.limits.offers_per_s, 250);
@@ -192,6 +193,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg.timeouts.media_idle_ms, 60000);
 	assert_int_equal(cfg.timeouts.offer_ms, 60000);
 	assert_int_equal(cfg.timeouts.call_max_ms, 14400000);
+	assert_int_equal(cfg.timeouts.old_key_ms, 60000);
 	assert_int_equal(cfg.limits.max_calls, 0);
 	assert_string_equal(cfg.admin_socket, "/run/mrelay/mrelay-cp.sock");
 	assert_string_equal(cfg.state_dir, "/var/lib/mrelay");

@@ -468,6 +468,119 @@ test_retransmission_and_limits(void **state)
 	assert_error("Unknown monologue tag");
 }
 
+#define CRYPTO_A2 "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:bmV3IGtleSBvZiB0aGUgY2FsbGVyLCBhZnRlciBh\r\n"
+#define CRYPTO_B2 "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:bmV3IGtleSBvZiB0aGUgY2FsbGVlLCBpbiBpdHMg\r\n"
+#define OFFER_HOLD SDP_HEAD "m=audio 4000 RTP/SAVP 0\r\na=sendonly\r\n" CRYPTO_A \
+	"m=application 5000 TCP/BFCP *\r\n"
+#define OFFER_REKEY SDP_HEAD "m=audio 4000 RTP/SAVP 0\r\n" CRYPTO_A2 "m=application 5000 TCP/BFCP *\r\n"
+#define ANSWER_REKEY "v=0\r\no=- 2 2 IN IP4 198.18.0.11\r\ns=-\r\nc=IN IP4 198.18.0.11\r\nt=0 0\r\n" \
+	"m=audio 6000 RTP/SAVP 0\r\n" CRYPTO_B2 "m=application 0 TCP/BFCP *\r\n"
+
+/* Stream 0's slot of leg @tag of call @call_id. */
+static const struct mr_leg_slot *
+leg_slot(const char *call_id, const char *tag)
+{
+	struct mr_call *c = mr_session_call_get(F.s, call_id);
+	struct mr_stream_info si;
+
+	assert_non_null(c);
+	assert_non_null(mr_session_leg_get(c, tag));
+	assert_int_equal(mr_session_stream_info(F.s, mr_session_leg_get(c, tag), 0, &si), 0);
+	return mr_shm_slot(F.r.hdr, si.slot);
+}
+
+/* The a=crypto line of the reply's SDP (the relay's key), into @buf. */
+static const char *
+reply_crypto(char *buf, size_t cap)
+{
+	const char *sdp = reply_str("sdp");
+
+	assert_non_null(sdp);
+	return sdp_attr(sdp, "a=crypto:", buf, cap);
+}
+
+/*
+ * Key change by re-offer (RFC 4568 section 7.1.4) through NG: a re-offer
+ * with the same key (hold) and its answer touch no slot; a re-offer with a
+ * new key puts it beside the caller's old one (both accepted until the
+ * answer and old_key_s after it); an answer with a new callee key does the
+ * same on the callee's leg. The relay's own keys never change.
+ */
+static void
+test_reoffer_key_change(void **state)
+{
+	const struct mr_leg_slot *sa, *sb;
+	struct mr_key_gen a1, b1;
+	uint32_t gen_a, gen_b, seq_a, seq_b;
+	char to_b[128], to_a[128], buf[128];
+
+	(void)state;
+	start(0);
+	send_req("o1", "command", "offer", "call-id", "k", "from-tag", "ft", "sdp", OFFER_SRTP, NULL);
+	assert_string_equal(reply_str("result"), "ok");
+	snprintf(to_b, sizeof(to_b), "%s", reply_crypto(buf, sizeof(buf)));
+	send_req("a1", "command", "answer", "call-id", "k", "from-tag", "ft", "to-tag", "tt",
+		 "sdp", ANSWER_SRTP, NULL);
+	assert_string_equal(reply_str("result"), "ok");
+	snprintf(to_a, sizeof(to_a), "%s", reply_crypto(buf, sizeof(buf)));
+	sa = leg_slot("k", "ft");
+	sb = leg_slot("k", "tt");
+	assert_int_equal(sa->crypto_in.active, 0);
+	assert_int_equal(sa->crypto_in.gen[1].suite, MR_SUITE_NONE);
+	a1 = sa->crypto_in.gen[0];
+	b1 = sb->crypto_in.gen[0];
+	gen_a = sa->generation;
+	gen_b = sb->generation;
+	seq_a = sa->seq;
+	seq_b = sb->seq;
+
+	/* Hold: same key, same addresses; offer and answer write no slot. */
+	send_req("o2", "command", "offer", "call-id", "k", "from-tag", "ft", "sdp", OFFER_HOLD, NULL);
+	assert_string_equal(reply_str("result"), "ok");
+	assert_string_equal(reply_crypto(buf, sizeof(buf)), to_b);
+	send_req("a2", "command", "answer", "call-id", "k", "from-tag", "ft", "to-tag", "tt",
+		 "sdp", ANSWER_SRTP, NULL);
+	assert_string_equal(reply_str("result"), "ok");
+	assert_string_equal(reply_crypto(buf, sizeof(buf)), to_a);
+	assert_int_equal(sa->generation, gen_a);
+	assert_int_equal(sa->seq, seq_a);
+	assert_int_equal(sb->generation, gen_b);
+	assert_int_equal(sb->seq, seq_b);
+
+	/* Re-offer with a new caller key: both generations, the old one as it was. */
+	send_req("o3", "command", "offer", "call-id", "k", "from-tag", "ft", "sdp", OFFER_REKEY, NULL);
+	assert_string_equal(reply_str("result"), "ok");
+	assert_string_equal(reply_crypto(buf, sizeof(buf)), to_b);     /* the relay's key stays */
+	assert_int_equal(sa->generation, gen_a + 1);
+	assert_memory_equal(&sa->crypto_in.gen[0], &a1, sizeof(a1));
+	assert_int_equal(sa->crypto_in.gen[1].suite, MR_SUITE_AES_CM_128_HMAC_SHA1_80);
+	assert_memory_not_equal(sa->crypto_in.gen[1].key, a1.key, 16);
+	assert_int_equal(sa->crypto_in.active, 1);
+	assert_int_equal(sa->crypto_in.cp_flags, MR_CRYPTO_CP_PENDING);
+	assert_int_equal(sb->generation, gen_b);
+	/* The same re-offer again (a retransmission with a new cookie): no write. */
+	send_req("o4", "command", "offer", "call-id", "k", "from-tag", "ft", "sdp", OFFER_REKEY, NULL);
+	assert_string_equal(reply_str("result"), "ok");
+	assert_int_equal(sa->generation, gen_a + 1);
+
+	/* The answer, with a new callee key too: the caller's change is
+	 * complete (old key still there, retiring); the callee's is made
+	 * beside its old key and complete at once. */
+	send_req("a3", "command", "answer", "call-id", "k", "from-tag", "ft", "to-tag", "tt",
+		 "sdp", ANSWER_REKEY, NULL);
+	assert_string_equal(reply_str("result"), "ok");
+	assert_string_equal(reply_crypto(buf, sizeof(buf)), to_a);
+	assert_int_equal(sa->crypto_in.cp_flags, 0);
+	assert_memory_equal(&sa->crypto_in.gen[0], &a1, sizeof(a1));
+	assert_int_equal(sa->crypto_in.active, 1);
+	assert_memory_equal(&sb->crypto_in.gen[0], &b1, sizeof(b1));
+	assert_int_equal(sb->crypto_in.gen[1].suite, MR_SUITE_AES_CM_128_HMAC_SHA1_80);
+	assert_int_equal(sb->crypto_in.active, 1);
+	assert_int_equal(sb->crypto_in.cp_flags, 0);
+	assert_int_equal(sa->egress_slot, (uint32_t)(sb - mr_shm_slot(F.r.hdr, 0)));
+	assert_int_equal(sb->egress_slot, (uint32_t)(sa - mr_shm_slot(F.r.hdr, 0)));
+}
+
 /* mrelay-cp as a kill -9 leaves it: nothing flushed or ended, lock dropped. */
 static void
 restart(void)
@@ -622,6 +735,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retransmission_and_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reoffer_key_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answer_after_restart, setup, teardown),
 		cmocka_unit_test(test_tcp_framing),
 	};

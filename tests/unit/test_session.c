@@ -33,6 +33,7 @@ struct fx {
 	struct mr_session_iface iface;
 	struct mr_session_params p;
 	struct mr_session *s;
+	struct mr_session_timeouts t;   /* given to mr_session_new() by start() */
 };
 
 static struct fx F;
@@ -55,6 +56,7 @@ start(const struct mr_session_limits *l, uint16_t port_min, uint16_t port_max,
 	F.p.n_ifaces = 1;
 	if (l != NULL)
 		F.p.limits = *l;
+	F.p.timeouts = F.t;
 	F.p.state_dir = F.dir;
 	assert_int_equal(mr_region_lock(&F.r), 0);
 	assert_int_equal(mr_session_new(&F.p, &F.r, &F.s, rec, err, sizeof(err)), 0);
@@ -486,6 +488,239 @@ test_timers(void **state)
 	stop();
 }
 
+/* ---- key changes (make-before-break) ------------------------------------------------- */
+
+static const struct mr_crypto_dir *
+crypto_in(const struct mr_leg *l)
+{
+	return &mr_shm_slot(F.r.hdr, l->streams[0].slot)->crypto_in;
+}
+
+static bool
+gen_holds(const struct mr_key_gen *g, const struct mr_sdes_crypto *k)
+{
+	return g->suite == k->suite && g->key_len == k->key_len &&
+	       memcmp(g->key, k->key, k->key_len) == 0 && memcmp(g->salt, k->salt, k->salt_len) == 0;
+}
+
+static bool
+gen_wiped(const struct mr_key_gen *g)
+{
+	static const struct mr_key_gen zero;
+
+	return memcmp(g, &zero, sizeof(zero)) == 0;
+}
+
+static uint32_t
+slot_gen(const struct mr_leg *l)
+{
+	return mr_shm_slot(F.r.hdr, l->streams[0].slot)->generation;
+}
+
+/* One SRTP call: a (keyed by its offer) and b (keyed by its answer), paired. */
+static struct mr_call *
+srtp_call(const char *id, const struct mr_sdes_crypto *ka, const struct mr_sdes_crypto *kb,
+	  struct mr_leg **ret_a, struct mr_leg **ret_b)
+{
+	struct mr_stream_params sa = { .suite = MR_SUITE_AES_CM_128_HMAC_SHA1_80, .in_key = ka };
+	struct mr_stream_params sb = { .suite = MR_SUITE_AES_CM_128_HMAC_SHA1_80 };
+	struct mr_leg_params pa = { .tag = "a", .n_streams = 1, .streams = &sa };
+	struct mr_leg_params pb = { .tag = "b", .n_streams = 1, .streams = &sb };
+	struct mr_call *c;
+
+	assert_int_equal(mr_session_call_new(F.s, id, mr_now_ms(), &c), 0);
+	assert_int_equal(mr_session_leg_add(F.s, c, &pa, ret_a), 0);
+	assert_int_equal(mr_session_leg_add(F.s, c, &pb, ret_b), 0);
+	assert_int_equal(mr_session_stream_set_in_key(F.s, *ret_b, 0, kb), 0);
+	assert_int_equal(mr_session_pair(F.s, *ret_a, *ret_b), 0);
+	return c;
+}
+
+/*
+ * RFC 4568 section 7.1.4: a peer that re-offers a new key keeps sending
+ * with the old one until the answer. Both stay in the slot until then, and
+ * old_key_ms after it; the same key writes nothing; a change that never
+ * completed is replaced or withdrawn, never the key in use.
+ */
+static void
+test_key_change(void **state)
+{
+	struct mr_sdes_crypto k1, k2, k3, k4, kb;
+	const struct mr_crypto_dir *d;
+	struct mr_stream_info si;
+	struct mr_call *c;
+	struct mr_leg *a, *b;
+	uint32_t gen_a, gen_b, seq_a;
+	uint64_t now;
+
+	(void)state;
+	F.t.old_key_ms = 5000;
+	start(NULL, 30000, 30099, NULL);
+	assert_int_equal(mr_sdes_generate(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 1, &k1), 0);
+	assert_int_equal(mr_sdes_generate(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 1, &k2), 0);
+	assert_int_equal(mr_sdes_generate(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 1, &k3), 0);
+	assert_int_equal(mr_sdes_generate(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 1, &k4), 0);
+	assert_int_equal(mr_sdes_generate(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 1, &kb), 0);
+	c = srtp_call("rekey", &k1, &kb, &a, &b);
+	d = crypto_in(a);
+	assert_true(gen_holds(&d->gen[0], &k1));
+	assert_true(gen_wiped(&d->gen[1]));
+	assert_int_equal(d->active, 0);
+	assert_int_equal(d->cp_flags, 0);
+	/* The callee's first key, from its answer: in use at once. */
+	assert_true(gen_holds(&crypto_in(b)->gen[0], &kb));
+	assert_int_equal(crypto_in(b)->cp_flags, 0);
+
+	/* Hold/resume re-offer with the same key: the slot is not written. */
+	gen_a = slot_gen(a);
+	seq_a = mr_shm_slot(F.r.hdr, a->streams[0].slot)->seq;
+	assert_int_equal(mr_session_stream_set_in_key(F.s, a, 0, &k1), 0);
+	assert_int_equal(slot_gen(a), gen_a);
+	assert_int_equal(mr_shm_slot(F.r.hdr, a->streams[0].slot)->seq, seq_a);
+
+	/* Re-offer with k2: beside k1, pending; both accepted. */
+	assert_int_equal(mr_session_stream_set_in_key(F.s, a, 0, &k2), 0);
+	assert_int_equal(slot_gen(a), gen_a + 1);
+	assert_true(gen_holds(&d->gen[0], &k1));
+	assert_true(gen_holds(&d->gen[1], &k2));
+	assert_int_equal(d->active, 1);
+	assert_int_equal(d->cp_flags, MR_CRYPTO_CP_PENDING);
+	assert_int_equal(mr_session_stream_info(F.s, a, 0, &si), 0);
+	assert_int_equal(si.in_suite, MR_SUITE_AES_CM_128_HMAC_SHA1_80);
+	/* Its retransmission: nothing written. */
+	assert_int_equal(mr_session_stream_set_in_key(F.s, a, 0, &k2), 0);
+	assert_int_equal(slot_gen(a), gen_a + 1);
+	assert_int_equal(a->streams[0].retire_ms, 0);
+
+	/* The answer (pair again): k2 in use, k1 retiring; b had no change and
+	 * is not written. */
+	gen_b = slot_gen(b);
+	now = mr_now_ms();
+	assert_int_equal(mr_session_pair(F.s, a, b), 0);
+	assert_int_equal(slot_gen(b), gen_b);
+	assert_int_equal(d->cp_flags, 0);
+	assert_true(gen_holds(&d->gen[0], &k1));
+	assert_true(gen_holds(&d->gen[1], &k2));
+	assert_true(a->streams[0].retire_ms >= now + 5000);
+	assert_true(a->streams[0].retire_ms <= mr_now_ms() + 5000);
+	assert_int_equal(F.s->n_retiring, 1);
+	/* Grace: k1 stays; then it is wiped, k2 stays. */
+	assert_int_equal(mr_session_tick(F.s, a->streams[0].retire_ms - 1, NULL, NULL), 0);
+	assert_true(gen_holds(&d->gen[0], &k1));
+	assert_int_equal(mr_session_tick(F.s, a->streams[0].retire_ms, NULL, NULL), 0);
+	assert_true(gen_wiped(&d->gen[0]));
+	assert_true(gen_holds(&d->gen[1], &k2));
+	assert_int_equal(d->active, 1);
+	assert_int_equal(a->streams[0].retire_ms, 0);
+	assert_int_equal(F.s->n_retiring, 0);
+
+	/* A re-offer of k3 that is refused (no answer), then one of k4: k4
+	 * replaces k3, never k2, which the peer still sends with. */
+	assert_int_equal(mr_session_stream_set_in_key(F.s, a, 0, &k3), 0);
+	assert_true(gen_holds(&d->gen[0], &k3));
+	assert_int_equal(d->active, 0);
+	assert_int_equal(mr_session_stream_set_in_key(F.s, a, 0, &k4), 0);
+	assert_true(gen_holds(&d->gen[0], &k4));
+	assert_true(gen_holds(&d->gen[1], &k2));
+	assert_int_equal(d->cp_flags, MR_CRYPTO_CP_PENDING);
+	/* ... and one back with k2, the key in use: the pending one goes. */
+	assert_int_equal(mr_session_stream_set_in_key(F.s, a, 0, &k2), 0);
+	assert_true(gen_wiped(&d->gen[0]));
+	assert_true(gen_holds(&d->gen[1], &k2));
+	assert_int_equal(d->active, 1);
+	assert_int_equal(d->cp_flags, 0);
+
+	/* Back to a retiring key: it is pending again, the timer stops. */
+	assert_int_equal(mr_session_stream_set_in_key(F.s, a, 0, &k3), 0);
+	assert_int_equal(mr_session_pair(F.s, a, b), 0);
+	assert_int_equal(F.s->n_retiring, 1);
+	assert_int_equal(mr_session_stream_set_in_key(F.s, a, 0, &k2), 0);
+	assert_int_equal(F.s->n_retiring, 0);
+	assert_int_equal(d->active, 1);
+	assert_int_equal(d->cp_flags, MR_CRYPTO_CP_PENDING);
+	assert_true(gen_holds(&d->gen[0], &k3));
+	assert_true(gen_holds(&d->gen[1], &k2));
+	assert_int_equal(mr_session_pair(F.s, a, b), 0);
+	assert_int_equal(F.s->n_retiring, 1);
+	(void)c;
+	/* Ending the call stops its timers. */
+	assert_int_equal(mr_session_call_end(F.s, c, MR_END_DELETED), 0);
+	assert_int_equal(F.s->n_retiring, 0);
+	stop();
+	mr_sdes_wipe(&k1);
+	mr_sdes_wipe(&k2);
+	mr_sdes_wipe(&k3);
+	mr_sdes_wipe(&k4);
+	mr_sdes_wipe(&kb);
+}
+
+/* Key changes survive a restart of the control side: pending or retiring,
+ * both generations stay in the slot, and recovery knows which is which. */
+static void
+test_key_change_recovery(void **state)
+{
+	struct mr_sdes_crypto k1, k2, k3, kb;
+	struct mr_session_recovery rec;
+	const struct mr_crypto_dir *d;
+	struct mr_call *c;
+	struct mr_leg *a, *b;
+	uint32_t gen_a;
+	uint64_t before;
+
+	(void)state;
+	F.t.old_key_ms = 5000;
+	start(NULL, 30000, 30099, NULL);
+	assert_int_equal(mr_sdes_generate(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 1, &k1), 0);
+	assert_int_equal(mr_sdes_generate(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 1, &k2), 0);
+	assert_int_equal(mr_sdes_generate(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 1, &k3), 0);
+	assert_int_equal(mr_sdes_generate(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 1, &kb), 0);
+	srtp_call("rekey", &k1, &kb, &a, &b);
+	/* Pending at the restart: both kept, no timer; the answer after it
+	 * completes the change. */
+	assert_int_equal(mr_session_stream_set_in_key(F.s, a, 0, &k2), 0);
+	gen_a = slot_gen(a);
+	stop();
+	start(NULL, 30000, 30099, &rec);
+	assert_int_equal(rec.calls, 1);
+	assert_int_equal(rec.calls_lost, 0);
+	assert_int_equal(rec.slots_repaired, 0);
+	c = mr_session_call_get(F.s, "rekey");
+	assert_non_null(c);
+	a = mr_session_leg_get(c, "a");
+	b = mr_session_leg_get(c, "b");
+	d = crypto_in(a);
+	assert_int_equal(slot_gen(a), gen_a);   /* recovery wrote nothing */
+	assert_true(gen_holds(&d->gen[0], &k1));
+	assert_true(gen_holds(&d->gen[1], &k2));
+	assert_int_equal(d->cp_flags, MR_CRYPTO_CP_PENDING);
+	assert_int_equal(a->streams[0].retire_ms, 0);
+	assert_int_equal(mr_session_pair(F.s, a, b), 0);
+	assert_int_equal(F.s->n_retiring, 1);
+
+	/* Retiring at the restart: a full grace from the restart. */
+	stop();
+	before = mr_now_ms();
+	start(NULL, 30000, 30099, &rec);
+	assert_int_equal(rec.calls, 1);
+	c = mr_session_call_get(F.s, "rekey");
+	a = mr_session_leg_get(c, "a");
+	b = mr_session_leg_get(c, "b");
+	d = crypto_in(a);
+	assert_int_equal(F.s->n_retiring, 1);
+	assert_true(a->streams[0].retire_ms >= before + 5000);
+	assert_int_equal(d->cp_flags, 0);
+	/* A change now replaces the retiring key, not the one in use. */
+	assert_int_equal(mr_session_stream_set_in_key(F.s, a, 0, &k3), 0);
+	assert_true(gen_holds(&d->gen[0], &k3));
+	assert_true(gen_holds(&d->gen[1], &k2));
+	assert_int_equal(F.s->n_retiring, 0);
+	stop();
+	mr_sdes_wipe(&k1);
+	mr_sdes_wipe(&k2);
+	mr_sdes_wipe(&k3);
+	mr_sdes_wipe(&kb);
+}
+
 static void
 test_jrec_codec(void **state)
 {
@@ -701,6 +936,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_journal_roundtrip_no_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_repairs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_change_recovery, setup, teardown),
 		cmocka_unit_test(test_jrec_codec),
 		cmocka_unit_test_setup_teardown(test_journal_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_notes, setup, teardown),

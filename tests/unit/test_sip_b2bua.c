@@ -837,6 +837,109 @@ test_reinvite_hold(void **state)
 	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 1);
 }
 
+#define KEY_A2 "bmV3IGtleSBvZiB0aGUgY2FsbGVyLCBhZnRlciBh"
+#define REKEY_A SDP_A "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" \
+	KEY_A2 "\r\na=sendrecv\r\n"
+
+/* Stream 0's slot of leg @i of the only call. */
+static const struct mr_leg_slot *
+only_call_slot(unsigned int i)
+{
+	const struct mr_call *c = mr_session_call_next(F.sess, NULL);
+	struct mr_stream_info si;
+
+	assert_non_null(c);
+	assert_null(mr_session_call_next(F.sess, c));
+	assert_non_null(mr_session_leg_at(c, i));
+	assert_int_equal(mr_session_stream_info(F.sess, mr_session_leg_at(c, i), 0, &si), 0);
+	return mr_shm_slot(F.r.hdr, si.slot);
+}
+
+static const char *
+crypto_line_of(const char *msg, char *buf, size_t cap)
+{
+	const char *p = strstr(body_of(msg), "a=crypto:");
+
+	assert_non_null(p);
+	snprintf(buf, cap, "%.*s", (int)strcspn(p, "\r\n"), p);
+	return buf;
+}
+
+/*
+ * Key change by re-INVITE (RFC 4568 section 7.1.4): alice re-offers a new
+ * key. The call goes on, bob gets a re-INVITE with the relay's unchanged
+ * key, alice's slot accepts her old key and the new one (she sends with the
+ * old one until she has the answer), and after the answers both legs'
+ * slots are consistent: paired, alice's change complete, bob's untouched.
+ * A re-INVITE that repeats the new key (hold) writes no slot.
+ */
+static void
+test_reinvite_key_change(void **state)
+{
+	const struct mr_leg_slot *sa, *sb;
+	struct mr_key_gen a1;
+	uint32_t gen_a, gen_b;
+	char to_b[128], to_a[128], buf[128];
+	struct callp cp;
+	char *t, *r;
+
+	(void)state;
+	call_up(&cp, OFFER_A, "", NULL);
+	crypto_line_of(cp.b_invite, to_b, sizeof(to_b));
+	sa = only_call_slot(0);
+	sb = only_call_slot(1);
+	a1 = sa->crypto_in.gen[0];
+	assert_int_equal(a1.suite, MR_SUITE_AES_CM_128_HMAC_SHA1_80);
+	assert_int_equal(sa->crypto_in.gen[1].suite, MR_SUITE_NONE);
+	gen_b = sb->generation;
+
+	alice_in_dialog(&cp, "INVITE", 3, NULL, REKEY_A);
+	t = expect_request(FB, "INVITE");
+	assert_string_equal(crypto_line_of(t, buf, sizeof(buf)), to_b);  /* relay's key: same */
+	assert_null(strstr(body_of(t), KEY_A2));
+	/* Until the answer: both of alice's keys. */
+	assert_memory_equal(&sa->crypto_in.gen[0], &a1, sizeof(a1));
+	assert_int_equal(sa->crypto_in.gen[1].suite, MR_SUITE_AES_CM_128_HMAC_SHA1_80);
+	assert_int_equal(sa->crypto_in.active, 1);
+	assert_int_equal(sa->crypto_in.cp_flags, MR_CRYPTO_CP_PENDING);
+	assert_int_equal(sb->generation, gen_b);
+	ok_to(FB, t, answer_b(body_of(t), NULL));
+	free(t);
+	t = expect_request(FB, "ACK");
+	free(t);
+	r = expect_status(FA, 200);
+	snprintf(to_a, sizeof(to_a), "%s", crypto_line_of(r, buf, sizeof(buf)));
+	assert_null(strstr(body_of(r), KEY_B));
+	free(r);
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 1);
+	/* After the answers: alice's new key in use, the old one kept for the
+	 * grace; bob's slot as it was; the legs point at each other. */
+	assert_int_equal(sa->crypto_in.cp_flags, 0);
+	assert_int_equal(sa->crypto_in.active, 1);
+	assert_memory_equal(&sa->crypto_in.gen[0], &a1, sizeof(a1));
+	assert_int_equal(sb->generation, gen_b);
+	assert_int_equal(sb->crypto_in.gen[0].suite, MR_SUITE_AES_CM_128_HMAC_SHA1_80);
+	assert_int_equal(sa->egress_slot, (uint32_t)(sb - mr_shm_slot(F.r.hdr, 0)));
+	assert_int_equal(sb->egress_slot, (uint32_t)(sa - mr_shm_slot(F.r.hdr, 0)));
+	assert_int_equal(sa->state, MR_LEG_ACTIVE);
+	assert_int_equal(sb->state, MR_LEG_ACTIVE);
+
+	/* The same key again (a refresh): neither slot is written. */
+	gen_a = sa->generation;
+	alice_in_dialog(&cp, "INVITE", 4, NULL, REKEY_A);
+	t = expect_request(FB, "INVITE");
+	assert_string_equal(crypto_line_of(t, buf, sizeof(buf)), to_b);
+	ok_to(FB, t, answer_b(body_of(t), NULL));
+	free(t);
+	free(expect_request(FB, "ACK"));
+	r = expect_status(FA, 200);
+	assert_string_equal(crypto_line_of(r, buf, sizeof(buf)), to_a);
+	free(r);
+	assert_int_equal(sa->generation, gen_a);
+	assert_int_equal(sb->generation, gen_b);
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 1);
+}
+
 static void
 test_session_timer(void **state)
 {
@@ -1517,6 +1620,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_480_404, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reinvite_hold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reinvite_key_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_timer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_timer_small, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prack, setup, teardown),
