@@ -283,7 +283,11 @@ class Lab:
         self.dp = lab.dataplane(self.topo.dp, "sip", dp_config(tmp), tmp)
         L.start_dp(self.dp, self.region)
         self.wait_sip_listener()
-        self.sc0 = sip_counters(self.cp)        # (the probe above is one failed handshake)
+        # The probe above is one failed handshake, counted when mrelay-cp's
+        # loop sees the close: wait for it, or it lands after the snapshot.
+        L.wait_until(lambda: sip_counters(self.cp)["handshake_failures"] >= 1,
+                     "mrelay-cp to count the listener probe", 10.0, 0.05)
+        self.sc0 = sip_counters(self.cp)
         for ns in (self.topo.cA, self.topo.cB):     # the relay learns both next hops
             L.sh("ping", "-c", "1", "-W", "2", RELAY, ns=ns)
         self.password = password
