@@ -118,13 +118,33 @@ iface(const struct mr_sip *s, const struct sip_leg *l)
 	return l->iface[0] != '\0' ? l->iface : s->default_iface;
 }
 
+/*
+ * Run offer/answer @q (freed here): 0 with the SDP for the other leg in
+ * *ret_sdp; -EPERM when NG refused it by the encryption policy (its
+ * reasons for plain RTP where SRTP is required: offer.c), which the caller
+ * answers with 488 and the SRTP Warning; other refusals -EINVAL, counted.
+ */
+static int
+finish(struct mr_sip *s, struct ngq *q, char **ret_sdp, uint64_t now_ms)
+{
+	int r = run(s, q, now_ms);
+
+	if (r == 0)
+		r = reply_sdp(q, ret_sdp);
+	else if (strstr(q->reason, "plain") != NULL || strstr(q->reason, "encryption") != NULL)
+		r = -EPERM;
+	else
+		s->k.ng_errors++;
+	free(q);
+	return r;
+}
+
 int
 sip_media_offer(struct mr_sip *s, struct sip_call *c, int from, bool initial, const char *sdp,
 		size_t len, char **ret_sdp, uint64_t now_ms)
 {
 	const struct sip_leg *l = &c->leg[from], *o = &c->leg[!from];
 	struct ngq *q = malloc(sizeof(*q));
-	int r;
 
 	if (q == NULL)
 		return -ENOMEM;
@@ -141,15 +161,7 @@ sip_media_offer(struct mr_sip *s, struct sip_call *c, int from, bool initial, co
 	}
 	if (o->pstn)
 		mr_bc_dict_add_cstr(&q->a, q->d, "transport-protocol", "RTP/AVP");
-	r = run(s, q, now_ms);
-	if (r == 0)
-		r = reply_sdp(q, ret_sdp);
-	else if (strstr(q->reason, "plain") != NULL || strstr(q->reason, "encryption") != NULL)
-		r = -EPERM;
-	else
-		s->k.ng_errors++;
-	free(q);
-	return r;
+	return finish(s, q, ret_sdp, now_ms);
 }
 
 int
@@ -157,7 +169,6 @@ sip_media_answer(struct mr_sip *s, struct sip_call *c, int from, const char *sdp
 		 char **ret_sdp, uint64_t now_ms)
 {
 	struct ngq *q = malloc(sizeof(*q));
-	int r;
 
 	if (q == NULL)
 		return -ENOMEM;
@@ -166,15 +177,7 @@ sip_media_answer(struct mr_sip *s, struct sip_call *c, int from, const char *sdp
 	mr_bc_dict_add_cstr(&q->a, q->d, "to-tag", c->leg[from].remote_tag);
 	mr_bc_dict_add_str(&q->a, q->d, "sdp", sdp, len);
 	common_flags(q);
-	r = run(s, q, now_ms);
-	if (r == 0)
-		r = reply_sdp(q, ret_sdp);
-	else if (strstr(q->reason, "plain") != NULL || strstr(q->reason, "encryption") != NULL)
-		r = -EPERM;
-	else
-		s->k.ng_errors++;
-	free(q);
-	return r;
+	return finish(s, q, ret_sdp, now_ms);
 }
 
 static int64_t
