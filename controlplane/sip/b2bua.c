@@ -552,6 +552,14 @@ reoffer(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg 
 			return;
 		}
 		l->se_last_ms = now_ms;
+		if (invite && l->last_sdp == NULL) {
+			/* Recovered after a restart: the SDP a 2xx must offer is
+			 * not kept (it holds the relay's key). Any failure but
+			 * 408/481 keeps the dialog (RFC 3261 14.1), and the
+			 * session counts as refreshed (RFC 4028 10). */
+			sip_respond(s, f, m, 500, NULL, NULL, NULL, 0, now_ms);
+			return;
+		}
 		sip_session_headers(s, l, true, sess, sizeof(sess));
 		snprintf(extra, sizeof(extra), "%sSupported: " SIP_SUPPORTED "\r\n", sess);
 		sip_rcache_key(m, m->method, key, sizeof(key));
