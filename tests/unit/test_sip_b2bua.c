@@ -1799,6 +1799,28 @@ test_restart_callee_bye(void **state)
 	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 1);
 	assert_int_equal(do_register(FB2, "bob", "secretB", "600"), 200);
 	assert_int_equal(do_register(FA2, "alice", "secretA", "600"), 200);
+	/* alice holds: the re-INVITE's offer goes through NG (which has the
+	 * call back from its note) to bob's new flow, his answer back */
+	{
+		char head[1024], *r;
+
+		snprintf(head, sizeof(head), "INVITE " MRELAY_URI " SIP/2.0\r\n"
+			 "Via: SIP/2.0/TLS 198.18.1.10:5061;branch=z9hG4bKhold\r\n"
+			 "From: <sip:alice@" DOMAIN ">;tag=atag\r\nTo: <sip:bob@" DOMAIN ">;tag=%s\r\n"
+			 "Call-ID: %s\r\nCSeq: 5 INVITE\r\nMax-Forwards: 70\r\n"
+			 "Contact: <sip:alice@198.18.1.10:5061;transport=tls>\r\n", cp.a_tag,
+			 cp.a_callid);
+		deliver_body(FA2, head, HOLD_A);
+		t = expect_request(FB2, "INVITE");
+		assert_non_null(strstr(body_of(t), "a=sendonly"));
+		assert_non_null(strstr(body_of(t), "c=IN IP4 198.18.0.2"));
+		ok_to(FB2, t, answer_b(body_of(t), "recvonly"));
+		free(t);
+		free(expect_request(FB2, "ACK"));
+		r = expect_status(FA2, 200);
+		assert_non_null(strstr(body_of(r), "a=recvonly"));
+		free(r);
+	}
 	callee_bye(&cp, FB2);
 	free(expect_status(FB2, 200));
 	t = expect_request(FA2, "BYE");
