@@ -63,8 +63,9 @@ one_line(const char *v)
 	return strpbrk(v, "\r\n") == NULL;
 }
 
-int
-sip_dialog_path(const struct mr_sip *s, const char *ng_id, bool tmp, char *out, size_t cap)
+/* The file of call @ng_id, or its temporary name. */
+static int
+dialog_path(const struct mr_sip *s, const char *ng_id, bool tmp, char *out, size_t cap)
 {
 	int n;
 
@@ -131,9 +132,9 @@ sip_dialog_save(struct mr_sip *s, struct sip_call *c)
 	sipbuf_init(&b, buf, sizeof(buf));
 	r = format(c, &b);
 	if (r == 0)
-		r = sip_dialog_path(s, c->ng_id, true, tmp, sizeof(tmp));
+		r = dialog_path(s, c->ng_id, true, tmp, sizeof(tmp));
 	if (r == 0)
-		r = sip_dialog_path(s, c->ng_id, false, path, sizeof(path));
+		r = dialog_path(s, c->ng_id, false, path, sizeof(path));
 	if (r < 0)
 		goto err;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -166,7 +167,7 @@ sip_dialog_delete(struct mr_sip *s, struct sip_call *c)
 	if (!c->persisted)
 		return;
 	c->persisted = false;
-	if (sip_dialog_path(s, c->ng_id, false, path, sizeof(path)) == 0 && unlink(path) < 0 &&
+	if (dialog_path(s, c->ng_id, false, path, sizeof(path)) == 0 && unlink(path) < 0 &&
 	    errno != ENOENT)
 		s->k.dialog_failures++;
 }

@@ -416,7 +416,6 @@ unsigned int sip_calls_flow_lost(struct mr_sip *s, mr_flow_id id, uint64_t now_m
 /* ---- dialog_store.c: confirmed dialogs on disk ------------------------ */
 /* Use STATE_DIR/sip-dialogs (created 0700); @state_dir NULL or "": none. */
 int sip_dialog_store_open(struct mr_sip *s, const char *state_dir);
-int sip_dialog_path(const struct mr_sip *s, const char *ng_id, bool tmp, char *out, size_t cap);
 /* Write @c's dialog file (atomically: a temporary file renamed); sets
  * c->persisted. 0, or -errno (counted in dialog_failures). */
 int sip_dialog_save(struct mr_sip *s, struct sip_call *c);
