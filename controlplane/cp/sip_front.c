@@ -95,6 +95,7 @@ mr_cp_sip_open(struct mr_cp *cp, char *err, size_t errlen)
 		.io = { io_send, io_dial, io_drop, s },
 		.nonce_secret_path = secret,
 		.default_iface = cp->cfg.n_ifaces > 0 ? cp->cfg.ifaces[0].name : NULL,
+		.state_dir = cp->cfg.state_dir,
 	};
 	s->sip = mr_sip_new(&p, err, errlen);
 	if (s->sip == NULL) {
@@ -102,6 +103,12 @@ mr_cp_sip_open(struct mr_cp *cp, char *err, size_t errlen)
 		free(s);
 		return -EINVAL;
 	}
+	if (mr_sip_counters(s->sip)->calls_recovered > 0 ||
+	    mr_sip_counters(s->sip)->recover_failed > 0)
+		mr_log(LOG_NOTICE, MR_LOG_SIP, NULL,
+		       "SIP dialogs of %u calls recovered, %u unusable (removed)",
+		       mr_sip_counters(s->sip)->calls_recovered,
+		       mr_sip_counters(s->sip)->recover_failed);
 	cp->sip = s;
 	return 0;
 }

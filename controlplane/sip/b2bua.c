@@ -159,7 +159,9 @@ min_se(const struct mr_sip *s)
  * By flow, one link per leg with a flow; by account, the caller's name and
  * the callee's. A call's keys are set in new_call(), before any other call
  * is made (leg 1's flow and Call-ID, the callee, once routed), and never
- * change after, so every chain stays newest first.
+ * change after, so every chain stays newest first. The exception is a call
+ * recovered after a restart (dialog_restore.c), re-indexed when a leg gets
+ * a flow again: it moves to the head of its chains.
  */
 static unsigned int
 callid_bucket(const char *call_id)
@@ -529,8 +531,14 @@ reoffer(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg 
 	size_t blen;
 	int r;
 
-	if (m->sip->sip_contact != NULL)
+	if (m->sip->sip_contact != NULL) {
+		char was[SIP_URI_MAX];
+
+		memcpy(was, l->target, sizeof(was));
 		sip_url_str(m->sip->sip_contact->m_url, l->target, sizeof(l->target));
+		if (c->persisted && strcmp(was, l->target) != 0)
+			(void)sip_dialog_save(s, c);    /* a target refresh */
+	}
 	if (m->sip->sip_session_expires != NULL && m->sip->sip_session_expires->x_delta < min_se(s)) {
 		snprintf(extra, sizeof(extra), "Min-SE: %u\r\n", min_se(s));
 		sip_respond(s, f, m, 422, NULL, extra, NULL, 0, now_ms);
@@ -544,6 +552,14 @@ reoffer(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg 
 			return;
 		}
 		l->se_last_ms = now_ms;
+		if (invite && l->last_sdp == NULL) {
+			/* Recovered after a restart: the SDP a 2xx must offer is
+			 * not kept (it holds the relay's key). Any failure but
+			 * 408/481 keeps the dialog (RFC 3261 14.1), and the
+			 * session counts as refreshed (RFC 4028 10). */
+			sip_respond(s, f, m, 500, NULL, NULL, NULL, 0, now_ms);
+			return;
+		}
 		sip_session_headers(s, l, true, sess, sizeof(sess));
 		snprintf(extra, sizeof(extra), "%sSupported: " SIP_SUPPORTED "\r\n", sess);
 		sip_rcache_key(m, m->method, key, sizeof(key));
@@ -596,13 +612,17 @@ in_dialog(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipms
 	  uint64_t now_ms)
 {
 	struct sip_call *c;
-	int i;
+	int i, r;
 
 	c = find_leg(s, m, &i);
-	if (c == NULL || c->leg[i].flow != f->id) {
+	r = c != NULL ? sip_leg_claim(s, c, i, f, m, now_ms) : -ENOENT;
+	if (r > 0)
+		return;         /* challenged (a call from before a restart) */
+	if (r < 0) {
 		sip_respond(s, f, m, 481, NULL, NULL, NULL, 0, now_ms);
 		return;
 	}
+	c->leg[i].flow_guessed = false;
 	if (c->leg[i].remote_cseq != 0 && m->sip->sip_cseq->cs_seq <= c->leg[i].remote_cseq &&
 	    strcmp(m->method, "PRACK") != 0) {
 		sip_respond(s, f, m, 500, NULL, "Retry-After: 1\r\n", NULL, 0, now_ms);

@@ -23,6 +23,8 @@ free_call(struct mr_sip *s, struct sip_call *c)
 {
 	int i;
 
+	if (c->recovered)
+		s->n_recovered--;
 	sip_hnode_del(&c->all);
 	for (i = 0; i < 2; i++) {
 		sip_hnode_del(&c->by_callid[i]);
@@ -36,6 +38,14 @@ free_call(struct mr_sip *s, struct sip_call *c)
 		free(c->leg[i].last_sdp);
 	free(c->b_ack);
 	free(c);
+}
+
+void
+sip_call_forget(struct mr_sip *s, struct sip_call *c)
+{
+	c->persisted = false;   /* the file stays */
+	s->k.calls_active--;
+	free_call(s, c);
 }
 
 static int64_t
@@ -52,6 +62,7 @@ sip_call_end(struct mr_sip *s, struct sip_call *c, const char *reason, int code,
 	struct sip_ctxn *t;
 	int i;
 
+	sip_call_rebase(c, now_ms);
 	if (now_ms < c->start_ms)
 		now_ms = c->start_ms;
 	if (code == 0)
@@ -93,6 +104,7 @@ sip_call_end(struct mr_sip *s, struct sip_call *c, const char *reason, int code,
 	snprintf(row->end_reason, sizeof(row->end_reason), "%s", reason);
 	if (mr_cdr_write(s->cdr, row) < 0)
 		s->k.cdr_failures++;
+	sip_dialog_delete(s, c);
 	if (c->answer_ms == 0)
 		s->k.calls_failed++;
 	s->k.calls_active--;
@@ -121,6 +133,12 @@ call_tick(struct mr_sip *s, struct sip_call *c, uint64_t now_ms)
 	struct sip_stxn *g = &c->inv;
 	int i;
 
+	sip_call_rebase(c, now_ms);
+	if (sip_call_media_gone(s, c, now_ms)) {
+		/* recovered, a party never came back, and the media idled out */
+		sip_call_end(s, c, "media-ended", 0, -1, now_ms);
+		return true;
+	}
 	if (g->final != NULL && !c->a_acked) {
 		if (now_ms >= g->deadline_ms) {
 			s->k.txn_timeouts++;
@@ -191,6 +209,13 @@ sip_calls_flow_lost(struct mr_sip *s, mr_flow_id id, uint64_t now_ms)
 		if (n == NULL)
 			return k;
 		i = c->leg[0].flow == id ? 0 : 1;
+		if (c->leg[i].flow_guessed) {
+			/* a recovered leg's guess: unbound again, the call goes on */
+			c->leg[i].flow = 0;
+			c->leg[i].flow_guessed = false;
+			sip_call_index(s, c);
+			continue;
+		}
 		/* nothing more goes to the lost side */
 		c->leg[i].flow = 0;
 		sip_call_end(s, c, "flow-lost", 480, i, now_ms);

@@ -231,3 +231,17 @@ sip_media_delete(struct mr_sip *s, struct sip_call *c, uint64_t now_ms)
 	}
 	free(q);
 }
+
+bool
+sip_media_exists(struct mr_sip *s, struct sip_call *c, uint64_t now_ms)
+{
+	struct ngq *q = malloc(sizeof(*q));
+	bool gone;
+
+	if (q == NULL)
+		return true;
+	ngq_init(q, "query", c);
+	gone = run(s, q, now_ms) < 0 && strcmp(q->reason, "Unknown call-id") == 0;
+	free(q);
+	return !gone;
+}

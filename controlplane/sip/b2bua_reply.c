@@ -164,6 +164,7 @@ b_2xx(struct mr_sip *s, struct sip_call *c, struct sip_ctxn *t, const struct sip
 	}
 	c->state = CALL_CONFIRMED;
 	c->answer_ms = now_ms;
+	c->answer_wall_s = c->start_wall_s + (int64_t)((now_ms - c->start_ms) / 1000);
 	c->cdr.sip_status = 200;
 	s->k.calls_answered++;
 	a->confirmed = true;
@@ -174,6 +175,10 @@ b_2xx(struct mr_sip *s, struct sip_call *c, struct sip_ctxn *t, const struct sip
 	c->inv_final = true;
 	free(a->last_sdp);
 	a->last_sdp = sdp;
+	/* Confirmed: the dialogs go to disk, to survive a restart (the
+	 * caller's ACK is not waited for: a restart before it costs at most
+	 * that ACK). */
+	(void)sip_dialog_save(s, c);
 }
 
 /* The answer to an offer we carried from leg c->re_from. */

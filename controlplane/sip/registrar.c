@@ -244,6 +244,8 @@ sip_register(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct si
 		b->cseq = sip->sip_cseq->cs_seq;
 	}
 	ok(s, f, m, name, now_ms);
+	if (sip_binding_on_flow(s, f->id, name))
+		sip_dialogs_rebind(s, name, f, now_ms);    /* calls from before a restart */
 }
 
 struct sip_binding *
@@ -307,4 +309,20 @@ sip_bindings_free(struct mr_sip *s)
 {
 	while (s->bindings != NULL)
 		unlink_free(s, s->bindings->obj);
+}
+
+bool
+sip_binding_on_flow(struct mr_sip *s, mr_flow_id flow, const char *account)
+{
+	struct sip_hnode *n;
+	struct sip_binding *b;
+
+	if (flow == 0)
+		return false;
+	for (n = *flow_chain(s, flow); n != NULL; n = n->next) {
+		b = n->obj;
+		if (b->flow == flow && strcmp(b->account, account) == 0)
+			return true;
+	}
+	return false;
 }

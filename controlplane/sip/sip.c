@@ -109,6 +109,20 @@ mr_sip_new(const struct mr_sip_params *p, char *err, size_t errlen)
 		goto err_cdr;
 	}
 	snprintf(s->branch_prefix, sizeof(s->branch_prefix), SIP_BRANCH_MAGIC "-mr%s-", tok);
+	/* NG cookies of this instance: not those of the one before a restart,
+	 * whose replies NG may still hold in its retransmission cache. */
+	if (RAND_bytes((unsigned char *)&s->ng_cookie, sizeof(s->ng_cookie)) != 1) {
+		r = -EIO;
+		snprintf(err, errlen, "sip: no randomness");
+		goto err_cdr;
+	}
+	s->ng_cookie >>= 1;     /* room to count */
+	r = sip_dialog_store_open(s, p->state_dir);
+	if (r < 0) {
+		snprintf(err, errlen, "%s/sip-dialogs: %s", p->state_dir, strerror(-r));
+		goto err_cdr;
+	}
+	sip_dialogs_recover(s);
 	return s;
 err_cdr:
 	mr_cdr_close(s->cdr);
@@ -127,8 +141,16 @@ mr_sip_free(struct mr_sip *s)
 {
 	if (s == NULL)
 		return;
-	while (s->calls != NULL)
-		sip_call_end(s, s->calls->obj, "shutdown", 503, -1, 0);
+	/* Confirmed calls with a dialog file stay for the next start (their
+	 * media stays in the region); the others end. */
+	while (s->calls != NULL) {
+		struct sip_call *c = s->calls->obj;
+
+		if (c->persisted && c->state == CALL_CONFIRMED)
+			sip_call_forget(s, c);
+		else
+			sip_call_end(s, c, "shutdown", 503, -1, 0);
+	}
 	sip_ctxns_free(s);
 	sip_rcache_free(s);
 	sip_bindings_free(s);

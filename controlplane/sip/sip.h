@@ -39,6 +39,9 @@ struct mr_sip_params {
 	const char *default_iface;              /* name of the first media interface:
 	                                           what an iface of "" in cfg means;
 	                                           NULL = let NG pick its first */
+	const char *state_dir;                  /* confirmed dialogs kept in
+	                                           STATE_DIR/sip-dialogs across
+	                                           restarts; NULL: not kept */
 };
 
 /* What the front-end did, for the daemon's admin "cp" command. */
@@ -61,6 +64,9 @@ struct mr_sip_counters {
 	uint64_t send_failures;
 	uint64_t ng_errors;             /* NG refused something other than policy */
 	uint64_t cdr_failures;          /* rows that could not be written */
+	uint32_t calls_recovered;       /* dialogs read back at start */
+	uint32_t recover_failed;        /* dialog files unusable (removed) */
+	uint64_t dialog_failures;       /* dialog files not written or removed */
 };
 
 struct mr_sip;

@@ -57,6 +57,15 @@
  *    twice (once per leg, caller and callee);
  *  - client transactions: hundreds of calls a second, each INVITE kept
  *    32 s after it completes, plus BYEs and refreshes: ~10^4. */
+#define SIP_DIALOG_DIR_MAX 512u
+#define PATH_MAX_DIALOG (SIP_DIALOG_DIR_MAX + 64u)
+/* How often a recovered call with a leg nobody reclaimed yet asks NG
+ * whether its media still exists (the session manager ends idle calls). */
+#define SIP_RECOVERED_PROBE_MS 5000u
+/* What a recovered leg's local CSeq jumps by: changes after the last save
+ * (refreshes, re-INVITEs) are not written, and a CSeq lower than one we
+ * sent before would be refused by the peer (500). */
+#define SIP_RECOVERED_CSEQ_STEP 1000u
 #define SIP_BIND_BUCKETS 16384u
 #define SIP_CALL_BUCKETS 8192u
 #define SIP_CTXN_BUCKETS 8192u
@@ -209,6 +218,9 @@ struct sip_stxn {
 
 struct sip_leg {
 	mr_flow_id flow;
+	bool flow_guessed;              /* recovered leg bound to its account's new
+	                                   registration; a request of the dialog
+	                                   on another of its flows takes it over */
 	int trunk;                      /* -1: a client */
 	int listener;
 	enum mr_sip_proto proto;
@@ -265,6 +277,13 @@ struct sip_call {
 	struct mr_cdr_row cdr;
 	uint64_t start_ms, answer_ms;
 	int64_t start_wall_s;
+	int64_t answer_wall_s;          /* 0: not answered */
+	/* A restart of mrelay-cp (dialog_store.c, dialog_restore.c) */
+	bool persisted;                 /* its dialog file exists */
+	bool recovered;                 /* read back from it at start */
+	bool clock_pending;             /* start_ms/answer_ms/se_last_ms not yet
+	                                   rebased on this process's clock */
+	uint64_t probe_ms;              /* next NG query while a leg is unbound */
 };
 
 struct mr_sip {
@@ -290,6 +309,8 @@ struct mr_sip {
 	char branch_prefix[24];         /* ours: z9hG4bK-mr<random>- (loops) */
 	uint64_t ng_cookie;
 	uint64_t last_purge_ms;
+	char dialog_dir[SIP_DIALOG_DIR_MAX];    /* "": dialogs are not kept */
+	unsigned int n_recovered;               /* calls recovered and not ended */
 	struct mr_sip_counters k;
 };
 
@@ -318,6 +339,8 @@ int sip_auth(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct si
 void sip_register(struct mr_sip *s, const struct mr_sip_flow_info *f, const struct sipmsg *m,
 		  uint64_t now_ms);
 struct sip_binding *sip_binding_newest(struct mr_sip *s, const char *account);
+/* Is there a binding of @account on flow @flow? */
+bool sip_binding_on_flow(struct mr_sip *s, mr_flow_id flow, const char *account);
 unsigned int sip_bindings_drop_flow(struct mr_sip *s, mr_flow_id id);
 unsigned int sip_bindings_drop_account(struct mr_sip *s, const char *account);
 void sip_bindings_expire(struct mr_sip *s, uint64_t now_ms);
@@ -370,6 +393,8 @@ void sip_session_headers(const struct mr_sip *s, const struct sip_leg *l, bool i
 void sip_call_end(struct mr_sip *s, struct sip_call *c, const char *reason, int code, int skip,
 		  uint64_t now_ms);
 void sip_calls_tick(struct mr_sip *s, uint64_t now_ms);
+/* Free @c without ending it: its dialog file stays for the next start. */
+void sip_call_forget(struct mr_sip *s, struct sip_call *c);
 /* Put @c on the call indexes by its current legs' Call-IDs and flows and
  * its caller and callee accounts (again, after any of them changed). */
 void sip_call_index(struct mr_sip *s, struct sip_call *c);
@@ -388,6 +413,41 @@ void sip_b2bua_timeout(struct mr_sip *s, struct sip_ctxn *t, uint64_t now_ms);
 /* The leg's flow went away. */
 unsigned int sip_calls_flow_lost(struct mr_sip *s, mr_flow_id id, uint64_t now_ms);
 
+/* ---- dialog_store.c: confirmed dialogs on disk ------------------------ */
+/* Use STATE_DIR/sip-dialogs (created 0700); @state_dir NULL or "": none. */
+int sip_dialog_store_open(struct mr_sip *s, const char *state_dir);
+/* Write @c's dialog file (atomically: a temporary file renamed); sets
+ * c->persisted. 0, or -errno (counted in dialog_failures). */
+int sip_dialog_save(struct mr_sip *s, struct sip_call *c);
+/* Remove @c's file, if it has one. */
+void sip_dialog_delete(struct mr_sip *s, struct sip_call *c);
+/* Read every dialog file into a new zeroed call and hand it to @fn, which
+ * owns it on 0; a file that does not parse, or that @fn refuses, is
+ * counted (recover_failed) and removed. */
+int sip_dialogs_each(struct mr_sip *s, int (*fn)(struct mr_sip *s, struct sip_call *c));
+
+/* ---- dialog_restore.c: recovered calls and their legs ------------------- */
+/* Bring back the calls of the store (mr_sip_new). */
+void sip_dialogs_recover(struct mr_sip *s);
+/* Rebase a recovered call's times on @now_ms (once; no-op after). */
+void sip_call_rebase(struct sip_call *c, uint64_t now_ms);
+/* Account @account registered on flow @f: its unbound legs take it. */
+void sip_dialogs_rebind(struct mr_sip *s, const char *account, const struct mr_sip_flow_info *f,
+			uint64_t now_ms);
+/* In-dialog request @m came on @f for leg @i of @c. 0: the leg uses @f (it
+ * did, or a recovered leg without a flow, or with a guessed one, was taken
+ * over: a binding of its account on @f, the trunk's flow, or digest as its
+ * account); 1: a response was sent (a challenge, 403), stop; -ENOENT: not
+ * this leg's flow (481). */
+int sip_leg_claim(struct mr_sip *s, struct sip_call *c, int i, const struct mr_sip_flow_info *f,
+		  const struct sipmsg *m, uint64_t now_ms);
+/* Before sending on leg @i without a flow: its account's newest binding,
+ * or the trunk dialled again. The leg may still have no flow. */
+void sip_leg_reach(struct mr_sip *s, struct sip_call *c, int i);
+/* A recovered call with an unbound leg: true if NG no longer has its media
+ * (checked every SIP_RECOVERED_PROBE_MS). */
+bool sip_call_media_gone(struct mr_sip *s, struct sip_call *c, uint64_t now_ms);
+
 /* ---- b2bua_media.c -------------------------------------------------------- */
 /* Offer @sdp from leg @from; *ret_sdp (malloc) for the other leg. 0, or
  * -EPERM (encryption policy: 488 with the SRTP warning), -EINVAL (other
@@ -399,5 +459,7 @@ int sip_media_answer(struct mr_sip *s, struct sip_call *c, int from, const char 
 		     char **ret_sdp, uint64_t now_ms);
 /* Delete, with the media counters into c->cdr. */
 void sip_media_delete(struct mr_sip *s, struct sip_call *c, uint64_t now_ms);
+/* False only when NG says it has no such call (ended: idle, deleted). */
+bool sip_media_exists(struct mr_sip *s, struct sip_call *c, uint64_t now_ms);
 
 #endif /* MR_CP_SIP_INT_H */

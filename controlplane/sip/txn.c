@@ -156,6 +156,7 @@ sip_ctxn_send(struct mr_sip *s, struct sip_call *c, int leg, enum txn_role role,
 		free(t);
 		return NULL;
 	}
+	sip_leg_reach(s, c, leg);      /* a leg without a flow since a restart */
 	t->role = role;
 	snprintf(t->method, sizeof(t->method), "%s", method);
 	snprintf(t->branch, sizeof(t->branch), "%s%s", s->branch_prefix, tok);

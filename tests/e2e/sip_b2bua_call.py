@@ -79,6 +79,14 @@ Cases (argv[1]):
            says it ended 1 call, BYEs reach both clients, no call left,
            B's binding alone remains, the CDR row says "revoked"; a
            baresip started again with account a is refused (403).
+  restart  A calls B; mrelay-cp is killed -9 mid-call and started again
+           (docs/sip.md, "A restart of mrelay-cp"): the dialog was kept in
+           state_dir/sip-dialogs without SDP or keys, the new mrelay-cp
+           recovers it, media keeps flowing both ways, A (baresip with
+           sipnat=outbound) and B (linphone) register again over new TLS
+           connections; A hangs up and mrelay's BYE reaches B over its new
+           connection; one CDR row (caller-bye), no call, slot or dialog
+           file left, B heard A's tone.
 
 Interop notes (what the real clients do; the test depends on none):
   - linphone 5.1 REGISTERs with +sip.instance, Supported: outbound but no
@@ -108,6 +116,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -136,6 +145,7 @@ TONE_A, TONE_B = 440.0, 1000.0
 MEDIA_SECONDS = 4.0
 MKCERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "mkcerts.sh")
 DIGEST = os.environ.get("SIP_E2E_DIGEST", "MD5").split(",")
+RESTART_TONE_S = 180
 
 
 # --- mrelay-specific -----------------------------------------------------------------
@@ -813,7 +823,91 @@ def run_revoke(tmp, m, a, b):
         a2.quit()
 
 
-CASES = {"call": test_call, "refused": test_refused, "revoke": test_revoke}
+def test_restart(tmp):
+    # Tones longer than the call: baresip ends a call when its source file
+    # ends, and the clients take up to a minute to register again.
+    write_tone(os.path.join(tmp, "a.wav"), TONE_A, seconds=RESTART_TONE_S)
+    write_tone(os.path.join(tmp, "b.wav"), TONE_B, seconds=RESTART_TONE_S)
+    password = "pw-%s" % os.urandom(6).hex()
+    with L.Lab() as lab:
+        m = Lab(lab, tmp, ["a", "b"], password)
+        # sipnat=outbound: baresip (libre) registers with reg-id and so
+        # registers again as soon as its connection closes (RFC 5626);
+        # without it, it would wait for its next refresh.
+        # (outbound needs a +sip.instance: the uuid module, loaded first.)
+        a = Baresip(lab, m.topo.cA, "A", A_PRIV, os.path.join(tmp, "a"), os.path.join(tmp, "a.wav"), False,
+                    account=m.baresip_account("a") + ";sipnat=outbound",
+                    conf_extra={"sip_cafile": m.ca, "module": "uuid.so"}, sip_trace=True)
+        b = m.linphone_b()
+        try:
+            run_restart(tmp, m, a, b)
+        finally:
+            b.quit()
+            a.quit()
+            keep(tmp)
+
+
+def dialog_files(tmp):
+    d = os.path.join(tmp, "state", "sip-dialogs")
+    return [os.path.join(d, n) for n in sorted(os.listdir(d)) if n.endswith(".dialog")]
+
+
+def leg_pkts(cp):
+    calls = cp.calls()
+    return {x["tag"]: x for x in legs_of(calls[0])} if len(calls) == 1 else {}
+
+
+def run_restart(tmp, m, a, b):
+    b.wait_registered()
+    a.connect()
+    L.wait_until(lambda: registered(a), "baresip A to register with mrelay", 15)
+    b.record(os.path.join(tmp, "b-restart.wav"))
+    a.command("dial", "sip:b@%s" % DOMAIN)
+    cid = b.wait_incoming()
+    a.wait(lambda e: e.get("event") and e.get("type") == "CALL_ESTABLISHED", "A's call", 15)
+    a.pump(2.0)
+    check_relayed(m.cp, "before the restart", min_pkts=50)
+    files = dialog_files(tmp)
+    text = "".join(open(f).read() for f in files)
+    check(len(files) == 1 and "inline:" not in text and "crypto" not in text,
+          "the confirmed call's dialog is in state_dir/sip-dialogs, without SDP or keys (%d file)" % len(files))
+
+    m.cp.kill9()
+    check(m.cp.proc.returncode == -signal.SIGKILL, "mrelay-cp killed with SIGKILL mid-call")
+    a.pump(1.0)
+    m.cp.start()
+    m.wait_sip_listener()
+    check("SIP dialogs of 1 calls recovered" in m.cp.output(),
+          "the new mrelay-cp recovered the call's dialog (its log says so)")
+    p1 = leg_pkts(m.cp)
+    a.pump(2.0)
+    p2 = leg_pkts(m.cp)
+    check(len(p1) == 2 and all(p2[t]["rx_pkts"] - p1[t]["rx_pkts"] >= 50 and p2[t]["tx_pkts"] - p1[t]["tx_pkts"] >= 50
+                               for t in p1),
+          "media keeps flowing both ways through mrelay-dp after the restart")
+    # Both try at once when their connection closes, while mrelay-cp is
+    # still down; then linphone retries after 60 s, baresip (libre's
+    # failwait) after 30 to 60 s.
+    L.wait_until(lambda: sip_counters(m.cp)["bindings"] >= 2, "A and B to register again over new connections", 100)
+    check(True, "A and B registered again with the new mrelay-cp (%d bindings)" % sip_counters(m.cp)["bindings"])
+    a.pump(1.0)
+    p3 = leg_pkts(m.cp)
+    check(len(p3) == 2, "the call is still up after both registered again")
+
+    a.command("hangup")
+    ended = b.wait_ended(cid, timeout=15)
+    L.wait_until(lambda: m.cp.calls() == [], "the call to end in mrelay-cp", 10)
+    L.wait_until(lambda: active_slots(m.region) == 0, "every slot to be freed", 10)
+    check(True, "A hung up after the restart: mrelay's BYE reached B over its new connection (%s)" % ended.strip())
+    rows = cdr_rows(m.cp)
+    check(len(rows) == 1, "one CDR row (%d)" % len(rows))
+    check_cdr(rows[0], "a", "b", "caller-bye", max_dropped=drops(list(p3.values())) + 4)
+    check(dialog_files(tmp) == [], "the call's dialog file is gone")
+    time.sleep(0.3)
+    check_tone(os.path.join(tmp, "b-restart.wav"), TONE_A, TONE_B, "B")
+
+
+CASES = {"call": test_call, "refused": test_refused, "revoke": test_revoke, "restart": test_restart}
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in CASES:

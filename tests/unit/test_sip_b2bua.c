@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -35,6 +36,7 @@
 #define FT 13u                  /* the pstn trunk's UDP flow (it called us) */
 #define FT_DIAL 900u            /* the flow io.dial() gives for the trunk */
 #define MAXQ 64u
+#define SIP_CSEQ_STEP_SEEN 999u /* recovered legs' CSeqs jump by 1000 */
 
 struct sent {
 	mr_flow_id flow;
@@ -50,6 +52,7 @@ static struct {
 	struct mr_ng *ng;
 	struct mr_sip_config cfg;
 	struct mr_sip *sip;
+	struct mr_sip_params sp;        /* to make F.sip again (a restart) */
 	struct sent q[MAXQ];
 	unsigned int nq;
 	uint64_t now;
@@ -286,6 +289,8 @@ setup(void **state)
 	snprintf(F.path, sizeof(F.path), "%s/nonce.key", F.dir);
 	sp.nonce_secret_path = F.path;
 	sp.default_iface = "wan";
+	sp.state_dir = F.dir;
+	F.sp = sp;
 	F.sip = mr_sip_new(&sp, err, sizeof(err));
 	if (F.sip == NULL)
 		fail_msg("mr_sip_new: %s", err);
@@ -1608,6 +1613,351 @@ test_revoke_many(void **state)
 	assert_int_equal(mr_sip_counters(F.sip)->bindings, 1);
 }
 
+/* ---- a restart of mrelay-cp ----------------------------------------- */
+
+#define FA2 21u                 /* alice's connection after the restart */
+#define FB2 22u                 /* bob's */
+
+/* mrelay-cp restarts: the SIP state is freed (every connection closed with
+ * the process) and made again on the same state directory; the NG front-end
+ * and the session manager keep the media (their own restart is tested in
+ * test_ng.c and test_session.c). */
+static void
+restart_sip(void)
+{
+	char err[256];
+
+	mr_sip_free(F.sip);
+	drain();
+	F.sip = mr_sip_new(&F.sp, err, sizeof(err));
+	if (F.sip == NULL)
+		fail_msg("mr_sip_new: %s", err);
+}
+
+/* The dialog files: how many, the first's name (without .dialog) in @ng_id,
+ * and every file's text appended to @all. */
+static unsigned int
+dialog_files(char *ng_id, size_t cap, char *all, size_t all_cap)
+{
+	char dir[300], path[600];
+	struct dirent *e;
+	unsigned int n = 0;
+	size_t len = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/sip-dialogs", F.dir);
+	d = opendir(dir);
+	assert_non_null(d);
+	if (all != NULL)
+		all[0] = '\0';
+	while ((e = readdir(d)) != NULL) {
+		size_t k = strlen(e->d_name);
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		assert_true(k > 7 && strcmp(e->d_name + k - 7, ".dialog") == 0);
+		if (n++ == 0 && ng_id != NULL)
+			snprintf(ng_id, cap, "%.*s", (int)(k - 7), e->d_name);
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		f = fopen(path, "r");
+		assert_non_null(f);
+		if (all != NULL)
+			len += fread(all + len, 1, all_cap - 1 - len, f);
+		fclose(f);
+	}
+	closedir(d);
+	if (all != NULL)
+		all[len] = '\0';
+	return n;
+}
+
+#define MRELAY_URI "sip:mrelay@198.18.0.1:5061;transport=tls"
+
+/* alice's request in her dialog of @cp over @flow; @auth: a
+ * Proxy-Authorization value, or NULL. */
+static void
+alice_in_dialog_on(mr_flow_id flow, const struct callp *cp, const char *method, unsigned int cseq,
+		   const char *auth)
+{
+	deliver(flow, "%s " MRELAY_URI " SIP/2.0\r\n"
+		"Via: SIP/2.0/TLS 198.18.1.10:5061;branch=z9hG4bKr%u\r\n"
+		"From: <sip:alice@" DOMAIN ">;tag=atag\r\nTo: <sip:bob@" DOMAIN ">;tag=%s\r\n"
+		"Call-ID: %s\r\nCSeq: %u %s\r\nMax-Forwards: 70\r\n%s%s%s"
+		"Contact: <sip:alice@198.18.1.10:5061;transport=tls>\r\nContent-Length: 0\r\n\r\n",
+		method, cseq, cp->a_tag, cp->a_callid, cseq, method,
+		auth != NULL ? "Proxy-Authorization: " : "", auth != NULL ? auth : "",
+		auth != NULL ? "\r\n" : "");
+}
+
+/* The relay's key towards bob (what its INVITE to bob offered). */
+static const char *
+relay_key(const struct callp *cp)
+{
+	static char k[64];
+
+	snprintf(k, sizeof(k), "%s", param(body_of(cp->b_invite), "inline:"));
+	assert_true(strlen(k) >= 40);
+	return k;
+}
+
+/* A confirmed call survives: its dialog is on disk without keys, comes
+ * back with no flows; both parties register on new connections, alice's
+ * BYE (new flow) reaches bob's new flow with a CSeq above any sent
+ * before, NG deletes the media, one CDR row, the file goes. */
+static void
+test_restart_call(void **state)
+{
+	static char all[65536];
+	struct callp cp;
+	const struct mr_cdr_row *row;
+	uint64_t deletes;
+	char *t;
+
+	(void)state;
+	call_up(&cp, OFFER_A, "", NULL);
+	assert_int_equal(dialog_files(NULL, 0, all, sizeof(all)), 1);
+	assert_non_null(strstr(all, cp.b_callid));
+	assert_null(strstr(all, "inline:"));
+	assert_null(strstr(all, "a=crypto"));
+	assert_null(strstr(all, KEY_A));
+	assert_null(strstr(all, KEY_B));
+	assert_null(strstr(all, relay_key(&cp)));
+
+	restart_sip();
+	assert_int_equal(mr_sip_counters(F.sip)->calls_recovered, 1);
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 1);
+	assert_int_equal(mr_sip_counters(F.sip)->bindings, 0);
+	/* before anyone is back: a request of the dialog on a connection
+	 * without a registration must prove its account */
+	alice_in_dialog_on(FA, &cp, "BYE", 10, NULL);
+	free(expect_status(FA, 407));
+	F.now += 2000;
+	mr_sip_tick(F.sip, F.now);
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 1);     /* media still there */
+
+	assert_int_equal(do_register(FA2, "alice", "secretA", "600"), 200);
+	assert_int_equal(do_register(FB2, "bob", "secretB", "600"), 200);
+	/* bob's flow does not take alice's dialog: the account must match,
+	 * and bob's credentials are not alice's */
+	alice_in_dialog_on(FB2, &cp, "BYE", 11, NULL);
+	t = expect_status(FB2, 407);
+	alice_in_dialog_on(FB2, &cp, "BYE", 12,
+			   answer_challenge(t, "Proxy-Authenticate", "bob", "secretB", "BYE",
+					    MRELAY_URI));
+	free(t);
+	free(expect_status(FB2, 403));
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 1);
+
+	/* alice refreshes: UPDATE without SDP is answered; a re-INVITE
+	 * without SDP gets 500 (its 2xx would need the SDP with the relay's
+	 * key, which is not kept), and the call goes on */
+	alice_in_dialog_on(FA2, &cp, "UPDATE", 13, NULL);
+	t = expect_status(FA2, 200);
+	assert_string_equal(body_of(t), "");
+	free(t);
+	alice_in_dialog_on(FA2, &cp, "INVITE", 14, NULL);
+	free(expect_status(FA2, 500));
+	assert_null(pop(FB2));
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 1);
+
+	deletes = mr_ng_counters(F.ng)->requests[MR_NG_CMD_DELETE];
+	alice_in_dialog_on(FA2, &cp, "BYE", 15, NULL);
+	free(expect_status(FA2, 200));
+	t = expect_request(FB2, "BYE");
+	assert_string_equal(hdr(t, "Call-ID"), cp.b_callid);
+	assert_true(strtoul(hdr(t, "CSeq"), NULL, 10) > SIP_CSEQ_STEP_SEEN);
+	ok_to(FB2, t, NULL);
+	free(t);
+	assert_int_equal(mr_ng_counters(F.ng)->requests[MR_NG_CMD_DELETE], deletes + 1);
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 0);
+	row = last_cdr();
+	assert_string_equal(row->end_reason, "caller-bye");
+	assert_string_equal(row->caller, "alice");
+	assert_string_equal(row->callee, "bob");
+	assert_string_equal(row->call_id, cp.a_callid);
+	assert_int_equal(row->sip_status, 200);
+	assert_true(row->answer_s != 0);
+	assert_int_equal(dialog_files(NULL, 0, NULL, 0), 0);
+	assert_null(pop(FA2));
+	assert_null(pop(FB2));
+}
+
+/* Only bob comes back and hangs up; alice registers later: the BYE goes to
+ * her newest registration, else nowhere (counted), and the call ends. And a
+ * second restart in between keeps the call. */
+static void
+test_restart_callee_bye(void **state)
+{
+	struct callp cp;
+	char *t;
+
+	(void)state;
+	call_up(&cp, OFFER_A, "", NULL);
+	restart_sip();
+	restart_sip();
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 1);
+	assert_int_equal(do_register(FB2, "bob", "secretB", "600"), 200);
+	assert_int_equal(do_register(FA2, "alice", "secretA", "600"), 200);
+	/* alice holds: the re-INVITE's offer goes through NG (which has the
+	 * call back from its note) to bob's new flow, his answer back */
+	{
+		char head[1024], *r;
+
+		snprintf(head, sizeof(head), "INVITE " MRELAY_URI " SIP/2.0\r\n"
+			 "Via: SIP/2.0/TLS 198.18.1.10:5061;branch=z9hG4bKhold\r\n"
+			 "From: <sip:alice@" DOMAIN ">;tag=atag\r\nTo: <sip:bob@" DOMAIN ">;tag=%s\r\n"
+			 "Call-ID: %s\r\nCSeq: 5 INVITE\r\nMax-Forwards: 70\r\n"
+			 "Contact: <sip:alice@198.18.1.10:5061;transport=tls>\r\n", cp.a_tag,
+			 cp.a_callid);
+		deliver_body(FA2, head, HOLD_A);
+		t = expect_request(FB2, "INVITE");
+		assert_non_null(strstr(body_of(t), "a=sendonly"));
+		assert_non_null(strstr(body_of(t), "c=IN IP4 198.18.0.2"));
+		ok_to(FB2, t, answer_b(body_of(t), "recvonly"));
+		free(t);
+		free(expect_request(FB2, "ACK"));
+		r = expect_status(FA2, 200);
+		assert_non_null(strstr(body_of(r), "a=recvonly"));
+		free(r);
+	}
+	callee_bye(&cp, FB2);
+	free(expect_status(FB2, 200));
+	t = expect_request(FA2, "BYE");
+	assert_string_equal(hdr(t, "Call-ID"), cp.a_callid);
+	/* two restarts: two steps above what was sent before */
+	assert_true(strtoul(hdr(t, "CSeq"), NULL, 10) > 2 * SIP_CSEQ_STEP_SEEN);
+	free(t);
+	assert_string_equal(last_cdr()->end_reason, "callee-bye");
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 0);
+	assert_int_equal(dialog_files(NULL, 0, NULL, 0), 0);
+}
+
+/* alice hangs up over a new connection she did not register on (a client
+ * that sends its BYE before its REGISTER): the 407 is answered with her
+ * credentials and the leg is hers again. bob's leg has no flow: it is
+ * reached over his newest registration when he has one. */
+static void
+test_restart_claim_digest(void **state)
+{
+	struct callp cp;
+	char *t;
+
+	(void)state;
+	call_up(&cp, OFFER_A, "", NULL);
+	restart_sip();
+	assert_int_equal(do_register(FB2, "bob", "secretB", "600"), 200);
+	alice_in_dialog_on(FA2, &cp, "BYE", 10, NULL);
+	t = expect_status(FA2, 407);
+	alice_in_dialog_on(FA2, &cp, "BYE", 11,
+			   answer_challenge(t, "Proxy-Authenticate", "alice", "secretA", "BYE",
+					    MRELAY_URI));
+	free(t);
+	free(expect_status(FA2, 200));
+	t = expect_request(FB2, "BYE");
+	assert_string_equal(hdr(t, "Call-ID"), cp.b_callid);
+	free(t);
+	assert_string_equal(last_cdr()->end_reason, "caller-bye");
+	assert_int_equal(dialog_files(NULL, 0, NULL, 0), 0);
+}
+
+/* A call to the pstn trunk survives too: after the restart alice hangs up
+ * over a new registration and the BYE goes to the trunk, dialled again
+ * (UDP, with its Via and Contact). */
+static void
+test_restart_trunk(void **state)
+{
+	char head[2048], *t, a_tag[64];
+	struct callp cp;
+
+	(void)state;
+	assert_int_equal(invite_on(&cp, "0049301234", OFFER_A, "", FT_DIAL), 0);
+	snprintf(head, sizeof(head), "SIP/2.0 200 OK\r\nVia: %s\r\nFrom: %s\r\nTo: %s;tag=gwtag\r\n"
+		 "Call-ID: %s\r\nCSeq: 1 INVITE\r\nContact: <sip:49301234@198.18.0.50:5060>\r\n",
+		 cp.b_via, cp.b_from, cp.b_to_hdr, cp.b_callid);
+	deliver_body(FT_DIAL, head, SDP_B "m=audio 6000 RTP/AVP 0\r\n");
+	t = expect_status(FA, 200);
+	snprintf(a_tag, sizeof(a_tag), "%s", param(hdr(t, "To"), "tag="));
+	free(t);
+	snprintf(cp.a_tag, sizeof(cp.a_tag), "%s", a_tag);
+	deliver(FA, "ACK sip:mrelay@198.18.0.1:5061;transport=tls SIP/2.0\r\n"
+		"Via: SIP/2.0/TLS 198.18.1.10:5061;branch=z9hG4bKack\r\n"
+		"From: <sip:alice@" DOMAIN ">;tag=atag\r\nTo: <sip:0049301234@" DOMAIN ">;tag=%s\r\n"
+		"Call-ID: %s\r\nCSeq: 2 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+		a_tag, cp.a_callid);
+	free(expect_request(FT_DIAL, "ACK"));
+	assert_int_equal(dialog_files(NULL, 0, NULL, 0), 1);
+
+	restart_sip();
+	assert_int_equal(mr_sip_counters(F.sip)->calls_recovered, 1);
+	assert_int_equal(do_register(FA2, "alice", "secretA", "600"), 200);
+	alice_in_dialog_on(FA2, &cp, "BYE", 3, NULL);
+	free(expect_status(FA2, 200));
+	t = expect_request(FT_DIAL, "BYE");
+	assert_true(strncmp(t, "BYE sip:49301234@198.18.0.50:5060 SIP/2.0", 41) == 0);
+	assert_string_equal(hdr(t, "Call-ID"), cp.b_callid);
+	assert_non_null(strstr(hdr(t, "Via"), "SIP/2.0/UDP 198.18.0.1:5060"));
+	assert_non_null(strstr(hdr(t, "To"), "tag=gwtag"));
+	free(t);
+	assert_string_equal(last_cdr()->end_reason, "caller-bye");
+	assert_string_equal(last_cdr()->callee, "trunk:49301234");
+	assert_int_equal(dialog_files(NULL, 0, NULL, 0), 0);
+}
+
+/* Nobody comes back: when the media ends (idle in the session manager; an
+ * NG delete here) the recovered call is noticed, ended and its file goes. */
+static void
+test_restart_gone(void **state)
+{
+	static char msg[256], out[65536];
+	struct mr_ng_result res;
+	struct callp cp;
+	char ng_id[64];
+	size_t len;
+	int n;
+
+	(void)state;
+	call_up(&cp, OFFER_A, "", NULL);
+	restart_sip();
+	assert_int_equal(dialog_files(ng_id, sizeof(ng_id), NULL, 0), 1);
+	F.now += 10000;
+	mr_sip_tick(F.sip, F.now);
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 1);
+	n = snprintf(msg, sizeof(msg), "c1 d7:command6:delete7:call-id%zu:%se", strlen(ng_id),
+		     ng_id);
+	assert_int_equal(mr_ng_process(F.ng, msg, (size_t)n, "test", 4, F.now, out, sizeof(out),
+				       &len, &res), 0);
+	assert_false(res.error);
+	F.now += 10000;
+	mr_sip_tick(F.sip, F.now);
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 0);
+	assert_string_equal(last_cdr()->end_reason, "media-ended");
+	assert_int_equal(dialog_files(NULL, 0, NULL, 0), 0);
+}
+
+/* Early calls and a broken file do not come back. */
+static void
+test_restart_early_and_bad(void **state)
+{
+	struct callp cp;
+	char path[400];
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(do_register(FB, "bob", "secretB", "600"), 200);
+	assert_int_equal(invite(&cp, "bob", OFFER_A, ""), 0);
+	snprintf(path, sizeof(path), "%s/sip-dialogs/mr-bogus.dialog", F.dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("not a dialog\n", f);
+	fclose(f);
+	restart_sip();
+	assert_int_equal(mr_sip_counters(F.sip)->calls_recovered, 0);
+	assert_int_equal(mr_sip_counters(F.sip)->recover_failed, 1);
+	assert_int_equal(mr_sip_counters(F.sip)->calls_active, 0);
+	assert_int_equal(dialog_files(NULL, 0, NULL, 0), 0);
+}
+
 int
 main(void)
 {
@@ -1637,6 +1987,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ctxn_expiry_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_call, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_callee_bye, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_claim_digest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_trunk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_early_and_bad, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
