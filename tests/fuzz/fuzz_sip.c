@@ -16,7 +16,6 @@
  *    mandatory headers, every response at least as a SIP response;
  *  - after the flows close no call, binding or media slot is left.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include "digest.h"
 #include "msg.h"
 #include "sip.h"
+#include "../unit/sip_doubles.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -87,28 +87,6 @@ io_dial(void *ctx, unsigned int trunk, mr_flow_id *ret)
 }
 
 static void
-sa4(struct mr_sockaddr *a, const char *ip, uint16_t port)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = MR_AF_INET;
-	inet_pton(AF_INET, ip, a->ip);
-	a->port_be = htons(port);
-}
-
-static void
-iface(struct mr_session_iface *f, const char *name, const char *ip, uint16_t min, uint16_t max,
-      bool pstn)
-{
-	memset(f, 0, sizeof(*f));
-	snprintf(f->name, sizeof(f->name), "%s", name);
-	f->local4.family = MR_AF_INET;
-	inet_pton(AF_INET, ip, f->local4.ip);
-	f->port_min = min;
-	f->port_max = max;
-	f->pstn = pstn;
-}
-
-static void
 cleanup(void)
 {
 	char cmd[128];
@@ -136,8 +114,8 @@ init(void)
 	check(mkdtemp(F.dir) != NULL);
 	snprintf(F.path, sizeof(F.path), "%s/region", F.dir);
 	check(mr_region_open(&F.r, F.path, true, LEGS, 2) == 0);
-	iface(&F.ifaces[0], "wan", "198.18.0.2", 30000, 30015, false);
-	iface(&F.ifaces[1], "pstn", "198.18.0.3", 40000, 40007, true);
+	mr_test_iface(&F.ifaces[0], "wan", "198.18.0.2", 30000, 30015, false);
+	mr_test_iface(&F.ifaces[1], "pstn", "198.18.0.3", 40000, 40007, true);
 	p.ifaces = F.ifaces;
 	p.n_ifaces = 2;
 	p.state_dir = F.dir;
@@ -153,13 +131,13 @@ init(void)
 	snprintf(F.cfg.accounts_db, sizeof(F.cfg.accounts_db), "%s/accounts.db", F.dir);
 	snprintf(F.cfg.cdr_db, sizeof(F.cfg.cdr_db), "%s/cdr.db", F.dir);
 	F.cfg.n_tls = 1;
-	sa4(&F.cfg.tls[0].addr, "198.18.0.1", 5061);
+	mr_test_sa4(&F.cfg.tls[0].addr, "198.18.0.1", 5061);
 	F.cfg.n_plain_udp = 1;
-	sa4(&F.cfg.plain_udp[0], "198.18.0.1", 5060);
+	mr_test_sa4(&F.cfg.plain_udp[0], "198.18.0.1", 5060);
 	F.cfg.n_trunks = 1;
 	snprintf(F.cfg.trunks[0].name, sizeof(F.cfg.trunks[0].name), "gw");
 	F.cfg.trunks[0].proto = MR_SIP_UDP;
-	sa4(&F.cfg.trunks[0].addr, "198.18.0.50", 5060);
+	mr_test_sa4(&F.cfg.trunks[0].addr, "198.18.0.50", 5060);
 	F.cfg.trunks[0].pstn = true;
 	snprintf(F.cfg.trunks[0].iface, sizeof(F.cfg.trunks[0].iface), "pstn");
 	F.cfg.trunks[0].n_prefixes = 1;
@@ -194,8 +172,8 @@ flow(struct mr_sip_flow_info *f, unsigned int which)
 	f->proto = which == 0 ? MR_SIP_UDP : MR_SIP_TLS;
 	f->listener = which == 0 ? -1 : 0;
 	f->trunk = which == 0 ? 0 : -1;
-	sa4(&f->peer, which == 0 ? "198.18.0.50" : "198.18.1.10", (uint16_t)(5060 + which));
-	sa4(&f->local, "198.18.0.1", which == 0 ? 5060 : 5061);
+	mr_test_sa4(&f->peer, which == 0 ? "198.18.0.50" : "198.18.1.10", (uint16_t)(5060 + which));
+	mr_test_sa4(&f->local, "198.18.0.1", which == 0 ? 5060 : 5061);
 }
 
 /* bob registers on flow 1 (challenge, then the SHA-256 answer). */

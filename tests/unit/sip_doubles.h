@@ -1,10 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #ifndef MR_TEST_SIP_DOUBLES_H
 #define MR_TEST_SIP_DOUBLES_H
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "cdr.h"
+#include "session.h"
 
 #define MR_TEST_CDR_MAX 64u
 extern struct mr_cdr_row mr_test_cdr_rows[MR_TEST_CDR_MAX];
 extern unsigned int mr_test_cdr_n;
+
+/* Fixture helpers of the B2BUA's unit test and fuzz target. */
+void mr_test_iface(struct mr_session_iface *f, const char *name, const char *ip, uint16_t min,
+		   uint16_t max, bool pstn);
+void mr_test_sa4(struct mr_sockaddr *a, const char *ip, uint16_t port);
 
 #endif

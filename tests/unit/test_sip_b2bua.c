@@ -10,7 +10,6 @@
  * calls: per-account caps, flows that close under many of them, calls
  * matched among many, revocation, transactions dropped with their flow.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -198,28 +197,6 @@ body_of(const char *t)
 
 /* ---- fixture -------------------------------------------------------- */
 
-static void
-iface(struct mr_session_iface *f, const char *name, const char *ip, uint16_t min, uint16_t max,
-      bool pstn)
-{
-	memset(f, 0, sizeof(*f));
-	snprintf(f->name, sizeof(f->name), "%s", name);
-	f->local4.family = MR_AF_INET;
-	inet_pton(AF_INET, ip, f->local4.ip);
-	f->port_min = min;
-	f->port_max = max;
-	f->pstn = pstn;
-}
-
-static void
-sockaddr4(struct mr_sockaddr *a, const char *ip, uint16_t port)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = MR_AF_INET;
-	inet_pton(AF_INET, ip, a->ip);
-	a->port_be = htons(port);
-}
-
 static int
 setup(void **state)
 {
@@ -240,8 +217,8 @@ setup(void **state)
 	snprintf(F.path, sizeof(F.path), "%s/region", F.dir);
 	if (mr_region_open(&F.r, F.path, true, LEGS, 2) < 0)
 		return -1;
-	iface(&F.ifaces[0], "wan", "198.18.0.2", 30000, 30099, false);
-	iface(&F.ifaces[1], "pstn", "198.18.0.3", 40000, 40099, true);
+	mr_test_iface(&F.ifaces[0], "wan", "198.18.0.2", 30000, 30099, false);
+	mr_test_iface(&F.ifaces[1], "pstn", "198.18.0.3", 40000, 40099, true);
 	p.ifaces = F.ifaces;
 	p.n_ifaces = 2;
 	p.state_dir = F.dir;
@@ -258,14 +235,14 @@ setup(void **state)
 	snprintf(F.cfg.accounts_db, sizeof(F.cfg.accounts_db), "%s/accounts.db", F.dir);
 	snprintf(F.cfg.cdr_db, sizeof(F.cfg.cdr_db), "%s/cdr.db", F.dir);
 	F.cfg.n_tls = 1;
-	sockaddr4(&F.cfg.tls[0].addr, "198.18.0.1", 5061);
+	mr_test_sa4(&F.cfg.tls[0].addr, "198.18.0.1", 5061);
 	snprintf(F.cfg.tls[0].iface, sizeof(F.cfg.tls[0].iface), "wan");
 	F.cfg.n_plain_udp = 1;
-	sockaddr4(&F.cfg.plain_udp[0], "198.18.0.1", 5060);
+	mr_test_sa4(&F.cfg.plain_udp[0], "198.18.0.1", 5060);
 	F.cfg.n_trunks = 1;
 	snprintf(F.cfg.trunks[0].name, sizeof(F.cfg.trunks[0].name), "gw");
 	F.cfg.trunks[0].proto = MR_SIP_UDP;
-	sockaddr4(&F.cfg.trunks[0].addr, "198.18.0.50", 5060);
+	mr_test_sa4(&F.cfg.trunks[0].addr, "198.18.0.50", 5060);
 	F.cfg.trunks[0].pstn = true;
 	snprintf(F.cfg.trunks[0].iface, sizeof(F.cfg.trunks[0].iface), "pstn");
 	F.cfg.trunks[0].n_prefixes = 1;
@@ -323,12 +300,12 @@ flow_info(struct mr_sip_flow_info *f, mr_flow_id id)
 	f->trunk = id == FT || id == FT_DIAL ? 0 : -1;
 	if (id == FT_DIAL)
 		f->proto = MR_SIP_UDP;
-	sockaddr4(&f->peer, id == FT || id == FT_DIAL ? "198.18.0.50" : "198.18.1.10",
+	mr_test_sa4(&f->peer, id == FT || id == FT_DIAL ? "198.18.0.50" : "198.18.1.10",
 		  (uint16_t)(40000 + id));
 	if (id == FT || id == FT_DIAL)
-		F.cfg.n_tls = 1, sockaddr4(&f->local, "198.18.0.1", 5060);
+		F.cfg.n_tls = 1, mr_test_sa4(&f->local, "198.18.0.1", 5060);
 	else
-		sockaddr4(&f->local, "198.18.0.1", 5061);
+		mr_test_sa4(&f->local, "198.18.0.1", 5061);
 }
 
 static void __attribute__((format(printf, 2, 3)))
