@@ -18,6 +18,18 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+/* A one's-complement sum of 16-bit words (any count below 2^48) folded to 16 bits. */
+static inline uint16_t
+mr_cksum_fold(uint64_t sum)
+{
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
 /* One's-complement sum of @len bytes at @buf, folded to 16 bits, not inverted. */
 static inline uint16_t
 mr_cksum_raw(const void *buf, size_t len, uint64_t sum)
@@ -52,12 +64,18 @@ mr_cksum_raw(const void *buf, size_t len, uint64_t sum)
 		memcpy(&v, p, 1);       /* as rte_raw_cksum(): the byte at its own address */
 		sum += v;
 	}
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	return (uint16_t)sum;
+	return mr_cksum_fold(sum);
+}
+
+/*
+ * The sum of @len bytes as big-endian 16-bit words, in host order: what
+ * adds to header fields held in registers (RFC 1071: the byte-swapped sum is
+ * the sum of the byte-swapped words).
+ */
+static inline uint16_t
+mr_cksum_be(const void *buf, size_t len)
+{
+	return rte_be_to_cpu_16(mr_cksum_raw(buf, len, 0));
 }
 
 /* The header checksum field of an option-less IPv4 header (its field 0). */

@@ -153,20 +153,6 @@ mr_config_parse_ip(const char *s, struct mr_sockaddr *ip, uint8_t *prefix)
 }
 
 static bool
-prefix_match(const uint8_t *a, const uint8_t *b, unsigned int plen)
-{
-	unsigned int bytes = plen / 8, bits = plen % 8;
-	uint8_t mask;
-
-	if (memcmp(a, b, bytes) != 0)
-		return false;
-	if (bits == 0)
-		return true;
-	mask = (uint8_t)(0xff00u >> bits);
-	return ((a[bytes] ^ b[bytes]) & mask) == 0;
-}
-
-static bool
 is_link_local6(const struct mr_sockaddr *ip)
 {
 	return ip->family == MR_AF_INET6 && ip->ip[0] == 0xfe && (ip->ip[1] & 0xc0) == 0x80;
@@ -501,7 +487,7 @@ on_link(const struct mr_cfg_port *p, const struct mr_sockaddr *ip)
 		if (a->ip.family != ip->family)
 			continue;
 		has_family = true;
-		if (prefix_match(a->ip.ip, ip->ip, a->prefix_len))
+		if (mr_prefix_match(a->ip.ip, ip->ip, a->prefix_len))
 			return true;
 	}
 	return has_family && is_link_local6(ip);

@@ -11,6 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
 
 #include <mrelay/leg.h>
 
@@ -23,6 +26,29 @@ struct mr_cfg_addr {
 	struct mr_sockaddr ip;          /* port_be unused (0) */
 	uint8_t prefix_len;             /* on-link prefix */
 };
+
+/*
+ * Whether the first @plen bits (0..128) of two addresses agree. Per packet
+ * (is the next hop on link?): two 64-bit compares, no library call.
+ */
+static inline bool
+mr_prefix_match(const uint8_t a[16], const uint8_t b[16], unsigned int plen)
+{
+	uint64_t x, y;
+
+	if (plen == 0)
+		return true;
+	memcpy(&x, a, 8);
+	memcpy(&y, b, 8);
+	x = rte_be_to_cpu_64(x ^ y);
+	if (plen <= 64)
+		return x >> (64 - plen) == 0;
+	if (x != 0)
+		return false;
+	memcpy(&x, a + 8, 8);
+	memcpy(&y, b + 8, 8);
+	return rte_be_to_cpu_64(x ^ y) >> (128 - plen) == 0;
+}
 
 struct mr_cfg_port {
 	char name[32];

@@ -31,16 +31,6 @@ mr_port_is_local(const struct mr_port *p, const struct mr_sockaddr *ip)
 	return false;
 }
 
-static bool
-prefix_match(const uint8_t *a, const uint8_t *b, unsigned int bits)
-{
-	unsigned int bytes = bits / 8, rem = bits % 8;
-
-	if (memcmp(a, b, bytes) != 0)
-		return false;
-	return rem == 0 || ((a[bytes] ^ b[bytes]) & (uint8_t)(0xff << (8 - rem))) == 0;
-}
-
 bool
 mr_port_on_link(const struct mr_port *p, const struct mr_sockaddr *ip)
 {
@@ -49,7 +39,7 @@ mr_port_on_link(const struct mr_port *p, const struct mr_sockaddr *ip)
 	for (i = 0; i < p->cfg->n_addrs; i++) {
 		const struct mr_cfg_addr *a = &p->cfg->addrs[i];
 
-		if (a->ip.family == ip->family && prefix_match(a->ip.ip, ip->ip, a->prefix_len))
+		if (a->ip.family == ip->family && mr_prefix_match(a->ip.ip, ip->ip, a->prefix_len))
 			return true;
 	}
 	return false;

@@ -789,6 +789,27 @@ test_too_many(void **state)
 	free(text);
 }
 
+/* mr_prefix_match() against a bit-by-bit reference: addresses that first differ at bit d. */
+static void
+test_prefix_match(void **state)
+{
+	uint8_t a[16], b[16];
+	unsigned int d, plen, i;
+
+	(void)state;
+	for (d = 0; d <= 128; d++) {
+		for (i = 0; i < 16; i++)
+			a[i] = b[i] = (uint8_t)(i * 37u + d);
+		if (d < 128) {
+			b[d / 8] ^= (uint8_t)(0x80u >> (d % 8));       /* bit d differs */
+			for (i = d + 1; i < 128; i += 3)
+				b[i / 8] ^= (uint8_t)(0x80u >> (i % 8)); /* and some later ones */
+		}
+		for (plen = 0; plen <= 128; plen++)
+			assert_int_equal(mr_prefix_match(a, b, plen), plen <= d);
+	}
+}
+
 int
 main(void)
 {
@@ -801,6 +822,7 @@ main(void)
 		cmocka_unit_test(test_err_buffer),
 		cmocka_unit_test(test_parse_ip),
 		cmocka_unit_test(test_too_many),
+		cmocka_unit_test(test_prefix_match),
 	};
 	struct CMUnitTest tests[ARRAY_SIZE(fixed) + ARRAY_SIZE(bad_cases)];
 	unsigned int i;
