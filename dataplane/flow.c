@@ -21,6 +21,7 @@
 
 #include "dp.h"
 #include "sbatch.h"
+#include "slab.h"
 
 RTE_LOG_REGISTER(mr_logtype_flow, user.mrelay.flow, INFO);
 #define RTE_LOGTYPE_MR_FLOW mr_logtype_flow
@@ -130,7 +131,7 @@ flow_free(struct mr_flow *f)
 	explicit_bzero(f->in_keys, sizeof(f->in_keys));
 	explicit_bzero(&f->out_key, sizeof(f->out_key));
 	explicit_bzero(f->ice_pwd, sizeof(f->ice_pwd));
-	rte_free(f);
+	mr_slab_free(f, sizeof(*f));
 }
 
 bool
@@ -681,7 +682,7 @@ apply(struct mr_dp *dp, uint32_t slot, bool force, const uint32_t *extra_ssrc, b
 		goto out;
 	}
 	r = -ENOMEM;
-	f = rte_malloc("mr_flow", sizeof(*f), RTE_CACHE_LINE_SIZE);
+	f = mr_slab_alloc(sizeof(*f));
 	if (f == NULL) {
 		st->alloc_failures++;
 		FLOW_LOG(ERR, "leg %u (call %" PRIx64 "): no memory for its flow entry: %s", slot,

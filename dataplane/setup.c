@@ -19,6 +19,7 @@
 
 #include "dp.h"
 #include "srtp.h"
+#include "slab.h"
 #include "srtp_mb.h"
 
 struct mr_dp mr_dp;
@@ -96,27 +97,15 @@ create_rings(struct mr_dp *dp)
  * stays on libsrtp, and the log says why.
  */
 /*
- * Burst-engine contexts in hugepage memory: fewer page walks with many
- * streams. When the EAL's memory runs out, the process heap rather than a
- * stream without contexts; the release tells the two apart by address.
+ * Burst-engine contexts in hugepage memory (fewer page walks with many
+ * streams), from the slab: created at the rate new streams arrive however
+ * many exist (slab.h).
  */
 static void *
 ctx_alloc(size_t align, size_t size)
 {
-	void *p = rte_malloc("mr_smb_ctx", size, (unsigned int)align);
-
-	if (p == NULL)
-		p = aligned_alloc(align, (size + align - 1) / align * align);
-	return p;
-}
-
-static void
-ctx_release(void *p)
-{
-	if (p != NULL && rte_mem_virt2memseg_list(p) != NULL)
-		rte_free(p);
-	else
-		free(p);
+	(void)align;                    /* the slab's objects are 64-byte aligned */
+	return mr_slab_alloc(size);
 }
 
 static void
@@ -140,7 +129,7 @@ create_engines(struct mr_dp *dp)
 		SETUP_LOG(INFO, "SRTP: libsrtp for every stream (srtp_engine \"libsrtp\")");
 		return 0;
 	}
-	mr_smb_set_allocator(ctx_alloc, ctx_release);
+	mr_smb_set_allocator(ctx_alloc, mr_slab_free);
 	for (i = 0; i < dp->n_workers; i++) {
 		dp->workers[i].smb = mr_smb_engine_new();
 		if (dp->workers[i].smb == NULL) {

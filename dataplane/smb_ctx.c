@@ -37,14 +37,22 @@ libc_alloc(size_t align, size_t size)
 	return aligned_alloc(align, (size + align - 1) & ~(align - 1));
 }
 
+static void
+libc_release(void *p, size_t size)
+{
+	(void)size;
+	free(p);
+}
+
 static void *(*ctx_alloc)(size_t align, size_t size) = libc_alloc;    /* management lcore */
-static void (*ctx_release)(void *p) = free;
+static void (*ctx_release)(void *p, size_t size) = libc_release;
 
 void
-mr_smb_set_allocator(void *(*alloc)(size_t align, size_t size), void (*release)(void *p))
+mr_smb_set_allocator(void *(*alloc)(size_t align, size_t size),
+		     void (*release)(void *p, size_t size))
 {
 	ctx_alloc = alloc != NULL ? alloc : libc_alloc;
-	ctx_release = release != NULL ? release : free;
+	ctx_release = release != NULL ? release : libc_release;
 }
 
 bool
@@ -310,8 +318,10 @@ mr_smb_ctx_free(struct mr_smb_ctx *c)
 {
 	if (c == NULL)
 		return;
-	explicit_bzero(c, ctx_bytes(c->suite));
-	ctx_release(c);
+	size_t size = ctx_bytes(c->suite);
+
+	explicit_bzero(c, size);
+	ctx_release(c, size);
 }
 
 void

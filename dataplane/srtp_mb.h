@@ -60,9 +60,10 @@ void mr_smb_ctx_prefetch(const struct mr_smb_ctx *c);
  * burst's contexts are cold and their pages too: in hugepage memory (DPDK's
  * rte_malloc(), or transparent huge pages) bench_srtp_engine spends 20-30%
  * less per packet at 100,000 contexts. @alloc returns @size bytes
- * aligned to @align (64), or NULL.
+ * aligned to @align (64), or NULL; @release gets the same @size back.
  */
-void mr_smb_set_allocator(void *(*alloc)(size_t align, size_t size), void (*release)(void *p));
+void mr_smb_set_allocator(void *(*alloc)(size_t align, size_t size),
+			  void (*release)(void *p, size_t size));
 
 /*
  * Resume point of the stream: the highest RTP index that passed, as (ROC,

@@ -125,9 +125,10 @@ arena_alloc(size_t align, size_t size)
 }
 
 static void
-arena_release(void *p)
+arena_release(void *p, size_t size)
 {
 	(void)p;
+	(void)size;
 }
 
 static int
