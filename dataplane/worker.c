@@ -693,6 +693,9 @@ mr_pkt_burst(struct mr_worker *w, struct rte_mbuf **pkts, unsigned int n, unsign
 		if (ingress_done(w, &ps[i], &ops[ps[i].op]) == MR_CRYPT_OP) {
 			retry[n_retry] = ops[ps[i].op];
 			ps[i].op = (int8_t)n_retry++;
+		} else {
+			/* settled: the pass below is for the retried ones only */
+			ps[i].op = -1;
 		}
 	}
 	if (n_retry != 0) {

@@ -14,6 +14,10 @@
  *   leg B slot 1: relay :30002/:30003  peer B 198.18.0.11:40002/40003  DSCP 34
  *   A and B are on-link with static neighbour entries (02:00:00:00:00:0a/0b);
  *   both legs plain RTP on PSTN, latch "first", no re-latch window.
+ *   Then SRTP legs C slot 2 (:30010, peer at A's address :40010, two inbound
+ *   key generations) and D slot 3 (:30012, peer at B's :40012), checked byte
+ *   for byte against libsrtp, with one receive burst mixing packets settled
+ *   on the first and on the second key generation.
  *
  * net_ring's MAC is 00:00:00:00:00:00 and cannot be changed (no mac_addr_set
  * op), so "source MAC = the port's" compares with what rte_eth_macaddr_get()
@@ -58,6 +62,7 @@
 
 #include "dp.h"
 #include "region.h"
+#include "srtp.h"
 
 #define WORKER_LCORE 1u
 #define RING_SIZE 1024u
@@ -86,6 +91,16 @@ static const uint8_t SPOOF_MAC[6] = { 0x02, 0, 0, 0, 0, 0x42 };
 #define DSCP_B 34u
 #define SLOT_A 0u
 #define SLOT_B 1u
+/* SRTP legs C and D: C's peer is at A's address, D's at B's */
+#define C_PORT 40010u
+#define D_PORT 40012u
+#define RELAY_C 30010u
+#define RELAY_D 30012u
+#define SLOT_C 2u
+#define SLOT_D 3u
+#define SSRC_C 0xcccc0003u
+#define SSRC_D 0xdddd0004u
+#define N_BURST_D 10u           /* D's packets in the mixed burst */
 
 /* A frame we expect the relay to send. */
 struct expect {
@@ -280,9 +295,9 @@ udp4_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *smac, const uint8_t *
 	return (uint16_t)(34u + 8u + len);
 }
 
-/* RTP (RFC 3550): version 2, PCMU, then payload bytes that differ per packet. */
+/* RTP (RFC 3550): version 2, PCMU, then @n payload bytes that differ per packet. */
 static uint16_t
-rtp_packet(uint8_t *p, uint16_t seq, uint32_t ssrc)
+rtp_sized(uint8_t *p, uint16_t seq, uint32_t ssrc, uint16_t n)
 {
 	unsigned int i;
 
@@ -293,9 +308,15 @@ rtp_packet(uint8_t *p, uint16_t seq, uint32_t ssrc)
 	put16(p + 6, (uint16_t)(seq * 160u));
 	put16(p + 8, (uint16_t)(ssrc >> 16));
 	put16(p + 10, (uint16_t)ssrc);
-	for (i = 0; i < RTP_PAYLOAD; i++)
+	for (i = 0; i < n; i++)
 		p[12 + i] = (uint8_t)(seq * 31u + ssrc + i);
-	return (uint16_t)(12u + RTP_PAYLOAD);
+	return (uint16_t)(12u + n);
+}
+
+static uint16_t
+rtp_packet(uint8_t *p, uint16_t seq, uint32_t ssrc)
+{
+	return rtp_sized(p, seq, ssrc, RTP_PAYLOAD);
 }
 
 /* An RTCP sender report without report blocks (RFC 3550 section 6.4.1). */
@@ -316,6 +337,30 @@ rtcp_sr(uint8_t *p, uint32_t ssrc)
 }
 
 /* --- the wire: the two rings of the net_ring port --------------------------- */
+
+/*
+ * Frames into the RX ring with one enqueue: the worker's next receive burst
+ * takes them all together (the ring publishes them at once).
+ */
+static int
+inject_burst(uint8_t (*frames)[MAX_FRAME], const uint16_t *lens, unsigned int n, const char *what)
+{
+	struct rte_mbuf *m[MAX_OUT];
+	unsigned int i;
+
+	CHECK(n <= MAX_OUT && rte_pktmbuf_alloc_bulk(T.pool, m, n) == 0, "%s: no mbufs to inject",
+	      what);
+	for (i = 0; i < n; i++) {
+		memcpy(rte_pktmbuf_append(m[i], lens[i]), frames[i], lens[i]);
+		m[i]->port = T.port_id;
+	}
+	if (rte_ring_sp_enqueue_bulk(T.rx, (void **)m, n, NULL) != n) {
+		rte_pktmbuf_free_bulk(m, n);
+		CHECK(false, "%s: RX ring full", what);
+	}
+	T.n_injected += n;
+	return 0;
+}
 
 static int
 inject(const uint8_t *frame, uint16_t len, const char *what)
@@ -749,6 +794,187 @@ step_counters(void)
 	return 0;
 }
 
+static void
+leg_fill(struct mr_leg_slot *s, uint32_t egress, const uint8_t *peer_ip, uint16_t peer_port,
+	 uint16_t relay_port, uint8_t dscp)
+{
+	memset(s, 0, sizeof(*s));
+	s->call_tag = 0x72696e67ull;
+	s->latch = MR_LATCH_FIRST;
+	s->dscp = dscp;
+	s->flags = MR_LEG_F_PSTN;               /* plain RTP is refused otherwise */
+	s->egress_slot = egress;
+	s->local.family = MR_AF_INET;
+	memcpy(s->local.ip, RELAY_IP, 4);
+	s->local.port_be = rte_cpu_to_be_16(relay_port);
+	s->local_rtcp_port_be = rte_cpu_to_be_16((uint16_t)(relay_port + 1u));
+	s->peer_rtp.family = MR_AF_INET;
+	memcpy(s->peer_rtp.ip, peer_ip, 4);
+	s->peer_rtp.port_be = rte_cpu_to_be_16(peer_port);
+	s->peer_rtcp = s->peer_rtp;
+	s->peer_rtcp.port_be = rte_cpu_to_be_16((uint16_t)(peer_port + 1u));
+}
+
+/* --- SRTP: a receive burst that mixes the two key generations ---------------- */
+
+/* An AES_CM_128_HMAC_SHA1_80 key generation made from @seed. */
+static struct mr_key_gen
+srtp_key(uint8_t seed)
+{
+	struct mr_key_gen k;
+	unsigned int i;
+
+	memset(&k, 0, sizeof(k));
+	k.suite = MR_SUITE_AES_CM_128_HMAC_SHA1_80;
+	k.key_len = 16;
+	k.salt_len = 14;
+	for (i = 0; i < k.key_len; i++)
+		k.key[i] = (uint8_t)(seed * 13u + i);
+	for (i = 0; i < k.salt_len; i++)
+		k.salt[i] = (uint8_t)(seed * 7u + i * 3u);
+	return k;
+}
+
+/* RTP with @n payload bytes protected by @c into @p; its length, 0 if protect failed. */
+static uint16_t
+srtp_sized(uint8_t *p, struct mr_srtp_ctx *c, uint16_t seq, uint32_t ssrc, uint16_t n)
+{
+	uint32_t len = rtp_sized(p, seq, ssrc, n);
+
+	return mr_srtp_protect(c, p, &len, MAX_FRAME - 42u) == 0 ? (uint16_t)len : 0;
+}
+
+/* One packet of leg C's or D's peer: the frame to inject and the frame expected out. */
+struct srtp_side {
+	struct mr_srtp_ctx *tx;         /* the peer's sender */
+	struct mr_srtp_ctx *relay_out;  /* what the relay's protection towards the other peer gives */
+	const uint8_t *mac, *ip;
+	uint16_t port, relay_port;      /* the peer's and its leg's */
+	const uint8_t *to_ip, *to_mac;  /* the other peer */
+	uint16_t to_port, to_relay_port;
+	uint8_t to_dscp;
+	uint32_t ssrc;
+	uint16_t payload;
+};
+
+static int
+srtp_frame(struct srtp_side *sd, uint16_t seq, uint8_t *frame, uint16_t *frame_len,
+	   uint8_t *want, struct expect *e, const char *what)
+{
+	uint8_t p[MAX_FRAME];
+	uint16_t n = srtp_sized(p, sd->tx, seq, sd->ssrc, sd->payload);
+	uint16_t w = srtp_sized(want, sd->relay_out, seq, sd->ssrc, sd->payload);
+
+	CHECK(n != 0 && w != 0, "%s: libsrtp could not protect the test's packet", what);
+	*frame_len = udp4_frame(frame, T.port_mac.addr_bytes, sd->mac, sd->ip, sd->port, RELAY_IP,
+				sd->relay_port, p, n);
+	*e = (struct expect){ what, sd->to_mac, sd->to_ip, sd->to_relay_port, sd->to_port,
+			      sd->to_dscp, want, w };
+	return 0;
+}
+
+static uint64_t
+drops_total(void)
+{
+	uint64_t sum = 0;
+	unsigned int r;
+
+	for (r = 0; r < MR_DROP_MAX; r++)
+		sum += drops(r);
+	return sum;
+}
+
+/*
+ * Leg C takes two inbound key generations (make-before-break); its peer
+ * has switched to the second while the relay still tries the first one
+ * first. One receive burst holds D's packets (settled on the first try)
+ * around C's (settled on the second): every packet must come out whole,
+ * re-protected byte for byte as libsrtp would with the egress leg's key.
+ * (A packet settled on the first try was once taken up again with another
+ * packet's second-try result.)
+ */
+static int
+step_srtp_mixed_burst(void)
+{
+	static uint8_t frames[N_BURST_D + 2][MAX_FRAME], want[N_BURST_D + 2][MAX_FRAME];
+	struct mr_key_gen kc0 = srtp_key(1), kc1 = srtp_key(2), kc_out = srtp_key(3);
+	struct mr_key_gen kd = srtp_key(4), kd_out = srtp_key(5);
+	struct srtp_side c = { NULL, NULL, A_MAC, A_IP, C_PORT, RELAY_C, B_IP, B_MAC, D_PORT,
+			       RELAY_D, DSCP_B, SSRC_C, 100 };
+	struct srtp_side d = { NULL, NULL, B_MAC, B_IP, D_PORT, RELAY_D, A_IP, A_MAC, C_PORT,
+			       RELAY_C, DSCP_A, SSRC_D, 300 };
+	struct mr_srtp_ctx *tx_c1 = NULL;
+	struct expect e[N_BURST_D + 2];
+	uint16_t lens[N_BURST_D + 2];
+	struct mr_leg_slot s;
+	uint64_t dropped;
+	unsigned int i, n = 0;
+	int r = -1;
+
+	CHECK(mr_srtp_init() == 0, "libsrtp init");
+	c.tx = mr_srtp_ctx_new(&kc0, SSRC_C, MR_SRTP_OUTBOUND, NULL);
+	tx_c1 = mr_srtp_ctx_new(&kc1, SSRC_C, MR_SRTP_OUTBOUND, NULL);
+	c.relay_out = mr_srtp_ctx_new(&kd_out, SSRC_C, MR_SRTP_OUTBOUND, NULL);
+	d.tx = mr_srtp_ctx_new(&kd, SSRC_D, MR_SRTP_OUTBOUND, NULL);
+	d.relay_out = mr_srtp_ctx_new(&kc_out, SSRC_D, MR_SRTP_OUTBOUND, NULL);
+	if (c.tx == NULL || tx_c1 == NULL || c.relay_out == NULL || d.tx == NULL ||
+	    d.relay_out == NULL) {
+		fail("libsrtp contexts for the test's peers");
+		goto out;
+	}
+	leg_fill(&s, SLOT_D, A_IP, C_PORT, RELAY_C, DSCP_A);
+	s.flags = 0;
+	s.crypto_in.gen[0] = kc0;
+	s.crypto_in.gen[1] = kc1;
+	s.crypto_in.active = 1;
+	s.crypto_out.gen[0] = kc_out;
+	if (mr_region_leg_write(&T.region, SLOT_C, &s) < 0)
+		goto out;
+	leg_fill(&s, SLOT_C, B_IP, D_PORT, RELAY_D, DSCP_B);
+	s.flags = 0;
+	s.crypto_in.gen[0] = kd;
+	s.crypto_out.gen[0] = kd_out;
+	if (mr_region_leg_write(&T.region, SLOT_D, &s) < 0 || sync_dp("SRTP legs C and D") < 0)
+		goto out;
+
+	/* each SSRC's first packet: its contexts are made, the first generation passes */
+	if (srtp_frame(&c, 100, frames[0], &lens[0], want[0], &e[0], "SRTP C->D, first key") < 0 ||
+	    inject(frames[0], lens[0], "SRTP C->D") < 0 || expect_frames(e, 1, "SRTP C->D") < 0 ||
+	    srtp_frame(&d, 500, frames[0], &lens[0], want[0], &e[0], "SRTP D->C") < 0 ||
+	    inject(frames[0], lens[0], "SRTP D->C") < 0 || expect_frames(e, 1, "SRTP D->C") < 0)
+		goto out;
+	pass("SRTP legs C and D: the first packet each way re-keyed byte for byte as libsrtp would");
+
+	dropped = drops_total();
+	if (srtp_frame(&d, 501, frames[n], &lens[n], want[n], &e[n], "mixed burst: D->C") < 0)
+		goto out;
+	n++;
+	c.tx = tx_c1;                   /* C's peer switches to the second key */
+	tx_c1 = NULL;
+	for (i = 0; i < 2; i++, n++)
+		if (srtp_frame(&c, (uint16_t)(101u + i), frames[n], &lens[n], want[n], &e[n],
+			       "mixed burst: C->D, second key") < 0)
+			goto out;
+	for (i = 1; i < N_BURST_D; i++, n++)
+		if (srtp_frame(&d, (uint16_t)(501u + i), frames[n], &lens[n], want[n], &e[n],
+			       "mixed burst: D->C") < 0)
+			goto out;
+	if (inject_burst(frames, lens, n, "mixed burst") < 0 ||
+	    expect_frames(e, n, "mixed burst") < 0)
+		goto out;
+	CHECK(drops_total() == dropped, "mixed burst: %" PRIu64 " drops", drops_total() - dropped);
+	pass("one burst of %u D->C packets around 2 C->D packets under C's second key: all %u "
+	     "relayed in order, each re-keyed byte for byte, no drop", N_BURST_D, n);
+	r = 0;
+out:
+	mr_srtp_ctx_free(c.tx);
+	mr_srtp_ctx_free(tx_c1);
+	mr_srtp_ctx_free(c.relay_out);
+	mr_srtp_ctx_free(d.tx);
+	mr_srtp_ctx_free(d.relay_out);
+	return r;
+}
+
 /* The test, on a plain pthread while the main lcore runs management. */
 static void *
 test_main(void *arg)
@@ -768,7 +994,8 @@ test_main(void *arg)
 		    expect_frames(NULL, 0, "the end") == 0) {
 			pass("exactly %u frames relayed for %u injected, nothing else sent",
 			     T.n_relayed, T.n_injected);
-			step_counters();
+			if (step_counters() == 0)
+				step_srtp_mixed_burst();
 		}
 	}
 	mr_dp.quit = true;
@@ -796,27 +1023,6 @@ ring_port(void)
 		return -ENODEV;
 	T.port_id = (uint16_t)port;
 	return 0;
-}
-
-static void
-leg_fill(struct mr_leg_slot *s, uint32_t egress, const uint8_t *peer_ip, uint16_t peer_port,
-	 uint16_t relay_port, uint8_t dscp)
-{
-	memset(s, 0, sizeof(*s));
-	s->call_tag = 0x72696e67ull;
-	s->latch = MR_LATCH_FIRST;
-	s->dscp = dscp;
-	s->flags = MR_LEG_F_PSTN;               /* plain RTP is refused otherwise */
-	s->egress_slot = egress;
-	s->local.family = MR_AF_INET;
-	memcpy(s->local.ip, RELAY_IP, 4);
-	s->local.port_be = rte_cpu_to_be_16(relay_port);
-	s->local_rtcp_port_be = rte_cpu_to_be_16((uint16_t)(relay_port + 1u));
-	s->peer_rtp.family = MR_AF_INET;
-	memcpy(s->peer_rtp.ip, peer_ip, 4);
-	s->peer_rtp.port_be = rte_cpu_to_be_16(peer_port);
-	s->peer_rtcp = s->peer_rtp;
-	s->peer_rtcp.port_be = rte_cpu_to_be_16((uint16_t)(peer_port + 1u));
 }
 
 static int
