@@ -93,18 +93,24 @@ egress_dest(struct mr_worker *w, const struct mr_flow *e, uint8_t comp,
 	    struct mr_sockaddr *dst)
 {
 	const struct mr_leg_dp *p = mr_shm_leg_dp(mr_dp.shm, e->slot);
-	struct leg_dest d;
+	const struct leg_dest *d = (const struct leg_dest *)p;
+	struct leg_dest copy;
+	uint8_t latched;
 
-	if (e->owner == w->idx)
-		memcpy(&d, p, sizeof(d));
-	else if (mr_seq_read(&p->dseq, &d, p, sizeof(d)) < 0)
-		return MR_DROP_ERR(MR_DROP_STATE_TORN);
-	if (d.leg_uid != e->leg_uid)
-		d.latch_flags = 0;      /* not yet installed by mgmt */
+	/*
+	 * Our own leg's part is read in place: a copy first would be read back
+	 * across the narrower stores that made it, which cannot be forwarded.
+	 */
+	if (e->owner != w->idx) {
+		if (mr_seq_read(&p->dseq, &copy, p, sizeof(copy)) < 0)
+			return MR_DROP_ERR(MR_DROP_STATE_TORN);
+		d = &copy;
+	}
+	latched = d->leg_uid == e->leg_uid ? d->latch_flags : 0;  /* 0: not installed by mgmt yet */
 	if ((e->flags & MR_LEG_F_RTCP_MUX) || comp == MR_COMP_RTP)
-		*dst = (d.latch_flags & MR_LATCHED_RTP) ? d.latched_rtp : e->peer_rtp;
-	else if (d.latch_flags & MR_LATCHED_RTCP)
-		*dst = d.latched_rtcp;
+		*dst = (latched & MR_LATCHED_RTP) ? d->latched_rtp : e->peer_rtp;
+	else if (latched & MR_LATCHED_RTCP)
+		*dst = d->latched_rtcp;
 	else
 		*dst = e->peer_rtcp;
 	if (dst->family == MR_AF_NONE || dst->port_be == 0)
@@ -441,9 +447,54 @@ ingress_done(struct mr_worker *w, struct pkt *p, struct mr_sop *op)
 	return -1;
 }
 
+/*
+ * Where the burst's last packet went. Media comes in trains (a video frame
+ * is many packets of one stream), so the next packet to the same egress
+ * leg and component reuses its destination and next hop instead of reading
+ * the egress leg's state and the neighbour table again. A latch made in
+ * between (ours: the egress leg may be fed back) voids it; what another
+ * lcore changes meanwhile is seen by the next burst, as it would be by a
+ * packet a moment earlier.
+ */
+struct route_memo {
+	const struct mr_flow *e;        /* NULL: none */
+	uint8_t comp;
+	uint64_t latched;               /* w->st->latched when taken */
+	const struct mr_port *port;
+	const struct mr_sockaddr *src;
+	struct mr_sockaddr dst;
+	struct rte_ether_addr mac;
+};
+
+/* @p's destination, relay address, port and next hop towards @e. 0 or a drop. */
+static int
+route(struct mr_worker *w, struct pkt *p, const struct mr_flow *e, uint8_t out_comp,
+      struct route_memo *rm)
+{
+	int r;
+
+	if (rm->e == e && rm->comp == out_comp && rm->latched == w->st->latched) {
+		p->dst = rm->dst;
+		p->src = rm->src;
+		p->port = rm->port;
+		p->mac = rm->mac;
+		return 0;
+	}
+	r = egress_dest(w, e, out_comp, &p->dst);
+	if (unlikely(r < 0))
+		return r;
+	p->src = out_comp == MR_COMP_RTCP ? &e->local_rtcp : &e->local;
+	p->port = &mr_dp.ports[e->port];
+	if (unlikely(p->dst.family != p->src->family ||
+		     !next_hop_mac(w, p->port, e->port, &p->dst, &p->mac)))
+		return MR_DROP_ERR(MR_DROP_NO_NEXTHOP_MAC);
+	*rm = (struct route_memo){ e, out_comp, w->st->latched, p->port, p->src, p->dst, p->mac };
+	return 0;
+}
+
 /* 5-7: latch, mute, fan-out, destination, the SRTP operation of egress. */
 static void
-middle(struct mr_worker *w, struct pkt *p, struct mr_sop *op)
+middle(struct mr_worker *w, struct pkt *p, struct mr_sop *op, struct route_memo *rm)
 {
 	const struct mr_flow *f = p->f, *e;
 	struct mr_leg_counters *in_ctr = &w->ctr[f->slot];
@@ -489,16 +540,9 @@ middle(struct mr_worker *w, struct pkt *p, struct mr_sop *op)
 		 mr_media_classify(rte_pktmbuf_mtod_offset(m, const uint8_t *, p->pi.payload_off),
 				   p->pi.payload_len) == MR_MEDIA_RTCP)
 		out_comp = MR_COMP_RTCP;
-	r = egress_dest(w, e, out_comp, &p->dst);
+	r = route(w, p, e, out_comp, rm);
 	if (unlikely(r < 0)) {
 		drop_leg(w, p, r, &in_ctr->drop_other);
-		return;
-	}
-	p->src = out_comp == MR_COMP_RTCP ? &e->local_rtcp : &e->local;
-	p->port = &mr_dp.ports[e->port];
-	if (unlikely(p->dst.family != p->src->family ||
-		     !next_hop_mac(w, p->port, e->port, &p->dst, &p->mac))) {
-		drop_leg(w, p, MR_DROP_ERR(MR_DROP_NO_NEXTHOP_MAC), &in_ctr->drop_other);
 		return;
 	}
 	if (!mr_flow_crypto(f))
@@ -681,8 +725,11 @@ mr_pkt_burst(struct mr_worker *w, struct rte_mbuf **pkts, unsigned int n, unsign
 {
 	struct mr_sop ops[MR_BURST], retry[MR_BURST];
 	struct pkt ps[MR_BURST];
+	struct route_memo rm = { .e = NULL };
 	unsigned int i, n_ops, n_retry = 0;
 
+	if (n == 0)
+		return;         /* most polls of the handoff and reinject rings */
 	for (i = 0; i < n; i++)
 		ps[i].m = pkts[i];
 	n_ops = front_burst(w, ps, n, origin, ops);
@@ -710,7 +757,7 @@ mr_pkt_burst(struct mr_worker *w, struct rte_mbuf **pkts, unsigned int n, unsign
 			prefetch_egress(ps[i + MR_PREFETCH].f);
 		if (ps[i].m == NULL)
 			continue;
-		middle(w, &ps[i], &ops[n_ops]);
+		middle(w, &ps[i], &ops[n_ops], &rm);
 		if (ps[i].m != NULL && ps[i].op == 0)
 			ps[i].op = (int8_t)n_ops++;
 	}
