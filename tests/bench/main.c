@@ -1050,9 +1050,10 @@ report_srtp(const struct bench_opts *o, const struct results *res)
 		if (!set_up) {
 			printf("\n== SRTP with many legs: where the time goes ==\n"
 			       "  set-up: the first packet of a leg's SSRC goes to the management lcore,\n"
-			       "  which makes the leg's libsrtp contexts; ready: until every leg had\n"
-			       "  accepted a packet. Then, after the window, libsrtp alone once more, in\n"
-			       "  the relay's process with all its contexts alive, on the worker's CPU.\n");
+			       "  which makes its SRTP contexts (on the row's engine); ready: until every\n"
+			       "  leg had accepted a packet; per s: contexts made per second. Then, after\n"
+			       "  the window, libsrtp alone once more, in the relay's process with all\n"
+			       "  its contexts alive, on the worker's CPU.\n");
 			printf("  %-24s %8s %8s %7s %11s %11s %8s %9s %8s\n", "", "contexts", "ready",
 			       "per s", "relay", "libsrtp in", "relay /", "libsrtp,", "grown");
 			printf("  %-24s %8s %8s %7s %11s %11s %8s %9s %8s\n", "", "alive", "after s",
