@@ -17,7 +17,10 @@
  *   Then SRTP legs C slot 2 (:30010, peer at A's address :40010, two inbound
  *   key generations) and D slot 3 (:30012, peer at B's :40012), checked byte
  *   for byte against libsrtp, with one receive burst mixing packets settled
- *   on the first and on the second key generation.
+ *   on the first and on the second key generation. Last, plain legs E slot 4
+ *   (:30020, peer at A's :40020) and F slot 5 (:30022, muted, signaled at
+ *   B's :40099, sending from :40022): a latch inside a burst redirects the
+ *   packets after it.
  *
  * net_ring's MAC is 00:00:00:00:00:00 and cannot be changed (no mac_addr_set
  * op), so "source MAC = the port's" compares with what rte_eth_macaddr_get()
@@ -101,6 +104,14 @@ static const uint8_t SPOOF_MAC[6] = { 0x02, 0, 0, 0, 0, 0x42 };
 #define SSRC_C 0xcccc0003u
 #define SSRC_D 0xdddd0004u
 #define N_BURST_D 10u           /* D's packets in the mixed burst */
+/* plain legs E and F: F's peer signals one port and sends from another */
+#define E_PORT 40020u
+#define F_HINT_PORT 40099u
+#define F_PORT 40022u
+#define RELAY_E 30020u
+#define RELAY_F 30022u
+#define SLOT_E 4u
+#define SLOT_F 5u
 
 /* A frame we expect the relay to send. */
 struct expect {
@@ -975,6 +986,52 @@ out:
 	return r;
 }
 
+/*
+ * Within one burst the route of the last packet is reused for the next one
+ * to the same leg (worker.c, route_memo): a latch in between must void it.
+ * F is muted, so its packet latches F on the port it really sends from and
+ * goes no further (nothing else routed in between); E -> F goes to F's
+ * signaled port before that packet and to the latched one right after it,
+ * in the same burst.
+ */
+static int
+step_route_after_latch_in_burst(void)
+{
+	static uint8_t frames[3][MAX_FRAME], pl[3][12 + RTP_PAYLOAD];
+	struct expect e[2];
+	uint16_t lens[3], plen;
+	struct mr_leg_slot s;
+	uint64_t muted = drops(MR_DROP_MUTED);
+
+	leg_fill(&s, SLOT_F, A_IP, E_PORT, RELAY_E, DSCP_A);
+	CHECK(mr_region_leg_write(&T.region, SLOT_E, &s) == 0, "writing leg E");
+	leg_fill(&s, SLOT_E, B_IP, F_HINT_PORT, RELAY_F, DSCP_B);
+	s.flags |= MR_LEG_F_MUTED;
+	CHECK(mr_region_leg_write(&T.region, SLOT_F, &s) == 0, "writing leg F");
+	if (sync_dp("legs E and F") < 0)
+		return -1;
+	plen = rtp_packet(pl[0], 7000, 0xeeee0005u);
+	lens[0] = udp4_frame(frames[0], T.port_mac.addr_bytes, A_MAC, A_IP, E_PORT, RELAY_IP, RELAY_E,
+			     pl[0], plen);
+	e[0] = (struct expect){ "E->F before F latched", B_MAC, B_IP, RELAY_F, F_HINT_PORT, DSCP_B,
+				pl[0], plen };
+	plen = rtp_packet(pl[1], 8000, 0xffff0006u);
+	lens[1] = udp4_frame(frames[1], T.port_mac.addr_bytes, B_MAC, B_IP, F_PORT, RELAY_IP, RELAY_F,
+			     pl[1], plen);
+	plen = rtp_packet(pl[2], 7001, 0xeeee0005u);
+	lens[2] = udp4_frame(frames[2], T.port_mac.addr_bytes, A_MAC, A_IP, E_PORT, RELAY_IP, RELAY_E,
+			     pl[2], plen);
+	e[1] = (struct expect){ "E->F after F latched, same burst", B_MAC, B_IP, RELAY_F, F_PORT,
+				DSCP_B, pl[2], plen };
+	if (inject_burst(frames, lens, 3, "E/F burst") < 0 || expect_frames(e, 2, "E/F burst") < 0)
+		return -1;
+	CHECK(drops(MR_DROP_MUTED) == muted + 1, "E/F burst: muted drops %" PRIu64 ", expected %" PRIu64,
+	      drops(MR_DROP_MUTED), muted + 1);
+	pass("one burst E->F, F->E (muted F: latches on :%u, dropped), E->F: the first to F's "
+	     "signaled :%u, the second to :%u", F_PORT, F_HINT_PORT, F_PORT);
+	return 0;
+}
+
 /* The test, on a plain pthread while the main lcore runs management. */
 static void *
 test_main(void *arg)
@@ -995,7 +1052,8 @@ test_main(void *arg)
 			pass("exactly %u frames relayed for %u injected, nothing else sent",
 			     T.n_relayed, T.n_injected);
 			if (step_counters() == 0)
-				step_srtp_mixed_burst();
+				if (step_srtp_mixed_burst() == 0)
+					step_route_after_latch_in_burst();
 		}
 	}
 	mr_dp.quit = true;
