@@ -33,63 +33,12 @@
 
 #include "srtp.h"
 #include "../libsrtp_peer.h"
+#include "srtp_fixture.h"
+#include "srtp_vectors.h"
 
 #define PKT_MAX 512
 
-static const uint8_t test_mki[MR_MKI_MAX_BYTES] = {
-	0xe1, 0xf9, 0x7a, 0x0d, 0x3e, 0x01, 0x8b, 0xe0
-};
-
 /* ---- helpers ---------------------------------------------------------- */
-
-/* Hex to bytes, whitespace ignored; returns the byte count. */
-static size_t
-unhex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	int hi = -1;
-
-	for (; *s != '\0'; s++) {
-		int v;
-
-		if (*s >= '0' && *s <= '9')
-			v = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			v = *s - 'a' + 10;
-		else if (*s >= 'A' && *s <= 'F')
-			v = *s - 'A' + 10;
-		else
-			continue;
-		if (hi < 0) {
-			hi = v;
-		} else {
-			assert_true(n < cap);
-			out[n++] = (uint8_t)(hi << 4 | v);
-			hi = -1;
-		}
-	}
-	assert_int_equal(hi, -1);
-	return n;
-}
-
-static void
-assert_hex(const uint8_t *got, size_t len, const char *want_hex)
-{
-	uint8_t want[PKT_MAX];
-	size_t n = unhex(want_hex, want, sizeof(want));
-
-	assert_int_equal(len, n);
-	assert_memory_equal(got, want, n);
-}
-
-static void
-wr_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 static uint32_t
 rd_be32(const uint8_t *p)
@@ -264,7 +213,7 @@ ref_srtp_cm(const struct skeys *s, uint8_t tag_len, uint32_t roc, const uint8_t 
 	iv[13] ^= pkt[3];
 	ossl_ctr(s->k_e, s->key_len, iv, out + h, len - h);
 	memcpy(msg, out, len);
-	wr_be32(msg + len, roc);
+	mr_test_wr_be32(msg + len, roc);
 	hmac_sha1(s->k_a, msg, len + 4, tag);
 	memcpy(out + len, mki, mki_len);
 	memcpy(out + len + mki_len, tag, tag_len);
@@ -291,7 +240,7 @@ ref_srtcp_cm(const struct skeys *s, uint32_t index, const uint8_t *mki, uint8_t 
 	iv[12] ^= (uint8_t)(index >> 8);
 	iv[13] ^= (uint8_t)index;
 	ossl_ctr(s->c_e, s->key_len, iv, out + 8, len - 8);
-	wr_be32(out + len, 0x80000000u | index);
+	mr_test_wr_be32(out + len, 0x80000000u | index);
 	hmac_sha1(s->c_a, out, len + 4, tag);
 	memcpy(out + len + 4, mki, mki_len);
 	memcpy(out + len + 4 + mki_len, tag, 10);
@@ -311,7 +260,7 @@ ref_srtp_gcm(const uint8_t *key, size_t key_len, const uint8_t salt[12], uint32_
 
 	memcpy(out, pkt, len);
 	memcpy(iv + 2, pkt + 8, 4);
-	wr_be32(iv + 6, roc);
+	mr_test_wr_be32(iv + 6, roc);
 	iv[10] = pkt[2];
 	iv[11] = pkt[3];
 	for (i = 0; i < 12; i++)
@@ -334,11 +283,11 @@ ref_srtcp_gcm(const uint8_t *key, size_t key_len, const uint8_t salt[12], uint32
 
 	memcpy(out, pkt, len);
 	memcpy(iv + 2, pkt + 4, 4);
-	wr_be32(iv + 8, index);
+	mr_test_wr_be32(iv + 8, index);
 	for (i = 0; i < 12; i++)
 		iv[i] ^= salt[i];
 	memcpy(aad, pkt, 8);
-	wr_be32(aad + 8, 0x80000000u | index);
+	mr_test_wr_be32(aad + 8, 0x80000000u | index);
 	ossl_gcm_seal(key, key_len, iv, aad, sizeof(aad), out + 8, len - 8);
 	memcpy(out + len + 16, aad + 8, 4);
 	memcpy(out + len + 20, mki, mki_len);
@@ -351,9 +300,9 @@ ref_srtp(uint8_t suite, const struct skeys *s, uint32_t roc, uint8_t mki_len,
 	 const uint8_t *pkt, size_t len, uint8_t *out)
 {
 	if (is_gcm(suite))
-		return ref_srtp_gcm(s->k_e, s->key_len, s->k_s, roc, test_mki, mki_len,
+		return ref_srtp_gcm(s->k_e, s->key_len, s->k_s, roc, mr_test_mki, mki_len,
 				    pkt, len, out);
-	return ref_srtp_cm(s, mr_srtp_suite(suite)->rtp_tag_len, roc, test_mki, mki_len,
+	return ref_srtp_cm(s, mr_srtp_suite(suite)->rtp_tag_len, roc, mr_test_mki, mki_len,
 			   pkt, len, out);
 }
 
@@ -362,100 +311,10 @@ ref_srtcp(uint8_t suite, const struct skeys *s, uint32_t index, uint8_t mki_len,
 	  const uint8_t *pkt, size_t len, uint8_t *out)
 {
 	if (is_gcm(suite))
-		return ref_srtcp_gcm(s->c_e, s->key_len, s->c_s, index, test_mki, mki_len,
+		return ref_srtcp_gcm(s->c_e, s->key_len, s->c_s, index, mr_test_mki, mki_len,
 				     pkt, len, out);
-	return ref_srtcp_cm(s, index, test_mki, mki_len, pkt, len, out);
+	return ref_srtcp_cm(s, index, mr_test_mki, mki_len, pkt, len, out);
 }
-
-/* ---- packets, keys and the libsrtp peer ------------------------------- */
-
-static size_t
-make_rtp(uint8_t *p, uint16_t seq, uint32_t ssrc, size_t payload)
-{
-	size_t i;
-
-	p[0] = 0x80;
-	p[1] = 111;
-	p[2] = (uint8_t)(seq >> 8);
-	p[3] = (uint8_t)seq;
-	wr_be32(p + 4, (uint32_t)seq * 960u);
-	wr_be32(p + 8, ssrc);
-	for (i = 0; i < payload; i++)
-		p[12 + i] = (uint8_t)(seq + i * 7);
-	return 12 + payload;
-}
-
-/* A sender report without report blocks (28 bytes). */
-static size_t
-make_rtcp(uint8_t *p, uint32_t ssrc, uint32_t n)
-{
-	p[0] = 0x80;
-	p[1] = 200;
-	p[2] = 0;
-	p[3] = 6;
-	wr_be32(p + 4, ssrc);
-	wr_be32(p + 8, 0xe0000000u + n);
-	wr_be32(p + 12, n * 1000u);
-	wr_be32(p + 16, n * 960u);
-	wr_be32(p + 20, n);
-	wr_be32(p + 24, n * 100u);
-	return 28;
-}
-
-static struct mr_key_gen
-key_gen(uint8_t suite, uint8_t mki_len, uint8_t fill)
-{
-	const struct mr_srtp_suite_info *si = mr_srtp_suite(suite);
-	struct mr_key_gen k;
-	unsigned int i;
-
-	memset(&k, 0, sizeof(k));
-	k.suite = suite;
-	k.mki_len = mki_len;
-	k.key_len = si->key_len;
-	k.salt_len = si->salt_len;
-	memcpy(k.mki, test_mki, mki_len);
-	for (i = 0; i < k.key_len; i++)
-		k.key[i] = (uint8_t)(fill + i * 13);
-	for (i = 0; i < k.salt_len; i++)
-		k.salt[i] = (uint8_t)(fill ^ (0xa0 + i));
-	return k;
-}
-
-static struct mr_key_gen
-key_gen_hex(uint8_t suite, uint8_t mki_len, const char *key_hex, const char *salt_hex)
-{
-	struct mr_key_gen k = key_gen(suite, mki_len, 0);
-
-	assert_int_equal(unhex(key_hex, k.key, sizeof(k.key)), k.key_len);
-	assert_int_equal(unhex(salt_hex, k.salt, sizeof(k.salt)), k.salt_len);
-	return k;
-}
-
-
-static uint32_t
-rtp_trailer(const struct mr_key_gen *k)
-{
-	return k->mki_len + mr_srtp_suite(k->suite)->rtp_tag_len;
-}
-
-static uint32_t
-rtcp_trailer(const struct mr_key_gen *k)
-{
-	return 4u + k->mki_len + mr_srtp_suite(k->suite)->rtcp_tag_len;
-}
-
-static const uint8_t all_suites[] = {
-	MR_SUITE_AES_CM_128_HMAC_SHA1_80, MR_SUITE_AES_CM_128_HMAC_SHA1_32,
-	MR_SUITE_AES_256_CM_HMAC_SHA1_80, MR_SUITE_AES_256_CM_HMAC_SHA1_32,
-	MR_SUITE_AEAD_AES_128_GCM, MR_SUITE_AEAD_AES_256_GCM,
-};
-#define N_SUITES (sizeof(all_suites) / sizeof(all_suites[0]))
-
-struct param {
-	uint8_t suite;
-	uint8_t mki_len;
-};
 
 /* ---- suite table ------------------------------------------------------ */
 
@@ -469,10 +328,10 @@ suite_table(void **state)
 	assert_null(mr_srtp_suite(MR_SUITE_NONE));
 	assert_null(mr_srtp_suite(MR_SUITE_MAX));
 	assert_null(mr_srtp_suite(255));
-	for (i = 0; i < N_SUITES; i++) {
-		si = mr_srtp_suite(all_suites[i]);
+	for (i = 0; i < MR_TEST_N_SUITES; i++) {
+		si = mr_srtp_suite(mr_test_suites[i]);
 		assert_non_null(si);
-		assert_int_equal(mr_srtp_suite_by_name(si->name), all_suites[i]);
+		assert_int_equal(mr_srtp_suite_by_name(si->name), mr_test_suites[i]);
 	}
 	si = mr_srtp_suite(MR_SUITE_AES_CM_128_HMAC_SHA1_32);
 	assert_string_equal(si->name, "AES_CM_128_HMAC_SHA1_32");
@@ -499,11 +358,6 @@ suite_table(void **state)
 
 /* ---- 1. RFC vectors ----------------------------------------------------- */
 
-#define RFC3711_MK "E1F97A0D3E018BE0D64FA32C06DE4139"
-#define RFC3711_MS "0EC675AD498AFEEBB6960B3AABE6"
-#define RFC6188_MK "f0f04914b513f2763a1b1fa130f10e29 98f6f6e43e4309d1e622a0e332b9f1b6"
-#define RFC6188_MS "3b04803de51ee7c96423ab5b78d2"
-
 /* RFC 3711 B.2: AES-CM keystream, first three blocks. */
 static void
 rfc3711_b2_keystream(void **state)
@@ -511,12 +365,12 @@ rfc3711_b2_keystream(void **state)
 	uint8_t key[16], iv[16], ks[48] = { 0 };
 
 	(void)state;
-	unhex("2B7E151628AED2A6ABF7158809CF4F3C", key, sizeof(key));
-	unhex("F0F1F2F3F4F5F6F7F8F9FAFBFCFD0000", iv, sizeof(iv));
+	mr_test_unhex("2B7E151628AED2A6ABF7158809CF4F3C", key, sizeof(key));
+	mr_test_unhex("F0F1F2F3F4F5F6F7F8F9FAFBFCFD0000", iv, sizeof(iv));
 	ossl_ctr(key, 16, iv, ks, sizeof(ks));
-	assert_hex(ks, 48, "E03EAD0935C95E80E166B16DD92B4EB4"
-			   "D23513162B02D0F72A43A2FE4A5F97AB"
-			   "41E95B3BB0A2E8DD477901E4FCA894C0");
+	mr_test_assert_hex(ks, 48, "E03EAD0935C95E80E166B16DD92B4EB4"
+				   "D23513162B02D0F72A43A2FE4A5F97AB"
+				   "41E95B3BB0A2E8DD477901E4FCA894C0");
 }
 
 /* RFC 3711 B.3: key derivation (the auth key line is the full keystream). */
@@ -526,19 +380,19 @@ rfc3711_b3_kdf(void **state)
 	uint8_t mk[16], ms[14], out[94];
 
 	(void)state;
-	unhex(RFC3711_MK, mk, sizeof(mk));
-	unhex(RFC3711_MS, ms, sizeof(ms));
+	mr_test_unhex(MR_TEST_RFC3711_MK, mk, sizeof(mk));
+	mr_test_unhex(MR_TEST_RFC3711_MS, ms, sizeof(ms));
 	kdf(mk, 16, ms, 14, 0x00, out, 16);
-	assert_hex(out, 16, "C61E7A93744F39EE10734AFE3FF7A087");
+	mr_test_assert_hex(out, 16, "C61E7A93744F39EE10734AFE3FF7A087");
 	kdf(mk, 16, ms, 14, 0x02, out, 14);
-	assert_hex(out, 14, "30CBBC08863D8C85D49DB34A9AE1");
+	mr_test_assert_hex(out, 14, "30CBBC08863D8C85D49DB34A9AE1");
 	kdf(mk, 16, ms, 14, 0x01, out, 94);
-	assert_hex(out, 94, "CEBE321F6FF7716B6FD4AB49AF256A15"
-			    "6D38BAA48F0A0ACF3C34E2359E6CDBCE"
-			    "E049646C43D9327AD175578EF7227098"
-			    "6371C10C9A369AC2F94A8C5FBCDDDC25"
-			    "6D6E919A48B610EF17C2041E47403576"
-			    "6B68642C59BBFC2F34DB60DBDFB2");
+	mr_test_assert_hex(out, 94, "CEBE321F6FF7716B6FD4AB49AF256A15"
+				    "6D38BAA48F0A0ACF3C34E2359E6CDBCE"
+				    "E049646C43D9327AD175578EF7227098"
+				    "6371C10C9A369AC2F94A8C5FBCDDDC25"
+				    "6D6E919A48B610EF17C2041E47403576"
+				    "6B68642C59BBFC2F34DB60DBDFB2");
 }
 
 /* RFC 6188 7.2: AES_256_CM_PRF key derivation. */
@@ -548,35 +402,16 @@ rfc6188_kdf(void **state)
 	uint8_t mk[32], ms[14], out[32];
 
 	(void)state;
-	unhex(RFC6188_MK, mk, sizeof(mk));
-	unhex(RFC6188_MS, ms, sizeof(ms));
+	mr_test_unhex(MR_TEST_RFC6188_MK, mk, sizeof(mk));
+	mr_test_unhex(MR_TEST_RFC6188_MS, ms, sizeof(ms));
 	kdf(mk, 32, ms, 14, 0x00, out, 32);
-	assert_hex(out, 32, "5ba1064e30ec51613cad926c5a28ef73 1ec7fb397f70a960653caf06554cd8c4");
+	mr_test_assert_hex(out, 32,
+			   "5ba1064e30ec51613cad926c5a28ef73 1ec7fb397f70a960653caf06554cd8c4");
 	kdf(mk, 32, ms, 14, 0x02, out, 14);
-	assert_hex(out, 14, "fa31791685ca444a9e07c6c64e93");
+	mr_test_assert_hex(out, 14, "fa31791685ca444a9e07c6c64e93");
 	kdf(mk, 32, ms, 14, 0x01, out, 20);
-	assert_hex(out, 20, "fd9c32d39ed5fbb5a9dc96b30818454d1313dc05");
+	mr_test_assert_hex(out, 20, "fd9c32d39ed5fbb5a9dc96b30818454d1313dc05");
 }
-
-#define RFC7714_K128 "000102030405060708090a0b0c0d0e0f"
-#define RFC7714_K256 "000102030405060708090a0b0c0d0e0f 101112131415161718191a1b1c1d1e1f"
-#define RFC7714_SALT "517569642070726f2071756f"     /* "Quid pro quo" */
-#define RFC7714_RTP "8040f17b 8041f8d3 5501a0b2 47616c6c 69612065 7374206f 6d6e6973" \
-		    "20646976 69736120 696e2070 61727465 73207472 6573"
-#define RFC7714_RTP_128 "8040f17b 8041f8d3 5501a0b2" \
-	"f24de3a3 fb34de6c acba861c 9d7e4bca be633bd5 0d294e6f 42a5f47a 51c7d19b 36de3adf 8833" \
-	"899d7f27 beb16a91 52cf765e e4390cce"
-#define RFC7714_RTP_256 "8040f17b 8041f8d3 5501a0b2" \
-	"32b1de78 a822fe12 ef9f78fa 332e33aa b1801238 9a58e2f3 b50b2a02 76ffae0f 1ba63799 b87b" \
-	"7aa3db36 dfffd6b0 f9bb7878 d7a76c13"
-#define RFC7714_RTCP "81c8000d 4d617273 4e545031 4e545032 52545020 0000042a 0000e930 4c756e61" \
-		     "deadbeef deadbeef deadbeef deadbeef deadbeef"
-#define RFC7714_RTCP_128 "81c8000d 4d617273" \
-	"63e94885 dcdab67c a727d766 2f6b7e99 7ff5c0f7 6c06f32d c676a5f1 730d6fda 4ce09b46" \
-	"86303ded 0bb9275b c84aa458 96cf4d2f c5abf872 45d9eade 800005d4"
-#define RFC7714_RTCP_256 "81c8000d 4d617273" \
-	"d50ae4d1 f5ce5d30 4ba297e4 7d470c28 2c3ece5d bffe0a50 a2eaa5c1 110555be 8415f658" \
-	"c61de047 6f1b6fad 1d1eb30c 4446839f 57ff6f6c b26ac3be 800005d4"
 
 /*
  * RFC 7714 16-17: the OpenSSL builders reproduce the RFC's SRTP and SRTCP
@@ -586,20 +421,20 @@ rfc6188_kdf(void **state)
 static void
 rfc7714_vectors(void **state)
 {
-	static const char *const keys[2] = { RFC7714_K128, RFC7714_K256 };
-	static const char *const rtp_out[2] = { RFC7714_RTP_128, RFC7714_RTP_256 };
-	static const char *const rtcp_out[2] = { RFC7714_RTCP_128, RFC7714_RTCP_256 };
+	static const char *const keys[2] = { MR_TEST_RFC7714_K128, MR_TEST_RFC7714_K256 };
+	static const char *const rtp_out[2] = { MR_TEST_RFC7714_RTP_128, MR_TEST_RFC7714_RTP_256 };
+	static const char *const rtcp_out[2] = { MR_TEST_RFC7714_RTCP_128, MR_TEST_RFC7714_RTCP_256 };
 	uint8_t key[32], salt[12], pt[PKT_MAX], ct[PKT_MAX], iv[12], aad[12];
 	size_t kl, n, len, i, v;
 
 	(void)state;
-	unhex(RFC7714_SALT, salt, sizeof(salt));
+	mr_test_unhex(MR_TEST_RFC7714_SALT, salt, sizeof(salt));
 	for (v = 0; v < 2; v++) {
-		kl = unhex(keys[v], key, sizeof(key));
+		kl = mr_test_unhex(keys[v], key, sizeof(key));
 
-		len = unhex(RFC7714_RTP, pt, sizeof(pt));
-		n = ref_srtp_gcm(key, kl, salt, 0, test_mki, 0, pt, len, ct);
-		assert_hex(ct, n, rtp_out[v]);
+		len = mr_test_unhex(MR_TEST_RFC7714_RTP, pt, sizeof(pt));
+		n = ref_srtp_gcm(key, kl, salt, 0, mr_test_mki, 0, pt, len, ct);
+		mr_test_assert_hex(ct, n, rtp_out[v]);
 		/* IV of 16.1: 51753c6580c2726f20718414 */
 		memset(iv, 0, sizeof(iv));
 		memcpy(iv + 2, pt + 8, 4);
@@ -607,22 +442,22 @@ rfc7714_vectors(void **state)
 		iv[11] = pt[3];
 		for (i = 0; i < 12; i++)
 			iv[i] ^= salt[i];
-		assert_hex(iv, 12, "51753c6580c2726f20718414");
+		mr_test_assert_hex(iv, 12, "51753c6580c2726f20718414");
 		assert_true(ossl_gcm_open(key, kl, iv, ct, 12, ct + 12, len - 12));
 		assert_memory_equal(ct, pt, len);
-		n = ref_srtp_gcm(key, kl, salt, 0, test_mki, 0, pt, len, ct);
+		n = ref_srtp_gcm(key, kl, salt, 0, mr_test_mki, 0, pt, len, ct);
 		ct[20] ^= 1;
 		assert_false(ossl_gcm_open(key, kl, iv, ct, 12, ct + 12, len - 12));
 
-		len = unhex(RFC7714_RTCP, pt, sizeof(pt));
-		n = ref_srtcp_gcm(key, kl, salt, 0x5d4, test_mki, 0, pt, len, ct);
-		assert_hex(ct, n, rtcp_out[v]);
+		len = mr_test_unhex(MR_TEST_RFC7714_RTCP, pt, sizeof(pt));
+		n = ref_srtcp_gcm(key, kl, salt, 0x5d4, mr_test_mki, 0, pt, len, ct);
+		mr_test_assert_hex(ct, n, rtcp_out[v]);
 		memset(iv, 0, sizeof(iv));
 		memcpy(iv + 2, pt + 4, 4);
-		wr_be32(iv + 8, 0x5d4);
+		mr_test_wr_be32(iv + 8, 0x5d4);
 		for (i = 0; i < 12; i++)
 			iv[i] ^= salt[i];
-		assert_hex(iv, 12, "517524055203726f207170bb");
+		mr_test_assert_hex(iv, 12, "517524055203726f207170bb");
 		memcpy(aad, ct, 8);
 		memcpy(aad + 8, ct + n - 4, 4);
 		assert_true(ossl_gcm_open(key, kl, iv, aad, 12, ct + 8, len - 8));
@@ -639,10 +474,10 @@ rfc7714_vectors(void **state)
 static void
 libsrtp_known_answers(void **state)
 {
-	struct mr_key_gen k128 = key_gen_hex(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 0,
-					     RFC3711_MK, RFC3711_MS);
-	struct mr_key_gen k256 = key_gen_hex(MR_SUITE_AES_256_CM_HMAC_SHA1_80, 0,
-					     RFC6188_MK, RFC6188_MS);
+	struct mr_key_gen k128 = mr_test_key_hex(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 0,
+						 MR_TEST_RFC3711_MK, MR_TEST_RFC3711_MS);
+	struct mr_key_gen k256 = mr_test_key_hex(MR_SUITE_AES_256_CM_HMAC_SHA1_80, 0,
+						 MR_TEST_RFC6188_MK, MR_TEST_RFC6188_MS);
 	_Alignas(8) uint8_t pkt[PKT_MAX];
 	uint8_t ref[PKT_MAX];
 	struct mr_srtp_ctx *c;
@@ -652,32 +487,32 @@ libsrtp_known_answers(void **state)
 
 	(void)state;
 	derive(&k128, &s);
-	len = (uint32_t)unhex("800f1234decafbadcafebabe abababababababababababababababab",
-			      pkt, sizeof(pkt));
-	n = ref_srtp_cm(&s, 10, 0, test_mki, 0, pkt, len, ref);
-	assert_hex(ref, n, "800f1234decafbadcafebabe 4e55dc4ce79978d88ca4d215949d2402"
-			   "b78d6acc99ea179b8dbb");
+	len = (uint32_t)mr_test_unhex("800f1234decafbadcafebabe abababababababababababababababab",
+				      pkt, sizeof(pkt));
+	n = ref_srtp_cm(&s, 10, 0, mr_test_mki, 0, pkt, len, ref);
+	mr_test_assert_hex(ref, n, "800f1234decafbadcafebabe 4e55dc4ce79978d88ca4d215949d2402"
+				   "b78d6acc99ea179b8dbb");
 	c = mr_srtp_ctx_new(&k128, 0xcafebabe, MR_SRTP_OUTBOUND, NULL);
 	assert_non_null(c);
 	assert_int_equal(mr_srtp_protect(c, pkt, &len, sizeof(pkt)), 0);
 	assert_int_equal(len, n);
 	assert_memory_equal(pkt, ref, n);
-	len = (uint32_t)unhex("81c8000bcafebabe abababababababababababababababab",
-			      pkt, sizeof(pkt));
-	n = ref_srtcp_cm(&s, 1, test_mki, 0, pkt, len, ref);
-	assert_hex(ref, n, "81c8000bcafebabe 7128035be487b9bdbef89041f977a5a8"
-			   "80000001 993e08cd54d6c1230798");
+	len = (uint32_t)mr_test_unhex("81c8000bcafebabe abababababababababababababababab",
+				      pkt, sizeof(pkt));
+	n = ref_srtcp_cm(&s, 1, mr_test_mki, 0, pkt, len, ref);
+	mr_test_assert_hex(ref, n, "81c8000bcafebabe 7128035be487b9bdbef89041f977a5a8"
+				   "80000001 993e08cd54d6c1230798");
 	assert_int_equal(mr_srtcp_protect(c, pkt, &len, sizeof(pkt)), 0);
 	assert_int_equal(len, n);
 	assert_memory_equal(pkt, ref, n);
 	mr_srtp_ctx_free(c);
 
 	derive(&k256, &s);
-	len = (uint32_t)unhex("800f1234decafbadcafebabe abababababababababababababababab",
-			      pkt, sizeof(pkt));
-	n = ref_srtp_cm(&s, 10, 0, test_mki, 0, pkt, len, ref);
-	assert_hex(ref, n, "800f1234decafbadcafebabe f1d9de17ff251ff1aa007774b0b4b40d"
-			   "a08d9d9a5b3a55d8873b");
+	len = (uint32_t)mr_test_unhex("800f1234decafbadcafebabe abababababababababababababababab",
+				      pkt, sizeof(pkt));
+	n = ref_srtp_cm(&s, 10, 0, mr_test_mki, 0, pkt, len, ref);
+	mr_test_assert_hex(ref, n, "800f1234decafbadcafebabe f1d9de17ff251ff1aa007774b0b4b40d"
+				   "a08d9d9a5b3a55d8873b");
 	c = mr_srtp_ctx_new(&k256, 0xcafebabe, MR_SRTP_OUTBOUND, NULL);
 	assert_non_null(c);
 	assert_int_equal(mr_srtp_protect(c, pkt, &len, sizeof(pkt)), 0);
@@ -696,7 +531,7 @@ libsrtp_known_answers(void **state)
 static void
 vectors_through_mrelay(void **state)
 {
-	const struct param *pa = *state;
+	const struct mr_test_srtp_param *pa = *state;
 	uint8_t suite = pa->suite;
 	struct mr_key_gen k;
 	_Alignas(8) uint8_t pkt[PKT_MAX];
@@ -710,22 +545,22 @@ vectors_through_mrelay(void **state)
 	switch (suite) {
 	case MR_SUITE_AES_CM_128_HMAC_SHA1_80:
 	case MR_SUITE_AES_CM_128_HMAC_SHA1_32:
-		k = key_gen_hex(suite, pa->mki_len, RFC3711_MK, RFC3711_MS);
+		k = mr_test_key_hex(suite, pa->mki_len, MR_TEST_RFC3711_MK, MR_TEST_RFC3711_MS);
 		break;
 	case MR_SUITE_AES_256_CM_HMAC_SHA1_80:
 	case MR_SUITE_AES_256_CM_HMAC_SHA1_32:
-		k = key_gen_hex(suite, pa->mki_len, RFC6188_MK, RFC6188_MS);
+		k = mr_test_key_hex(suite, pa->mki_len, MR_TEST_RFC6188_MK, MR_TEST_RFC6188_MS);
 		break;
 	case MR_SUITE_AEAD_AES_128_GCM:
-		k = key_gen_hex(suite, pa->mki_len, RFC7714_K128, RFC7714_SALT);
+		k = mr_test_key_hex(suite, pa->mki_len, MR_TEST_RFC7714_K128, MR_TEST_RFC7714_SALT);
 		break;
 	default:
-		k = key_gen_hex(suite, pa->mki_len, RFC7714_K256, RFC7714_SALT);
+		k = mr_test_key_hex(suite, pa->mki_len, MR_TEST_RFC7714_K256, MR_TEST_RFC7714_SALT);
 		break;
 	}
 	derive(&k, &s);
 	/* The packets of RFC 7714: SSRC 0x5501a0b2 seq 0xf17b, SSRC "Mars". */
-	plen = (uint32_t)unhex(RFC7714_RTP, plain, sizeof(plain));
+	plen = (uint32_t)mr_test_unhex(MR_TEST_RFC7714_RTP, plain, sizeof(plain));
 	rtp_ssrc = rd_be32(plain + 8);
 	rtcp_ssrc = 0x4d617273;
 
@@ -735,7 +570,7 @@ vectors_through_mrelay(void **state)
 	assert_non_null(out);
 	assert_non_null(in);
 	n = ref_srtp(suite, &s, 0, k.mki_len, plain, plen, ref);
-	assert_int_equal(n, plen + rtp_trailer(&k));
+	assert_int_equal(n, plen + mr_test_rtp_trailer(&k));
 	memcpy(pkt, plain, plen);
 	len = plen;
 	assert_int_equal(mr_srtp_protect(out, pkt, &len, sizeof(pkt)), 0);
@@ -766,13 +601,13 @@ vectors_through_mrelay(void **state)
 	 * SRTCP: the RFC 7714 packet with its index 0x5d4, reached by resuming
 	 * the outbound context at 0x5d3 (the last index sent).
 	 */
-	plen = (uint32_t)unhex(RFC7714_RTCP, plain, sizeof(plain));
+	plen = (uint32_t)mr_test_unhex(MR_TEST_RFC7714_RTCP, plain, sizeof(plain));
 	out = mr_srtp_ctx_new(&k, rtcp_ssrc, MR_SRTP_OUTBOUND, RESUME(0, 0, 0x5d3));
 	in = mr_srtp_ctx_new(&k, rtcp_ssrc, MR_SRTP_INBOUND, NULL);
 	assert_non_null(out);
 	assert_non_null(in);
 	n = ref_srtcp(suite, &s, 0x5d4, k.mki_len, plain, plen, ref);
-	assert_int_equal(n, plen + rtcp_trailer(&k));
+	assert_int_equal(n, plen + mr_test_rtcp_trailer(&k));
 	memcpy(pkt, plain, plen);
 	len = plen;
 	assert_int_equal(mr_srtcp_protect(out, pkt, &len, sizeof(pkt)), 0);
@@ -799,8 +634,8 @@ vectors_through_mrelay(void **state)
 static void
 roundtrip(void **state)
 {
-	const struct param *pa = *state;
-	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, (uint8_t)(0x30 + pa->suite));
+	const struct mr_test_srtp_param *pa = *state;
+	struct mr_key_gen k = mr_test_key(pa->suite, pa->mki_len, (uint8_t)(0x30 + pa->suite));
 	_Alignas(8) uint8_t pkt[PKT_MAX];
 	uint8_t plain[PKT_MAX];
 	struct mr_srtp_ctx *c;
@@ -814,11 +649,11 @@ roundtrip(void **state)
 	assert_non_null(c);
 	peer = peer_new(&k, SSRC_A, false);
 	for (i = 0; i < 20; i++) {
-		plen = (uint32_t)make_rtp(plain, (uint16_t)(65530u + i), SSRC_A, 20 + i);
+		plen = (uint32_t)mr_test_rtp(plain, (uint16_t)(65530u + i), SSRC_A, 20 + i);
 		memcpy(pkt, plain, plen);
 		len = plen;
 		assert_int_equal(mr_srtp_protect(c, pkt, &len, sizeof(pkt)), 0);
-		assert_int_equal(len, plen + rtp_trailer(&k));
+		assert_int_equal(len, plen + mr_test_rtp_trailer(&k));
 		assert_memory_not_equal(pkt + 12, plain + 12, plen - 12);
 		n = (int)len;
 		assert_int_equal(srtp_unprotect_mki(peer, pkt, &n, k.mki_len != 0),
@@ -833,11 +668,11 @@ roundtrip(void **state)
 	assert_int_equal(srtp_get_stream_roc(peer, SSRC_A, &roc), srtp_err_status_ok);
 	assert_int_equal(roc, 1);
 	for (i = 1; i <= 5; i++) {
-		plen = (uint32_t)make_rtcp(plain, SSRC_A, i);
+		plen = (uint32_t)mr_test_rtcp(plain, SSRC_A, i, 0);
 		memcpy(pkt, plain, plen);
 		len = plen;
 		assert_int_equal(mr_srtcp_protect(c, pkt, &len, sizeof(pkt)), 0);
-		assert_int_equal(len, plen + rtcp_trailer(&k));
+		assert_int_equal(len, plen + mr_test_rtcp_trailer(&k));
 		n = (int)len;
 		assert_int_equal(peer_unprotect_rtcp(peer, &k, pkt, &n), srtp_err_status_ok);
 		assert_int_equal(n, plen);
@@ -853,7 +688,7 @@ roundtrip(void **state)
 	assert_non_null(c);
 	peer = peer_new(&k, SSRC_B, false);
 	for (i = 0; i < 20; i++) {
-		plen = (uint32_t)make_rtp(plain, (uint16_t)(65530u + i), SSRC_B, 40 - i);
+		plen = (uint32_t)mr_test_rtp(plain, (uint16_t)(65530u + i), SSRC_B, 40 - i);
 		memcpy(pkt, plain, plen);
 		n = (int)plen;
 		assert_int_equal(srtp_protect_mki(peer, pkt, &n, k.mki_len != 0, 0),
@@ -867,7 +702,7 @@ roundtrip(void **state)
 	assert_int_equal(roc, 1);
 	assert_int_equal(seq, 13);
 	for (i = 1; i <= 5; i++) {
-		plen = (uint32_t)make_rtcp(plain, SSRC_B, i);
+		plen = (uint32_t)mr_test_rtcp(plain, SSRC_B, i, 0);
 		memcpy(pkt, plain, plen);
 		n = (int)plen;
 		assert_int_equal(srtp_protect_rtcp_mki(peer, pkt, &n, k.mki_len != 0, 0),
@@ -891,7 +726,7 @@ roundtrip(void **state)
 static void
 rtcp_mki_short_tag(void **state)
 {
-	struct mr_key_gen k = key_gen(MR_SUITE_AES_CM_128_HMAC_SHA1_32, 4, 0x77);
+	struct mr_key_gen k = mr_test_key(MR_SUITE_AES_CM_128_HMAC_SHA1_32, 4, 0x77);
 	_Alignas(8) uint8_t pkt[PKT_MAX], copy[PKT_MAX];
 	uint8_t plain[PKT_MAX];
 	struct mr_srtp_ctx *c;
@@ -905,13 +740,13 @@ rtcp_mki_short_tag(void **state)
 	assert_non_null(c);
 	tx = peer_new(&k, SSRC_A, false);
 	rx = peer_new(&k, SSRC_A, false);
-	plen = (uint32_t)make_rtcp(plain, SSRC_A, 1);
+	plen = (uint32_t)mr_test_rtcp(plain, SSRC_A, 1, 0);
 	memcpy(pkt, plain, plen);
 	n = (int)plen;
 	assert_int_equal(srtp_protect_rtcp_mki(tx, pkt, &n, 1, 0), srtp_err_status_ok);
 	/* RFC 3711 layout: E|index, MKI, then the 80-bit tag. */
 	assert_int_equal(n, plen + 4 + 4 + 10);
-	assert_memory_equal(pkt + plen + 4, test_mki, 4);
+	assert_memory_equal(pkt + plen + 4, mr_test_mki, 4);
 	memcpy(copy, pkt, (size_t)n);
 	len = (uint32_t)n;
 	assert_int_equal(mr_srtcp_unprotect(c, pkt, &len), 0);
@@ -950,8 +785,8 @@ assert_untouched(uint8_t suite, const uint8_t *pkt, const uint8_t *copy, uint32_
 static void
 failures(void **state)
 {
-	const struct param *pa = *state;
-	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, 0x5c);
+	const struct mr_test_srtp_param *pa = *state;
+	struct mr_key_gen k = mr_test_key(pa->suite, pa->mki_len, 0x5c);
 	_Alignas(8) uint8_t pkt[PKT_MAX], good[PKT_MAX], copy[PKT_MAX];
 	struct mr_srtp_ctx *out, *in;
 	uint32_t len, glen, plen, i;
@@ -962,14 +797,15 @@ failures(void **state)
 	assert_non_null(in);
 
 	/* Too small a buffer: nothing written, -EMSGSIZE; exact room is enough. */
-	plen = (uint32_t)make_rtp(pkt, 100, SSRC_A, 32);
+	plen = (uint32_t)mr_test_rtp(pkt, 100, SSRC_A, 32);
 	memcpy(copy, pkt, plen);
 	len = plen;
-	assert_int_equal(mr_srtp_protect(out, pkt, &len, plen + rtp_trailer(&k) - 1), -EMSGSIZE);
+	assert_int_equal(mr_srtp_protect(out, pkt, &len, plen + mr_test_rtp_trailer(&k) - 1),
+			 -EMSGSIZE);
 	assert_int_equal(len, plen);
 	assert_memory_equal(pkt, copy, plen);
 	assert_int_equal(mr_srtp_protect(out, pkt, &len, plen - 1), -EMSGSIZE);
-	assert_int_equal(mr_srtp_protect(out, pkt, &len, plen + rtp_trailer(&k)), 0);
+	assert_int_equal(mr_srtp_protect(out, pkt, &len, plen + mr_test_rtp_trailer(&k)), 0);
 	memcpy(good, pkt, len);
 	glen = len;
 	/* Protecting the same sequence number again: refused (no keystream reuse). */
@@ -990,7 +826,7 @@ failures(void **state)
 		else
 			assert_int_equal(mr_srtp_unprotect(in, pkt, &len), -EBADMSG);
 		assert_int_equal(len, glen);
-		assert_untouched(k.suite, pkt, copy, glen, 12, rtp_trailer(&k));
+		assert_untouched(k.suite, pkt, copy, glen, 12, mr_test_rtp_trailer(&k));
 	}
 	/* Good, then replayed. */
 	memcpy(pkt, good, glen);
@@ -1002,10 +838,11 @@ failures(void **state)
 	assert_memory_equal(pkt, good, glen);
 
 	/* SRTCP: room, tamper, replay. */
-	plen = (uint32_t)make_rtcp(pkt, SSRC_A, 9);
+	plen = (uint32_t)mr_test_rtcp(pkt, SSRC_A, 9, 0);
 	len = plen;
-	assert_int_equal(mr_srtcp_protect(out, pkt, &len, plen + rtcp_trailer(&k) - 1), -EMSGSIZE);
-	assert_int_equal(mr_srtcp_protect(out, pkt, &len, plen + rtcp_trailer(&k)), 0);
+	assert_int_equal(mr_srtcp_protect(out, pkt, &len, plen + mr_test_rtcp_trailer(&k) - 1),
+			 -EMSGSIZE);
+	assert_int_equal(mr_srtcp_protect(out, pkt, &len, plen + mr_test_rtcp_trailer(&k)), 0);
 	memcpy(good, pkt, len);
 	glen = len;
 	for (i = 8; i < glen; i++) {
@@ -1014,7 +851,7 @@ failures(void **state)
 		memcpy(copy, pkt, glen);
 		len = glen;
 		assert_int_equal(mr_srtcp_unprotect(in, pkt, &len), -EBADMSG);
-		assert_untouched(k.suite, pkt, copy, glen, 8, rtcp_trailer(&k));
+		assert_untouched(k.suite, pkt, copy, glen, 8, mr_test_rtcp_trailer(&k));
 	}
 	memcpy(pkt, good, glen);
 	len = glen;
@@ -1024,13 +861,13 @@ failures(void **state)
 	assert_int_equal(mr_srtcp_unprotect(in, pkt, &len), -EALREADY);
 
 	/* Direction is fixed; another SSRC has no stream. */
-	len = (uint32_t)make_rtp(pkt, 200, SSRC_A, 10);
+	len = (uint32_t)mr_test_rtp(pkt, 200, SSRC_A, 10);
 	assert_int_equal(mr_srtp_protect(in, pkt, &len, sizeof(pkt)), -EINVAL);
 	assert_int_equal(mr_srtcp_protect(in, pkt, &len, sizeof(pkt)), -EINVAL);
 	len = glen;
 	assert_int_equal(mr_srtp_unprotect(out, good, &len), -EINVAL);
 	assert_int_equal(mr_srtcp_unprotect(out, good, &len), -EINVAL);
-	len = (uint32_t)make_rtp(pkt, 200, SSRC_B, 10);
+	len = (uint32_t)mr_test_rtp(pkt, 200, SSRC_B, 10);
 	assert_int_equal(mr_srtp_protect(out, pkt, &len, sizeof(pkt)), -EINVAL);
 
 	mr_srtp_ctx_free(out);
@@ -1041,8 +878,8 @@ failures(void **state)
 static void
 wrong_mki(void **state)
 {
-	const struct param *pa = *state;
-	struct mr_key_gen k = key_gen(pa->suite, 4, 0x42), k2 = k;
+	const struct mr_test_srtp_param *pa = *state;
+	struct mr_key_gen k = mr_test_key(pa->suite, 4, 0x42), k2 = k;
 	_Alignas(8) uint8_t pkt[PKT_MAX];
 	struct mr_srtp_ctx *out, *in;
 	uint32_t len;
@@ -1052,10 +889,10 @@ wrong_mki(void **state)
 	in = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_INBOUND, NULL);
 	assert_non_null(out);
 	assert_non_null(in);
-	len = (uint32_t)make_rtp(pkt, 7, SSRC_A, 30);
+	len = (uint32_t)mr_test_rtp(pkt, 7, SSRC_A, 30);
 	assert_int_equal(mr_srtp_protect(out, pkt, &len, sizeof(pkt)), 0);
 	assert_int_equal(mr_srtp_unprotect(in, pkt, &len), -EBADMSG);
-	len = (uint32_t)make_rtcp(pkt, SSRC_A, 1);
+	len = (uint32_t)mr_test_rtcp(pkt, SSRC_A, 1, 0);
 	assert_int_equal(mr_srtcp_protect(out, pkt, &len, sizeof(pkt)), 0);
 	assert_int_equal(mr_srtcp_unprotect(in, pkt, &len), -EBADMSG);
 	mr_srtp_ctx_free(out);
@@ -1070,7 +907,7 @@ wrong_mki(void **state)
 static void
 replay_window(void **state)
 {
-	struct mr_key_gen k = key_gen(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 0, 0x21);
+	struct mr_key_gen k = mr_test_key(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 0, 0x21);
 	_Alignas(8) uint8_t pkt[PKT_MAX], old1023[PKT_MAX], old1024[PKT_MAX];
 	struct mr_srtp_ctx *out, *in;
 	uint32_t len, l1023 = 0, l1024 = 0, i;
@@ -1082,7 +919,7 @@ replay_window(void **state)
 	assert_non_null(out);
 	assert_non_null(in);
 	for (i = 1000; i <= 2024; i++) {
-		len = (uint32_t)make_rtp(pkt, (uint16_t)i, SSRC_A, 8);
+		len = (uint32_t)mr_test_rtp(pkt, (uint16_t)i, SSRC_A, 8);
 		assert_int_equal(mr_srtp_protect(out, pkt, &len, sizeof(pkt)), 0);
 		if (i == 1000) {
 			memcpy(old1024, pkt, len);
@@ -1100,7 +937,7 @@ replay_window(void **state)
 	assert_int_equal(seq, 2024);
 	/* SRTCP out of order: the highest index stays. */
 	for (i = 1; i <= 3; i++) {
-		len = (uint32_t)make_rtcp(i == 1 ? old1023 : pkt, SSRC_A, i);
+		len = (uint32_t)mr_test_rtcp(i == 1 ? old1023 : pkt, SSRC_A, i, 0);
 		assert_int_equal(mr_srtcp_protect(out, i == 1 ? old1023 : pkt, &len, PKT_MAX), 0);
 		if (i == 1)
 			l1023 = len;
@@ -1121,25 +958,25 @@ bad_keys(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < N_SUITES; i++) {
-		k = key_gen(all_suites[i], 0, 1);
+	for (i = 0; i < MR_TEST_N_SUITES; i++) {
+		k = mr_test_key(mr_test_suites[i], 0, 1);
 		k.key_len--;
 		assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_OUTBOUND, NULL));
 		k.key_len = (uint8_t)(k.key_len + 2);
 		assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_INBOUND, NULL));
-		k = key_gen(all_suites[i], 0, 1);
+		k = mr_test_key(mr_test_suites[i], 0, 1);
 		k.salt_len = is_gcm(k.suite) ? 14 : 12;  /* the other family's salt */
 		assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_OUTBOUND, NULL));
 		k.salt_len = 0;
 		assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_OUTBOUND, NULL));
-		k = key_gen(all_suites[i], 0, 1);
+		k = mr_test_key(mr_test_suites[i], 0, 1);
 		k.mki_len = MR_MKI_MAX_BYTES + 1;
 		assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_OUTBOUND, NULL));
-		k = key_gen(all_suites[i], 0, 1);
+		k = mr_test_key(mr_test_suites[i], 0, 1);
 		assert_null(mr_srtp_ctx_new(&k, 1, (enum mr_srtp_dir)2, NULL));
 		assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_OUTBOUND, RESUME(0, 0, 0x80000000u)));
 	}
-	k = key_gen(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 0, 1);
+	k = mr_test_key(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 0, 1);
 	k.suite = MR_SUITE_NONE;
 	assert_null(mr_srtp_ctx_new(&k, 1, MR_SRTP_OUTBOUND, NULL));
 	k.suite = MR_SUITE_MAX;
@@ -1156,8 +993,8 @@ bad_keys(void **state)
 static void
 truncated(void **state)
 {
-	const struct param *pa = *state;
-	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, 0x99);
+	const struct mr_test_srtp_param *pa = *state;
+	struct mr_key_gen k = mr_test_key(pa->suite, pa->mki_len, 0x99);
 	_Alignas(8) uint8_t pkt[PKT_MAX];
 	struct mr_srtp_ctx *out, *in;
 	uint32_t len, glen, cut, min;
@@ -1168,13 +1005,13 @@ truncated(void **state)
 	assert_non_null(out);
 	assert_non_null(in);
 
-	glen = (uint32_t)make_rtp(pkt, 1, SSRC_A, 0);
+	glen = (uint32_t)mr_test_rtp(pkt, 1, SSRC_A, 0);
 	assert_int_equal(mr_srtp_protect(out, pkt, &glen, sizeof(pkt)), 0);
-	min = 12 + rtp_trailer(&k);
+	min = 12 + mr_test_rtp_trailer(&k);
 	assert_int_equal(glen, min);    /* an empty payload is legal */
 	assert_int_equal(mr_srtp_unprotect(in, pkt, &glen), 0);
 	assert_int_equal(glen, 12);
-	glen = (uint32_t)make_rtp(pkt, 2, SSRC_A, 16);
+	glen = (uint32_t)mr_test_rtp(pkt, 2, SSRC_A, 16);
 	assert_int_equal(mr_srtp_protect(out, pkt, &glen, sizeof(pkt)), 0);
 	for (cut = 0; cut < glen; cut++) {
 		h = malloc(cut ? cut : 1);
@@ -1188,19 +1025,19 @@ truncated(void **state)
 		free(h);
 	}
 	/* CSRC count 15 and an extension longer than the packet. */
-	glen = (uint32_t)make_rtp(pkt, 5, SSRC_A, 16);
+	glen = (uint32_t)mr_test_rtp(pkt, 5, SSRC_A, 16);
 	pkt[0] |= 0x0f;
-	len = glen + rtp_trailer(&k);
+	len = glen + mr_test_rtp_trailer(&k);
 	assert_int_equal(mr_srtp_unprotect(in, pkt, &len), -EINVAL);
 	len = glen;
 	assert_int_equal(mr_srtp_protect(out, pkt, &len, sizeof(pkt)), -EINVAL);
-	glen = (uint32_t)make_rtp(pkt, 6, SSRC_A, 16);
+	glen = (uint32_t)mr_test_rtp(pkt, 6, SSRC_A, 16);
 	pkt[0] |= 0x10;
 	pkt[12] = 0xbe;
 	pkt[13] = 0xde;
 	pkt[14] = 0x00;
 	pkt[15] = 0x40;
-	len = glen + rtp_trailer(&k);
+	len = glen + mr_test_rtp_trailer(&k);
 	assert_int_equal(mr_srtp_unprotect(in, pkt, &len), -EINVAL);
 	len = glen;
 	assert_int_equal(mr_srtp_protect(out, pkt, &len, sizeof(pkt)), -EINVAL);
@@ -1208,7 +1045,7 @@ truncated(void **state)
 	assert_int_equal(mr_srtp_unprotect(in, pkt, &len), -EINVAL);
 
 	/* SRTCP */
-	glen = (uint32_t)make_rtcp(pkt, SSRC_A, 3);
+	glen = (uint32_t)mr_test_rtcp(pkt, SSRC_A, 3, 0);
 	assert_int_equal(mr_srtcp_protect(out, pkt, &glen, sizeof(pkt)), 0);
 	for (cut = 0; cut < glen; cut++) {
 		h = malloc(cut ? cut : 1);
@@ -1222,18 +1059,18 @@ truncated(void **state)
 		free(h);
 	}
 	/* The exact room, in an exactly sized buffer. */
-	len = (uint32_t)make_rtcp(pkt, SSRC_A, 4);
-	h = malloc(len + rtcp_trailer(&k));
+	len = (uint32_t)mr_test_rtcp(pkt, SSRC_A, 4, 0);
+	h = malloc(len + mr_test_rtcp_trailer(&k));
 	assert_non_null(h);
 	memcpy(h, pkt, len);
-	assert_int_equal(mr_srtcp_protect(out, h, &len, len + rtcp_trailer(&k)), 0);
+	assert_int_equal(mr_srtcp_protect(out, h, &len, len + mr_test_rtcp_trailer(&k)), 0);
 	assert_int_equal(mr_srtcp_unprotect(in, h, &len), 0);
 	free(h);
-	len = (uint32_t)make_rtp(pkt, 7, SSRC_A, 33);
-	h = malloc(len + rtp_trailer(&k));
+	len = (uint32_t)mr_test_rtp(pkt, 7, SSRC_A, 33);
+	h = malloc(len + mr_test_rtp_trailer(&k));
 	assert_non_null(h);
 	memcpy(h, pkt, len);
-	assert_int_equal(mr_srtp_protect(out, h, &len, len + rtp_trailer(&k)), 0);
+	assert_int_equal(mr_srtp_protect(out, h, &len, len + mr_test_rtp_trailer(&k)), 0);
 	assert_int_equal(mr_srtp_unprotect(in, h, &len), 0);
 	free(h);
 
@@ -1246,8 +1083,8 @@ truncated(void **state)
 static void
 resume(void **state)
 {
-	const struct param *pa = *state;
-	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, 0xd1);
+	const struct mr_test_srtp_param *pa = *state;
+	struct mr_key_gen k = mr_test_key(pa->suite, pa->mki_len, 0xd1);
 	_Alignas(8) uint8_t pkt[PKT_MAX], roc0_pkt[PKT_MAX];
 	uint8_t plain[PKT_MAX];
 	struct mr_srtp_ctx *a, *b, *c;
@@ -1265,7 +1102,7 @@ resume(void **state)
 	a = mr_srtp_ctx_new(&k, SSRC_B, MR_SRTP_INBOUND, NULL);
 	assert_non_null(a);
 	for (i = 0; i < 10; i++) {
-		plen = (uint32_t)make_rtp(pkt, (uint16_t)(65530u + i), SSRC_B, 24);
+		plen = (uint32_t)mr_test_rtp(pkt, (uint16_t)(65530u + i), SSRC_B, 24);
 		n = (int)plen;
 		assert_int_equal(srtp_protect_mki(peer_tx, pkt, &n, k.mki_len != 0, 0),
 				 srtp_err_status_ok);
@@ -1283,7 +1120,7 @@ resume(void **state)
 	mr_srtp_ctx_state(b, &roc, NULL, NULL);
 	assert_int_equal(roc, 1);       /* reported before any packet */
 	for (i = 4; i < 8; i++) {
-		plen = (uint32_t)make_rtp(plain, (uint16_t)i, SSRC_B, 24);
+		plen = (uint32_t)mr_test_rtp(plain, (uint16_t)i, SSRC_B, 24);
 		memcpy(pkt, plain, plen);
 		n = (int)plen;
 		assert_int_equal(srtp_protect_mki(peer_tx, pkt, &n, k.mki_len != 0, 0),
@@ -1311,7 +1148,7 @@ resume(void **state)
 	a = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, NULL);
 	assert_non_null(a);
 	for (i = 0; i < 11; i++) {
-		plen = (uint32_t)make_rtp(pkt, (uint16_t)(65530u + i), SSRC_A, 24);
+		plen = (uint32_t)mr_test_rtp(pkt, (uint16_t)(65530u + i), SSRC_A, 24);
 		len = plen;
 		assert_int_equal(mr_srtp_protect(a, pkt, &len, sizeof(pkt)), 0);
 		n = (int)len;
@@ -1319,7 +1156,7 @@ resume(void **state)
 				 srtp_err_status_ok);
 	}
 	for (i = 1; i <= 3; i++) {
-		len = (uint32_t)make_rtcp(pkt, SSRC_A, i);
+		len = (uint32_t)mr_test_rtcp(pkt, SSRC_A, i, 0);
 		assert_int_equal(mr_srtcp_protect(a, pkt, &len, sizeof(pkt)), 0);
 		n = (int)len;
 		assert_int_equal(peer_unprotect_rtcp(peer_rx, &k, pkt, &n), srtp_err_status_ok);
@@ -1334,7 +1171,7 @@ resume(void **state)
 	c = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, NULL);
 	assert_non_null(b);
 	assert_non_null(c);
-	plen = (uint32_t)make_rtp(plain, 5, SSRC_A, 24);
+	plen = (uint32_t)mr_test_rtp(plain, 5, SSRC_A, 24);
 	memcpy(roc0_pkt, plain, plen);
 	len = plen;
 	assert_int_equal(mr_srtp_protect(c, roc0_pkt, &len, sizeof(roc0_pkt)), 0);
@@ -1351,7 +1188,7 @@ resume(void **state)
 	assert_int_equal(roc, 1);
 	assert_int_equal(seq, 5);
 	/* SRTCP goes on at 4, which the peer takes; a context that forgot says 1, a replay. */
-	plen = (uint32_t)make_rtcp(plain, SSRC_A, 4);
+	plen = (uint32_t)mr_test_rtcp(plain, SSRC_A, 4, 0);
 	memcpy(pkt, plain, plen);
 	len = plen;
 	assert_int_equal(mr_srtcp_protect(b, pkt, &len, sizeof(pkt)), 0);
@@ -1376,7 +1213,7 @@ resume(void **state)
 static void
 resume_limits(void **state)
 {
-	struct mr_key_gen k = key_gen(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 0, 0x3e);
+	struct mr_key_gen k = mr_test_key(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 0, 0x3e);
 	struct mr_srtp_ctx *c;
 	uint32_t roc, idx;
 	uint16_t seq;
@@ -1404,7 +1241,7 @@ ref_protect_at(const struct mr_key_gen *k, uint32_t ssrc, uint32_t roc, uint16_t
 	       uint8_t *out)
 {
 	srtp_t s = peer_new(k, ssrc, false);
-	size_t plen = make_rtp(out, seq, ssrc, 40);
+	size_t plen = mr_test_rtp(out, seq, ssrc, 40);
 	int n = (int)plen;
 	uint32_t used;
 
@@ -1454,8 +1291,8 @@ idx48(uint32_t roc, uint16_t seq)
 static void
 resume_estimate(void **state)
 {
-	const struct param *pa = *state;
-	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, 0x5c);
+	const struct mr_test_srtp_param *pa = *state;
+	struct mr_key_gen k = mr_test_key(pa->suite, pa->mki_len, 0x5c);
 	_Alignas(8) uint8_t pkt[PKT_MAX];
 	uint8_t plain[PKT_MAX], ref[PKT_MAX];
 	struct mr_srtp_ctx *c;
@@ -1474,7 +1311,7 @@ resume_estimate(void **state)
 		c = mr_srtp_ctx_new(&k, SSRC_B, MR_SRTP_INBOUND, RESUME(rc->roc, rc->seq_hi, 0));
 		assert_non_null(c);
 		assert_state(c, rc->roc, rc->seq_hi);    /* before any packet: the resume point */
-		plen = (uint32_t)make_rtp(plain, rc->first, SSRC_B, 40);
+		plen = (uint32_t)mr_test_rtp(plain, rc->first, SSRC_B, 40);
 		n = ref_protect_at(&k, SSRC_B, rc->first_roc, rc->first, pkt);
 		len = (uint32_t)n;
 		assert_int_equal(mr_srtp_unprotect(c, pkt, &len), 0);
@@ -1496,7 +1333,7 @@ resume_estimate(void **state)
 		c = mr_srtp_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, RESUME(rc->roc, rc->seq_hi, 0));
 		assert_non_null(c);
 		assert_state(c, rc->roc, rc->seq_hi);
-		len = (uint32_t)make_rtp(pkt, rc->first, SSRC_A, 40);
+		len = (uint32_t)mr_test_rtp(pkt, rc->first, SSRC_A, 40);
 		if (behind) {
 			assert_int_equal(mr_srtp_protect(c, pkt, &len, sizeof(pkt)), -EALREADY);
 			assert_state(c, rc->roc, rc->seq_hi);
@@ -1507,7 +1344,7 @@ resume_estimate(void **state)
 			assert_memory_equal(pkt, ref, n);
 			assert_state(c, rc->first_roc, rc->first);
 		}
-		len = (uint32_t)make_rtp(pkt, (uint16_t)next, SSRC_A, 40);
+		len = (uint32_t)mr_test_rtp(pkt, (uint16_t)next, SSRC_A, 40);
 		assert_int_equal(mr_srtp_protect(c, pkt, &len, sizeof(pkt)), 0);
 		n = ref_protect_at(&k, SSRC_A, (uint32_t)(next >> 16), (uint16_t)next, ref);
 		assert_int_equal(len, n);
@@ -1525,9 +1362,9 @@ resume_estimate(void **state)
 static void
 resume_forged_first(void **state)
 {
-	const struct param *pa = *state;
-	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, 0x5d);
-	struct mr_key_gen wrong = key_gen(pa->suite, pa->mki_len, 0x17);
+	const struct mr_test_srtp_param *pa = *state;
+	struct mr_key_gen k = mr_test_key(pa->suite, pa->mki_len, 0x5d);
+	struct mr_key_gen wrong = mr_test_key(pa->suite, pa->mki_len, 0x17);
 	_Alignas(8) uint8_t pkt[PKT_MAX];
 	struct mr_srtp_ctx *c;
 	uint32_t len;
@@ -1567,8 +1404,8 @@ resume_forged_first(void **state)
 static void
 verify(void **state)
 {
-	const struct param *pa = *state;
-	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, 0x6b);
+	const struct mr_test_srtp_param *pa = *state;
+	struct mr_key_gen k = mr_test_key(pa->suite, pa->mki_len, 0x6b);
 	_Alignas(8) uint8_t pkt[PKT_MAX], copy[PKT_MAX], scratch[PKT_MAX];
 	struct mr_srtp_ctx *out, *in;
 	uint32_t len, roc, idx;
@@ -1579,7 +1416,7 @@ verify(void **state)
 	assert_non_null(out);
 	assert_non_null(in);
 
-	len = (uint32_t)make_rtp(pkt, 4242, SSRC_A, 50);
+	len = (uint32_t)mr_test_rtp(pkt, 4242, SSRC_A, 50);
 	assert_int_equal(mr_srtp_protect(out, pkt, &len, sizeof(pkt)), 0);
 	memcpy(copy, pkt, len);
 	assert_int_equal(mr_srtp_verify(in, pkt, len, scratch, len - 1), -EMSGSIZE);
@@ -1593,7 +1430,7 @@ verify(void **state)
 	assert_int_equal(seq, 4242);
 	assert_int_equal(roc, 0);
 
-	len = (uint32_t)make_rtcp(pkt, SSRC_A, 77);
+	len = (uint32_t)mr_test_rtcp(pkt, SSRC_A, 77, 0);
 	assert_int_equal(mr_srtcp_protect(out, pkt, &len, sizeof(pkt)), 0);
 	memcpy(copy, pkt, len);
 	assert_int_equal(mr_srtcp_verify(in, pkt, len, scratch, len - 1), -EMSGSIZE);
@@ -1627,22 +1464,7 @@ group_teardown(void **state)
 	return srtp_shutdown() == srtp_err_status_ok ? 0 : -1;
 }
 
-#define P(s, m) { MR_SUITE_##s, m }
-static struct param params[] = {
-	P(AES_CM_128_HMAC_SHA1_80, 0), P(AES_CM_128_HMAC_SHA1_80, 4),
-	P(AES_CM_128_HMAC_SHA1_32, 0), P(AES_CM_128_HMAC_SHA1_32, 4),
-	P(AES_256_CM_HMAC_SHA1_80, 0), P(AES_256_CM_HMAC_SHA1_80, 4),
-	P(AES_256_CM_HMAC_SHA1_32, 0), P(AES_256_CM_HMAC_SHA1_32, 4),
-	P(AEAD_AES_128_GCM, 0), P(AEAD_AES_128_GCM, 4),
-	P(AEAD_AES_256_GCM, 0), P(AEAD_AES_256_GCM, 4),
-};
-
-typedef void (*param_fn)(void **state);
-
-static const struct {
-	const char *name;
-	param_fn fn;
-} per_param[] = {
+static const struct mr_test_srtp_case per_param[] = {
 	{ "vectors_through_mrelay", vectors_through_mrelay },
 	{ "roundtrip", roundtrip },
 	{ "failures", failures },
@@ -1668,34 +1490,23 @@ static const struct CMUnitTest single[] = {
 
 #define N_SINGLE (sizeof(single) / sizeof(single[0]))
 #define N_PER_PARAM (sizeof(per_param) / sizeof(per_param[0]))
-#define N_PARAMS (sizeof(params) / sizeof(params[0]))
-#define N_TESTS (N_SINGLE + N_PER_PARAM * N_PARAMS + N_SUITES)
+#define N_TESTS (N_SINGLE + N_PER_PARAM * MR_TEST_N_PARAMS + MR_TEST_N_SUITES)
 
 int
 main(void)
 {
-	static char names[N_TESTS][64];
+	static char names[N_TESTS][MR_TEST_NAME_MAX];
 	static struct CMUnitTest tests[N_TESTS];
 	size_t n = 0, i, j;
 
 	for (i = 0; i < N_SINGLE; i++)
 		tests[n++] = single[i];
-	for (i = 0; i < N_PER_PARAM; i++) {
-		for (j = 0; j < N_PARAMS; j++) {
-			snprintf(names[n], sizeof(names[n]), "%s/%s%s", per_param[i].name,
-				 mr_srtp_suite(params[j].suite)->name,
-				 params[j].mki_len ? "/mki" : "");
-			tests[n] = (struct CMUnitTest){ .name = names[n],
-							.test_func = per_param[i].fn,
-							.initial_state = &params[j] };
-			n++;
-		}
-	}
-	for (j = 0; j < N_PARAMS; j += 2) {     /* wrong_mki sets its own MKI */
+	n += mr_test_srtp_cases(tests + n, names + n, per_param, N_PER_PARAM);
+	for (j = 0; j < MR_TEST_N_PARAMS; j += 2) {     /* wrong_mki sets its own MKI */
 		snprintf(names[n], sizeof(names[n]), "wrong_mki/%s",
-			 mr_srtp_suite(params[j].suite)->name);
+			 mr_srtp_suite(mr_test_srtp_params[j].suite)->name);
 		tests[n] = (struct CMUnitTest){ .name = names[n], .test_func = wrong_mki,
-						.initial_state = &params[j] };
+						.initial_state = &mr_test_srtp_params[j] };
 		n++;
 	}
 	return _cmocka_run_group_tests("srtp", tests, n, group_setup, group_teardown);

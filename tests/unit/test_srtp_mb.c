@@ -38,66 +38,16 @@
 #include "srtp_mb.h"
 #include "../libsrtp_peer.h"
 #include "../srtp_twin.h"
+#include "srtp_fixture.h"
+#include "srtp_vectors.h"
 
 #define PKT_MAX 1600u
 #define SSRC_A 0x11223344u
 #define SSRC_B 0x55667788u
 
-static const uint8_t test_mki[MR_MKI_MAX_BYTES] = {
-	0xe1, 0xf9, 0x7a, 0x0d, 0x3e, 0x01, 0x8b, 0xe0
-};
-
 static struct mr_smb_engine *eng;
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static size_t
-unhex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	int hi = -1;
-
-	for (; *s != '\0'; s++) {
-		int v;
-
-		if (*s >= '0' && *s <= '9')
-			v = *s - '0';
-		else if (*s >= 'a' && *s <= 'f')
-			v = *s - 'a' + 10;
-		else if (*s >= 'A' && *s <= 'F')
-			v = *s - 'A' + 10;
-		else
-			continue;
-		if (hi < 0) {
-			hi = v;
-		} else {
-			assert_true(n < cap);
-			out[n++] = (uint8_t)(hi << 4 | v);
-			hi = -1;
-		}
-	}
-	assert_int_equal(hi, -1);
-	return n;
-}
-
-static void
-assert_hex(const uint8_t *got, size_t len, const char *want_hex)
-{
-	uint8_t want[PKT_MAX];
-	size_t n = unhex(want_hex, want, sizeof(want));
-
-	assert_int_equal(len, n);
-	assert_memory_equal(got, want, n);
-}
-
-static void
-wr_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /* xorshift64*: the same sequence everywhere, so a failure reproduces */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -117,22 +67,6 @@ below(uint32_t n)
 	return n ? (uint32_t)(rng() % n) : 0;
 }
 
-static size_t
-make_rtp(uint8_t *p, uint16_t seq, uint32_t ssrc, size_t payload)
-{
-	size_t i;
-
-	p[0] = 0x80;
-	p[1] = 111;
-	p[2] = (uint8_t)(seq >> 8);
-	p[3] = (uint8_t)seq;
-	wr_be32(p + 4, (uint32_t)seq * 960u);
-	wr_be32(p + 8, ssrc);
-	for (i = 0; i < payload; i++)
-		p[12 + i] = (uint8_t)(seq + i * 7);
-	return 12 + payload;
-}
-
 /* RTP with @cc CSRCs and an RFC 8285 extension of @ext_words words (0: none). */
 static size_t
 make_rtp_ext(uint8_t *p, uint16_t seq, uint32_t ssrc, unsigned int cc, unsigned int ext_words,
@@ -140,10 +74,10 @@ make_rtp_ext(uint8_t *p, uint16_t seq, uint32_t ssrc, unsigned int cc, unsigned 
 {
 	size_t h = 12, i;
 
-	make_rtp(p, seq, ssrc, 0);
+	mr_test_rtp(p, seq, ssrc, 0);
 	p[0] = (uint8_t)(0x80 | cc);
 	for (i = 0; i < cc; i++, h += 4)
-		wr_be32(p + h, 0xc0000000u + (uint32_t)i);
+		mr_test_wr_be32(p + h, 0xc0000000u + (uint32_t)i);
 	if (ext_words != 0) {
 		p[0] |= 0x10;
 		p[h] = 0xbe;
@@ -158,71 +92,6 @@ make_rtp_ext(uint8_t *p, uint16_t seq, uint32_t ssrc, unsigned int cc, unsigned 
 		p[h + i] = (uint8_t)(seq ^ (i * 13));
 	return h + payload;
 }
-
-/* A sender report, optionally with @extra bytes of report data. */
-static size_t
-make_rtcp(uint8_t *p, uint32_t ssrc, uint32_t n, size_t extra)
-{
-	size_t i;
-
-	p[0] = 0x80;
-	p[1] = 200;
-	p[2] = 0;
-	p[3] = (uint8_t)(6 + extra / 4);
-	wr_be32(p + 4, ssrc);
-	wr_be32(p + 8, 0xe0000000u + n);
-	wr_be32(p + 12, n * 1000u);
-	wr_be32(p + 16, n * 960u);
-	wr_be32(p + 20, n);
-	wr_be32(p + 24, n * 100u);
-	for (i = 0; i < extra; i++)
-		p[28 + i] = (uint8_t)(n + i);
-	return 28 + extra;
-}
-
-static struct mr_key_gen
-key_gen(uint8_t suite, uint8_t mki_len, uint8_t fill)
-{
-	const struct mr_srtp_suite_info *si = mr_srtp_suite(suite);
-	struct mr_key_gen k;
-	unsigned int i;
-
-	memset(&k, 0, sizeof(k));
-	k.suite = suite;
-	k.mki_len = mki_len;
-	k.key_len = si->key_len;
-	k.salt_len = si->salt_len;
-	memcpy(k.mki, test_mki, mki_len);
-	for (i = 0; i < k.key_len; i++)
-		k.key[i] = (uint8_t)(fill + i * 13);
-	for (i = 0; i < k.salt_len; i++)
-		k.salt[i] = (uint8_t)(fill ^ (0xa0 + i));
-	return k;
-}
-
-static uint32_t
-rtp_trailer(const struct mr_key_gen *k)
-{
-	return k->mki_len + mr_srtp_suite(k->suite)->rtp_tag_len;
-}
-
-static uint32_t
-rtcp_trailer(const struct mr_key_gen *k)
-{
-	return 4u + k->mki_len + mr_srtp_suite(k->suite)->rtcp_tag_len;
-}
-
-static const uint8_t all_suites[] = {
-	MR_SUITE_AES_CM_128_HMAC_SHA1_80, MR_SUITE_AES_CM_128_HMAC_SHA1_32,
-	MR_SUITE_AES_256_CM_HMAC_SHA1_80, MR_SUITE_AES_256_CM_HMAC_SHA1_32,
-	MR_SUITE_AEAD_AES_128_GCM, MR_SUITE_AEAD_AES_256_GCM,
-};
-#define N_SUITES (sizeof(all_suites) / sizeof(all_suites[0]))
-
-struct param {
-	uint8_t suite;
-	uint8_t mki_len;
-};
 
 /* Runs @ops through twin_run() and fails the test on any difference. */
 static void
@@ -247,8 +116,8 @@ twin_check(struct twin_stream *st, const struct twin_op *ops, unsigned int n,
 static void
 diff_wrapper(void **state)
 {
-	const struct param *pa = *state;
-	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, (uint8_t)(0x51 + pa->suite));
+	const struct mr_test_srtp_param *pa = *state;
+	struct mr_key_gen k = mr_test_key(pa->suite, pa->mki_len, (uint8_t)(0x51 + pa->suite));
 	static uint8_t plain[MR_SMB_BURST_MAX][TWIN_PKT_MAX], prot[MR_SMB_BURST_MAX][TWIN_PKT_MAX];
 	static struct twin_result r;
 	struct twin_stream st[2];
@@ -268,7 +137,7 @@ diff_wrapper(void **state)
 			size_t len;
 
 			if (pick < 15) {
-				len = make_rtcp(plain[i], SSRC_A, ++rtcp_n, 4u * below(40));
+				len = mr_test_rtcp(plain[i], SSRC_A, ++rtcp_n, 4u * below(40));
 				ops[i] = (struct twin_op){ .stream = 0, .kind = MR_SMB_PROTECT,
 							   .rtcp = true };
 			} else {
@@ -282,7 +151,8 @@ diff_wrapper(void **state)
 					len = make_rtp_ext(plain[i], seq, SSRC_A, below(4), below(5),
 							   below(300));
 				else
-					len = make_rtp(plain[i], seq, SSRC_A, below(3) == 0 ? 1100 : below(200));
+					len = mr_test_rtp(plain[i], seq, SSRC_A,
+							  below(3) == 0 ? 1100 : below(200));
 				ops[i] = (struct twin_op){ .stream = 0, .kind = MR_SMB_PROTECT };
 			}
 			ops[i].in = plain[i];
@@ -341,21 +211,6 @@ diff_wrapper(void **state)
 
 /* ---- 1. RFC vectors ----------------------------------------------------- */
 
-#define RFC3711_MK "E1F97A0D3E018BE0D64FA32C06DE4139"
-#define RFC3711_MS "0EC675AD498AFEEBB6960B3AABE6"
-#define RFC6188_MK "f0f04914b513f2763a1b1fa130f10e29 98f6f6e43e4309d1e622a0e332b9f1b6"
-#define RFC6188_MS "3b04803de51ee7c96423ab5b78d2"
-
-static struct mr_key_gen
-key_gen_hex(uint8_t suite, uint8_t mki_len, const char *key_hex, const char *salt_hex)
-{
-	struct mr_key_gen k = key_gen(suite, mki_len, 0);
-
-	assert_int_equal(unhex(key_hex, k.key, sizeof(k.key)), k.key_len);
-	assert_int_equal(unhex(salt_hex, k.salt, sizeof(k.salt)), k.salt_len);
-	return k;
-}
-
 /* The SHA-1 state after (@key ^ @pad_byte) padded to a block, as HMAC starts. */
 static void
 pad_state(const uint8_t *key, uint8_t pad_byte, uint8_t out[20])
@@ -377,19 +232,19 @@ pad_state(const uint8_t *key, uint8_t pad_byte, uint8_t out[20])
 static void
 rfc_kdf(void **state)
 {
-	struct mr_key_gen k128 = key_gen_hex(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 0,
-					     RFC3711_MK, RFC3711_MS);
-	struct mr_key_gen k256 = key_gen_hex(MR_SUITE_AES_256_CM_HMAC_SHA1_80, 0,
-					     RFC6188_MK, RFC6188_MS);
+	struct mr_key_gen k128 = mr_test_key_hex(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 0,
+						 MR_TEST_RFC3711_MK, MR_TEST_RFC3711_MS);
+	struct mr_key_gen k256 = mr_test_key_hex(MR_SUITE_AES_256_CM_HMAC_SHA1_80, 0,
+						 MR_TEST_RFC6188_MK, MR_TEST_RFC6188_MS);
 	uint8_t auth[32], ipad[20], opad[20];
 	struct mr_smb_ctx *c;
 
 	(void)state;
 	c = mr_smb_ctx_new(&k128, 1, MR_SRTP_OUTBOUND, NULL);
 	assert_non_null(c);
-	assert_hex(c->rtp->k.cm.enc, 16, "C61E7A93744F39EE10734AFE3FF7A087");
-	assert_hex(c->rtp->salt, 14, "30CBBC08863D8C85D49DB34A9AE1");
-	unhex("CEBE321F6FF7716B6FD4AB49AF256A156D38BAA4", auth, sizeof(auth));
+	mr_test_assert_hex(c->rtp->k.cm.enc, 16, "C61E7A93744F39EE10734AFE3FF7A087");
+	mr_test_assert_hex(c->rtp->salt, 14, "30CBBC08863D8C85D49DB34A9AE1");
+	mr_test_unhex("CEBE321F6FF7716B6FD4AB49AF256A156D38BAA4", auth, sizeof(auth));
 	pad_state(auth, 0x36, ipad);
 	pad_state(auth, 0x5c, opad);
 	assert_memory_equal(c->rtp->k.cm.ipad, ipad, 20);
@@ -400,10 +255,10 @@ rfc_kdf(void **state)
 
 	c = mr_smb_ctx_new(&k256, 1, MR_SRTP_INBOUND, NULL);
 	assert_non_null(c);
-	assert_hex(c->rtp->k.cm.enc, 32,
-		   "5ba1064e30ec51613cad926c5a28ef73 1ec7fb397f70a960653caf06554cd8c4");
-	assert_hex(c->rtp->salt, 14, "fa31791685ca444a9e07c6c64e93");
-	unhex("fd9c32d39ed5fbb5a9dc96b30818454d1313dc05", auth, sizeof(auth));
+	mr_test_assert_hex(c->rtp->k.cm.enc, 32,
+			   "5ba1064e30ec51613cad926c5a28ef73 1ec7fb397f70a960653caf06554cd8c4");
+	mr_test_assert_hex(c->rtp->salt, 14, "fa31791685ca444a9e07c6c64e93");
+	mr_test_unhex("fd9c32d39ed5fbb5a9dc96b30818454d1313dc05", auth, sizeof(auth));
 	pad_state(auth, 0x36, ipad);
 	assert_memory_equal(c->rtp->k.cm.ipad, ipad, 20);
 	mr_smb_ctx_free(c);
@@ -433,10 +288,10 @@ libsrtp_known_answers(void **state)
 		uint8_t suite;
 		const char *mk, *ms, *rtp_out, *rtcp_out;
 	} v[] = {
-		{ MR_SUITE_AES_CM_128_HMAC_SHA1_80, RFC3711_MK, RFC3711_MS,
+		{ MR_SUITE_AES_CM_128_HMAC_SHA1_80, MR_TEST_RFC3711_MK, MR_TEST_RFC3711_MS,
 		  "800f1234decafbadcafebabe 4e55dc4ce79978d88ca4d215949d2402 b78d6acc99ea179b8dbb",
 		  "81c8000bcafebabe 7128035be487b9bdbef89041f977a5a8 80000001 993e08cd54d6c1230798" },
-		{ MR_SUITE_AES_256_CM_HMAC_SHA1_80, RFC6188_MK, RFC6188_MS,
+		{ MR_SUITE_AES_256_CM_HMAC_SHA1_80, MR_TEST_RFC6188_MK, MR_TEST_RFC6188_MS,
 		  "800f1234decafbadcafebabe f1d9de17ff251ff1aa007774b0b4b40d a08d9d9a5b3a55d8873b",
 		  NULL },
 	};
@@ -448,23 +303,24 @@ libsrtp_known_answers(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		k = key_gen_hex(v[i].suite, 0, v[i].mk, v[i].ms);
+		k = mr_test_key_hex(v[i].suite, 0, v[i].mk, v[i].ms);
 		out = mr_smb_ctx_new(&k, 0xcafebabe, MR_SRTP_OUTBOUND, NULL);
 		in = mr_smb_ctx_new(&k, 0xcafebabe, MR_SRTP_INBOUND, NULL);
 		assert_non_null(out);
 		assert_non_null(in);
-		len = (uint32_t)unhex("800f1234decafbadcafebabe abababababababababababababababab",
-				      pkt, sizeof(pkt));
-		assert_int_equal(run1(out, MR_SMB_PROTECT, false, pkt, &len, sizeof(pkt)), 0);
-		assert_hex(pkt, len, v[i].rtp_out);
-		assert_int_equal(run1(in, MR_SMB_UNPROTECT, false, pkt, &len, len), 0);
-		assert_hex(pkt, len, "800f1234decafbadcafebabe abababababababababababababababab");
-		if (v[i].rtcp_out != NULL) {
-			len = (uint32_t)unhex("81c8000bcafebabe abababababababababababababababab",
+		len = (uint32_t)mr_test_unhex("800f1234decafbadcafebabe abababababababababababababababab",
 					      pkt, sizeof(pkt));
+		assert_int_equal(run1(out, MR_SMB_PROTECT, false, pkt, &len, sizeof(pkt)), 0);
+		mr_test_assert_hex(pkt, len, v[i].rtp_out);
+		assert_int_equal(run1(in, MR_SMB_UNPROTECT, false, pkt, &len, len), 0);
+		mr_test_assert_hex(pkt, len,
+				   "800f1234decafbadcafebabe abababababababababababababababab");
+		if (v[i].rtcp_out != NULL) {
+			len = (uint32_t)mr_test_unhex("81c8000bcafebabe abababababababababababababababab",
+						      pkt, sizeof(pkt));
 			assert_int_equal(run1(out, MR_SMB_PROTECT, true, pkt, &len, sizeof(pkt)), 0);
-			assert_hex(pkt, len, v[i].rtcp_out);
-			wlen = (uint32_t)unhex(v[i].rtcp_out, want, sizeof(want));
+			mr_test_assert_hex(pkt, len, v[i].rtcp_out);
+			wlen = (uint32_t)mr_test_unhex(v[i].rtcp_out, want, sizeof(want));
 			assert_int_equal(run1(in, MR_SMB_UNPROTECT, true, want, &wlen, wlen), 0);
 			assert_int_equal(wlen, 24);
 		}
@@ -472,26 +328,6 @@ libsrtp_known_answers(void **state)
 		mr_smb_ctx_free(in);
 	}
 }
-
-#define RFC7714_K128 "000102030405060708090a0b0c0d0e0f"
-#define RFC7714_K256 "000102030405060708090a0b0c0d0e0f 101112131415161718191a1b1c1d1e1f"
-#define RFC7714_SALT "517569642070726f2071756f"     /* "Quid pro quo" */
-#define RFC7714_RTP "8040f17b 8041f8d3 5501a0b2 47616c6c 69612065 7374206f 6d6e6973" \
-		    "20646976 69736120 696e2070 61727465 73207472 6573"
-#define RFC7714_RTP_128 "8040f17b 8041f8d3 5501a0b2" \
-	"f24de3a3 fb34de6c acba861c 9d7e4bca be633bd5 0d294e6f 42a5f47a 51c7d19b 36de3adf 8833" \
-	"899d7f27 beb16a91 52cf765e e4390cce"
-#define RFC7714_RTP_256 "8040f17b 8041f8d3 5501a0b2" \
-	"32b1de78 a822fe12 ef9f78fa 332e33aa b1801238 9a58e2f3 b50b2a02 76ffae0f 1ba63799 b87b" \
-	"7aa3db36 dfffd6b0 f9bb7878 d7a76c13"
-#define RFC7714_RTCP "81c8000d 4d617273 4e545031 4e545032 52545020 0000042a 0000e930 4c756e61" \
-		     "deadbeef deadbeef deadbeef deadbeef deadbeef"
-#define RFC7714_RTCP_128 "81c8000d 4d617273" \
-	"63e94885 dcdab67c a727d766 2f6b7e99 7ff5c0f7 6c06f32d c676a5f1 730d6fda 4ce09b46" \
-	"86303ded 0bb9275b c84aa458 96cf4d2f c5abf872 45d9eade 800005d4"
-#define RFC7714_RTCP_256 "81c8000d 4d617273" \
-	"d50ae4d1 f5ce5d30 4ba297e4 7d470c28 2c3ece5d bffe0a50 a2eaa5c1 110555be 8415f658" \
-	"c61de047 6f1b6fad 1d1eb30c 4446839f 57ff6f6c b26ac3be 800005d4"
 
 /* Put RFC 7714's session key and salt into both halves of @c. */
 static void
@@ -518,9 +354,9 @@ inject_session_keys(struct mr_smb_ctx *c, const uint8_t *key, size_t key_len, co
 static void
 rfc7714_vectors(void **state)
 {
-	static const char *const keys[2] = { RFC7714_K128, RFC7714_K256 };
-	static const char *const rtp_out[2] = { RFC7714_RTP_128, RFC7714_RTP_256 };
-	static const char *const rtcp_out[2] = { RFC7714_RTCP_128, RFC7714_RTCP_256 };
+	static const char *const keys[2] = { MR_TEST_RFC7714_K128, MR_TEST_RFC7714_K256 };
+	static const char *const rtp_out[2] = { MR_TEST_RFC7714_RTP_128, MR_TEST_RFC7714_RTP_256 };
+	static const char *const rtcp_out[2] = { MR_TEST_RFC7714_RTCP_128, MR_TEST_RFC7714_RTCP_256 };
 	static const uint8_t suites[2] = { MR_SUITE_AEAD_AES_128_GCM, MR_SUITE_AEAD_AES_256_GCM };
 	struct mr_srtp_resume res = { .srtcp_index = 0x5d3, .valid = true };
 	uint8_t key[32], salt[12], pkt[PKT_MAX], plain[PKT_MAX];
@@ -530,11 +366,11 @@ rfc7714_vectors(void **state)
 	size_t kl, v;
 
 	(void)state;
-	unhex(RFC7714_SALT, salt, sizeof(salt));
+	mr_test_unhex(MR_TEST_RFC7714_SALT, salt, sizeof(salt));
 	for (v = 0; v < 2; v++) {
-		kl = unhex(keys[v], key, sizeof(key));
-		k = key_gen(suites[v], 0, 0x42);
-		plen = (uint32_t)unhex(RFC7714_RTP, plain, sizeof(plain));
+		kl = mr_test_unhex(keys[v], key, sizeof(key));
+		k = mr_test_key(suites[v], 0, 0x42);
+		plen = (uint32_t)mr_test_unhex(MR_TEST_RFC7714_RTP, plain, sizeof(plain));
 		out = mr_smb_ctx_new(&k, 0x5501a0b2, MR_SRTP_OUTBOUND, NULL);
 		in = mr_smb_ctx_new(&k, 0x5501a0b2, MR_SRTP_INBOUND, NULL);
 		assert_non_null(out);
@@ -544,9 +380,9 @@ rfc7714_vectors(void **state)
 		memcpy(pkt, plain, plen);
 		len = plen;
 		assert_int_equal(run1(out, MR_SMB_PROTECT, false, pkt, &len, sizeof(pkt)), 0);
-		assert_hex(pkt, len, rtp_out[v]);
+		mr_test_assert_hex(pkt, len, rtp_out[v]);
 		assert_int_equal(run1(in, MR_SMB_VERIFY, false, pkt, &len, len), 0);
-		assert_hex(pkt, len, rtp_out[v]);
+		mr_test_assert_hex(pkt, len, rtp_out[v]);
 		mr_smb_ctx_free(in);
 		in = mr_smb_ctx_new(&k, 0x5501a0b2, MR_SRTP_INBOUND, NULL);
 		inject_session_keys(in, key, kl, salt);
@@ -556,7 +392,7 @@ rfc7714_vectors(void **state)
 		mr_smb_ctx_free(out);
 		mr_smb_ctx_free(in);
 
-		plen = (uint32_t)unhex(RFC7714_RTCP, plain, sizeof(plain));
+		plen = (uint32_t)mr_test_unhex(MR_TEST_RFC7714_RTCP, plain, sizeof(plain));
 		out = mr_smb_ctx_new(&k, 0x4d617273, MR_SRTP_OUTBOUND, &res);
 		in = mr_smb_ctx_new(&k, 0x4d617273, MR_SRTP_INBOUND, NULL);
 		assert_non_null(out);
@@ -566,7 +402,7 @@ rfc7714_vectors(void **state)
 		memcpy(pkt, plain, plen);
 		len = plen;
 		assert_int_equal(run1(out, MR_SMB_PROTECT, true, pkt, &len, sizeof(pkt)), 0);
-		assert_hex(pkt, len, rtcp_out[v]);
+		mr_test_assert_hex(pkt, len, rtcp_out[v]);
 		mr_smb_ctx_state(out, NULL, NULL, &idx);
 		assert_int_equal(idx, 0x5d4);
 		assert_int_equal(run1(in, MR_SMB_UNPROTECT, true, pkt, &len, len), 0);
@@ -590,8 +426,8 @@ rfc7714_vectors(void **state)
 static void
 vs_libsrtp(void **state)
 {
-	const struct param *pa = *state;
-	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, (uint8_t)(0x30 + pa->suite));
+	const struct mr_test_srtp_param *pa = *state;
+	struct mr_key_gen k = mr_test_key(pa->suite, pa->mki_len, (uint8_t)(0x30 + pa->suite));
 	static uint8_t pkts[32][PKT_MAX], plain[32][PKT_MAX];
 	struct mr_smb_op ops[32];
 	uint32_t plen[32], roc, idx, i, b;
@@ -606,8 +442,8 @@ vs_libsrtp(void **state)
 	peer = peer_new(&k, SSRC_A, false);
 	for (b = 0; b < 3; b++) {
 		for (i = 0; i < 32; i++) {
-			plen[i] = (uint32_t)make_rtp(plain[i], (uint16_t)(65500u + 32 * b + i), SSRC_A,
-						     20 + i * 37);
+			plen[i] = (uint32_t)mr_test_rtp(plain[i], (uint16_t)(65500u + 32 * b + i), SSRC_A,
+							20 + i * 37);
 			memcpy(pkts[i], plain[i], plen[i]);
 			ops[i] = (struct mr_smb_op){ .ctx = c, .pkt = pkts[i], .len = plen[i],
 						     .cap = PKT_MAX, .kind = MR_SMB_PROTECT };
@@ -615,7 +451,7 @@ vs_libsrtp(void **state)
 		mr_smb_run(eng, ops, 32);
 		for (i = 0; i < 32; i++) {
 			assert_int_equal(ops[i].status, 0);
-			assert_int_equal(ops[i].len, plen[i] + rtp_trailer(&k));
+			assert_int_equal(ops[i].len, plen[i] + mr_test_rtp_trailer(&k));
 			n = (int)ops[i].len;
 			assert_int_equal(srtp_unprotect_mki(peer, pkts[i], &n, k.mki_len != 0),
 					 srtp_err_status_ok);
@@ -629,7 +465,7 @@ vs_libsrtp(void **state)
 	assert_int_equal(srtp_get_stream_roc(peer, SSRC_A, &roc), srtp_err_status_ok);
 	assert_int_equal(roc, 1);
 	for (i = 0; i < 8; i++) {
-		plen[i] = (uint32_t)make_rtcp(plain[i], SSRC_A, i, 4 * i);
+		plen[i] = (uint32_t)mr_test_rtcp(plain[i], SSRC_A, i, 4 * i);
 		memcpy(pkts[i], plain[i], plen[i]);
 		ops[i] = (struct mr_smb_op){ .ctx = c, .pkt = pkts[i], .len = plen[i],
 					     .cap = PKT_MAX, .kind = MR_SMB_PROTECT, .rtcp = true };
@@ -637,7 +473,7 @@ vs_libsrtp(void **state)
 	mr_smb_run(eng, ops, 8);
 	for (i = 0; i < 8; i++) {
 		assert_int_equal(ops[i].status, 0);
-		assert_int_equal(ops[i].len, plen[i] + rtcp_trailer(&k));
+		assert_int_equal(ops[i].len, plen[i] + mr_test_rtcp_trailer(&k));
 		n = (int)ops[i].len;
 		assert_int_equal(peer_unprotect_rtcp(peer, &k, pkts[i], &n), srtp_err_status_ok);
 		assert_memory_equal(pkts[i], plain[i], plen[i]);
@@ -653,8 +489,8 @@ vs_libsrtp(void **state)
 	peer = peer_new(&k, SSRC_B, false);
 	for (b = 0; b < 3; b++) {
 		for (i = 0; i < 32; i++) {
-			plen[i] = (uint32_t)make_rtp(plain[i], (uint16_t)(65500u + 32 * b + i), SSRC_B,
-						     1200 - i * 30);
+			plen[i] = (uint32_t)mr_test_rtp(plain[i], (uint16_t)(65500u + 32 * b + i), SSRC_B,
+							1200 - i * 30);
 			memcpy(pkts[i], plain[i], plen[i]);
 			n = (int)plen[i];
 			assert_int_equal(srtp_protect_mki(peer, pkts[i], &n, k.mki_len != 0, 0),
@@ -675,7 +511,7 @@ vs_libsrtp(void **state)
 	assert_int_equal(roc, 1);
 	assert_int_equal(seq, (uint16_t)(65500u + 95));
 	for (i = 0; i < 8; i++) {
-		plen[i] = (uint32_t)make_rtcp(plain[i], SSRC_B, i, 4 * i);
+		plen[i] = (uint32_t)mr_test_rtcp(plain[i], SSRC_B, i, 4 * i);
 		memcpy(pkts[i], plain[i], plen[i]);
 		n = (int)plen[i];
 		assert_int_equal(srtp_protect_rtcp_mki(peer, pkts[i], &n, k.mki_len != 0, 0),
@@ -714,12 +550,12 @@ aead_srtcp_unencrypted(void **state)
 
 	(void)state;
 	for (m = 0; m < 4; m++) {
-		k = key_gen(m < 2 ? MR_SUITE_AEAD_AES_128_GCM : MR_SUITE_AEAD_AES_256_GCM,
-			    (uint8_t)(m % 2 ? 4 : 0), 0x17);
+		k = mr_test_key(m < 2 ? MR_SUITE_AEAD_AES_128_GCM : MR_SUITE_AEAD_AES_256_GCM,
+				(uint8_t)(m % 2 ? 4 : 0), 0x17);
 		peer = peer_new(&k, SSRC_B, true);
 		assert_true(twin_stream_init(&st[0], &k, SSRC_B, MR_SRTP_INBOUND));
 		for (i = 0; i < 8; i++) {
-			size_t len = make_rtcp(plain[i], SSRC_B, i, 8 * i);
+			size_t len = mr_test_rtcp(plain[i], SSRC_B, i, 8 * i);
 
 			memcpy(prot[i], plain[i], len);
 			n = (int)len;
@@ -760,8 +596,8 @@ aead_srtcp_unencrypted(void **state)
 static void
 resume(void **state)
 {
-	const struct param *pa = *state;
-	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, 0xd1);
+	const struct mr_test_srtp_param *pa = *state;
+	struct mr_key_gen k = mr_test_key(pa->suite, pa->mki_len, 0xd1);
 	uint8_t pkt[PKT_MAX], ref[PKT_MAX], plain[PKT_MAX], held[PKT_MAX];
 	struct mr_srtp_resume res;
 	struct mr_smb_ctx *c, *d;
@@ -775,7 +611,7 @@ resume(void **state)
 	c = mr_smb_ctx_new(&k, SSRC_B, MR_SRTP_INBOUND, NULL);
 	assert_non_null(c);
 	for (i = 0; i < 16; i++) {
-		plen = (uint32_t)make_rtp(plain, (uint16_t)(65530u + i), SSRC_B, 40);
+		plen = (uint32_t)mr_test_rtp(plain, (uint16_t)(65530u + i), SSRC_B, 40);
 		memcpy(pkt, plain, plen);
 		n = (int)plen;
 		assert_int_equal(srtp_protect_mki(tx, pkt, &n, k.mki_len != 0, 0), srtp_err_status_ok);
@@ -831,7 +667,7 @@ resume(void **state)
 	c = mr_smb_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, NULL);
 	assert_non_null(c);
 	for (i = 0; i < 4; i++) {
-		plen = (uint32_t)make_rtp(plain, (uint16_t)(65530u + i), SSRC_A, 33);
+		plen = (uint32_t)mr_test_rtp(plain, (uint16_t)(65530u + i), SSRC_A, 33);
 		memcpy(pkt, plain, plen);
 		len = plen;
 		assert_int_equal(run1(c, MR_SMB_PROTECT, false, pkt, &len, sizeof(pkt)), 0);
@@ -843,7 +679,7 @@ resume(void **state)
 		assert_int_equal(srtp_unprotect_mki(rx, pkt, &n, k.mki_len != 0), srtp_err_status_ok);
 	}
 	for (i = 1; i <= 3; i++) {
-		plen = (uint32_t)make_rtcp(plain, SSRC_A, i, 0);
+		plen = (uint32_t)mr_test_rtcp(plain, SSRC_A, i, 0);
 		memcpy(pkt, plain, plen);
 		len = plen;
 		assert_int_equal(run1(c, MR_SMB_PROTECT, true, pkt, &len, sizeof(pkt)), 0);
@@ -860,14 +696,14 @@ resume(void **state)
 	assert_non_null(d);
 	/* at or below the resume point: refused, whatever the packet */
 	for (i = 0; i < 3; i++) {
-		plen = (uint32_t)make_rtp(plain, (uint16_t)(65533u - 5 * i), SSRC_A, 10);
+		plen = (uint32_t)mr_test_rtp(plain, (uint16_t)(65533u - 5 * i), SSRC_A, 10);
 		len = plen;
 		assert_int_equal(run1(d, MR_SMB_PROTECT, false, plain, &len, sizeof(plain)),
 				 -EALREADY);
 	}
 	/* 65534, 65535 skipped (never sent); 0..3 after the wrap, ROC 1 */
 	for (i = 0; i < 6; i++) {
-		plen = (uint32_t)make_rtp(plain, (uint16_t)(65534u + i), SSRC_A, 50 + i);
+		plen = (uint32_t)mr_test_rtp(plain, (uint16_t)(65534u + i), SSRC_A, 50 + i);
 		memcpy(ref, plain, plen);
 		n = (int)plen;
 		assert_int_equal(srtp_protect_mki(tx, ref, &n, k.mki_len != 0, 0), srtp_err_status_ok);
@@ -886,7 +722,7 @@ resume(void **state)
 	assert_int_equal(roc, 1);
 	assert_int_equal(seq, 3);
 	assert_int_equal(idx, 3);
-	plen = (uint32_t)make_rtcp(plain, SSRC_A, 4, 8);
+	plen = (uint32_t)mr_test_rtcp(plain, SSRC_A, 4, 8);
 	memcpy(pkt, plain, plen);
 	len = plen;
 	assert_int_equal(run1(d, MR_SMB_PROTECT, true, pkt, &len, sizeof(pkt)), 0);
@@ -911,7 +747,7 @@ resume(void **state)
 static void
 resume_limits(void **state)
 {
-	struct mr_key_gen k = key_gen(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 0, 0x3e);
+	struct mr_key_gen k = mr_test_key(MR_SUITE_AES_CM_128_HMAC_SHA1_80, 0, 0x3e);
 	struct mr_srtp_resume res = { .roc = 7, .seq_hi = 9, .srtcp_index = 0x7ffffffe,
 				      .valid = true };
 	uint8_t pkt[PKT_MAX];
@@ -922,10 +758,10 @@ resume_limits(void **state)
 	(void)state;
 	c = mr_smb_ctx_new(&k, SSRC_A, MR_SRTP_OUTBOUND, &res);
 	assert_non_null(c);
-	len = (uint32_t)make_rtcp(pkt, SSRC_A, 1, 0);
+	len = (uint32_t)mr_test_rtcp(pkt, SSRC_A, 1, 0);
 	assert_int_equal(run1(c, MR_SMB_PROTECT, true, pkt, &len, sizeof(pkt)), 0);
 	assert_int_equal(pkt[len - 14], 0xff);          /* E | 0x7fffffff */
-	len = (uint32_t)make_rtcp(pkt, SSRC_A, 2, 0);
+	len = (uint32_t)mr_test_rtcp(pkt, SSRC_A, 2, 0);
 	assert_int_equal(run1(c, MR_SMB_PROTECT, true, pkt, &len, sizeof(pkt)), -EINVAL);
 	mr_smb_ctx_state(c, &roc, &seq, &idx);
 	assert_int_equal(roc, 7);
@@ -959,13 +795,13 @@ resume_limits(void **state)
 static void
 failures(void **state)
 {
-	const struct param *pa = *state;
-	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, 0x6b);
+	const struct mr_test_srtp_param *pa = *state;
+	struct mr_key_gen k = mr_test_key(pa->suite, pa->mki_len, 0x6b);
 	static uint8_t in[24][TWIN_PKT_MAX];
 	static struct twin_result r;
 	struct twin_stream st[2];
 	struct twin_op ops[24];
-	uint32_t gl, rl, t = rtp_trailer(&k);
+	uint32_t gl, rl, t = mr_test_rtp_trailer(&k);
 	unsigned int n = 0;
 	uint8_t good[PKT_MAX], goodc[PKT_MAX];
 	int expect[24];
@@ -973,8 +809,8 @@ failures(void **state)
 	assert_true(twin_stream_init(&st[0], &k, SSRC_A, MR_SRTP_OUTBOUND));
 	assert_true(twin_stream_init(&st[1], &k, SSRC_A, MR_SRTP_INBOUND));
 	/* a good SRTP and SRTCP packet to spoil */
-	gl = (uint32_t)make_rtp(in[0], 100, SSRC_A, 64);
-	rl = (uint32_t)make_rtcp(in[1], SSRC_A, 1, 12);
+	gl = (uint32_t)mr_test_rtp(in[0], 100, SSRC_A, 64);
+	rl = (uint32_t)mr_test_rtcp(in[1], SSRC_A, 1, 12);
 	ops[0] = (struct twin_op){ .stream = 0, .kind = MR_SMB_PROTECT, .in = in[0], .len = gl,
 				   .cap = TWIN_PKT_MAX };
 	ops[1] = (struct twin_op){ .stream = 0, .kind = MR_SMB_PROTECT, .rtcp = true, .in = in[1],
@@ -994,14 +830,14 @@ failures(void **state)
 		expect[n++] = want;                                                 \
 	} while (0)
 	/* outbound faults */
-	make_rtp(in[2], 101, SSRC_A, 10);
+	mr_test_rtp(in[2], 101, SSRC_A, 10);
 	ADD(0, MR_SMB_PROTECT, false, in[2], 22, 22 + t - 1, -EMSGSIZE);
 	ADD(0, MR_SMB_PROTECT, false, in[2], 11, TWIN_PKT_MAX, -EINVAL);
-	ADD(0, MR_SMB_PROTECT, false, in[0], (uint32_t)make_rtp(in[0], 100, SSRC_A, 64),
+	ADD(0, MR_SMB_PROTECT, false, in[0], (uint32_t)mr_test_rtp(in[0], 100, SSRC_A, 64),
 	    TWIN_PKT_MAX, -EALREADY);                                   /* repeat tx */
-	make_rtp(in[3], 102, SSRC_B, 10);
+	mr_test_rtp(in[3], 102, SSRC_B, 10);
 	ADD(0, MR_SMB_PROTECT, false, in[3], 22, TWIN_PKT_MAX, -EINVAL);        /* SSRC */
-	make_rtp(in[4], 103, SSRC_A, 10);
+	mr_test_rtp(in[4], 103, SSRC_A, 10);
 	in[4][0] |= 0x0f;                                                   /* 15 CSRCs */
 	ADD(0, MR_SMB_PROTECT, false, in[4], 22, TWIN_PKT_MAX, -EINVAL);
 	ADD(1, MR_SMB_PROTECT, false, in[2], 22, TWIN_PKT_MAX, -EINVAL);        /* direction */
@@ -1038,7 +874,7 @@ failures(void **state)
 		in[12][rl - 10 - k.mki_len - 4] &= 0x7f;                        /* E = 0 */
 		ADD(1, MR_SMB_UNPROTECT, true, in[12], rl, 0, -EINVAL);
 	}
-	ADD(1, MR_SMB_UNPROTECT, true, goodc, 8 + rtcp_trailer(&k) - 1, 0, -EINVAL);
+	ADD(1, MR_SMB_UNPROTECT, true, goodc, 8 + mr_test_rtcp_trailer(&k) - 1, 0, -EINVAL);
 	ADD(1, MR_SMB_UNPROTECT, true, goodc, rl, 0, 0);
 	ADD(1, MR_SMB_VERIFY, true, goodc, rl, 0, -EALREADY);
 #undef ADD
@@ -1059,8 +895,8 @@ failures(void **state)
 static void
 truncated(void **state)
 {
-	const struct param *pa = *state;
-	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, 0x99);
+	const struct mr_test_srtp_param *pa = *state;
+	struct mr_key_gen k = mr_test_key(pa->suite, pa->mki_len, 0x99);
 	uint8_t pkt[PKT_MAX], copy[PKT_MAX];
 	struct mr_smb_ctx *out, *in;
 	struct mr_srtp_ctx *win;
@@ -1076,7 +912,7 @@ truncated(void **state)
 	assert_non_null(in);
 	assert_non_null(win);
 	for (rtcp = 0; rtcp < 2; rtcp++) {
-		glen = rtcp ? (uint32_t)make_rtcp(pkt, SSRC_A, 3, 8) :
+		glen = rtcp ? (uint32_t)mr_test_rtcp(pkt, SSRC_A, 3, 8) :
 			      (uint32_t)make_rtp_ext(pkt, 2, SSRC_A, 1, 1, 16);
 		assert_int_equal(run1(out, MR_SMB_PROTECT, rtcp, pkt, &glen, sizeof(pkt)), 0);
 		for (cut = 0; cut < glen; cut++) {
@@ -1097,14 +933,15 @@ truncated(void **state)
 			free(h);
 		}
 		/* protect into exactly the room needed, and one byte less */
-		for (cut = rtcp ? 8 : 12; cut < glen - (rtcp ? rtcp_trailer(&k) : rtp_trailer(&k));
+		for (cut = rtcp ? 8 : 12;
+		     cut < glen - (rtcp ? mr_test_rtcp_trailer(&k) : mr_test_rtp_trailer(&k));
 		     cut += 7) {
-			room = cut + (rtcp ? rtcp_trailer(&k) : rtp_trailer(&k));
+			room = cut + (rtcp ? mr_test_rtcp_trailer(&k) : mr_test_rtp_trailer(&k));
 			if (rtcp) {
-				make_rtcp(copy, SSRC_A, 3, 0);
+				mr_test_rtcp(copy, SSRC_A, 3, 0);
 				memset(copy + 8, 0x3c, cut - 8);
 			} else {
-				make_rtp(copy, (uint16_t)(1000 + cut), SSRC_A, cut - 12);
+				mr_test_rtp(copy, (uint16_t)(1000 + cut), SSRC_A, cut - 12);
 			}
 			h = malloc(room);
 			assert_non_null(h);
@@ -1133,9 +970,9 @@ truncated(void **state)
 static void
 other_generation(void **state)
 {
-	const struct param *pa = *state;
-	struct mr_key_gen k_old = key_gen(pa->suite, pa->mki_len, 0x01);
-	struct mr_key_gen k_new = key_gen(pa->suite, pa->mki_len, 0x02);
+	const struct mr_test_srtp_param *pa = *state;
+	struct mr_key_gen k_old = mr_test_key(pa->suite, pa->mki_len, 0x01);
+	struct mr_key_gen k_new = mr_test_key(pa->suite, pa->mki_len, 0x02);
 	static uint8_t pkts[4][TWIN_PKT_MAX], plain[4][TWIN_PKT_MAX], copy[4][TWIN_PKT_MAX];
 	static const uint32_t sizes[4] = { 12, 200, 2040, 3900 };
 	struct mr_smb_ctx *tx, *rx_old, *rx_new;
@@ -1153,7 +990,7 @@ other_generation(void **state)
 	assert_non_null(rx_old);
 	assert_non_null(rx_new);
 	for (i = 0; i < 4; i++) {
-		plen[i] = (uint32_t)make_rtp(plain[i], (uint16_t)(7 + i), SSRC_A, sizes[i] - 12);
+		plen[i] = (uint32_t)mr_test_rtp(plain[i], (uint16_t)(7 + i), SSRC_A, sizes[i] - 12);
 		memcpy(pkts[i], plain[i], plen[i]);
 		ops[i] = (struct mr_smb_op){ .ctx = tx, .pkt = pkts[i], .len = plen[i],
 					     .cap = TWIN_PKT_MAX, .kind = MR_SMB_PROTECT };
@@ -1204,8 +1041,8 @@ other_generation(void **state)
 static void
 window_edges(void **state)
 {
-	const struct param *pa = *state;
-	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, 0x2c);
+	const struct mr_test_srtp_param *pa = *state;
+	struct mr_key_gen k = mr_test_key(pa->suite, pa->mki_len, 0x2c);
 	static uint8_t plain[8][TWIN_PKT_MAX], prot[4000][64];
 	static struct twin_result r;
 	static uint32_t prot_len[4000];
@@ -1219,7 +1056,7 @@ window_edges(void **state)
 	/* outbound: 0..2999 except a few, in bursts of 60 */
 	for (i = 0; i < 3000; i += 50) {
 		for (j = 0; j < 50; j++) {
-			uint32_t len = (uint32_t)make_rtp(plain[0], (uint16_t)(i + j), SSRC_A, 4);
+			uint32_t len = (uint32_t)mr_test_rtp(plain[0], (uint16_t)(i + j), SSRC_A, 4);
 
 			ops[0] = (struct twin_op){ .stream = 0, .kind = MR_SMB_PROTECT, .in = plain[0],
 						   .len = len, .cap = TWIN_PKT_MAX };
@@ -1231,7 +1068,7 @@ window_edges(void **state)
 	}
 	/* outbound, again: 2999 repeat, 1 too old, 1976 repeat... all refused */
 	for (i = 0; i < 4; i++) {
-		uint32_t len = (uint32_t)make_rtp(plain[i], seqs[i], SSRC_A, 4);
+		uint32_t len = (uint32_t)mr_test_rtp(plain[i], seqs[i], SSRC_A, 4);
 
 		ops[i] = (struct twin_op){ .stream = 0, .kind = MR_SMB_PROTECT, .in = plain[i],
 					   .len = len, .cap = TWIN_PKT_MAX };
@@ -1268,8 +1105,8 @@ window_edges(void **state)
 static void
 jumps(void **state)
 {
-	const struct param *pa = *state;
-	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, 0x7a);
+	const struct mr_test_srtp_param *pa = *state;
+	struct mr_key_gen k = mr_test_key(pa->suite, pa->mki_len, 0x7a);
 	static const uint16_t seqs[] = {
 		10, 40000, 40001, 7232, 7233, 7231, 39999, 50000, 65535, 0, 17231, 17232,
 		50000, 1, 17233, 49999, 2000, 3100, 3099, 35868, 3101, 35867, 65000, 100,
@@ -1285,7 +1122,7 @@ jumps(void **state)
 		assert_true(twin_stream_init(&st[0], &k, SSRC_A, MR_SRTP_OUTBOUND));
 		assert_true(twin_stream_init(&st[1], &k, SSRC_A, MR_SRTP_INBOUND));
 		for (i = 0; i < n; i++) {
-			uint32_t len = (uint32_t)make_rtp(plain[i], seqs[i], SSRC_A, 20);
+			uint32_t len = (uint32_t)mr_test_rtp(plain[i], seqs[i], SSRC_A, 20);
 
 			ops[i] = (struct twin_op){ .stream = 0, .kind = MR_SMB_PROTECT, .in = plain[i],
 						   .len = len, .cap = TWIN_PKT_MAX };
@@ -1344,7 +1181,7 @@ mixed_bursts(void **state)
 	(void)state;
 	rng_state = 0xfeedfaceull;
 	for (s = 0; s < 6; s++) {
-		k = key_gen(all_suites[s], (uint8_t)(s % 2 ? 4 : 0), (uint8_t)(0x70 + s));
+		k = mr_test_key(mr_test_suites[s], (uint8_t)(s % 2 ? 4 : 0), (uint8_t)(0x70 + s));
 		assert_true(twin_stream_init(&st[2 * s], &k, 0x1000u + s, MR_SRTP_OUTBOUND));
 		assert_true(twin_stream_init(&st[2 * s + 1], &k, 0x1000u + s, MR_SRTP_INBOUND));
 		seq[s] = (uint16_t)(65535u - 40 * s);
@@ -1376,11 +1213,12 @@ mixed_bursts(void **state)
 				continue;
 			}
 			if (below(6) == 0)
-				ops[i].len = (uint32_t)make_rtcp(plain[i], 0x1000u + s, ++rtcp_n[s],
-								 4u * below(20));
+				ops[i].len = (uint32_t)mr_test_rtcp(plain[i], 0x1000u + s, ++rtcp_n[s],
+								    4u * below(20));
 			else
-				ops[i].len = (uint32_t)make_rtp(plain[i], seq[s] += (uint16_t)(below(20) ? 1 : 500),
-								0x1000u + s, below(1300));
+				ops[i].len = (uint32_t)mr_test_rtp(plain[i],
+								   seq[s] += (uint16_t)(below(20) ? 1 : 500),
+								   0x1000u + s, below(1300));
 			ops[i] = (struct twin_op){ .stream = 2 * s, .kind = MR_SMB_PROTECT,
 						   .rtcp = plain[i][1] == 200, .in = plain[i],
 						   .len = ops[i].len, .cap = TWIN_PKT_MAX };
@@ -1416,8 +1254,8 @@ mixed_bursts(void **state)
 static void
 dependent_ops(void **state)
 {
-	const struct param *pa = *state;
-	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, 0x5e);
+	const struct mr_test_srtp_param *pa = *state;
+	struct mr_key_gen k = mr_test_key(pa->suite, pa->mki_len, 0x5e);
 	struct mr_srtp_resume res = { .roc = 1, .seq_hi = 0x6fff, .valid = true };
 	struct mr_smb_stats before, after;
 	static uint8_t plain[4][TWIN_PKT_MAX], prot[4][TWIN_PKT_MAX];
@@ -1435,7 +1273,7 @@ dependent_ops(void **state)
 	assert_true(twin_stream_init(&st[0], &k, SSRC_A, MR_SRTP_OUTBOUND));
 	assert_true(twin_stream_init(&st[1], &k, SSRC_A, MR_SRTP_INBOUND));
 	for (i = 0; i < 2; i++) {
-		len = (uint32_t)make_rtp(plain[i], (uint16_t)(40 + i), SSRC_A, 30);
+		len = (uint32_t)mr_test_rtp(plain[i], (uint16_t)(40 + i), SSRC_A, 30);
 		ops[i] = (struct twin_op){ .stream = 0, .kind = MR_SMB_PROTECT, .in = plain[i],
 					   .len = len, .cap = TWIN_PKT_MAX };
 	}
@@ -1467,7 +1305,7 @@ dependent_ops(void **state)
 	c = mr_smb_ctx_new(&k, SSRC_A, MR_SRTP_INBOUND, &res);
 	assert_non_null(c);
 	for (i = 0; i < 2; i++) {           /* 0x6f00 (held back), 0x7000 */
-		plen[i] = (uint32_t)make_rtp(plain[i], (uint16_t)(i ? 0x7000 : 0x6f00), SSRC_A, 77);
+		plen[i] = (uint32_t)mr_test_rtp(plain[i], (uint16_t)(i ? 0x7000 : 0x6f00), SSRC_A, 77);
 		memcpy(pkt[i], plain[i], plen[i]);
 		n = (int)plen[i];
 		assert_int_equal(srtp_protect_mki(tx, pkt[i], &n, k.mki_len != 0, 0), srtp_err_status_ok);
@@ -1512,8 +1350,8 @@ dependent_ops(void **state)
 static void
 adversarial_burst(void **state)
 {
-	const struct param *pa = *state;
-	struct mr_key_gen k = key_gen(pa->suite, pa->mki_len, 0x4f);
+	const struct mr_test_srtp_param *pa = *state;
+	struct mr_key_gen k = mr_test_key(pa->suite, pa->mki_len, 0x4f);
 	static uint8_t plain[MR_SMB_BURST_MAX][TWIN_PKT_MAX], prot[MR_SMB_BURST_MAX][TWIN_PKT_MAX],
 		forged[MR_SMB_BURST_MAX][TWIN_PKT_MAX];
 	static struct twin_result r;
@@ -1527,7 +1365,7 @@ adversarial_burst(void **state)
 		assert_true(twin_stream_init(&st[0], &k, SSRC_A, MR_SRTP_OUTBOUND));
 		assert_true(twin_stream_init(&st[1], &k, SSRC_A, MR_SRTP_INBOUND));
 		for (i = 0; i < 32; i++) {
-			uint32_t len = (uint32_t)make_rtp(plain[i], (uint16_t)(100 + i), SSRC_A, 60);
+			uint32_t len = (uint32_t)mr_test_rtp(plain[i], (uint16_t)(100 + i), SSRC_A, 60);
 
 			ops[i] = (struct twin_op){ .stream = 0, .kind = MR_SMB_PROTECT, .in = plain[i],
 						   .len = len, .cap = TWIN_PKT_MAX };
@@ -1578,7 +1416,7 @@ aead_aad_limits(void **state)
 {
 	static uint8_t plain[4][TWIN_PKT_MAX], bad[TWIN_PKT_MAX], good[TWIN_PKT_MAX];
 	static struct twin_result r;
-	struct mr_key_gen k = key_gen(MR_SUITE_AEAD_AES_128_GCM, 0, 0x33);
+	struct mr_key_gen k = mr_test_key(MR_SUITE_AEAD_AES_128_GCM, 0, 0x33);
 	struct twin_stream st[2];
 	struct twin_op ops[4];
 	uint32_t len, glen;
@@ -1605,11 +1443,11 @@ aead_aad_limits(void **state)
 	 * makes it (its own AAD fails), so it is written here; it fails before
 	 * the tag is looked at. The good packet comes from an auth-only peer.
 	 */
-	len = (uint32_t)make_rtcp(bad, SSRC_B, 1, 2048 - 28);
+	len = (uint32_t)mr_test_rtcp(bad, SSRC_B, 1, 2048 - 28);
 	memset(bad + len, 0x77, 16);
-	wr_be32(bad + len + 16, 1);                     /* E = 0, index 1 */
+	mr_test_wr_be32(bad + len + 16, 1);                     /* E = 0, index 1 */
 	peer = peer_new(&k, SSRC_B, true);
-	len = (uint32_t)make_rtcp(good, SSRC_B, 2, 0);
+	len = (uint32_t)mr_test_rtcp(good, SSRC_B, 2, 0);
 	n = (int)len;
 	assert_int_equal(srtp_protect_rtcp(peer, good, &n), srtp_err_status_ok);
 	glen = (uint32_t)n;
@@ -1684,8 +1522,8 @@ allocator(void **state)
 
 	(void)state;
 	mr_smb_set_allocator(count_alloc, count_release);
-	for (i = 0; i < N_SUITES; i++) {
-		k = key_gen(all_suites[i], 4, 3);
+	for (i = 0; i < MR_TEST_N_SUITES; i++) {
+		k = mr_test_key(mr_test_suites[i], 4, 3);
 		c[0] = mr_smb_ctx_new(&k, 1, MR_SRTP_OUTBOUND, NULL);
 		c[1] = mr_smb_ctx_new(&k, 1, MR_SRTP_INBOUND, NULL);
 		assert_non_null(c[0]);
@@ -1693,13 +1531,13 @@ allocator(void **state)
 		mr_smb_ctx_free(c[0]);
 		mr_smb_ctx_free(c[1]);
 	}
-	assert_int_equal(n_alloc, 2 * N_SUITES);
-	assert_int_equal(n_release, 2 * N_SUITES);
+	assert_int_equal(n_alloc, 2 * MR_TEST_N_SUITES);
+	assert_int_equal(n_release, 2 * MR_TEST_N_SUITES);
 	mr_smb_set_allocator(NULL, NULL);       /* back to the C library */
 	c[0] = mr_smb_ctx_new(&k, 1, MR_SRTP_OUTBOUND, NULL);
 	assert_non_null(c[0]);
 	mr_smb_ctx_free(c[0]);
-	assert_int_equal(n_alloc, 2 * N_SUITES);
+	assert_int_equal(n_alloc, 2 * MR_TEST_N_SUITES);
 }
 
 static void
@@ -1711,27 +1549,27 @@ basics(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < N_SUITES; i++)
-		assert_true(mr_smb_suite_supported(all_suites[i]));
+	for (i = 0; i < MR_TEST_N_SUITES; i++)
+		assert_true(mr_smb_suite_supported(mr_test_suites[i]));
 	assert_false(mr_smb_suite_supported(MR_SUITE_NONE));
 	assert_false(mr_smb_suite_supported(MR_SUITE_MAX));
 	assert_string_equal(mr_smb_engine_arch(eng), smb_arch_name(eng->mgr->used_arch));
 	print_message("intel-ipsec-mb %s, code path %s\n", imb_get_version_str(),
 		      mr_smb_engine_arch(eng));
-	for (i = 0; i < N_SUITES; i++) {
-		k = key_gen(all_suites[i], 0, 1);
+	for (i = 0; i < MR_TEST_N_SUITES; i++) {
+		k = mr_test_key(mr_test_suites[i], 0, 1);
 		k.key_len--;
 		errno = 0;
 		assert_null(mr_smb_ctx_new(&k, 1, MR_SRTP_OUTBOUND, NULL));
 		assert_int_equal(errno, EINVAL);
 		assert_string_not_equal(mr_smb_last_error(), "");
-		k = key_gen(all_suites[i], 0, 1);
+		k = mr_test_key(mr_test_suites[i], 0, 1);
 		k.salt_len = twin_aead(k.suite) ? 14 : 12;
 		assert_null(mr_smb_ctx_new(&k, 1, MR_SRTP_OUTBOUND, NULL));
-		k = key_gen(all_suites[i], 0, 1);
+		k = mr_test_key(mr_test_suites[i], 0, 1);
 		k.mki_len = MR_MKI_MAX_BYTES + 1;
 		assert_null(mr_smb_ctx_new(&k, 1, MR_SRTP_INBOUND, NULL));
-		k = key_gen(all_suites[i], 0, 1);
+		k = mr_test_key(mr_test_suites[i], 0, 1);
 		assert_null(mr_smb_ctx_new(&k, 1, (enum mr_srtp_dir)2, NULL));
 	}
 	k.suite = MR_SUITE_NONE;
@@ -1769,22 +1607,7 @@ group_teardown(void **state)
 	return srtp_shutdown() == srtp_err_status_ok ? 0 : -1;
 }
 
-#define P(s, m) { MR_SUITE_##s, m }
-static struct param params[] = {
-	P(AES_CM_128_HMAC_SHA1_80, 0), P(AES_CM_128_HMAC_SHA1_80, 4),
-	P(AES_CM_128_HMAC_SHA1_32, 0), P(AES_CM_128_HMAC_SHA1_32, 4),
-	P(AES_256_CM_HMAC_SHA1_80, 0), P(AES_256_CM_HMAC_SHA1_80, 4),
-	P(AES_256_CM_HMAC_SHA1_32, 0), P(AES_256_CM_HMAC_SHA1_32, 4),
-	P(AEAD_AES_128_GCM, 0), P(AEAD_AES_128_GCM, 4),
-	P(AEAD_AES_256_GCM, 0), P(AEAD_AES_256_GCM, 4),
-};
-
-typedef void (*param_fn)(void **state);
-
-static const struct {
-	const char *name;
-	param_fn fn;
-} per_param[] = {
+static const struct mr_test_srtp_case per_param[] = {
 	{ "diff_wrapper", diff_wrapper },
 	{ "vs_libsrtp", vs_libsrtp },
 	{ "resume", resume },
@@ -1811,28 +1634,17 @@ static const struct CMUnitTest single[] = {
 
 #define N_SINGLE (sizeof(single) / sizeof(single[0]))
 #define N_PER_PARAM (sizeof(per_param) / sizeof(per_param[0]))
-#define N_PARAMS (sizeof(params) / sizeof(params[0]))
-#define N_TESTS (N_SINGLE + N_PER_PARAM * N_PARAMS)
+#define N_TESTS (N_SINGLE + N_PER_PARAM * MR_TEST_N_PARAMS)
 
 int
 main(void)
 {
-	static char names[N_TESTS][80];
+	static char names[N_TESTS][MR_TEST_NAME_MAX];
 	static struct CMUnitTest tests[N_TESTS];
-	size_t n = 0, i, j;
+	size_t n = 0, i;
 
 	for (i = 0; i < N_SINGLE; i++)
 		tests[n++] = single[i];
-	for (i = 0; i < N_PER_PARAM; i++) {
-		for (j = 0; j < N_PARAMS; j++) {
-			snprintf(names[n], sizeof(names[n]), "%s/%s%s", per_param[i].name,
-				 mr_srtp_suite(params[j].suite)->name,
-				 params[j].mki_len ? "/mki" : "");
-			tests[n] = (struct CMUnitTest){ .name = names[n],
-							.test_func = per_param[i].fn,
-							.initial_state = &params[j] };
-			n++;
-		}
-	}
+	n += mr_test_srtp_cases(tests + n, names + n, per_param, N_PER_PARAM);
 	return _cmocka_run_group_tests("srtp_mb", tests, n, group_setup, group_teardown);
 }
