@@ -26,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "accounts.h"
+#include "tmpdir.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define REALM "example.net"
@@ -34,8 +35,7 @@
 #define PASS_C "p@ss w0rd (third)"
 
 struct fixture {
-	char dir[64];
-	char path[96];
+	struct mr_test_tmpdir tmp;      /* path: the database */
 	struct mr_accounts *a;
 };
 
@@ -46,10 +46,8 @@ setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	strcpy(f->dir, "/tmp/mr-accounts-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (mr_test_tmpdir_make(&f->tmp, "/tmp/mr-accounts-XXXXXX", "accounts.db") < 0)
 		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/accounts.db", f->dir);
 	*state = f;
 	return 0;
 }
@@ -61,10 +59,10 @@ teardown(void **state)
 	char p[128];
 
 	mr_accounts_close(f->a);
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-journal", f->path);
+	unlink(f->tmp.path);
+	snprintf(p, sizeof(p), "%s-journal", f->tmp.path);
 	unlink(p);
-	rmdir(f->dir);
+	rmdir(f->tmp.dir);
 	free(f);
 	return 0;
 }
@@ -117,7 +115,7 @@ test_lifecycle(void **state)
 	int calls = 0;
 
 	(void)state;
-	assert_int_equal(mr_accounts_open(f->path, REALM, &f->a), 0);
+	assert_int_equal(mr_accounts_open(f->tmp.path, REALM, &f->a), 0);
 	assert_int_equal(mr_accounts_add(f->a, "room-1", PASS_A), 0);
 	assert_int_equal(mr_accounts_add(f->a, "alice", PASS_B), 0);
 	assert_int_equal(mr_accounts_add(f->a, "alice", PASS_C), -EEXIST);
@@ -148,7 +146,7 @@ test_lifecycle(void **state)
 	/* reopen: the data persisted */
 	mr_accounts_close(f->a);
 	f->a = NULL;
-	assert_int_equal(mr_accounts_open(f->path, REALM, &f->a), 0);
+	assert_int_equal(mr_accounts_open(f->tmp.path, REALM, &f->a), 0);
 	expect_ha1(f->a, "alice", PASS_C);
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(mr_accounts_list(f->a, collect, &s), 0);
@@ -162,17 +160,17 @@ test_file_mode(void **state)
 	struct stat st;
 	mode_t old = umask(0);
 
-	assert_int_equal(mr_accounts_open(f->path, REALM, &f->a), 0);
+	assert_int_equal(mr_accounts_open(f->tmp.path, REALM, &f->a), 0);
 	umask(old);
 	assert_int_equal(mr_accounts_add(f->a, "alice", PASS_A), 0);
-	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(stat(f->tmp.path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	mr_accounts_close(f->a);
 	f->a = NULL;
 	/* an existing file someone loosened is tightened again */
-	assert_int_equal(chmod(f->path, 0644), 0);
-	assert_int_equal(mr_accounts_open(f->path, REALM, &f->a), 0);
-	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(chmod(f->tmp.path, 0644), 0);
+	assert_int_equal(mr_accounts_open(f->tmp.path, REALM, &f->a), 0);
+	assert_int_equal(stat(f->tmp.path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 }
 
@@ -204,27 +202,27 @@ test_no_password_in_file(void **state)
 	struct fixture *f = *state;
 	char ha1[MR_DIGEST_HEX_MAX];
 
-	assert_int_equal(mr_accounts_open(f->path, REALM, &f->a), 0);
+	assert_int_equal(mr_accounts_open(f->tmp.path, REALM, &f->a), 0);
 	assert_int_equal(mr_accounts_add(f->a, "alice", PASS_A), 0);
 	assert_int_equal(mr_accounts_add(f->a, "bob", PASS_B), 0);
 	assert_int_equal(mr_accounts_passwd(f->a, "alice", PASS_C), 0);
 	mr_accounts_close(f->a);
 	f->a = NULL;
-	assert_true(file_contains(f->path, "alice"));   /* the check can see rows */
-	assert_false(file_contains(f->path, PASS_A));
-	assert_false(file_contains(f->path, PASS_B));
-	assert_false(file_contains(f->path, PASS_C));
+	assert_true(file_contains(f->tmp.path, "alice"));   /* the check can see rows */
+	assert_false(file_contains(f->tmp.path, PASS_A));
+	assert_false(file_contains(f->tmp.path, PASS_B));
+	assert_false(file_contains(f->tmp.path, PASS_C));
 	/* secure_delete: alice's replaced HA1 and revoked bob's are gone too */
 	assert_int_equal(mr_digest_ha1(MR_DIGEST_SHA256, "alice", REALM, PASS_A, ha1), 0);
-	assert_false(file_contains(f->path, ha1));
-	assert_int_equal(mr_accounts_open(f->path, REALM, &f->a), 0);
+	assert_false(file_contains(f->tmp.path, ha1));
+	assert_int_equal(mr_accounts_open(f->tmp.path, REALM, &f->a), 0);
 	assert_int_equal(mr_accounts_revoke(f->a, "bob"), 0);
 	mr_accounts_close(f->a);
 	f->a = NULL;
 	assert_int_equal(mr_digest_ha1(MR_DIGEST_SHA256, "bob", REALM, PASS_B, ha1), 0);
-	assert_false(file_contains(f->path, ha1));
+	assert_false(file_contains(f->tmp.path, ha1));
 	assert_int_equal(mr_digest_ha1(MR_DIGEST_MD5, "bob", REALM, PASS_B, ha1), 0);
-	assert_false(file_contains(f->path, ha1));
+	assert_false(file_contains(f->tmp.path, ha1));
 }
 
 static void
@@ -242,7 +240,7 @@ test_bad_names(void **state)
 	struct fixture *f = *state;
 	size_t i;
 
-	assert_int_equal(mr_accounts_open(f->path, REALM, &f->a), 0);
+	assert_int_equal(mr_accounts_open(f->tmp.path, REALM, &f->a), 0);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		print_message("bad %zu\n", i);
 		assert_false(mr_accounts_name_valid(bad[i]));
@@ -267,26 +265,26 @@ test_reopen_guards(void **state)
 	sqlite3 *db;
 	int fd;
 
-	assert_int_equal(mr_accounts_open(f->path, "bad:realm", &b), -EINVAL);
-	assert_int_equal(mr_accounts_open(f->path, "", &b), -EINVAL);
-	assert_int_equal(mr_accounts_open(f->path, REALM, &f->a), 0);
+	assert_int_equal(mr_accounts_open(f->tmp.path, "bad:realm", &b), -EINVAL);
+	assert_int_equal(mr_accounts_open(f->tmp.path, "", &b), -EINVAL);
+	assert_int_equal(mr_accounts_open(f->tmp.path, REALM, &f->a), 0);
 	mr_accounts_close(f->a);
 	f->a = NULL;
 	/* every HA1 would be wrong under another realm */
-	assert_int_equal(mr_accounts_open(f->path, "other.example", &b), -EXDEV);
+	assert_int_equal(mr_accounts_open(f->tmp.path, "other.example", &b), -EXDEV);
 	assert_null(b);
 	/* a newer schema */
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_open(f->tmp.path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(mr_accounts_open(f->path, REALM, &b), -ENOTSUP);
+	assert_int_equal(mr_accounts_open(f->tmp.path, REALM, &b), -ENOTSUP);
 	/* not a database */
-	unlink(f->path);
-	fd = open(f->path, O_WRONLY | O_CREAT, 0600);
+	unlink(f->tmp.path);
+	fd = open(f->tmp.path, O_WRONLY | O_CREAT, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "this is not an SQLite database, not even close.\n", 48), 48);
 	close(fd);
-	assert_int_equal(mr_accounts_open(f->path, REALM, &b), -EIO);
+	assert_int_equal(mr_accounts_open(f->tmp.path, REALM, &b), -EIO);
 	/* a directory that does not exist */
 	assert_int_equal(mr_accounts_open("/nonexistent-dir/x.db", REALM, &b), -ENOENT);
 	mr_accounts_close(NULL);
@@ -330,8 +328,8 @@ test_concurrent_create(void **state)
 		int go[2], status;
 		char p[128];
 
-		unlink(f->path);
-		snprintf(p, sizeof(p), "%s-journal", f->path);
+		unlink(f->tmp.path);
+		snprintf(p, sizeof(p), "%s-journal", f->tmp.path);
 		unlink(p);
 		assert_int_equal(pipe(go), 0);
 		for (i = 0; i < 2; i++) {
@@ -339,7 +337,7 @@ test_concurrent_create(void **state)
 			assert_true(pid[i] >= 0);
 			if (pid[i] == 0) {
 				close(go[1]);
-				_exit(race_child(f->path, go[0], names[i]));
+				_exit(race_child(f->tmp.path, go[0], names[i]));
 			}
 		}
 		close(go[0]);
@@ -352,7 +350,7 @@ test_concurrent_create(void **state)
 				fail_msg("round %u: process %u exited %d (20+errno: open failed)",
 					 round, i, WEXITSTATUS(status));
 		}
-		assert_int_equal(mr_accounts_open(f->path, REALM, &f->a), 0);
+		assert_int_equal(mr_accounts_open(f->tmp.path, REALM, &f->a), 0);
 		assert_int_equal(mr_accounts_list(f->a, collect, &seen), 0);
 		assert_int_equal(seen.n, 2);
 		assert_string_equal(seen.names[0], "first");

@@ -25,12 +25,12 @@
 #include <sqlite3.h>
 
 #include "cdr.h"
+#include "tmpdir.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 struct fixture {
-	char dir[64];
-	char path[96];
+	struct mr_test_tmpdir tmp;      /* path: the database */
 	struct mr_cdr *c;
 };
 
@@ -41,10 +41,8 @@ setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	strcpy(f->dir, "/tmp/mr-cdr-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (mr_test_tmpdir_make(&f->tmp, "/tmp/mr-cdr-XXXXXX", "cdr.db") < 0)
 		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/cdr.db", f->dir);
 	*state = f;
 	return 0;
 }
@@ -53,12 +51,12 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
+	int r;
 
 	mr_cdr_close(f->c);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	r = mr_test_tmpdir_remove(&f->tmp);
 	free(f);
-	return system(cmd) == 0 ? 0 : -1;
+	return r;
 }
 
 static struct mr_cdr_row
@@ -133,7 +131,7 @@ test_write_list_purge(void **state)
 	rows[3] = make_row("c4@host", 1200, 1201, 1300); /* same end as c3: insertion order */
 	rows[3].bytes_callee_to_caller = UINT64_MAX;    /* all 64 bits */
 	rows[3].pkts_dropped = (uint64_t)1 << 63;
-	assert_int_equal(mr_cdr_open(f->path, &f->c), 0);
+	assert_int_equal(mr_cdr_open(f->tmp.path, &f->c), 0);
 	for (i = 0; i < ARRAY_SIZE(rows); i++)
 		assert_int_equal(mr_cdr_write(f->c, &rows[i]), 0);
 
@@ -164,7 +162,7 @@ test_write_list_purge(void **state)
 
 	/* kept across a reopen */
 	mr_cdr_close(f->c);
-	assert_int_equal(mr_cdr_open(f->path, &f->c), 0);
+	assert_int_equal(mr_cdr_open(f->tmp.path, &f->c), 0);
 	g = (struct got){ .n = 0 };
 	assert_int_equal(mr_cdr_list(f->c, 0, collect, &g), 0);
 	assert_int_equal(g.n, 2);
@@ -187,7 +185,7 @@ test_strings(void **state)
 	struct got g = { .n = 0 };
 	unsigned int i;
 
-	assert_int_equal(mr_cdr_open(f->path, &f->c), 0);
+	assert_int_equal(mr_cdr_open(f->tmp.path, &f->c), 0);
 	for (i = 0; i < ARRAY_SIZE(nasty); i++) {
 		snprintf(row.call_id, sizeof(row.call_id), "%s", nasty[i]);
 		snprintf(row.caller, sizeof(row.caller), "%s", nasty[(i + 1) % ARRAY_SIZE(nasty)]);
@@ -234,26 +232,26 @@ test_file_mode(void **state)
 	mode_t old = umask(0);
 	int fd;
 
-	assert_int_equal(mr_cdr_open(f->path, &f->c), 0);
+	assert_int_equal(mr_cdr_open(f->tmp.path, &f->c), 0);
 	assert_int_equal(mr_cdr_write(f->c, &row), 0);
-	assert_mode_0600(f->path);
-	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	assert_mode_0600(f->tmp.path);
+	snprintf(wal, sizeof(wal), "%s-wal", f->tmp.path);
 	assert_mode_0600(wal);
 	mr_cdr_close(f->c);
 	f->c = NULL;
 	/* an existing file left readable by others is tightened */
-	assert_int_equal(chmod(f->path, 0644), 0);
-	assert_int_equal(mr_cdr_open(f->path, &f->c), 0);
-	assert_mode_0600(f->path);
+	assert_int_equal(chmod(f->tmp.path, 0644), 0);
+	assert_int_equal(mr_cdr_open(f->tmp.path, &f->c), 0);
+	assert_mode_0600(f->tmp.path);
 	mr_cdr_close(f->c);
 	f->c = NULL;
 	/* an empty file made by someone else with a loose mode */
-	unlink(f->path);
-	fd = open(f->path, O_WRONLY | O_CREAT, 0666);
+	unlink(f->tmp.path);
+	fd = open(f->tmp.path, O_WRONLY | O_CREAT, 0666);
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(mr_cdr_open(f->path, &f->c), 0);
-	assert_mode_0600(f->path);
+	assert_int_equal(mr_cdr_open(f->tmp.path, &f->c), 0);
+	assert_mode_0600(f->tmp.path);
 	umask(old);
 }
 
@@ -267,27 +265,27 @@ test_bad_paths(void **state)
 	int fd;
 
 	assert_int_equal(mr_cdr_open("/nonexistent-dir/cdr.db", &c), -ENOENT);
-	assert_int_equal(mr_cdr_open(f->dir, &c), -EISDIR);
+	assert_int_equal(mr_cdr_open(f->tmp.dir, &c), -EISDIR);
 	assert_int_equal(mr_cdr_open("", &c), -EINVAL);
 	assert_int_equal(mr_cdr_open(NULL, &c), -EINVAL);
 	assert_null(c);
 	/* a symlink is not followed (someone else's file would become ours) */
-	snprintf(link, sizeof(link), "%s/link.db", f->dir);
-	assert_int_equal(symlink(f->path, link), 0);
+	snprintf(link, sizeof(link), "%s/link.db", f->tmp.dir);
+	assert_int_equal(symlink(f->tmp.path, link), 0);
 	assert_int_equal(mr_cdr_open(link, &c), -ELOOP);
 	/* not a database */
-	fd = open(f->path, O_WRONLY | O_CREAT, 0600);
+	fd = open(f->tmp.path, O_WRONLY | O_CREAT, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "this is not an SQLite database, not even close.\n", 48), 48);
 	close(fd);
-	assert_int_equal(mr_cdr_open(f->path, &c), -EIO);
+	assert_int_equal(mr_cdr_open(f->tmp.path, &c), -EIO);
 	assert_null(c);
 	/* a newer schema */
-	unlink(f->path);
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	unlink(f->tmp.path);
+	assert_int_equal(sqlite3_open(f->tmp.path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(mr_cdr_open(f->path, &c), -ENOTSUP);
+	assert_int_equal(mr_cdr_open(f->tmp.path, &c), -ENOTSUP);
 }
 
 /* A second handle (mrelayctl) lists while the first (the daemon) writes in
@@ -319,10 +317,10 @@ test_reader_beside_writer(void **state)
 	struct reader rd = { .n = 0 };
 	struct got g = { .n = 0 };
 
-	assert_int_equal(mr_cdr_open(f->path, &f->c), 0);
+	assert_int_equal(mr_cdr_open(f->tmp.path, &f->c), 0);
 	assert_int_equal(mr_cdr_write(f->c, &row), 0);
 	assert_int_equal(mr_cdr_write(f->c, &row), 0);
-	assert_int_equal(mr_cdr_open(f->path, &reader), 0);
+	assert_int_equal(mr_cdr_open(f->tmp.path, &reader), 0);
 	rd.writer = f->c;
 	assert_int_equal(mr_cdr_list(reader, 0, write_during_list, &rd), 0);
 	assert_int_equal(rd.wr, 0);
@@ -345,8 +343,8 @@ test_concurrent_create(void **state)
 		int go[2], status;
 		char cmd[512];
 
-		snprintf(cmd, sizeof(cmd), "rm -f '%s' '%s-wal' '%s-shm' '%s-journal'", f->path,
-			 f->path, f->path, f->path);
+		snprintf(cmd, sizeof(cmd), "rm -f '%s' '%s-wal' '%s-shm' '%s-journal'", f->tmp.path,
+			 f->tmp.path, f->tmp.path, f->tmp.path);
 		assert_int_equal(system(cmd), 0);
 		assert_int_equal(pipe(go), 0);
 		for (i = 0; i < 2; i++) {
@@ -361,7 +359,7 @@ test_concurrent_create(void **state)
 				close(go[1]);
 				if (read(go[0], &ch, 1) != 1)
 					_exit(10);
-				r = mr_cdr_open(f->path, &c);
+				r = mr_cdr_open(f->tmp.path, &c);
 				if (r < 0)
 					_exit(20 + (-r & 0x3f));
 				r = mr_cdr_write(c, &row);
@@ -379,7 +377,7 @@ test_concurrent_create(void **state)
 				fail_msg("round %u: process %u exited %d", round, i,
 					 WEXITSTATUS(status));
 		}
-		assert_int_equal(mr_cdr_open(f->path, &f->c), 0);
+		assert_int_equal(mr_cdr_open(f->tmp.path, &f->c), 0);
 		assert_int_equal(mr_cdr_list(f->c, 0, collect, &g), 0);
 		assert_int_equal(g.n, 2);
 		mr_cdr_close(f->c);

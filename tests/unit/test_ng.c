@@ -23,13 +23,13 @@
 #include "ng.h"
 #include "frame.h"
 #include "bencode.h"
+#include "tmpdir.h"
 
 #define LEGS 64u
 #define NG_TEST_PENDING "<callee>"     /* ng_int.h's NG_PENDING_TAG */
 
 struct fx {
-	char dir[128];
-	char region[160];
+	struct mr_test_tmpdir tmp;      /* path: the region; dir: the session's state_dir */
 	struct mr_region r;
 	struct mr_session_iface ifaces[2];
 	struct mr_session *s;
@@ -67,7 +67,7 @@ start(uint32_t max_calls)
 	p.ifaces = F.ifaces;
 	p.n_ifaces = 2;
 	p.limits.max_calls = max_calls;
-	p.state_dir = F.dir;
+	p.state_dir = F.tmp.dir;
 	assert_int_equal(mr_region_lock(&F.r), 0);
 	assert_int_equal(mr_session_new(&p, &F.r, &F.s, NULL, err, sizeof(err)), 0);
 	np.sess = F.s;
@@ -82,25 +82,20 @@ setup(void **state)
 {
 	(void)state;
 	memset(&F, 0, sizeof(F));
-	snprintf(F.dir, sizeof(F.dir), "/tmp/mr-test-ng-XXXXXX");
-	if (mkdtemp(F.dir) == NULL)
+	if (mr_test_tmpdir_make(&F.tmp, "/tmp/mr-test-ng-XXXXXX", "region") < 0)
 		return -1;
-	snprintf(F.region, sizeof(F.region), "%s/region", F.dir);
-	return mr_region_open(&F.r, F.region, true, LEGS, 2);
+	return mr_region_open(&F.r, F.tmp.path, true, LEGS, 2);
 }
 
 static int
 teardown(void **state)
 {
-	char cmd[200];
-
 	(void)state;
 	mr_ng_free(F.ng);
 	mr_session_free(F.s);
 	mr_region_unlock(&F.r);
 	mr_region_close(&F.r);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", F.dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return mr_test_tmpdir_remove(&F.tmp);
 }
 
 /* Send @len bytes; parse the reply's dictionary into F.reply. */
@@ -675,7 +670,7 @@ test_answer_after_restart(void **state)
 
 	/* c2 without its note, as a version-1 mrelay-cp would have left it. */
 	restart();
-	snprintf(path, sizeof(path), "%s/journal", F.dir);
+	snprintf(path, sizeof(path), "%s/journal", F.tmp.dir);
 	snprintf(cmd, sizeof(cmd), "sed -i '/^N /d; 1s/ 2$/ 1/' '%s'", path);
 	mr_ng_free(F.ng);
 	F.ng = NULL;

@@ -23,12 +23,12 @@
 
 #include "journal.h"
 #include "session_int.h"     /* white box: slots and tags of legs */
+#include "tmpdir.h"
 
 #define LEGS 64u
 
 struct fx {
-	char dir[128];
-	char region[160];
+	struct mr_test_tmpdir tmp;      /* path: the region; dir: the session's state_dir */
 	struct mr_region r;
 	struct mr_session_iface iface;
 	struct mr_session_params p;
@@ -57,7 +57,7 @@ start(const struct mr_session_limits *l, uint16_t port_min, uint16_t port_max,
 	if (l != NULL)
 		F.p.limits = *l;
 	F.p.timeouts = F.t;
-	F.p.state_dir = F.dir;
+	F.p.state_dir = F.tmp.dir;
 	assert_int_equal(mr_region_lock(&F.r), 0);
 	assert_int_equal(mr_session_new(&F.p, &F.r, &F.s, rec, err, sizeof(err)), 0);
 }
@@ -75,24 +75,19 @@ setup(void **state)
 {
 	(void)state;
 	memset(&F, 0, sizeof(F));
-	snprintf(F.dir, sizeof(F.dir), "/tmp/mr-test-session-XXXXXX");
-	if (mkdtemp(F.dir) == NULL)
+	if (mr_test_tmpdir_make(&F.tmp, "/tmp/mr-test-session-XXXXXX", "region") < 0)
 		return -1;
-	snprintf(F.region, sizeof(F.region), "%s/region", F.dir);
-	return mr_region_open(&F.r, F.region, true, LEGS, 2);
+	return mr_region_open(&F.r, F.tmp.path, true, LEGS, 2);
 }
 
 static int
 teardown(void **state)
 {
-	char cmd[200];
-
 	(void)state;
 	if (F.s != NULL)
 		stop();
 	mr_region_close(&F.r);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", F.dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return mr_test_tmpdir_remove(&F.tmp);
 }
 
 static unsigned int
@@ -320,7 +315,7 @@ test_journal_roundtrip_no_keys(void **state)
 	stop();
 
 	/* The journal: no key, no salt, in raw bytes, hex or SDES base64. */
-	snprintf(path, sizeof(path), "%s/journal", F.dir);
+	snprintf(path, sizeof(path), "%s/journal", F.tmp.dir);
 	j = slurp(path, &len);
 	assert_non_null(strstr(j, "srtp%20call"));
 	for (i = 0; i < 2; i++) {
@@ -397,7 +392,7 @@ test_recovery_repairs(void **state)
 	stop();
 	/* A writer that died mid-write of call one's first slot. */
 	mr_shm_slot(F.r.hdr, torn)->seq |= 1u;
-	snprintf(path, sizeof(path), "%s/journal", F.dir);
+	snprintf(path, sizeof(path), "%s/journal", F.tmp.dir);
 	f = fopen(path, "a");
 	assert_non_null(f);
 	fputs("X garbage\nS 1 0 0 0 0 30000\nC 99999999999999999999 1 x\nD 7", f);
@@ -784,7 +779,7 @@ test_journal_version(void **state)
 	FILE *f;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/journal", F.dir);
+	snprintf(path, sizeof(path), "%s/journal", F.tmp.dir);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("mrelay-cp-journal 3\n", f);
@@ -794,7 +789,7 @@ test_journal_version(void **state)
 	F.iface.local4.family = MR_AF_INET;
 	F.iface.port_min = 30000;
 	F.iface.port_max = 30099;
-	F.p = (struct mr_session_params){ .ifaces = &F.iface, .n_ifaces = 1, .state_dir = F.dir };
+	F.p = (struct mr_session_params){ .ifaces = &F.iface, .n_ifaces = 1, .state_dir = F.tmp.dir };
 	assert_int_equal(mr_session_new(&F.p, &F.r, &s, &rec, err, sizeof(err)), -ENOLCK);
 	assert_int_equal(mr_region_lock(&F.r), 0);
 	assert_int_equal(mr_session_new(&F.p, &F.r, &s, &rec, err, sizeof(err)), -EPROTO);
@@ -834,7 +829,7 @@ test_journal_notes(void **state)
 	assert_string_equal(mr_session_call_note(c), "second,note");
 	plain_call("plain", 0);
 	stop();
-	snprintf(path, sizeof(path), "%s/journal", F.dir);
+	snprintf(path, sizeof(path), "%s/journal", F.tmp.dir);
 	j = slurp(path, &len);
 	assert_non_null(strstr(j, "mrelay-cp-journal 2\n"));
 	assert_non_null(strstr(j, "first%20note"));
@@ -883,12 +878,12 @@ test_journal_v1_no_notes(void **state)
 	FILE *f;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/journal", F.dir);
+	snprintf(path, sizeof(path), "%s/journal", F.tmp.dir);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("mrelay-cp-journal 1\n", f);
 	fclose(f);
-	assert_int_equal(mr_journal_open(F.dir, &j, err, sizeof(err)), 0);
+	assert_int_equal(mr_journal_open(F.tmp.dir, &j, err, sizeof(err)), 0);
 	assert_int_equal(mr_journal_version(j), 1);
 	snprintf(r.note, sizeof(r.note), "n");
 	assert_int_equal(mr_journal_append(j, &r, 1), -EPROTO);

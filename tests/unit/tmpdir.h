@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef MR_TEST_TMPDIR_H
+#define MR_TEST_TMPDIR_H
+
+/*
+ * A directory of a test's own under /tmp, made by its setup, and the path
+ * of the file the test is about in it (a database, a region). Each test
+ * passes its own mkdtemp() template, so a directory left behind says
+ * which test left it.
+ */
+struct mr_test_tmpdir {
+	char dir[64];
+	char path[96];
+};
+
+/* mkdtemp(@template) into @t->dir, and @t->path = dir/@file; 0 or -errno. */
+int mr_test_tmpdir_make(struct mr_test_tmpdir *t, const char *template, const char *file);
+
+/* rm -rf the directory; 0, or -1 if that failed. */
+int mr_test_tmpdir_remove(const struct mr_test_tmpdir *t);
+
+#endif
