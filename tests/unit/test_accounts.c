@@ -19,13 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
 
 #include "accounts.h"
+#include "race.h"
 #include "tmpdir.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -299,18 +299,17 @@ test_reopen_guards(void **state)
 #define RACE_ROUNDS 40
 
 static int
-race_child(const char *path, int go_fd, const char *name)
+race_child(unsigned int i, void *arg)
 {
+	static const char *const names[2] = { "first", "second" };
+	const char *path = arg;
 	struct mr_accounts *a = NULL;
-	char c;
 	int r;
 
-	if (read(go_fd, &c, 1) != 1)
-		return 10;
 	r = mr_accounts_open(path, REALM, &a);
 	if (r < 0)
 		return 20 + (-r & 0x3f);
-	r = mr_accounts_add(a, name, PASS_A);
+	r = mr_accounts_add(a, names[i], PASS_A);
 	mr_accounts_close(a);
 	return r < 0 ? 90 : 0;
 }
@@ -319,37 +318,16 @@ static void
 test_concurrent_create(void **state)
 {
 	struct fixture *f = *state;
-	static const char *const names[2] = { "first", "second" };
-	unsigned int round, i;
+	unsigned int round;
 
 	for (round = 0; round < RACE_ROUNDS; round++) {
 		struct seen seen = { .n = 0 };
-		pid_t pid[2];
-		int go[2], status;
 		char p[128];
 
 		unlink(f->tmp.path);
 		snprintf(p, sizeof(p), "%s-journal", f->tmp.path);
 		unlink(p);
-		assert_int_equal(pipe(go), 0);
-		for (i = 0; i < 2; i++) {
-			pid[i] = fork();
-			assert_true(pid[i] >= 0);
-			if (pid[i] == 0) {
-				close(go[1]);
-				_exit(race_child(f->tmp.path, go[0], names[i]));
-			}
-		}
-		close(go[0]);
-		assert_int_equal(write(go[1], "gg", 2), 2);
-		close(go[1]);
-		for (i = 0; i < 2; i++) {
-			assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
-			assert_true(WIFEXITED(status));
-			if (WEXITSTATUS(status) != 0)
-				fail_msg("round %u: process %u exited %d (20+errno: open failed)",
-					 round, i, WEXITSTATUS(status));
-		}
+		mr_test_race_pair(race_child, f->tmp.path, round, " (20+errno: open failed)");
 		assert_int_equal(mr_accounts_open(f->tmp.path, REALM, &f->a), 0);
 		assert_int_equal(mr_accounts_list(f->a, collect, &seen), 0);
 		assert_int_equal(seen.n, 2);

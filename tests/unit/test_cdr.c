@@ -18,13 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
 
 #include "cdr.h"
+#include "race.h"
 #include "tmpdir.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -331,52 +331,37 @@ test_reader_beside_writer(void **state)
 	mr_cdr_close(reader);
 }
 
+static int
+race_child(unsigned int i, void *arg)
+{
+	const char *path = arg;
+	struct mr_cdr *c = NULL;
+	struct mr_cdr_row row = make_row("race", 1, 2, 3);
+	int r;
+
+	(void)i;
+	r = mr_cdr_open(path, &c);
+	if (r < 0)
+		return 20 + (-r & 0x3f);
+	r = mr_cdr_write(c, &row);
+	mr_cdr_close(c);
+	return r < 0 ? 90 : 0;
+}
+
 static void
 test_concurrent_create(void **state)
 {
 	struct fixture *f = *state;
-	unsigned int round, i;
+	unsigned int round;
 
 	for (round = 0; round < 20; round++) {
 		struct got g = { .n = 0 };
-		pid_t pid[2];
-		int go[2], status;
 		char cmd[512];
 
 		snprintf(cmd, sizeof(cmd), "rm -f '%s' '%s-wal' '%s-shm' '%s-journal'", f->tmp.path,
 			 f->tmp.path, f->tmp.path, f->tmp.path);
 		assert_int_equal(system(cmd), 0);
-		assert_int_equal(pipe(go), 0);
-		for (i = 0; i < 2; i++) {
-			pid[i] = fork();
-			assert_true(pid[i] >= 0);
-			if (pid[i] == 0) {
-				struct mr_cdr *c = NULL;
-				struct mr_cdr_row row = make_row("race", 1, 2, 3);
-				char ch;
-				int r;
-
-				close(go[1]);
-				if (read(go[0], &ch, 1) != 1)
-					_exit(10);
-				r = mr_cdr_open(f->tmp.path, &c);
-				if (r < 0)
-					_exit(20 + (-r & 0x3f));
-				r = mr_cdr_write(c, &row);
-				mr_cdr_close(c);
-				_exit(r < 0 ? 90 : 0);
-			}
-		}
-		close(go[0]);
-		assert_int_equal(write(go[1], "gg", 2), 2);
-		close(go[1]);
-		for (i = 0; i < 2; i++) {
-			assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
-			assert_true(WIFEXITED(status));
-			if (WEXITSTATUS(status) != 0)
-				fail_msg("round %u: process %u exited %d", round, i,
-					 WEXITSTATUS(status));
-		}
+		mr_test_race_pair(race_child, f->tmp.path, round, "");
 		assert_int_equal(mr_cdr_open(f->tmp.path, &f->c), 0);
 		assert_int_equal(mr_cdr_list(f->c, 0, collect, &g), 0);
 		assert_int_equal(g.n, 2);
