@@ -154,6 +154,21 @@ class ControlPlane:
         return json.loads(p.stdout)["calls"]
 
 
+def cp_lab(tmp, lab, name, cfg=None, nat=True):
+    """nslab's topology (cA behind the NAT unless not @nat), mrelay-cp
+    (configuration @cfg, cp_config() if None) and mrelay-dp @name on the
+    region mrelay-cp made, both running and stopped at cleanup. Returns
+    (topo, cp, region, dp)."""
+    topo = L.Topo(lab, nat=nat)
+    cp = ControlPlane(tmp, cfg)
+    lab.undo.append(cp.stop)
+    cp.start()
+    region = CpRegion(tmp)
+    dp = lab.dataplane(topo.dp, name, L.dp_config(tmp), tmp)
+    L.start_dp(dp, region)
+    return topo, cp, region, dp
+
+
 def streams_of(call):
     return {leg["tag"]: leg["streams"][0] for leg in call["legs"]}
 
@@ -164,19 +179,9 @@ def active_slots(region):
 
 # --- restart ---------------------------------------------------------------------
 
-def test_restart(tmp):
-    with L.Lab() as lab:
-        _test_restart(tmp, lab)
-
-
-def _test_restart(tmp, lab):
-    topo = L.Topo(lab, nat=True)
-    cp = ControlPlane(tmp)
-    lab.undo.append(cp.stop)
-    cp.start()
-    region = CpRegion(tmp)
-    dp = lab.dataplane(topo.dp, "restart", L.dp_config(tmp), tmp)
-    L.start_dp(dp, region)
+@L.in_lab
+def test_restart(tmp, lab):
+    topo, cp, region, dp = cp_lab(tmp, lab, "restart")
     call = cp.json("call add c1 from to peer-a=%s peer-b=%s" % (D.A_RTP, D.B_RTP))
     st = streams_of(call)
     check(st["from"]["local"] == D.RA and st["to"]["local"] == D.RB,
@@ -191,10 +196,8 @@ def _test_restart(tmp, lab):
     check(before["from"]["latched_rtp"] is not None and before["to"]["latched_rtp"] == D.B_RTP,
           "mrelayctl calls shows the latches (A %s, B %s)" % (before["from"]["latched_rtp"],
                                                             before["to"]["latched_rtp"]))
-    stop = os.path.join(tmp, "stop")
     interval, most = 20, 3000
-    pa, pb = D.duplex(lab, topo, most, interval, allow_loss=most, timeout=most * interval / 1000.0,
-                      extra=["--gap-ms", 60, "--stop-file", stop])
+    pa, pb, stop = D.duplex_until_stopped(lab, topo, tmp, interval, most, 60, allow_loss=most)
     time.sleep(0.6 + 2.0)
     first_pid = cp.proc.pid
     cp.kill9()
@@ -215,13 +218,9 @@ def _test_restart(tmp, lab):
     log = cp.output()
     check("recovered 1 calls" in log, "mrelay-cp logged the recovery")
     time.sleep(2.0)
-    open(stop, "w").close()
-    ra, rb = L.result(pa, timeout=90), L.result(pb, timeout=90)
+    ra, rb = D.stop_duplex(pa, pb, stop, 90)
     for name, r, o in (("A<-B", ra, rb), ("B<-A", rb, ra)):
-        L.summary(name, r, ["rx_unique", "rx_lost", "rx_reordered", "rx_duplicates", "rx_payload_errors"])
-        check(r["rx_reordered"] == 0 and r["rx_duplicates"] == 0 and r["rx_payload_errors"] == 0
-              and r["rx_wrong_ssrc"] == 0 and r["rx_unexpected_source"] == 0,
-              "%s: in order, no duplicates, byte-exact, only from the relay" % name)
+        D.check_clean(name, r)
         check(r["rx_unique"] == o["tx_sent"] and o["tx_sent"] > 200,
               "%s: every packet arrived across the mrelay-cp kill and restart (%d of %d)"
               % (name, r["rx_unique"], o["tx_sent"]))
@@ -251,19 +250,9 @@ def journal_lines(tmp):
         return f.read().splitlines()
 
 
-def test_churn(tmp):
-    with L.Lab() as lab:
-        _test_churn(tmp, lab)
-
-
-def _test_churn(tmp, lab):
-    topo = L.Topo(lab, nat=False)
-    cp = ControlPlane(tmp)
-    lab.undo.append(cp.stop)
-    cp.start()
-    region = CpRegion(tmp)
-    dp = lab.dataplane(topo.dp, "churn", L.dp_config(tmp), tmp)
-    L.start_dp(dp, region)
+@L.in_lab
+def test_churn(tmp, lab):
+    topo, cp, region, dp = cp_lab(tmp, lab, "churn", nat=False)
     n, batch = 10000, 100
     t0 = time.monotonic()
     s, f = cp.connect()

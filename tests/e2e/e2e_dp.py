@@ -31,7 +31,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nslab as L  # noqa: E402
 from nslab import A_PRIV, B_IP, NAT_PORTS, NAT_PUB, RELAY, X_IP, Fail, check  # noqa: E402
-from harness import Region, main  # noqa: E402
+from harness import main  # noqa: E402
 
 A_SSRC, B_SSRC = 0x0A0A0A0A, 0x0B0B0B0B
 A_RTP, B_RTP = "%s:40000" % A_PRIV, "%s:40002" % B_IP
@@ -90,6 +90,31 @@ def duplex(lab, topo, count, interval_ms, seq_start=1000, allow_loss=0, timeout=
     pb = lab.helper(topo.cB, "timeline", "--bind", B_RTP, "--to", RB, "--ssrc", hex(B_SSRC),
                     "--expect-ssrc", hex(A_SSRC), "--expect-from", RB, *common)
     return pa, pb
+
+
+def duplex_until_stopped(lab, topo, tmp, interval_ms, most, gap_ms, allow_loss=0):
+    """duplex() streams that run until stop_duplex(), @most packets each
+    way at the most (their timeout is that many intervals), every silence
+    over @gap_ms noted. Returns (pa, pb, the stop file)."""
+    stop = os.path.join(tmp, "stop")
+    pa, pb = duplex(lab, topo, most, interval_ms, allow_loss=allow_loss, timeout=most * interval_ms / 1000.0,
+                    extra=["--gap-ms", gap_ms, "--stop-file", stop])
+    return pa, pb, stop
+
+
+def stop_duplex(pa, pb, stop, timeout):
+    """Stop the streams of duplex_until_stopped(); their two summaries."""
+    open(stop, "w").close()
+    return L.result(pa, timeout=timeout), L.result(pb, timeout=timeout)
+
+
+def check_clean(name, r):
+    """A timeline summary's receiving side: in order, no duplicates,
+    byte-exact, from the relay only (loss is the caller's to judge)."""
+    L.summary(name, r, ["rx_unique", "rx_lost", "rx_reordered", "rx_duplicates", "rx_payload_errors"])
+    check(r["rx_reordered"] == 0 and r["rx_duplicates"] == 0 and r["rx_payload_errors"] == 0
+          and r["rx_wrong_ssrc"] == 0 and r["rx_unexpected_source"] == 0,
+          "%s: in order, no duplicates, byte-exact, only from the relay" % name)
 
 
 def rtcp_pair(lab, topo, count=10, interval_ms=200, start_in=0.6):
@@ -160,6 +185,14 @@ def check_nat_latch(region, topo, a, b):
     return rtp, rtcp
 
 
+def latched_pair(lab, region, topo):
+    """Legs A and B paired (make_pair), warmed up and latched, A on its
+    NAT mapping (check_nat_latch). Returns (a, b, A's (RTP, RTCP) latch)."""
+    a, b = make_pair(region)
+    warm_up(lab, topo)
+    return a, b, check_nat_latch(region, topo, a, b)
+
+
 def ctr(region, slot):
     s = region.leg_stats(slot)
     return {k: s[k] for k in ("rx_pkts", "tx_pkts", "drop_src", "drop_other")}
@@ -171,19 +204,10 @@ def delta(after, before):
 
 # --- 1. NAT ---------------------------------------------------------------------
 
-def test_nat_relay(tmp):
-    with L.Lab() as lab:
-        _test_nat_relay(tmp, lab)
-
-
-def _test_nat_relay(tmp, lab):
-    topo = L.Topo(lab, nat=True)
-    region = Region(tmp)
-    dp = lab.dataplane(topo.dp, "nat", L.dp_config(tmp), tmp)
-    L.start_dp(dp, region)
-    a, b = make_pair(region)
-    warm_up(lab, topo)
-    check_nat_latch(region, topo, a, b)
+@L.in_lab
+def test_nat_relay(tmp, lab):
+    topo, region, dp = L.nat_lab(lab, tmp, "nat")
+    a, b, _ = latched_pair(lab, region, topo)
     ca0, cb0 = ctr(region, a), ctr(region, b)
     count, tol = 200, 2                     # 50 pps x 4 s each way
     pa, pb = duplex(lab, topo, count, 20, allow_loss=tol)
@@ -220,24 +244,15 @@ def _test_nat_relay(tmp, lab):
 
 # --- 2. spoofing --------------------------------------------------------------------
 
-def test_spoof(tmp):
-    with L.Lab() as lab:
-        _test_spoof(tmp, lab)
-
-
-def _test_spoof(tmp, lab):
-    topo = L.Topo(lab, nat=True, attacker=True)
-    region = Region(tmp)
+@L.in_lab
+def test_spoof(tmp, lab):
     # A short set-up window, so the attack comes after it. relatch_idle_ms
     # protects a latched source that spoke recently; it is raised from its
     # 5 s default so that a slow machine cannot turn the RTCP latch (which
     # last spoke in the warm-up) into a legitimate re-latch mid-test.
-    dp = lab.dataplane(topo.dp, "spoof", L.dp_config(
-        tmp, extra="timeouts = { latch_window_ms = 300; relatch_idle_ms = 15000; };"), tmp)
-    L.start_dp(dp, region)
-    a, b = make_pair(region)
-    warm_up(lab, topo)
-    rtp0, rtcp0 = check_nat_latch(region, topo, a, b)
+    topo, region, dp = L.nat_lab(lab, tmp, "spoof", L.dp_config(
+        tmp, extra="timeouts = { latch_window_ms = 300; relatch_idle_ms = 15000; };"), attacker=True)
+    a, b, (rtp0, rtcp0) = latched_pair(lab, region, topo)
     wait_latched_events(region, 4)          # drained: only new events count below
     # The attacker knows the relay's MAC before the attack (else its
     # first packets wait on ARP in its own kernel).
@@ -323,27 +338,16 @@ def resume_gap(name, r, t_kill, t_running):
     return g
 
 
-def test_restart(tmp):
-    with L.Lab() as lab:
-        _test_restart(tmp, lab)
-
-
-def _test_restart(tmp, lab):
-    topo = L.Topo(lab, nat=True)
-    region = Region(tmp)
-    dp = lab.dataplane(topo.dp, "restart", L.dp_config(tmp), tmp)
-    L.start_dp(dp, region)
-    a, b = make_pair(region)
-    warm_up(lab, topo)
-    check_nat_latch(region, topo, a, b)
+@L.in_lab
+def test_restart(tmp, lab):
+    topo, region, dp = L.nat_lab(lab, tmp, "restart")
+    a, b, _ = latched_pair(lab, region, topo)
     la0, lb0 = latched(region, a), latched(region, b)
     wait_latched_events(region, 4)
     # The streams run until the test stops them, 3 s after the new
     # dataplane runs, however long its start takes on a busy machine.
-    stop = os.path.join(tmp, "stop")
     interval, most = 20, 3000                          # 50 pps each way, 60 s at most
-    pa, pb = duplex(lab, topo, most, interval, allow_loss=most, timeout=most * interval / 1000.0,
-                    extra=["--gap-ms", 60, "--stop-file", stop])
+    pa, pb, stop = duplex_until_stopped(lab, topo, tmp, interval, most, 60, allow_loss=most)
     time.sleep(0.6 + 2.5)
     latch_decisions = L.worker_sum(region.stats(), "latched")
     first_pid = dp.proc.pid
@@ -359,13 +363,9 @@ def _test_restart(tmp, lab):
     print("# restart: 'running' %.0f ms after the kill (EAL + port + rescan)" % ((t_running - t_kill) * 1000))
     check(dp.proc.pid != first_pid, "a new mrelay-dp runs over the old runtime directory")
     time.sleep(max(0.0, t_running + 3.0 - time.monotonic()))
-    open(stop, "w").close()
-    ra, rb = L.result(pa, timeout=90), L.result(pb, timeout=90)
+    ra, rb = stop_duplex(pa, pb, stop, 90)
     for name, r, o in (("A<-B", ra, rb), ("B<-A", rb, ra)):
-        L.summary(name, r, ["rx_unique", "rx_lost", "rx_reordered", "rx_duplicates", "rx_payload_errors"])
-        check(r["rx_reordered"] == 0 and r["rx_duplicates"] == 0 and r["rx_payload_errors"] == 0
-              and r["rx_wrong_ssrc"] == 0 and r["rx_unexpected_source"] == 0,
-              "%s: in order, no duplicates, byte-exact, only from the relay" % name)
+        check_clean(name, r)
         g = resume_gap(name, r, t_kill, t_running)
         last = (1000 + o["tx_sent"] - 1) & 0xFFFF
         check(r["rx_min_seq"] == 1000 and r["rx_max_seq"] == last,
@@ -432,16 +432,9 @@ def wait_mgmt(region, dp, what, timeout=10.0):
                % (what, inf["cmd_ring"], age, timeout))
 
 
-def test_churn(tmp):
-    with L.Lab() as lab:
-        _test_churn(tmp, lab)
-
-
-def _test_churn(tmp, lab):
-    topo = L.Topo(lab, nat=True)
-    region = Region(tmp, max_legs=4096)
-    dp = lab.dataplane(topo.dp, "churn", L.dp_config(tmp), tmp)
-    L.start_dp(dp, region)
+@L.in_lab
+def test_churn(tmp, lab):
+    topo, region, dp = L.nat_lab(lab, tmp, "churn", max_legs=4096)
     a, b = make_pair(region)
     warm_up(lab, topo, rtcp=False)
     la0, lb0 = latched(region, a), latched(region, b)
@@ -450,10 +443,8 @@ def _test_churn(tmp, lab):
     # The stable pair streams from 1 s before the churn to 1 s after it,
     # however long the churn takes (the test stops the peers).
     interval, most = 5, 200 * 120                      # 200 pps each way, 120 s at most
-    stop = os.path.join(tmp, "stop")
     print("# mrelayctl batch mode: %s; stable pair at 200 pps each way" % batch)
-    pa, pb = duplex(lab, topo, most, interval, timeout=most * interval / 1000.0,
-                    extra=["--gap-ms", 250, "--stop-file", stop])
+    pa, pb, stop = duplex_until_stopped(lab, topo, tmp, interval, most, 250)
     time.sleep(0.6 + 1.0)
     t0 = time.monotonic()
     adds = dels = pairs = 0
@@ -484,8 +475,7 @@ def _test_churn(tmp, lab):
         print("# NOTE: mrelayctl has no batch mode: only %d of %d adds/deletes fit in %.0f s"
               % (adds, CHURN_LEGS, CHURN_BUDGET_S))
     time.sleep(1.0)
-    open(stop, "w").close()
-    ra, rb = L.result(pa, timeout=30), L.result(pb, timeout=30)
+    ra, rb = stop_duplex(pa, pb, stop, 30)
     inf = region.info()
     print("# after the streams: dataplane %s (process %s), cmd ring %s, resync %s; legs %s"
           % (inf["dataplane"], dp.proc.poll(), inf["cmd_ring"], inf["resync"],
@@ -545,17 +535,10 @@ def probe_queue(lab, region, ns, bind, to, n=10):
     return d
 
 
-def test_handoff(tmp):
-    with L.Lab() as lab:
-        _test_handoff(tmp, lab)
-
-
-def _test_handoff(tmp, lab):
-    topo = L.Topo(lab, nat=True)
-    region = Region(tmp)
+@L.in_lab
+def test_handoff(tmp, lab):
     cfg = L.dp_config(tmp, device=L.AF_PACKET + ",qpairs=2", workers="[ 1, 2 ]")
-    dp = lab.dataplane(topo.dp, "handoff", cfg, tmp, lcore_map="0@0,1@1,2@1")
-    L.start_dp(dp, region)
+    topo, region, dp = L.nat_lab(lab, tmp, "handoff", cfg, lcore_map="0@0,1@1,2@1")
     check(region.info()["dataplane"]["workers"] == 2, "mrelay-dp runs two workers")
     qa = probe_queue(lab, region, topo.cA, A_RTP, RA)
     qb = probe_queue(lab, region, topo.cB, B_RTP, RB)
@@ -606,17 +589,10 @@ HOST_IP = "198.18.0.3"
 EXC_IF = "mrelay-exc0"
 
 
-def test_exception(tmp):
-    with L.Lab() as lab:
-        _test_exception(tmp, lab)
-
-
-def _test_exception(tmp, lab):
-    topo = L.Topo(lab, nat=True)
-    region = Region(tmp)
+@L.in_lab
+def test_exception(tmp, lab):
     cfg = L.dp_config(tmp, extra='exception = { enabled = true; iface = "%s"; };' % EXC_IF)
-    dp = lab.dataplane(topo.dp, "exc", cfg, tmp)
-    L.start_dp(dp, region)
+    topo, region, dp = L.nat_lab(lab, tmp, "exc", cfg)
     dp_mac = lab.mac(topo.dp, "dp0")
     check(lab.mac(topo.dp, EXC_IF).lower() == dp_mac.lower(),
           "the TAP %s has the port's MAC %s" % (EXC_IF, dp_mac))

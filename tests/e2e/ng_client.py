@@ -84,7 +84,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nslab as L  # noqa: E402
 from nslab import A_PRIV, B_IP, RELAY, Fail, check  # noqa: E402
 from harness import main  # noqa: E402
-from cp_restart import ControlPlane, CpRegion, active_slots  # noqa: E402
+from cp_restart import ControlPlane, CpRegion, active_slots, cp_lab  # noqa: E402
 from rtpengine_srtp import bencode, bdecode  # noqa: E402
 
 NG_CLIENT = shutil.which("rtpengine-ng-client")
@@ -305,15 +305,9 @@ def call(tmp, topo, cid, a_proto, a_key, b_proto, b_key, extra=()):
     answer_and_stream(tmp, topo, cid, om, a_proto, a_key, b_proto, b_key)
 
 
-def media_lab(tmp, lab, name, cfg=None):
-    topo = L.Topo(lab, nat=True)
-    cp = ControlPlane(tmp, cfg or cp_config(tmp))
-    lab.undo.append(cp.stop)
-    cp.start()
-    region = CpRegion(tmp)
-    dp = lab.dataplane(topo.dp, name, L.dp_config(tmp), tmp)
-    L.start_dp(dp, region)
-    return topo, cp, region, dp
+def media_lab(tmp, lab, name, cfg=None, nat=True):
+    """cp_restart.cp_lab() with this file's mrelay-cp configuration (NG) by default."""
+    return cp_lab(tmp, lab, name, cfg or cp_config(tmp), nat)
 
 
 def test_media(tmp):
@@ -525,13 +519,7 @@ def test_protocol(tmp):
 
 def test_churn(tmp):
     with L.Lab() as lab:
-        topo = L.Topo(lab, nat=False)
-        cp = ControlPlane(tmp, cp_config(tmp))
-        lab.undo.append(cp.stop)
-        cp.start()
-        region = CpRegion(tmp)
-        dp = lab.dataplane(topo.dp, "ng-churn", L.dp_config(tmp), tmp)
-        L.start_dp(dp, region)
+        topo, cp, region, dp = media_lab(tmp, lab, "ng-churn", nat=False)
         ng, n = Ng(), 10000
         a_sdp = sdp(A_PRIV, 40000, "RTP/SAVP", ("AES_CM_128_HMAC_SHA1_80", key(1)))
         b_sdp = sdp(B_IP, 40002, "RTP/SAVP", ("AES_CM_128_HMAC_SHA1_80", key(2)))

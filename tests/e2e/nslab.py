@@ -19,6 +19,7 @@ netns NS type veth peer name ... netns NS`), so their names never meet in
 the host namespace and two runs cannot collide.
 """
 import atexit
+import functools
 import ipaddress
 import json
 import os
@@ -31,7 +32,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "dp"))
-from harness import MRELAY_DP, MRELAYCTL, Dataplane, Fail, check  # noqa: E402,F401
+from harness import MRELAY_DP, MRELAYCTL, Dataplane, Fail, Region, check  # noqa: E402,F401
 
 RTP_PEER = os.path.join(HERE, "..", "tools", "rtp_peer.py")
 PEER = os.path.join(HERE, "e2e_peer.py")
@@ -249,6 +250,17 @@ class Lab:
         self.namespaces = []
 
 
+def in_lab(body):
+    """A test @body(tmp, lab) as harness.main runs tests, test(tmp): @body
+    runs in a new Lab, cleaned up however it ends. The test keeps @body's
+    name (main prints it, the scripts pick tests by it)."""
+    @functools.wraps(body)
+    def test(tmp):
+        with Lab() as lab:
+            body(tmp, lab)
+    return test
+
+
 def dp_backtraces(dp):
     """Every thread's stack of a running mrelay-dp (gdb, when installed)."""
     if dp.proc is None or dp.proc.poll() is not None or shutil.which("gdb") is None:
@@ -438,6 +450,18 @@ class Topo:
 # tests' rates a deeper ring rides that out instead of dropping in the
 # kernel, so a loss the tests see is the relay's.
 AF_PACKET = "net_af_packet0,iface=dp0,framecnt=4096"
+
+
+def nat_lab(lab, tmp, name, config=None, attacker=False, max_legs=1024, **kw):
+    """The shared topology (cA behind the NAT; the attacker too with
+    @attacker), a new region of @max_legs legs and mrelay-dp @name on it
+    (dp_config(tmp) unless @config; @kw to Lab.dataplane), running.
+    Returns (topo, region, dp)."""
+    topo = Topo(lab, nat=True, attacker=attacker)
+    region = Region(tmp, max_legs=max_legs)
+    dp = lab.dataplane(topo.dp, name, config or dp_config(tmp), tmp, **kw)
+    start_dp(dp, region)
+    return topo, region, dp
 
 
 def dp_config(tmp, device=AF_PACKET, workers="[ 1 ]", extra=""):
