@@ -65,7 +65,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nslab as L  # noqa: E402
 from nslab import A_PRIV, B_IP, RELAY, Fail, check  # noqa: E402
-from harness import Region, main  # noqa: E402
+from harness import main  # noqa: E402
 
 SRTP_PEER = os.environ.get("SRTP_PEER") or os.path.join(
     os.path.dirname(os.path.abspath(L.MRELAY_DP)), "..", "tests", "tools", "srtp_peer")
@@ -268,24 +268,53 @@ def ext_gaps(idx):
 
 # --- the test -------------------------------------------------------------------------------
 
-def run(tmp, mode):
+def in_lab(body, tmp, *args):
+    """@body(tmp, lab, *args) in a new Lab, once srtp_peer and tcpdump are
+    there and dead runs' runtime directories are gone."""
     if not os.access(SRTP_PEER, os.X_OK):
         raise Fail("srtp_peer not built at %s (set SRTP_PEER)" % SRTP_PEER)
     if shutil.which("tcpdump") is None:
         raise Fail("tcpdump is missing (scripts/setup.sh installs it)")
     reap_stale_runtime_dirs()
     with L.Lab() as lab:
-        _run(tmp, lab, mode)
+        body(tmp, lab, *args)
+
+
+def srtp_keys(suite, first):
+    """Four different keys of @suite: A's and B's, each way."""
+    return {n: key(suite, first + i) for i, n in enumerate(("a_tx", "a_rx", "b_tx", "b_rx"))}
+
+
+def srtp_lab(tmp, lab, keys):
+    """nslab's topology, mrelay-dp on a new region, legs A and B with @keys
+    paired and latched (warm_up). Returns (topo, region, dp, a, b)."""
+    topo, region, dp = L.nat_lab(lab, tmp, DP_NAME)
+    a, b = srtp_legs(region, keys)
+    warm_up(lab, topo, region, keys, a, b)
+    return topo, region, dp, a, b
+
+
+def restart_dp(dp, region, t_kill):
+    """Start @dp, killed at @t_kill, again and say how long it took."""
+    t_running = L.start_dp(dp, region, timeout=30)
+    print("# restart: 'running' %.0f ms after the kill" % ((t_running - t_kill) * 1000))
+
+
+def check_end(dp, drops, what, t_test):
+    """The restarted process's @drops hold no trouble, and it stops cleanly."""
+    bad = {k: v for k, v in drops.items() if k in TROUBLE_DROPS}
+    check(not bad, "the new process: no srtp-auth, srtp-replay or other trouble drop: %s" % bad)
+    check(dp.stop() == 0, "the restarted mrelay-dp exits 0 on SIGINT")
+    print("# %s: %.1f s" % (what, time.monotonic() - t_test))
 
 
 DOWN_SEQ_HI = 64500     # wrap-down: the stored seq_hi at the kill is at least this
 
 
-def _run(tmp, lab, mode):
+def run(tmp, lab, mode):
     t_test = time.monotonic()
     suite = "AEAD_AES_128_GCM" if mode == "wrap" else "AES_CM_128_HMAC_SHA1_80"
-    keys = {n: key(suite, i + {"late": 0, "wrap": 10, "wrap-down": 30, "srtcp-rate": 50}[mode])
-            for i, n in enumerate(("a_tx", "a_rx", "b_tx", "b_rx"))}
+    keys = srtp_keys(suite, {"late": 0, "wrap": 10, "wrap-down": 30, "srtcp-rate": 50}[mode])
     check(len(set(keys.values())) == 4, "re-key mode: four different keys (%s)" % suite)
     if mode == "wrap-down":
         # 1436 and 1391 packets to the wrap (about 2.9 s): the once-a-second
@@ -295,12 +324,7 @@ def _run(tmp, lab, mode):
     else:
         # B wraps 90 ms before A (after 291 and 336 packets), both within 0.7 s.
         seq0 = {"A": 65200, "B": 65245}
-    topo = L.Topo(lab, nat=True)
-    region = Region(tmp)
-    dp = lab.dataplane(topo.dp, DP_NAME, L.dp_config(tmp), tmp)
-    L.start_dp(dp, region)
-    a, b = srtp_legs(region, keys)
-    warm_up(lab, topo, region, keys, a, b)
+    topo, region, dp, a, b = srtp_lab(tmp, lab, keys)
     caps = {"A": Capture(lab, topo.cA, os.path.join(tmp, "to-a.pcap")),
             "B": Capture(lab, topo.cB, os.path.join(tmp, "to-b.pcap"))}
     # 10 s of stream each way: the wrap after ~0.7 s, the kill, ~1 s of
@@ -381,8 +405,7 @@ def _run(tmp, lab, mode):
         down_s = (0x10000 - low + 100) * INTERVAL_MS / 1000.0
         print("# wrap-down: staying down %.2f s, until both senders wrapped" % down_s)
         time.sleep(max(0.0, down_s - (time.monotonic() - t_kill)))
-    t_running = L.start_dp(dp, region, timeout=30)
-    print("# restart: 'running' %.0f ms after the kill" % ((t_running - t_kill) * 1000))
+    restart_dp(dp, region, t_kill)
     check(dp.proc.pid != first_pid, "a new mrelay-dp runs")
     ra, rb = L.result(pa, timeout=timeout + 20), L.result(pb, timeout=timeout + 20)
     time.sleep(0.2)
@@ -479,10 +502,7 @@ def _run(tmp, lab, mode):
               % (what, rx, rx_side["rtcp_authenticated"], len(rtcp)))
         seq_ = [i for _, i in rtcp]
         check(seq_ == sorted(set(seq_)), "%s: the relay sent each SRTCP index once, ascending" % what)
-    bad = {k: v for k, v in drops.items() if k in TROUBLE_DROPS}
-    check(not bad, "the new process: no srtp-auth, srtp-replay or other trouble drop: %s" % bad)
-    check(dp.stop() == 0, "the restarted mrelay-dp exits 0 on SIGINT")
-    print("# %s: %.1f s" % (mode, time.monotonic() - t_test))
+    check_end(dp, drops, mode, t_test)
 
 
 # --- a stream paused across the restart ---------------------------------------------------
@@ -495,26 +515,11 @@ def _run(tmp, lab, mode):
 W_SSRC = 0xC3C3C3C3
 
 
-def run_paused(tmp):
-    if not os.access(SRTP_PEER, os.X_OK):
-        raise Fail("srtp_peer not built at %s (set SRTP_PEER)" % SRTP_PEER)
-    if shutil.which("tcpdump") is None:
-        raise Fail("tcpdump is missing (scripts/setup.sh installs it)")
-    reap_stale_runtime_dirs()
-    with L.Lab() as lab:
-        _run_paused(tmp, lab)
-
-
-def _run_paused(tmp, lab):
+def run_paused(tmp, lab):
     t_test = time.monotonic()
     suite = "AES_CM_128_HMAC_SHA1_80"
-    keys = {n: key(suite, i + 20) for i, n in enumerate(("a_tx", "a_rx", "b_tx", "b_rx"))}
-    topo = L.Topo(lab, nat=True)
-    region = Region(tmp)
-    dp = lab.dataplane(topo.dp, DP_NAME, L.dp_config(tmp), tmp)
-    L.start_dp(dp, region)
-    a, b = srtp_legs(region, keys)
-    warm_up(lab, topo, region, keys, a, b)
+    keys = srtp_keys(suite, 20)
+    topo, region, dp, a, b = srtp_lab(tmp, lab, keys)
     cap = Capture(lab, topo.cB, os.path.join(tmp, "to-b.pcap"))
     w0, w1, w3 = 65400, 300, 600         # W resumes for 1.2 s: a persist during it
     only_tx = ["--expect-count", 0, "--rtcp-every", RTCP_EVERY]
@@ -534,8 +539,7 @@ def _run_paused(tmp, lab):
     dp.kill9()
     t_kill = time.monotonic()
     print("# leg A dp part at the kill: %s" % fmt_state(before))
-    t_running = L.start_dp(dp, region, timeout=30)
-    print("# restart: 'running' %.0f ms after the kill" % ((t_running - t_kill) * 1000))
+    restart_dp(dp, region, t_kill)
     r = L.result(pm, timeout=30)
     check(r["sent"] == m_count, "M streamed through the restart (%d packets)" % m_count)
     time.sleep(0.3)
@@ -568,10 +572,7 @@ def _run_paused(tmp, lab):
     check(end["out"][W_SSRC][0] == 1 and end["out"][W_SSRC][1] >= seq3,
           "W's outbound context protected the resumed packets at ROC 1 (libsrtp's ROC %d, seq_hi %d)"
           % end["out"][W_SSRC][:2])
-    bad = {k: v for k, v in region.drops().items() if k in TROUBLE_DROPS}
-    check(not bad, "the new process: no srtp-auth, srtp-replay or other trouble drop: %s" % bad)
-    check(dp.stop() == 0, "the restarted mrelay-dp exits 0 on SIGINT")
-    print("# paused: %.1f s" % (time.monotonic() - t_test))
+    check_end(dp, region.drops(), "paused", t_test)
 
 
 # --- renumbering past a mute, across the restart ----------------------------------------
@@ -593,32 +594,17 @@ def _run_paused(tmp, lab):
 MUTE1_S = 4.0
 
 
-def run_mute(tmp):
-    if not os.access(SRTP_PEER, os.X_OK):
-        raise Fail("srtp_peer not built at %s (set SRTP_PEER)" % SRTP_PEER)
-    if shutil.which("tcpdump") is None:
-        raise Fail("tcpdump is missing (scripts/setup.sh installs it)")
-    reap_stale_runtime_dirs()
-    with L.Lab() as lab:
-        _run_mute(tmp, lab)
-
-
 def set_muted(region, slot, muted):
     region.ctl("leg", "set", slot, "--muted" if muted else "--no-muted")
     L.sync(region)
     return time.monotonic()
 
 
-def _run_mute(tmp, lab):
+def run_mute(tmp, lab):
     t_test = time.monotonic()
     suite = "AEAD_AES_128_GCM"
-    keys = {n: key(suite, i + 40) for i, n in enumerate(("a_tx", "a_rx", "b_tx", "b_rx"))}
-    topo = L.Topo(lab, nat=True)
-    region = Region(tmp)
-    dp = lab.dataplane(topo.dp, DP_NAME, L.dp_config(tmp), tmp)
-    L.start_dp(dp, region)
-    a, b = srtp_legs(region, keys)
-    warm_up(lab, topo, region, keys, a, b)
+    keys = srtp_keys(suite, 40)
+    topo, region, dp, a, b = srtp_lab(tmp, lab, keys)
     cap = Capture(lab, topo.cB, os.path.join(tmp, "to-b.pcap"))
     count = 6500                        # 13 s of stream
     timeout = START_DELAY_MS / 1000.0 + count * INTERVAL_MS / 1000.0 + 1.5
@@ -654,8 +640,7 @@ def _run_mute(tmp, lab):
     wall_kill = time.time()
     t_kill = time.monotonic()
     print("# leg A dp part at the kill (muted): %s" % fmt_state(before))
-    t_running = L.start_dp(dp, region, timeout=30)
-    print("# restart: 'running' %.0f ms after the kill" % ((t_running - t_kill) * 1000))
+    restart_dp(dp, region, t_kill)
     time.sleep(0.5)
     t_unmute2 = set_muted(region, a, False)
     ra, rb = L.result(pa, timeout=timeout + 20), L.result(pb, timeout=timeout + 20)
@@ -709,34 +694,31 @@ def _run_mute(tmp, lab):
           "the restarted dataplane kept the first mute's renumbering: B's sequence jumps by %d "
           "across the restart, not by the %d packets of that mute" % (jump, muted1))
     check(post[-1] >> 16 == 0 and len(post) >= 500, "%d packets after the restart" % len(post))
-    bad = {k: v for k, v in drops.items() if k in TROUBLE_DROPS}
-    check(not bad, "the new process: no srtp-auth, srtp-replay or other trouble drop: %s" % bad)
-    check(dp.stop() == 0, "the restarted mrelay-dp exits 0 on SIGINT")
-    print("# mute: %.1f s" % (time.monotonic() - t_test))
+    check_end(dp, drops, "mute", t_test)
 
 
 def test_late(tmp):
-    run(tmp, "late")
+    in_lab(run, tmp, "late")
 
 
 def test_wrap(tmp):
-    run(tmp, "wrap")
+    in_lab(run, tmp, "wrap")
 
 
 def test_wrap_down(tmp):
-    run(tmp, "wrap-down")
+    in_lab(run, tmp, "wrap-down")
 
 
 def test_srtcp_rate(tmp):
-    run(tmp, "srtcp-rate")
+    in_lab(run, tmp, "srtcp-rate")
 
 
 def test_paused(tmp):
-    run_paused(tmp)
+    in_lab(run_paused, tmp)
 
 
 def test_mute(tmp):
-    run_mute(tmp)
+    in_lab(run_mute, tmp)
 
 
 TESTS = [test_late, test_wrap, test_wrap_down, test_srtcp_rate, test_paused, test_mute]
