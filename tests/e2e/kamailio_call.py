@@ -78,7 +78,6 @@ import os
 import re
 import shutil
 import socket
-import subprocess
 import sys
 import time
 
@@ -90,11 +89,10 @@ from cp_restart import ControlPlane, CpRegion, active_slots  # noqa: E402
 from rtpengine_srtp import bencode, bdecode  # noqa: E402
 from baresip_lab import (TONE, Baresip, Capture, installed, is_rtcp, ns_socket,  # noqa: E402
                          read_pcap_ip, samples_tone_frames, tone_frames, ulaw_decode, write_tone)
+import kamailio_lab as K  # noqa: E402
+from kamailio_lab import TLS_PORT  # noqa: E402
 
-KAMAILIO = shutil.which("kamailio") or "/usr/sbin/kamailio"
-KAMAILIO_MODULES = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
 SIP_IP = "198.18.0.5"
-TLS_PORT = 5061
 WAN, PSTN = "198.18.0.2", "198.18.0.3"
 NG_PORT = 22230
 SUITE = "AES_CM_128_HMAC_SHA1_80"
@@ -133,38 +131,9 @@ idle_backoff_us = 100;
 def kamailio_cfg(tmp):
     """A minimal TLS proxy with registrar, NAT-safe contacts and the
     rtpengine module pointed at mrelay-cp (docs/ng-protocol.md#kamailio)."""
-    return r"""#!KAMAILIO
-debug=2
-log_stderror=yes
-children=2
-tcp_children=2
-auto_aliases=no
-enable_tls=yes
-listen=tls:%(ip)s:%(tls)d
-tcp_connection_lifetime=3605
-mpath="%(mods)s"
-
-loadmodule "tls.so"
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "pv.so"
-loadmodule "maxfwd.so"
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-loadmodule "textops.so"
-loadmodule "siputils.so"
-loadmodule "xlog.so"
-loadmodule "nathelper.so"
-loadmodule "rtpengine.so"
-
-modparam("tls", "config", "%(tmp)s/tls.cfg")
-modparam("rr", "append_fromtag", 1)
-modparam("usrloc", "db_mode", 0)
-modparam("registrar", "received_avp", "$avp(RECEIVED)")
-modparam("nathelper", "received_avp", "$avp(RECEIVED)")
-modparam("rtpengine", "rtpengine_sock", "udp:127.0.0.1:%(ng)d")
-
+    head = K.cfg_head(tmp, "listen=tls:%s:%d\n" % (SIP_IP, TLS_PORT), 2, modules=["rtpengine"],
+                      modparams='modparam("rtpengine", "rtpengine_sock", "udp:127.0.0.1:%d")\n' % NG_PORT)
+    return head + r"""
 request_route {
 	if (!mf_process_maxfwd_header("10")) {
 		sl_send_reply("483", "Too Many Hops");
@@ -246,40 +215,7 @@ onreply_route[MEDIA] {
 failure_route[FAILED] {
 	rtpengine_delete();
 }
-""" % {"ip": SIP_IP, "tls": TLS_PORT, "mods": KAMAILIO_MODULES, "tmp": tmp, "ng": NG_PORT,
-       "offer": OFFER_FLAGS, "answer": ANSWER_FLAGS}
-
-
-def tls_cfg(tmp):
-    return """[server:default]
-method = TLSv1.2+
-verify_certificate = no
-require_certificate = no
-private_key = %(tmp)s/server.key
-certificate = %(tmp)s/server.crt
-
-[client:default]
-method = TLSv1.2+
-verify_certificate = no
-require_certificate = no
-""" % {"tmp": tmp}
-
-
-def make_certs(tmp):
-    """A throwaway CA and a server certificate for SIP_IP signed by it."""
-    def ossl(*args):
-        p = subprocess.run(["openssl"] + list(args), capture_output=True, text=True, timeout=60, cwd=tmp)
-        if p.returncode != 0:
-            raise Fail("openssl %s: %s" % (args[0], p.stderr.strip()))
-    ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=mrelay e2e CA")
-    ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=%s" % SIP_IP)
-    with open(os.path.join(tmp, "server.ext"), "w") as f:
-        f.write("subjectAltName = IP:%s\nextendedKeyUsage = serverAuth\n" % SIP_IP)
-    ossl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-         "-out", "server.crt", "-days", "2", "-extfile", "server.ext")
-    return os.path.join(tmp, "ca.crt")
+""" % {"offer": OFFER_FLAGS, "answer": ANSWER_FLAGS}
 
 
 class Ng:
@@ -304,64 +240,6 @@ class Ng:
 
     def ng_stats(self):
         return self("statistics")["statistics"]["ng"]
-
-
-class Kamailio:
-    def __init__(self, lab, ns, tmp):
-        self.cfg = os.path.join(tmp, "kamailio.cfg")
-        with open(self.cfg, "w") as f:
-            f.write(kamailio_cfg(tmp))
-        with open(os.path.join(tmp, "tls.cfg"), "w") as f:
-            f.write(tls_cfg(tmp))
-        self.rundir = os.path.join(tmp, "kamailio-run")
-        os.makedirs(self.rundir, exist_ok=True)
-        self.log_path = os.path.join(tmp, "kamailio.log")
-        p = L.sh(KAMAILIO, "-c", "-f", self.cfg, ns=ns, check_rc=False, quiet=True)
-        if p.returncode != 0:
-            raise Fail("kamailio -c refuses the configuration: %s" % (p.stdout + p.stderr)[-2000:])
-        self.log = open(self.log_path, "w")
-        # -DD: no daemon (children still fork), -E: log to stderr; small
-        # shared and private memory pools.
-        self.proc = lab.spawn(ns, [KAMAILIO, "-DD", "-E", "-f", self.cfg, "-Y", self.rundir,
-                                   "-P", os.path.join(self.rundir, "kamailio.pid"), "-m", "64", "-M", "8"],
-                              stdout=self.log, stderr=subprocess.STDOUT)
-        self.ns = ns
-
-    def wait_ready(self, timeout=20.0):
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise Fail("kamailio exited (%d): %s" % (self.proc.returncode, self.tail()))
-            s = ns_socket(self.ns, socket.AF_INET, socket.SOCK_STREAM)
-            try:
-                s.settimeout(1)
-                s.connect((SIP_IP, TLS_PORT))
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise Fail("kamailio does not listen on %s:%d: %s" % (SIP_IP, TLS_PORT, self.tail()))
-                time.sleep(0.1)
-            finally:
-                s.close()
-
-    def text(self):
-        self.log.flush()
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
-
-    def tail(self, n=40):
-        return "\n".join(self.text().splitlines()[-n:])
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        return self.proc.returncode
 
 
 def ua(lab, ns, name, ip, cdir, tone, accounts, cafile):
@@ -440,7 +318,9 @@ def test_kamailio_call(tmp):
         if shutil.which(tool) is None:
             raise Fail("%s is missing (scripts/setup.sh installs it)" % tool)
     t0 = time.monotonic()
-    cafile = make_certs(tmp)
+    certs = K.Certs(tmp)
+    cafile = certs.ca("e2e")
+    crt, key, _chain = certs.server(cafile, SIP_IP)
     for k in TONE:
         write_tone(os.path.join(tmp, "%s.wav" % k.lower()), TONE[k])
     with L.Lab() as lab:
@@ -456,14 +336,13 @@ def test_kamailio_call(tmp):
         dp = lab.dataplane(topo.dp, "kamailio", dp_config(tmp), tmp)
         L.start_dp(dp, region)
         ng = Ng(sip)
-        kam = Kamailio(lab, sip, tmp)
-        lab.undo.append(kam.stop)
+        # small shared and private memory pools
+        kam = K.Kamailio(lab, sip, tmp, SIP_IP, crt, key, cfg=kamailio_cfg(tmp), shm_mb=64, pkg_mb=8)
         kam.wait_ready()
         L.wait_until(lambda: ng.ng_stats().get("ping", {}).get("requests", 0) >= 1,
                      "Kamailio's rtpengine module to ping mrelay-cp", 10)
         print("ok - kamailio %s runs with TLS on %s:%d; its rtpengine module pinged mrelay-cp's NG socket"
-              % (subprocess.run([KAMAILIO, "-v"], capture_output=True, text=True).stdout.split()[2],
-                 SIP_IP, TLS_PORT))
+              % (kam.version(), SIP_IP, TLS_PORT))
         for ns, relay in ((topo.cA, WAN), (topo.cB, PSTN)):     # the relay learns both next hops
             L.sh("ping", "-c", "1", "-W", "2", relay, ns=ns)
         caps = {"A": Capture(lab, topo.cA, os.path.join(tmp, "a.pcap"), filt="ip"),
@@ -665,8 +544,8 @@ def read_pcap_ip_after(cap):
 
 
 if __name__ == "__main__":
-    if not installed() or not os.access(KAMAILIO, os.X_OK) or \
-            not all(os.path.exists(os.path.join(KAMAILIO_MODULES, m)) for m in ("tls.so", "rtpengine.so")):
+    if not installed() or not K.installed() or \
+            not os.path.exists(os.path.join(K.KAMAILIO_MODULES, "rtpengine.so")):
         print("# SKIP: kamailio (with kamailio-tls-modules) or baresip is not installed; "
               "scripts/setup.sh installs them")
         sys.exit(77)

@@ -58,6 +58,41 @@ def installed():
     return os.access(KAMAILIO, os.X_OK) and os.path.exists(os.path.join(KAMAILIO_MODULES, "tls.so"))
 
 
+# What every configuration here loads before its own modules: TLS,
+# transactions, record-routing, a registrar in memory, NAT-safe contacts.
+MODULES = ("tls", "tm", "sl", "rr", "pv", "maxfwd", "usrloc", "registrar", "textops", "siputils", "xlog",
+           "nathelper")
+
+
+def cfg_head(tmp, listen, tcp_children, extra_globals="", modules=(), modparams=""):
+    """The start of a configuration (kamailio_cfg(), kamailio_call.py's):
+    core settings with TLS on the @listen lines (each ending in a
+    newline), @tcp_children TCP readers and @extra_globals; MODULES then
+    @modules loaded; their settings (TLS from tmp/kamailio-tls.cfg, which
+    Kamailio writes from tls_cfg(); the registrar in memory, remembering
+    the flow a REGISTER came on) then @modparams. The routes follow."""
+    return r"""#!KAMAILIO
+debug=2
+log_stderror=yes
+children=2
+tcp_children=%(tcp_children)d
+auto_aliases=no
+enable_tls=yes
+%(listen)stcp_connection_lifetime=3605
+%(globals)smpath="%(mods)s"
+
+%(load)s
+modparam("tls", "config", "%(tmp)s/kamailio-tls.cfg")
+modparam("rr", "append_fromtag", 1)
+modparam("usrloc", "db_mode", 0)
+modparam("registrar", "received_avp", "$avp(RECEIVED)")
+modparam("nathelper", "received_avp", "$avp(RECEIVED)")
+%(modparams)s""" % {"tcp_children": tcp_children, "listen": listen, "globals": extra_globals,
+                    "mods": KAMAILIO_MODULES,
+                    "load": "".join('loadmodule "%s.so"\n' % m for m in MODULES + tuple(modules)),
+                    "tmp": tmp, "modparams": modparams}
+
+
 def kamailio_cfg(tmp, ip, plain, domain, password, mtls, tls_port=TLS_PORT):
     listen = "listen=tls:%s:%d\n" % (ip, tls_port)
     if mtls:
@@ -84,40 +119,9 @@ def kamailio_cfg(tmp, ip, plain, domain, password, mtls, tls_port=TLS_PORT):
     # OpenSSL 3 sometimes fails a TLS connection ("digital envelope
     # routines::unsupported algorithm", about 1 run in 15 of the load
     # case) or a reader dies of SIGSEGV; one reader never did in 25 runs.
-    return r"""#!KAMAILIO
-debug=2
-log_stderror=yes
-children=2
-tcp_children=1
-auto_aliases=no
-alias="%(domain)s"
-enable_tls=yes
-%(listen)s
-tcp_connection_lifetime=3605
-tcp_max_connections=4096
-tls_max_connections=4096
-mpath="%(mods)s"
-
-loadmodule "tls.so"
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "pv.so"
-loadmodule "maxfwd.so"
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-loadmodule "textops.so"
-loadmodule "siputils.so"
-loadmodule "xlog.so"
-loadmodule "nathelper.so"
-loadmodule "auth.so"
-
-modparam("tls", "config", "%(tmp)s/kamailio-tls.cfg")
-modparam("rr", "append_fromtag", 1)
-modparam("usrloc", "db_mode", 0)
-modparam("registrar", "received_avp", "$avp(RECEIVED)")
-modparam("nathelper", "received_avp", "$avp(RECEIVED)")
-
+    head = cfg_head(tmp, listen, 1, 'alias="%s"\ntcp_max_connections=4096\ntls_max_connections=4096\n' % domain,
+                    ["auth"])
+    return head + r"""
 request_route {
 	if (!mf_process_maxfwd_header("10")) {
 		sl_send_reply("483", "Too Many Hops");
@@ -177,8 +181,7 @@ onreply_route[CONTACT] {
 	if (is_method("INVITE") && status =~ "(18[0-9])|(2[0-9][0-9])")
 		add_contact_alias();
 }
-""" % {"listen": listen, "mods": KAMAILIO_MODULES, "tmp": tmp, "domain": domain,
-       "auth_reg": auth_reg, "auth_inv": auth_inv}
+""" % {"auth_reg": auth_reg, "auth_inv": auth_inv}
 
 
 def tls_cfg(key, crt, ip, mtls_ca):
@@ -274,14 +277,18 @@ Certs.client = _client
 
 class Kamailio:
     """Kamailio in namespace @ns (None: this one), TLS on @ip:@tls_port
-    with @crt/@key (a chain file works too: Kamailio sends what it holds)."""
+    with @crt/@key (a chain file works too: Kamailio sends what it holds).
+    @cfg: a whole configuration of the caller's (cfg_head() and its own
+    routes, kamailio_call.py) instead of kamailio_cfg(), which alone uses
+    @plain, @domain and @password. @shm_mb, @pkg_mb: its shared and
+    private memory (-m, -M)."""
 
     def __init__(self, lab, ns, tmp, ip, crt, key, plain=False, domain="kamailio.test", password=None,
-                 mtls_ca=None, tls_port=TLS_PORT):
+                 mtls_ca=None, tls_port=TLS_PORT, cfg=None, shm_mb=256, pkg_mb=16):
         self.ns, self.ip, self.port = ns, ip, tls_port
         self.cfg = os.path.join(tmp, "kamailio.cfg")
         with open(self.cfg, "w") as f:
-            f.write(kamailio_cfg(tmp, ip, plain, domain, password, mtls_ca, tls_port))
+            f.write(cfg or kamailio_cfg(tmp, ip, plain, domain, password, mtls_ca, tls_port))
         with open(os.path.join(tmp, "kamailio-tls.cfg"), "w") as f:
             f.write(tls_cfg(key, crt, ip, mtls_ca))
         self.rundir = os.path.join(tmp, "kamailio-run")
@@ -291,10 +298,12 @@ class Kamailio:
         if p.returncode != 0:
             raise Fail("kamailio -c refuses the configuration: %s" % (p.stdout + p.stderr)[-2000:])
         self.log = open(self.log_path, "w")
-        # -DD: no daemon (children still fork), -E: log to stderr; shared
-        # memory for a few thousand contacts and TLS connections.
+        # -DD: no daemon (children still fork), -E: log to stderr; by
+        # default shared memory for a few thousand contacts and TLS
+        # connections.
         self.proc = lab.spawn(ns, [KAMAILIO, "-DD", "-E", "-f", self.cfg, "-Y", self.rundir,
-                                   "-P", os.path.join(self.rundir, "kamailio.pid"), "-m", "256", "-M", "16"],
+                                   "-P", os.path.join(self.rundir, "kamailio.pid"), "-m", str(shm_mb),
+                                   "-M", str(pkg_mb)],
                               stdout=self.log, stderr=subprocess.STDOUT)
         lab.undo.append(self.stop)
 
