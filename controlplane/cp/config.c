@@ -338,6 +338,22 @@ get_str(struct loader *ld, const config_setting_t *s, const char **ret)
 	return 0;
 }
 
+/* get_str(), refusing what would not fit @size bytes with its NUL. */
+static int
+get_str_fits(struct loader *ld, const config_setting_t *s, long long size, const char **ret)
+{
+	const char *v = NULL;
+	int r = get_str(ld, s, &v);
+
+	if (r < 0)
+		return r;
+	if (strlen(v) >= (size_t)size)
+		return fail(ld, s, NULL, "too long (%zu characters, at most %lld)", strlen(v),
+			    size - 1);
+	*ret = v;
+	return 0;
+}
+
 /* An absolute path that fits k->max bytes: daemons run from "/". */
 static int
 load_path(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
@@ -587,13 +603,10 @@ static int
 load_name(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
 {
 	const char *v = NULL;
-	int r = get_str(ld, s, &v);
+	int r = get_str_fits(ld, s, k->max, &v);
 
 	if (r < 0)
 		return r;
-	if (strlen(v) >= (size_t)k->max)
-		return fail(ld, s, NULL, "too long (%zu characters, at most %lld)", strlen(v),
-			    k->max - 1);
 	if (!name_ok(v))
 		return fail(ld, s, NULL, "\"%s\": use letters, digits, '-', '_' and '.'", v);
 	memcpy((char *)base + k->off, v, strlen(v) + 1);
@@ -765,13 +778,10 @@ static int
 load_domain(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
 {
 	const char *v = NULL, *p;
-	int r = get_str(ld, s, &v);
+	int r = get_str_fits(ld, s, k->max, &v);
 
 	if (r < 0)
 		return r;
-	if (strlen(v) >= (size_t)k->max)
-		return fail(ld, s, NULL, "too long (%zu characters, at most %lld)", strlen(v),
-			    k->max - 1);
 	for (p = v; *p != '\0'; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
@@ -910,12 +920,9 @@ load_prefixes(struct loader *ld, const config_setting_t *s, const struct key *k,
 
 		if (i >= MR_SIP_MAX_PREFIXES)
 			return fail(ld, e, NULL, "too many prefixes (at most %u)", MR_SIP_MAX_PREFIXES);
-		r = get_str(ld, e, &v);
+		r = get_str_fits(ld, e, MR_SIP_PREFIX_MAX, &v);
 		if (r < 0)
 			return r;
-		if (strlen(v) >= MR_SIP_PREFIX_MAX)
-			return fail(ld, e, NULL, "too long (%zu characters, at most %u)", strlen(v),
-				    MR_SIP_PREFIX_MAX - 1);
 		for (p = v; *p != '\0'; p++)
 			if (!((*p >= '0' && *p <= '9') || *p == '+' || *p == '*' || *p == '#'))
 				return fail(ld, e, NULL, "\"%s\": a prefix is digits, '+', '*' and "
@@ -928,6 +935,12 @@ load_prefixes(struct loader *ld, const config_setting_t *s, const struct key *k,
 	t->n_prefixes = n;
 	return 0;
 }
+
+/* A key each element of a list of groups must have. */
+struct required {
+	unsigned int key;               /* index in the key table */
+	const char *missing;            /* what to say when it is absent */
+};
 
 #define LF(f) offsetof(struct mr_sip_tls_listener, f)
 #define LSIZE(f) sizeof(((struct mr_sip_tls_listener *)0)->f)
@@ -942,6 +955,13 @@ static const struct key listen_keys[] = {
 	[LK_IFACE] = { "interface", load_name, LF(iface), 0, LSIZE(iface), 0, NULL, 0 },
 	{ "digest_algorithms", load_digest_algs, LF(digest), 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, 0, NULL, 0 },
+};
+
+static const struct required listen_required[] = {
+	{ LK_ADDR, "missing (required)" },
+	{ LK_CERT, "missing (required): the certificate chain (PEM)" },
+	{ LK_KEY, "missing (required)" },
+	{ 0, NULL },
 };
 
 #define TF(f) offsetof(struct mr_sip_trunk, f)
@@ -960,6 +980,13 @@ static const struct key trunk_keys[] = {
 	{ NULL, NULL, 0, 0, 0, 0, NULL, 0 },
 };
 
+static const struct required trunk_required[] = {
+	{ TK_NAME, "missing (required)" },
+	{ TK_PROTO, "missing (required): udp, tcp or tls" },
+	{ TK_ADDR, "missing (required)" },
+	{ 0, NULL },
+};
+
 /* "interface" of a listener or trunk: absent (the first) or the name of
  * an interface. Checked after the whole file, as "interfaces" may follow. */
 static int
@@ -976,12 +1003,36 @@ check_iface_ref(struct loader *ld, const config_setting_t *g, const char *name)
 		    "no interface named \"%s\" in \"interfaces\"", name);
 }
 
-/* A list of groups ( { ... }, ... ) of at most @max elements. */
+/* Room for what load_group() saw of a listener or trunk, by key. */
+#define GROUP_KEYS_MAX 16
+_Static_assert(sizeof(listen_keys) / sizeof(listen_keys[0]) <= GROUP_KEYS_MAX, "listen_keys");
+_Static_assert(sizeof(trunk_keys) / sizeof(trunk_keys[0]) <= GROUP_KEYS_MAX, "trunk_keys");
+
+/*
+ * Checks one element of a list of groups once its keys are loaded and the
+ * required ones are known to be there: @elems holds it at @idx and the
+ * elements before it; @seen is what load_group() saw, indexed like the key
+ * table.
+ */
+typedef int group_check(struct loader *ld, void *elems, unsigned int idx,
+			const config_setting_t **seen);
+
+/*
+ * A list of groups ( { ... }, ... ) of at most @max elements: "too many"
+ * is refused before any element is read. Then, in file order, each is
+ * loaded by @keys into the next @size bytes of @elems (all @max zeroed
+ * first), its @req keys (ended by a NULL message) looked for, and checked,
+ * before the next is read.
+ */
 static int
-check_group_list(struct loader *ld, const config_setting_t *s, unsigned int max,
-		 const char *what)
+load_group_list(struct loader *ld, const config_setting_t *s, const struct key *keys,
+		const struct required *req, void *elems, size_t size, unsigned int max,
+		const char *what, group_check *check, unsigned int *ret_n)
 {
-	unsigned int n;
+	const struct required *q;
+	const config_setting_t *seen[GROUP_KEYS_MAX];
+	unsigned int i, n;
+	int r;
 
 	if (!config_setting_is_list(s))
 		return fail(ld, s, NULL, "expected a list of groups ( { ... }, ... ), got %s",
@@ -990,6 +1041,40 @@ check_group_list(struct loader *ld, const config_setting_t *s, unsigned int max,
 	if (n > max)
 		return fail(ld, config_setting_get_elem(s, max), NULL, "too many %s (at most %u)",
 			    what, max);
+	memset(elems, 0, size * max);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(s, i);
+
+		memset(seen, 0, sizeof(seen));
+		r = load_group(ld, g, keys, (char *)elems + i * size, seen);
+		if (r < 0)
+			return r;
+		for (q = req; q->missing != NULL; q++)
+			if (seen[q->key] == NULL)
+				return fail(ld, g, keys[q->key].name, "%s", q->missing);
+		r = check(ld, elems, i, seen);
+		if (r < 0)
+			return r;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+static int
+check_listener(struct loader *ld, void *elems, unsigned int idx, const config_setting_t **seen)
+{
+	const struct mr_sip_tls_listener *tls = elems, *l = &tls[idx];
+	unsigned int j;
+
+	if (l->verify != MR_SIP_VERIFY_NONE && l->client_ca[0] == '\0')
+		return fail(ld, seen[LK_VERIFY], NULL,
+			    "verifying client certificates needs client_ca");
+	if (l->verify == MR_SIP_VERIFY_NONE && l->client_ca[0] != '\0')
+		return fail(ld, seen[LK_CA], NULL,
+			    "client_ca is unused with verify_client \"none\"");
+	for (j = 0; j < idx; j++)
+		if (mr_sockaddr_eq(&tls[j].addr, &l->addr))
+			return fail(ld, seen[LK_ADDR], NULL, "the address of listener %u too", j);
 	return 0;
 }
 
@@ -997,41 +1082,27 @@ static int
 load_sip_listen(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
 {
 	struct mr_sip_config *sip = base;
-	unsigned int i, j, n;
-	int r;
 
 	(void)k;
-	r = check_group_list(ld, s, MR_SIP_MAX_LISTEN, "TLS listeners");
-	if (r < 0)
-		return r;
-	n = (unsigned int)config_setting_length(s);
-	memset(sip->tls, 0, sizeof(sip->tls));
-	for (i = 0; i < n; i++) {
-		const config_setting_t *seen[sizeof(listen_keys) / sizeof(listen_keys[0])] = { NULL };
-		const config_setting_t *g = config_setting_get_elem(s, i);
-		struct mr_sip_tls_listener *l = &sip->tls[i];
+	return load_group_list(ld, s, listen_keys, listen_required, sip->tls, sizeof(sip->tls[0]),
+			       MR_SIP_MAX_LISTEN, "TLS listeners", check_listener, &sip->n_tls);
+}
 
-		r = load_group(ld, g, listen_keys, l, seen);
-		if (r < 0)
-			return r;
-		if (seen[LK_ADDR] == NULL)
-			return fail(ld, g, "address", "missing (required)");
-		if (seen[LK_CERT] == NULL)
-			return fail(ld, g, "cert", "missing (required): the certificate chain (PEM)");
-		if (seen[LK_KEY] == NULL)
-			return fail(ld, g, "key", "missing (required)");
-		if (l->verify != MR_SIP_VERIFY_NONE && l->client_ca[0] == '\0')
-			return fail(ld, seen[LK_VERIFY], NULL,
-				    "verifying client certificates needs client_ca");
-		if (l->verify == MR_SIP_VERIFY_NONE && l->client_ca[0] != '\0')
-			return fail(ld, seen[LK_CA], NULL,
-				    "client_ca is unused with verify_client \"none\"");
-		for (j = 0; j < i; j++)
-			if (mr_sockaddr_eq(&sip->tls[j].addr, &l->addr))
-				return fail(ld, seen[LK_ADDR], NULL, "the address of listener %u too",
-					    j);
-	}
-	sip->n_tls = n;
+static int
+check_trunk(struct loader *ld, void *elems, unsigned int idx, const config_setting_t **seen)
+{
+	const struct mr_sip_trunk *trunks = elems, *t = &trunks[idx];
+	unsigned int j;
+
+	for (j = 0; j < idx; j++)
+		if (strcmp(trunks[j].name, t->name) == 0)
+			return fail(ld, seen[TK_NAME], NULL, "duplicate trunk name \"%s\"", t->name);
+	if (t->proto != MR_SIP_TLS && !t->pstn)
+		return fail(ld, seen[TK_PSTN] != NULL ? seen[TK_PSTN] : seen[TK_PROTO], NULL,
+			    "plain SIP only for pstn trunks: use transport \"tls\", or "
+			    "set pstn = true for a PSTN gateway");
+	if (t->proto != MR_SIP_TLS && t->tls_name[0] != '\0')
+		return fail(ld, seen[TK_TLS_NAME], NULL, "only for transport \"tls\"");
 	return 0;
 }
 
@@ -1039,42 +1110,11 @@ static int
 load_trunks(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
 {
 	struct mr_sip_config *sip = base;
-	unsigned int i, j, n;
-	int r;
 
 	(void)k;
-	r = check_group_list(ld, s, MR_SIP_MAX_TRUNKS, "trunks");
-	if (r < 0)
-		return r;
-	n = (unsigned int)config_setting_length(s);
-	memset(sip->trunks, 0, sizeof(sip->trunks));
-	for (i = 0; i < n; i++) {
-		const config_setting_t *seen[sizeof(trunk_keys) / sizeof(trunk_keys[0])] = { NULL };
-		const config_setting_t *g = config_setting_get_elem(s, i);
-		struct mr_sip_trunk *t = &sip->trunks[i];
-
-		r = load_group(ld, g, trunk_keys, t, seen);
-		if (r < 0)
-			return r;
-		if (seen[TK_NAME] == NULL)
-			return fail(ld, g, "name", "missing (required)");
-		if (seen[TK_PROTO] == NULL)
-			return fail(ld, g, "transport", "missing (required): udp, tcp or tls");
-		if (seen[TK_ADDR] == NULL)
-			return fail(ld, g, "address", "missing (required)");
-		for (j = 0; j < i; j++)
-			if (strcmp(sip->trunks[j].name, t->name) == 0)
-				return fail(ld, seen[TK_NAME], NULL, "duplicate trunk name \"%s\"",
-					    t->name);
-		if (t->proto != MR_SIP_TLS && !t->pstn)
-			return fail(ld, seen[TK_PSTN] != NULL ? seen[TK_PSTN] : seen[TK_PROTO], NULL,
-				    "plain SIP only for pstn trunks: use transport \"tls\", or "
-				    "set pstn = true for a PSTN gateway");
-		if (t->proto != MR_SIP_TLS && t->tls_name[0] != '\0')
-			return fail(ld, seen[TK_TLS_NAME], NULL, "only for transport \"tls\"");
-	}
-	sip->n_trunks = n;
-	return 0;
+	return load_group_list(ld, s, trunk_keys, trunk_required, sip->trunks,
+			       sizeof(sip->trunks[0]), MR_SIP_MAX_TRUNKS, "trunks", check_trunk,
+			       &sip->n_trunks);
 }
 
 static int
