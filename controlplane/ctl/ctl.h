@@ -35,6 +35,38 @@ void mr_ctl_usage(FILE *f);
  */
 int mr_ctl_getopt(int argc, char **argv, const struct option *longopts, const char *cmd);
 
+/*
+ * @min..@max arguments after the options, or print "@cmd: missing
+ * argument" or "@cmd: unexpected argument 'X'" and return
+ * MR_CTL_EXIT_INPUT. @hide: the command carries keys, and a stray argument
+ * may be part of one (a key option's value split by a blank), so it is not
+ * quoted.
+ */
+int mr_ctl_expect_args(const char *cmd, int argc, char **argv, int min, int max, bool hide);
+
+/*
+ * The options that several commands take, with one meaning wherever they
+ * are accepted. Which ones a command accepts is its longopts table, drawn
+ * from json ('j'), count ('c'), timeout-ms ('t') and help ('h').
+ */
+struct mr_ctl_opts {
+	bool json;                      /* --json */
+	bool help;                      /* --help: usage printed, nothing left to do */
+	uint32_t count;                 /* --count N, 1..; 0 when not given */
+	uint32_t timeout_ms;            /* --timeout-ms N; the caller sets the default */
+};
+extern const struct option mr_ctl_json_opts[];  /* --json and --help */
+extern const struct option mr_ctl_help_opts[];  /* --help only */
+
+/*
+ * Parse @argv (argv[0] is @cmd's name) against @longopts into @o, then
+ * mr_ctl_expect_args(@min_args, @max_args). 0 or MR_CTL_EXIT_INPUT
+ * (printed). --help prints the usage and returns 0 with o->help set, at
+ * once: what follows it is not looked at.
+ */
+int mr_ctl_parse_opts(int argc, char **argv, const struct option *longopts, const char *cmd,
+		      int min_args, int max_args, struct mr_ctl_opts *o);
+
 /* Strict decimal numbers in [min, max]; print "@what: ..." and return -EINVAL. */
 int mr_ctl_parse_u32(const char *what, const char *s, uint32_t min, uint32_t max,
 		     uint32_t *ret);

@@ -835,29 +835,6 @@ write_leg(struct mr_region *r, uint32_t slot, const struct mr_leg_slot *leg)
 	return 0;
 }
 
-/*
- * Exactly @n arguments after the options. @hide: the command carries keys,
- * and a stray argument may be part of one (a key option's value split by
- * a blank), so it is not quoted.
- */
-static int
-expect_args(const char *cmd, int argc, char **argv, int n, bool hide)
-{
-	if (argc - optind < n) {
-		mr_ctl_err("%s: missing argument (see mrelayctl --help)", cmd);
-		return MR_CTL_EXIT_INPUT;
-	}
-	if (argc - optind > n) {
-		if (hide)
-			mr_ctl_err("%s: unexpected argument (not shown: the command carries keys)",
-				   cmd);
-		else
-			mr_ctl_err("%s: unexpected argument '%s'", cmd, argv[optind + n]);
-		return MR_CTL_EXIT_INPUT;
-	}
-	return 0;
-}
-
 /* The caller wipes @o and @leg, which may hold keys, whatever this returns. */
 static int
 leg_add_run(const char *path, int argc, char **argv, struct leg_opts *o,
@@ -873,7 +850,7 @@ leg_add_run(const char *path, int argc, char **argv, struct leg_opts *o,
 			mr_ctl_usage(stdout);
 		return err;
 	}
-	err = expect_args("leg add", argc, argv, 0, o->given & OPT_KEYS);
+	err = mr_ctl_expect_args("leg add", argc, argv, 0, 0, o->given & OPT_KEYS);
 	if (err != 0)
 		return err;
 	if (!(o->given & OPT_LOCAL)) {
@@ -993,7 +970,7 @@ leg_set_run(const char *path, int argc, char **argv, struct leg_opts *o,
 			mr_ctl_usage(stdout);
 		return err;
 	}
-	err = expect_args("leg set", argc, argv, 1, o->given & OPT_KEYS);
+	err = mr_ctl_expect_args("leg set", argc, argv, 1, 1, o->given & OPT_KEYS);
 	if (err != 0)
 		return err;
 	if (!(o->given & OPT_KEYS)) {
@@ -1068,24 +1045,13 @@ set_egress(struct mr_region *r, uint32_t slot, uint32_t egress)
 static int
 leg_pair(const char *path, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct mr_ctl_opts o = { .help = false };
 	struct mr_region r;
 	uint32_t a, b;
-	int c, err;
+	int err;
 
-	optind = 0;
-	while ((c = mr_ctl_getopt(argc, argv, opts, "leg pair")) != -1) {
-		if (c == 'h') {
-			mr_ctl_usage(stdout);
-			return 0;
-		}
-		return MR_CTL_EXIT_INPUT;
-	}
-	err = expect_args("leg pair", argc, argv, 2, false);
-	if (err != 0)
+	err = mr_ctl_parse_opts(argc, argv, mr_ctl_help_opts, "leg pair", 2, 2, &o);
+	if (err != 0 || o.help)
 		return err;
 	if (parse_slot("leg pair", argv[optind], &a) < 0 ||
 	    parse_slot("leg pair", argv[optind + 1], &b) < 0)
@@ -1113,24 +1079,13 @@ out_close:
 static int
 leg_del(const char *path, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct mr_ctl_opts o = { .help = false };
 	struct mr_region r;
 	uint32_t slot, i;
-	int c, err;
+	int err;
 
-	optind = 0;
-	while ((c = mr_ctl_getopt(argc, argv, opts, "leg del")) != -1) {
-		if (c == 'h') {
-			mr_ctl_usage(stdout);
-			return 0;
-		}
-		return MR_CTL_EXIT_INPUT;
-	}
-	err = expect_args("leg del", argc, argv, 1, false);
-	if (err != 0)
+	err = mr_ctl_parse_opts(argc, argv, mr_ctl_help_opts, "leg del", 1, 1, &o);
+	if (err != 0 || o.help)
 		return err;
 	if (parse_slot("leg del", argv[optind], &slot) < 0)
 		return MR_CTL_EXIT_INPUT;
@@ -1319,35 +1274,19 @@ print_leg_text(uint32_t slot, const struct mr_leg_slot *s, const struct mr_leg_d
 static int
 leg_list(const char *path, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct mr_ctl_opts o = { .json = false };
 	struct mr_leg_counters cnt;
 	struct mr_leg_slot leg;
 	struct mr_leg_dp dp;
 	struct mr_region r;
-	bool json = false, first = true, dp_valid;
+	bool json, first = true, dp_valid;
 	uint32_t i;
-	int c, err;
+	int err;
 
-	optind = 0;
-	while ((c = mr_ctl_getopt(argc, argv, opts, "leg list")) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			mr_ctl_usage(stdout);
-			return 0;
-		default:
-			return MR_CTL_EXIT_INPUT;
-		}
-	}
-	err = expect_args("leg list", argc, argv, 0, false);
-	if (err != 0)
+	err = mr_ctl_parse_opts(argc, argv, mr_ctl_json_opts, "leg list", 0, 0, &o);
+	if (err != 0 || o.help)
 		return err;
+	json = o.json;
 	err = mr_ctl_open(&r, path, false);
 	if (err != 0)
 		return err;

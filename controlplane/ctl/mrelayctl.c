@@ -139,6 +139,66 @@ mr_ctl_getopt(int argc, char **argv, const struct option *longopts, const char *
 	return c;
 }
 
+int
+mr_ctl_expect_args(const char *cmd, int argc, char **argv, int min, int max, bool hide)
+{
+	if (argc - optind < min) {
+		mr_ctl_err("%s: missing argument (see mrelayctl --help)", cmd);
+		return MR_CTL_EXIT_INPUT;
+	}
+	if (argc - optind > max) {
+		if (hide)
+			mr_ctl_err("%s: unexpected argument (not shown: the command carries keys)",
+				   cmd);
+		else
+			mr_ctl_err("%s: unexpected argument '%s'", cmd, argv[optind + max]);
+		return MR_CTL_EXIT_INPUT;
+	}
+	return 0;
+}
+
+const struct option mr_ctl_json_opts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct option mr_ctl_help_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int
+mr_ctl_parse_opts(int argc, char **argv, const struct option *longopts, const char *cmd,
+		  int min_args, int max_args, struct mr_ctl_opts *o)
+{
+	int c;
+
+	optind = 0;
+	while ((c = mr_ctl_getopt(argc, argv, longopts, cmd)) != -1) {
+		switch (c) {
+		case 'c':
+			if (mr_ctl_parse_u32("--count", optarg, 1, UINT32_MAX, &o->count) < 0)
+				return MR_CTL_EXIT_INPUT;
+			break;
+		case 't':
+			if (mr_ctl_parse_u32("--timeout-ms", optarg, 0, UINT32_MAX, &o->timeout_ms) < 0)
+				return MR_CTL_EXIT_INPUT;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'h':
+			o->help = true;
+			mr_ctl_usage(stdout);
+			return 0;
+		default:
+			return MR_CTL_EXIT_INPUT;
+		}
+	}
+	return mr_ctl_expect_args(cmd, argc, argv, min_args, max_args, false);
+}
+
 /* Value of a base64 digit, or -1. */
 static int
 base64_digit(char c)
@@ -542,10 +602,9 @@ cmd_region_create(const char *path, int argc, char **argv)
 			return MR_CTL_EXIT_INPUT;
 		}
 	}
-	if (optind < argc) {
-		mr_ctl_err("region create: unexpected argument '%s'", argv[optind]);
-		return MR_CTL_EXIT_INPUT;
-	}
+	err = mr_ctl_expect_args("region create", argc, argv, 0, 0, false);
+	if (err != 0)
+		return err;
 	err = mr_shm_create(path, legs, workers, &h, &size);
 	if (err == -EEXIST) {
 		mr_ctl_err("region %s already exists", path);
@@ -609,35 +668,18 @@ count_active(const struct mr_region *r)
 static int
 cmd_region_info(const char *path, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct mr_ctl_opts o = { .json = false };
 	const struct mr_shm_header *h;
 	struct mr_region r;
-	bool json = false, alive;
+	bool json, alive;
 	uint64_t now;
 	int64_t dp_age, cp_age;
-	int c, err;
+	int err;
 
-	optind = 0;
-	while ((c = mr_ctl_getopt(argc, argv, opts, "region info")) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			mr_ctl_usage(stdout);
-			return 0;
-		default:
-			return MR_CTL_EXIT_INPUT;
-		}
-	}
-	if (optind < argc) {
-		mr_ctl_err("region info: unexpected argument '%s'", argv[optind]);
-		return MR_CTL_EXIT_INPUT;
-	}
+	err = mr_ctl_parse_opts(argc, argv, mr_ctl_json_opts, "region info", 0, 0, &o);
+	if (err != 0 || o.help)
+		return err;
+	json = o.json;
 	err = mr_ctl_open(&r, path, false);
 	if (err != 0)
 		return err;
@@ -816,39 +858,20 @@ cmd_events(const char *path, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct event_out out = { .json = false };
-	uint32_t count = 0, timeout_ms = 0;
 	struct timespec poll = { .tv_nsec = EVENTS_POLL_MS * 1000000L };
+	struct mr_ctl_opts o = { .timeout_ms = 0 };
+	struct event_out out = { .json = false };
 	struct mr_event ev;
 	struct mr_region r;
 	uint64_t deadline;
-	int c, err;
+	uint32_t count;
+	int err;
 
-	optind = 0;
-	while ((c = mr_ctl_getopt(argc, argv, opts, "events")) != -1) {
-		switch (c) {
-		case 'j':
-			out.json = true;
-			break;
-		case 'c':
-			if (mr_ctl_parse_u32("--count", optarg, 1, UINT32_MAX, &count) < 0)
-				return MR_CTL_EXIT_INPUT;
-			break;
-		case 't':
-			if (mr_ctl_parse_u32("--timeout-ms", optarg, 0, UINT32_MAX, &timeout_ms) < 0)
-				return MR_CTL_EXIT_INPUT;
-			break;
-		case 'h':
-			mr_ctl_usage(stdout);
-			return 0;
-		default:
-			return MR_CTL_EXIT_INPUT;
-		}
-	}
-	if (optind < argc) {
-		mr_ctl_err("events: unexpected argument '%s'", argv[optind]);
-		return MR_CTL_EXIT_INPUT;
-	}
+	err = mr_ctl_parse_opts(argc, argv, opts, "events", 0, 0, &o);
+	if (err != 0 || o.help)
+		return err;
+	out.json = o.json;
+	count = o.count;
 	err = mr_ctl_open(&r, path, false);
 	if (err != 0)
 		return err;
@@ -857,7 +880,7 @@ cmd_events(const char *path, int argc, char **argv)
 	/* Popping moves the ring's tail, a write: take the lock for each drain
 	 * only, so a long wait does not hold up writers. Slots are not ours to
 	 * repair here (that scans the whole table on every poll). */
-	deadline = mr_now_ms() + timeout_ms;
+	deadline = mr_now_ms() + o.timeout_ms;
 	for (;;) {
 		err = mr_ctl_lock(&r, false);
 		if (err != 0)
@@ -884,29 +907,16 @@ cmd_sync(const char *path, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct mr_ctl_opts o = { .timeout_ms = SYNC_DEFAULT_TIMEOUT_MS };
 	struct event_out out = { .json = false };
-	uint32_t timeout_ms = SYNC_DEFAULT_TIMEOUT_MS;
+	uint32_t timeout_ms;
 	struct mr_region r;
-	int c, err;
+	int err;
 
-	optind = 0;
-	while ((c = mr_ctl_getopt(argc, argv, opts, "sync")) != -1) {
-		switch (c) {
-		case 't':
-			if (mr_ctl_parse_u32("--timeout-ms", optarg, 0, UINT32_MAX, &timeout_ms) < 0)
-				return MR_CTL_EXIT_INPUT;
-			break;
-		case 'h':
-			mr_ctl_usage(stdout);
-			return 0;
-		default:
-			return MR_CTL_EXIT_INPUT;
-		}
-	}
-	if (optind < argc) {
-		mr_ctl_err("sync: unexpected argument '%s'", argv[optind]);
-		return MR_CTL_EXIT_INPUT;
-	}
+	err = mr_ctl_parse_opts(argc, argv, opts, "sync", 0, 0, &o);
+	if (err != 0 || o.help)
+		return err;
+	timeout_ms = o.timeout_ms;
 	err = mr_ctl_open(&r, path, false);
 	if (err != 0)
 		return err;

@@ -192,35 +192,18 @@ print_drop_totals(const uint64_t drops_total[MR_DROP_MAX], bool json)
 int
 mr_ctl_stats(const char *path, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct mr_ctl_opts o = { .json = false };
 	uint64_t drops_total[MR_DROP_MAX];
 	uint32_t slot = MR_LEG_NONE, w;
 	struct mr_region r;
-	bool json = false;
+	bool json;
 	uint64_t now;
-	int c, err;
+	int err;
 
-	optind = 0;
-	while ((c = mr_ctl_getopt(argc, argv, opts, "stats")) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			mr_ctl_usage(stdout);
-			return 0;
-		default:
-			return MR_CTL_EXIT_INPUT;
-		}
-	}
-	if (argc - optind > 1) {
-		mr_ctl_err("stats: unexpected argument '%s'", argv[optind + 1]);
-		return MR_CTL_EXIT_INPUT;
-	}
+	err = mr_ctl_parse_opts(argc, argv, mr_ctl_json_opts, "stats", 0, 1, &o);
+	if (err != 0 || o.help)
+		return err;
+	json = o.json;
 	if (argc - optind == 1 &&
 	    mr_ctl_parse_u32("stats", argv[optind], 0, MR_SHM_MAX_LEGS - 1u, &slot) < 0)
 		return MR_CTL_EXIT_INPUT;
