@@ -200,42 +200,6 @@ region_error(const char *path, int err)
 	}
 }
 
-/* A zombie (killed, not yet reaped by its parent) is not alive. */
-static bool
-zombie(uint32_t pid)
-{
-	char path[64], buf[256], *close_paren;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	close_paren = strrchr(buf, ')');       /* comm may hold spaces and ')' */
-	return close_paren != NULL && close_paren[1] == ' ' && close_paren[2] == 'Z';
-}
-
-/* Refuse to share the region with another live control side. */
-static bool
-other_cp_alive(const struct mr_shm_header *h, uint32_t *ret_pid)
-{
-	uint32_t pid = __atomic_load_n(&h->cp_pid, __ATOMIC_ACQUIRE);
-	uint64_t hb = __atomic_load_n(&h->cp_heartbeat_ms, __ATOMIC_ACQUIRE), now = mr_now_ms();
-
-	*ret_pid = pid;
-	if (pid == 0 || pid > (uint32_t)INT_MAX || pid == (uint32_t)getpid() || hb == 0)
-		return false;
-	if ((kill((pid_t)pid, 0) < 0 && errno != EPERM) || zombie(pid))
-		return false;
-	return hb >= now || now - hb <= CP_MAX_AGE_MS;
-}
-
 static void
 heartbeat(struct mr_shm_header *h, uint64_t now)
 {
@@ -260,7 +224,11 @@ start(struct mr_cp *cp)
 		return -1;
 	}
 	h = cp->region.hdr;
-	if (other_cp_alive(h, &pid)) {
+	/* Refuse to share the region with another live control side. Our own
+	 * pid there was left by an earlier process that had it (a container
+	 * starts the daemon with the same pid each time). */
+	if (mr_region_cp_alive(&cp->region, CP_MAX_AGE_MS, &pid, NULL) &&
+	    pid != (uint32_t)getpid()) {
 		mr_log(LOG_ERR, MR_LOG_REGION, NULL,
 		       "another mrelay-cp (pid %" PRIu32 ") owns region %s", pid, cp->cfg.region);
 		return -1;

@@ -12,7 +12,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <signal.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -489,47 +488,6 @@ mr_ctl_open(struct mr_region *r, const char *path, bool create)
 static bool repaired_once;
 bool mr_ctl_force;
 
-/* A zombie (killed, not yet reaped) does not own anything. */
-static bool
-pid_zombie(uint32_t pid)
-{
-	char path[64], buf[256], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p != NULL && p[1] == ' ' && p[2] == 'Z';
-}
-
-/*
- * Is a control plane daemon alive on the region: its pid exists (and is
- * not a zombie), and its heartbeat is fresh? Then the slots are its own.
- */
-static bool
-cp_alive(const struct mr_region *r, uint32_t *ret_pid, uint64_t *ret_age)
-{
-	const struct mr_shm_header *h = r->hdr;
-	uint32_t pid = __atomic_load_n(&h->cp_pid, __ATOMIC_ACQUIRE);
-	uint64_t hb = __atomic_load_n(&h->cp_heartbeat_ms, __ATOMIC_ACQUIRE), now = mr_now_ms();
-
-	*ret_pid = pid;
-	*ret_age = hb >= now ? 0 : now - hb;
-	if (pid == 0 || pid > (uint32_t)INT_MAX || hb == 0)
-		return false;
-	if ((kill((pid_t)pid, 0) < 0 && errno != EPERM) || pid_zombie(pid))
-		return false;
-	return *ret_age <= MR_CTL_CP_MAX_AGE_MS;
-}
-
 int
 mr_ctl_lock(struct mr_region *r, bool repair)
 {
@@ -538,7 +496,7 @@ mr_ctl_lock(struct mr_region *r, bool repair)
 	uint32_t pid;
 	int err;
 
-	if (!mr_ctl_force && cp_alive(r, &pid, &age)) {
+	if (!mr_ctl_force && mr_region_cp_alive(r, MR_CTL_CP_MAX_AGE_MS, &pid, &age)) {
 		mr_ctl_err("region %s is owned by mrelay-cp (pid %" PRIu32 ", heartbeat %" PRIu64
 			   " ms ago): change calls through it ('mrelayctl calls', 'mrelayctl call "
 			   "...'), or pass --force to write anyway", r->path, pid, age);

@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -446,6 +447,47 @@ mr_region_sync(struct mr_region *r, uint32_t timeout_ms,
 			return -ETIMEDOUT;
 		sleep_ms(1);
 	}
+}
+
+/* A zombie (killed, not yet reaped by its parent) is not alive. */
+static bool
+zombie(uint32_t pid)
+{
+	char path[64], buf[256], *close_paren;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", (unsigned int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	close_paren = strrchr(buf, ')');       /* comm may hold spaces and ')' */
+	return close_paren != NULL && close_paren[1] == ' ' && close_paren[2] == 'Z';
+}
+
+bool
+mr_region_cp_alive(const struct mr_region *r, uint64_t max_age_ms, uint32_t *ret_pid,
+		   uint64_t *ret_age_ms)
+{
+	const struct mr_shm_header *h = r->hdr;
+	uint32_t pid = __atomic_load_n(&h->cp_pid, __ATOMIC_ACQUIRE);
+	uint64_t hb = __atomic_load_n(&h->cp_heartbeat_ms, __ATOMIC_ACQUIRE), now = mr_now_ms();
+	uint64_t age = hb >= now ? 0 : now - hb;
+
+	*ret_pid = pid;
+	if (ret_age_ms != NULL)
+		*ret_age_ms = age;
+	/* kill() with pid <= 0 would address process groups, not a process. */
+	if (pid == 0 || pid > (uint32_t)INT_MAX || hb == 0)
+		return false;
+	if ((kill((pid_t)pid, 0) < 0 && errno != EPERM) || zombie(pid))
+		return false;
+	return age <= max_age_ms;
 }
 
 bool

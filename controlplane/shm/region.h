@@ -90,6 +90,16 @@ int mr_region_sync(struct mr_region *r, uint32_t timeout_ms,
  * heartbeat younger than @max_age_ms)? */
 bool mr_region_dp_alive(const struct mr_region *r, uint64_t max_age_ms);
 
+/*
+ * Is a control side alive (mrelay-cp, or whatever wrote cp_pid): its pid
+ * exists in our pid namespace and is not a zombie, and its heartbeat is
+ * younger than @max_age_ms? Then the slots are its own. *@ret_pid and, if
+ * @ret_age_ms is not NULL, the heartbeat's age are written either way, for
+ * the caller's message.
+ */
+bool mr_region_cp_alive(const struct mr_region *r, uint64_t max_age_ms, uint32_t *ret_pid,
+			uint64_t *ret_age_ms);
+
 /* Repair slots left odd by a writer that died: rewrite as free (wiped) and
  * queue MR_CMD_LEG_DEL. Caller holds the lock. Returns count. */
 unsigned int mr_region_repair(struct mr_region *r);
