@@ -16,16 +16,14 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "conn.h"
 #include "cp.h"
 #include "log.h"
 
 struct client {
-	int fd;
+	struct mr_conn conn;
 	size_t in_len;
 	char in[MR_ADMIN_LINE_MAX];
-	char *out;                      /* pending reply bytes */
-	size_t out_len, out_off;
-	bool closing;                   /* drop once out is sent */
 };
 
 struct mr_admin {
@@ -68,7 +66,7 @@ mr_admin_open(const char *path, struct mr_admin **ret, char *err, size_t errlen)
 	if (a == NULL)
 		return -ENOMEM;
 	for (i = 0; i < MR_ADMIN_MAX_CLIENTS; i++)
-		a->clients[i].fd = -1;
+		a->clients[i].conn.fd = -1;
 	memcpy(a->path, path, strlen(path) + 1);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 
@@ -127,11 +125,9 @@ err_free:
 static void
 client_drop(struct client *c)
 {
-	if (c->fd >= 0)
-		close(c->fd);
-	free(c->out);
+	mr_conn_release(&c->conn);
 	memset(c, 0, sizeof(*c));
-	c->fd = -1;
+	c->conn.fd = -1;
 }
 
 void
@@ -142,7 +138,7 @@ mr_admin_close(struct mr_admin *a)
 	if (a == NULL)
 		return;
 	for (i = 0; i < MR_ADMIN_MAX_CLIENTS; i++)
-		if (a->clients[i].fd >= 0)
+		if (a->clients[i].conn.fd >= 0)
 			client_drop(&a->clients[i]);
 	close(a->fd);
 	unlink(a->path);
@@ -157,13 +153,12 @@ mr_admin_pollfds(const struct mr_admin *a, struct pollfd *fds)
 	fds[n].fd = a->fd;
 	fds[n++].events = POLLIN;
 	for (i = 0; i < MR_ADMIN_MAX_CLIENTS; i++) {
-		const struct client *c = &a->clients[i];
+		const struct mr_conn *c = &a->clients[i].conn;
 
 		if (c->fd < 0)
 			continue;
 		fds[n].fd = c->fd;
-		/* Pending output first: no new request until it is out. */
-		fds[n++].events = c->out_len > c->out_off ? POLLOUT : POLLIN;
+		fds[n++].events = mr_conn_events(c);
 	}
 	return n;
 }
@@ -175,7 +170,7 @@ accept_clients(struct mr_admin *a)
 	int fd;
 
 	while ((fd = accept4(a->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		for (i = 0; i < MR_ADMIN_MAX_CLIENTS && a->clients[i].fd >= 0; i++)
+		for (i = 0; i < MR_ADMIN_MAX_CLIENTS && a->clients[i].conn.fd >= 0; i++)
 			;
 		if (i == MR_ADMIN_MAX_CLIENTS) {
 			static const char busy[] = "error: too many admin connections\n.\n";
@@ -186,25 +181,8 @@ accept_clients(struct mr_admin *a)
 			       MR_ADMIN_MAX_CLIENTS);
 			continue;
 		}
-		a->clients[i].fd = fd;
+		a->clients[i].conn.fd = fd;
 	}
-}
-
-static int
-queue(struct client *c, const char *buf, size_t len)
-{
-	char *p;
-
-	if (c->out_off == c->out_len) {
-		c->out_off = c->out_len = 0;
-	}
-	p = realloc(c->out, c->out_len + len);
-	if (p == NULL)
-		return -ENOMEM;
-	memcpy(p + c->out_len, buf, len);
-	c->out = p;
-	c->out_len += len;
-	return 0;
 }
 
 static void
@@ -217,11 +195,12 @@ reply(struct client *c, int status, const char *err, const char *body, size_t bo
 		n = snprintf(head, sizeof(head), "ok\n");
 	else
 		n = snprintf(head, sizeof(head), "error: %s\n", err);
-	if (queue(c, head, (size_t)n) < 0 ||
-	    (status == 0 && body_len > 0 && queue(c, body, body_len) < 0) ||
-	    (status == 0 && body_len > 0 && body[body_len - 1] != '\n' && queue(c, "\n", 1) < 0) ||
-	    queue(c, ".\n", 2) < 0)
-		c->closing = true;
+	if (mr_conn_queue(&c->conn, head, (size_t)n) < 0 ||
+	    (status == 0 && body_len > 0 && mr_conn_queue(&c->conn, body, body_len) < 0) ||
+	    (status == 0 && body_len > 0 && body[body_len - 1] != '\n' &&
+	     mr_conn_queue(&c->conn, "\n", 1) < 0) ||
+	    mr_conn_queue(&c->conn, ".\n", 2) < 0)
+		c->conn.closing = true;
 }
 
 static void
@@ -248,11 +227,11 @@ static void
 read_requests(struct mr_cp *cp, struct client *c)
 {
 	for (;;) {
-		ssize_t n = read(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len);
+		ssize_t n = read(c->conn.fd, c->in + c->in_len, sizeof(c->in) - c->in_len);
 		char *nl;
 
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			c->closing = true;      /* peer closed; drop once replies are out */
+			c->conn.closing = true; /* peer closed; drop once replies are out */
 			return;
 		}
 		if (n < 0)
@@ -273,30 +252,13 @@ read_requests(struct mr_cp *cp, struct client *c)
 		}
 		if (c->in_len == sizeof(c->in)) {
 			reply(c, -1, "request line too long", NULL, 0);
-			c->closing = true;
+			c->conn.closing = true;
 			c->in_len = 0;
 			return;
 		}
 		/* One read's worth per turn: answer before reading more. */
-		if (c->out_len > c->out_off)
+		if (mr_conn_pending(&c->conn))
 			return;
-	}
-}
-
-static void
-flush(struct client *c)
-{
-	while (c->out_off < c->out_len) {
-		ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
-
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
-			c->closing = true;
-			c->out_off = c->out_len;
-			return;
-		}
-		c->out_off += (size_t)n;
 	}
 }
 
@@ -313,16 +275,13 @@ mr_admin_serve(struct mr_admin *a, const struct pollfd *fds, unsigned int n, str
 		if (fds[i].revents == 0)
 			continue;
 		for (k = 0; k < MR_ADMIN_MAX_CLIENTS; k++)
-			if (a->clients[k].fd == fds[i].fd)
+			if (a->clients[k].conn.fd == fds[i].fd)
 				c = &a->clients[k];
 		if (c == NULL)
 			continue;
 		if (fds[i].revents & POLLIN)
 			read_requests(cp, c);
-		else if (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL))
-			c->closing = true;
-		flush(c);
-		if (c->closing && c->out_off >= c->out_len)
+		if (mr_conn_flush(&c->conn, fds[i].revents))
 			client_drop(c);
 	}
 }

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "frame.h"
 #include "log.h"
 #include "ng_listen.h"
@@ -18,14 +19,11 @@
 #define BURST 64u
 
 struct tcp_client {
-	int fd;
+	struct mr_conn conn;
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	char *in;                       /* MR_NG_MSG_MAX bytes */
 	size_t in_len;
-	char *out;
-	size_t out_len, out_off;
-	bool closing;
 };
 
 struct mr_ng_listen {
@@ -97,7 +95,7 @@ mr_ng_listen_open(const struct mr_cp_config *cfg, struct mr_ng *ng,
 		return -ENOMEM;
 	l->ng = ng;
 	for (i = 0; i < MR_NG_TCP_CLIENTS; i++)
-		l->clients[i].fd = -1;
+		l->clients[i].conn.fd = -1;
 	for (i = 0; i < cfg->n_ng_udp; i++) {
 		fd = bind_one(&cfg->ng_udp[i], SOCK_DGRAM, err, errlen);
 		if (fd < 0)
@@ -120,12 +118,10 @@ err_close:
 static void
 client_drop(struct tcp_client *c)
 {
-	if (c->fd >= 0)
-		close(c->fd);
+	mr_conn_release(&c->conn);
 	free(c->in);
-	free(c->out);
 	memset(c, 0, sizeof(*c));
-	c->fd = -1;
+	c->conn.fd = -1;
 }
 
 void
@@ -140,7 +136,7 @@ mr_ng_listen_close(struct mr_ng_listen *l)
 	for (i = 0; i < l->n_tcp; i++)
 		close(l->tcp[i]);
 	for (i = 0; i < MR_NG_TCP_CLIENTS; i++)
-		if (l->clients[i].fd >= 0)
+		if (l->clients[i].conn.fd >= 0)
 			client_drop(&l->clients[i]);
 	free(l);
 }
@@ -155,13 +151,11 @@ mr_ng_listen_pollfds(const struct mr_ng_listen *l, struct pollfd *fds)
 	for (i = 0; i < l->n_tcp; i++)
 		fds[n++] = (struct pollfd){ .fd = l->tcp[i], .events = POLLIN };
 	for (i = 0; i < MR_NG_TCP_CLIENTS; i++) {
-		const struct tcp_client *c = &l->clients[i];
+		const struct mr_conn *c = &l->clients[i].conn;
 
 		if (c->fd < 0)
 			continue;
-		/* Pending output first: no new request until it is out. */
-		fds[n++] = (struct pollfd){ .fd = c->fd,
-					    .events = c->out_len > c->out_off ? POLLOUT : POLLIN };
+		fds[n++] = (struct pollfd){ .fd = c->fd, .events = mr_conn_events(c) };
 	}
 	return n;
 }
@@ -244,7 +238,7 @@ accept_tcp(struct mr_ng_listen *l, int fd)
 
 		if (cfd < 0)
 			return;
-		for (i = 0; i < MR_NG_TCP_CLIENTS && l->clients[i].fd >= 0; i++)
+		for (i = 0; i < MR_NG_TCP_CLIENTS && l->clients[i].conn.fd >= 0; i++)
 			;
 		if (i == MR_NG_TCP_CLIENTS) {
 			mr_log(LOG_WARNING, MR_LOG_NG, NULL, "tcp: refused a connection: %u are open",
@@ -257,26 +251,10 @@ accept_tcp(struct mr_ng_listen *l, int fd)
 			close(cfd);
 			continue;
 		}
-		l->clients[i].fd = cfd;
+		l->clients[i].conn.fd = cfd;
 		l->clients[i].peer = ss;
 		l->clients[i].peer_len = sl;
 	}
-}
-
-static int
-queue(struct tcp_client *c, const char *buf, size_t len)
-{
-	char *p;
-
-	if (c->out_off == c->out_len)
-		c->out_off = c->out_len = 0;
-	p = realloc(c->out, c->out_len + len);
-	if (p == NULL)
-		return -ENOMEM;
-	memcpy(p + c->out_len, buf, len);
-	c->out = p;
-	c->out_len += len;
-	return 0;
 }
 
 static void
@@ -289,9 +267,9 @@ read_tcp(struct mr_ng_listen *l, struct tcp_client *c, uint64_t now_ms)
 	ssize_t n;
 	int r;
 
-	n = read(c->fd, c->in + c->in_len, MR_NG_MSG_MAX - c->in_len);
+	n = read(c->conn.fd, c->in + c->in_len, MR_NG_MSG_MAX - c->in_len);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		c->closing = true;
+		c->conn.closing = true;
 		return;
 	}
 	if (n > 0)
@@ -304,33 +282,16 @@ read_tcp(struct mr_ng_listen *l, struct tcp_client *c, uint64_t now_ms)
 			return;
 		if (r < 0) {
 			mr_log(LOG_NOTICE, MR_LOG_NG, NULL, "tcp: closing a connection: %s", why);
-			c->closing = true;
+			c->conn.closing = true;
 			c->in_len = 0;
 			return;
 		}
 		if (mr_ng_process(l->ng, c->in, msg_len, key, klen, now_ms, l->tx, sizeof(l->tx),
-				  &out_len, &res) == 0 && queue(c, l->tx, out_len) < 0)
-			c->closing = true;
+				  &out_len, &res) == 0 && mr_conn_queue(&c->conn, l->tx, out_len) < 0)
+			c->conn.closing = true;
 		log_result(&res, "tcp");
 		memmove(c->in, c->in + msg_len, c->in_len - msg_len);
 		c->in_len -= msg_len;
-	}
-}
-
-static void
-flush(struct tcp_client *c)
-{
-	while (c->out_off < c->out_len) {
-		ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
-
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
-			c->closing = true;
-			c->out_off = c->out_len;
-			return;
-		}
-		c->out_off += (size_t)n;
 	}
 }
 
@@ -354,16 +315,13 @@ mr_ng_listen_serve(struct mr_ng_listen *l, const struct pollfd *fds, unsigned in
 			continue;
 		}
 		for (k = 0; k < MR_NG_TCP_CLIENTS; k++)
-			if (l->clients[k].fd == fds[i].fd)
+			if (l->clients[k].conn.fd == fds[i].fd)
 				c = &l->clients[k];
 		if (c == NULL)
 			continue;
 		if (fds[i].revents & POLLIN)
 			read_tcp(l, c, now_ms);
-		else if (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL))
-			c->closing = true;
-		flush(c);
-		if (c->closing && c->out_off >= c->out_len)
+		if (mr_conn_flush(&c->conn, fds[i].revents))
 			client_drop(c);
 	}
 }
