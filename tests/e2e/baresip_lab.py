@@ -300,6 +300,15 @@ class Baresip:
             raise Fail("baresip %s wrote %d %s dumps: %s" % (self.name, len(found), kind, found))
         return os.path.join(self.snd, found[0]) if found else None
 
+    def new_dump(self, before):
+        """The one decoder dump written since @before (a set of names), and the names now:
+        a client that calls several times writes one per call."""
+        now = {n for n in os.listdir(self.snd) if n.endswith("-dec.wav")}
+        new = sorted(now - before)
+        if len(new) != 1:
+            raise Fail("baresip %s wrote %d new decoder dumps: %s" % (self.name, len(new), new))
+        return os.path.join(self.snd, new[0]), now
+
 
 # --- captures -----------------------------------------------------------------------------
 

@@ -75,15 +75,6 @@ def events_of(u, kind):
     return [e for e in u.events if e.get("event") and e.get("type") == kind]
 
 
-def new_dump(u, before):
-    """The one decoder dump baresip @u wrote since @before (a set of names)."""
-    now = {n for n in os.listdir(u.snd) if n.endswith("-dec.wav")}
-    new = sorted(now - before)
-    if len(new) != 1:
-        raise Fail("baresip %s wrote %d new decoder dumps: %s" % (u.name, len(new), new))
-    return os.path.join(u.snd, new[0]), now
-
-
 def test_linphone_kamailio(tmp):
     t0 = time.monotonic()
     password = "lab-%s" % os.urandom(6).hex()
@@ -154,7 +145,7 @@ def run(tmp, lab, cl, kam, b, lp, cap, rogue, password):
     b.wait(lambda e: e.get("event") and e.get("type") == "CALL_CLOSED", "CALL_CLOSED", 10)
     check(True, "L hung up; B saw the call close")
     time.sleep(0.3)
-    dec, dumps = new_dump(b, dumps)
+    dec, dumps = b.new_dump(dumps)
     got, wrong, loud, _ = tone_frames(dec, TONE_L, TONE_B)
     check(got >= 40 and got >= 0.9 * loud and wrong == 0,
           "B decoded L's %g Hz tone (%d of %d loud 50-ms frames)" % (TONE_L, got, loud))
@@ -178,7 +169,7 @@ def run(tmp, lab, cl, kam, b, lp, cap, rogue, password):
     ended = lp.wait_ended(cid)
     check(True, "B hung up; L: %s" % ended.strip())
     time.sleep(0.3)
-    dec, dumps = new_dump(b, dumps)
+    dec, dumps = b.new_dump(dumps)
     got, wrong, loud, _ = tone_frames(dec, TONE_L, TONE_B)
     check(got >= 40 and got >= 0.9 * loud and wrong == 0,
           "B decoded L's tone again (%d of %d loud frames)" % (got, loud))

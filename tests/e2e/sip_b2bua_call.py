@@ -378,14 +378,6 @@ def reg_state(u, user):
     return None
 
 
-def new_dump(u, before):
-    now = {n for n in os.listdir(u.snd) if n.endswith("-dec.wav")}
-    new = sorted(now - before)
-    if len(new) != 1:
-        raise Fail("baresip %s wrote %d new decoder dumps: %s" % (u.name, len(new), new))
-    return os.path.join(u.snd, new[0]), now
-
-
 def check_tone(path, want, other, who):
     got, wrong, loud, _ = tone_frames(path, want, other)
     check(got >= 40 and got >= 0.9 * loud and wrong == 0,
@@ -585,7 +577,7 @@ def run_call(tmp, m, a, b, caps):
     check(len(rows) == 1, "one CDR row after the first call (%d)" % len(rows))
     check_cdr(rows[0], "a", "b", "caller-bye", max_dropped=drops(c1) + 4)
     time.sleep(0.3)
-    dec, dumps = new_dump(a, dumps)
+    dec, dumps = a.new_dump(dumps)
     check_tone(dec, TONE_B, TONE_A, "A")
     check_tone(os.path.join(tmp, "b-call1.wav"), TONE_A, TONE_B, "B")
 
@@ -602,7 +594,7 @@ def run_call(tmp, m, a, b, caps):
     L.wait_until(lambda: m.cp.calls() == [], "the call to end in mrelay-cp", 10)
     check(True, "A (the callee, behind the NAT) hung up: mrelay's BYE reached B (%s)" % ended.strip())
     time.sleep(0.3)
-    dec, dumps = new_dump(a, dumps)
+    dec, dumps = a.new_dump(dumps)
     check_tone(dec, TONE_B, TONE_A, "A")
     check_tone(os.path.join(tmp, "b-call2.wav"), TONE_A, TONE_B, "B")
     rows = cdr_rows(m.cp)
