@@ -149,6 +149,18 @@ class Dataplane:
         return self.log.read()
 
 
+def stop_process(proc, sig=signal.SIGTERM, timeout=10):
+    """Ask @proc to stop with @sig if it runs; kill it after @timeout seconds."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def wait_for(cond, what, timeout=10.0, interval=0.05):
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -44,6 +44,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nslab as L  # noqa: E402
 from nslab import Fail  # noqa: E402
+from harness import stop_process  # noqa: E402
 from baresip_lab import ns_socket  # noqa: E402
 
 KAMAILIO = shutil.which("kamailio") or "/usr/sbin/kamailio"
@@ -339,13 +340,7 @@ class Kamailio:
         return "\n".join(self.text().splitlines()[-n:])
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if not self.log.closed:
             self.log.close()
         return self.proc.returncode

@@ -32,7 +32,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "dp"))
-from harness import MRELAY_DP, MRELAYCTL, Dataplane, Fail, Region, check  # noqa: E402,F401
+from harness import MRELAY_DP, MRELAYCTL, Dataplane, Fail, Region, check, stop_process  # noqa: E402,F401
 
 RTP_PEER = os.path.join(HERE, "..", "tools", "rtp_peer.py")
 PEER = os.path.join(HERE, "e2e_peer.py")
@@ -271,13 +271,8 @@ def dp_backtraces(dp):
 
 
 def stop_dp(dp):
-    if dp.proc is not None and dp.proc.poll() is None:
-        dp.proc.send_signal(signal.SIGINT)
-        try:
-            dp.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            dp.proc.kill()
-            dp.proc.wait()
+    if dp.proc is not None:
+        stop_process(dp.proc, signal.SIGINT)
 
 
 def start_dp(dp, region, timeout=30):

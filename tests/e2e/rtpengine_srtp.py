@@ -55,7 +55,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -63,7 +62,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "dp"))
-from harness import Dataplane, Fail, Region, check, main, wait_for  # noqa: E402
+from harness import Dataplane, Fail, Region, check, main, stop_process, wait_for  # noqa: E402
 
 PEER = os.environ.get("SRTP_PEER", "build/tests/tools/srtp_peer")
 RTP_PEER = os.path.join(HERE, "..", "tools", "rtp_peer.py")
@@ -233,14 +232,8 @@ class Rtpengine:
         raise Fail("rtpengine did not start: " + self.output()[-2000:])
 
     def stop(self):
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc)
 
     def output(self):
         self.log.flush()

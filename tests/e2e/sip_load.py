@@ -42,7 +42,6 @@ SIPLOAD_ACCOUNTS, SIPLOAD_CALLS, SIPLOAD_HOLD.
 """
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -51,7 +50,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "dp"))
-from harness import Fail, check, main  # noqa: E402
+from harness import Fail, check, main, stop_process  # noqa: E402
 
 MRELAY_CP = os.environ.get("MRELAY_CP", "build/controlplane/mrelay-cp")
 MRELAYCTL = os.environ.get("MRELAYCTL", "build/controlplane/mrelayctl")
@@ -157,13 +156,7 @@ class ControlPlane:
             return f.read()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if not self.log.closed:
             self.log.close()
         return self.proc.returncode
