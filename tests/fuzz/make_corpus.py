@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto,rtp,stun,bencode,ng,sdes,sdp,srtp_diff,sipframe,sip}).
+"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto,rtp,stun,bencode,ng,sdes,sdp,srtp_diff,sipframe,sip,dp_config,cp_config,journal}).
 
 Each seed is one valid input of a kind the target handles: for parse and
 proto a frame, for rtp a UDP payload (these under 200 bytes), for bencode
@@ -683,6 +683,60 @@ SIPCALLS = {
 }
 
 
+def repo_file(*path):
+    with open(os.path.join(HERE, "..", "..", *path), "rb") as f:
+        return f.read()
+
+
+# Configuration files: the shipped ones, the tests' full ones (every key),
+# and the layouts docs/configuration.md shows.
+DP_CONFIG = {
+    "etc": repo_file("etc", "mrelay-dp.conf"),
+    "full": repo_file("tests", "data", "config", "full.conf"),
+    "two_ports": """region = "/dev/shm/mrelay";
+ports = (
+  { name = "public"; device = "0000:03:00.0"; mtu = 1500;
+    addresses = [ "203.0.113.10/24", "203.0.113.11/24" ]; gateway = "203.0.113.1"; },
+  { name = "private"; device = "0000:03:00.1"; vlan = 42; rx_desc = 2048; tx_desc = 2048;
+    addresses = [ "10.20.0.10/16", "2001:db8:20::10/64" ]; gateway6 = "fe80::1"; }
+);
+relay = { port_min = 20000; port_max = 59999; };
+workers = [ 2, 3, 4, 5 ];
+idle_backoff_us = 50;
+timeouts = { latch_window_ms = 3000; relatch_idle_ms = 5000; media_idle_ms = 120000;
+  neighbour_reachable_ms = 30000; neighbour_retry_ms = 1000; };
+mbufs = 65535;
+srtp_engine = "ipsec-mb";
+exception = { enabled = true; iface = "mrelay-exc0"; };
+neighbours = ( { ip = "10.20.0.1"; mac = "02:00:5e:10:00:01"; port = "private"; } );
+""",
+}
+
+CP_CONFIG = {
+    "etc": repo_file("etc", "mrelay-cp.conf"),
+    "full": repo_file("tests", "data", "cp", "full.conf"),
+    "ng_only": """region = { path = "/dev/shm/mrelay"; max_legs = 1024; max_workers = 2; };
+interfaces = ( { name = "wan"; addresses = [ "198.18.0.2", "2001:db8::2" ];
+                 advertised = [ "203.0.113.2" ]; port_min = 30000; port_max = 30099; },
+               { name = "pstn"; addresses = [ "198.18.1.2" ]; port_min = 40000;
+                 port_max = 40099; pstn = true; dscp = 46; } );
+ng = { udp = [ "127.0.0.1:2223", "[::1]:2223" ]; tcp = [ "127.0.0.1:2224" ]; };
+log = { level = "debug"; };
+""",
+}
+
+# Session journals as mrelay-cp leaves them (controlplane/session/journal.h).
+JOURNAL = {
+    "v2": "mrelay-cp-journal 2\nC 7 1700000000000 call%201@198.18.0.9\n"
+          "L 7 0 wan from%3Btag\nS 7 0 0 12 99 30000\nS 7 0 1 13 100 30002\n"
+          "L 7 1 pstn -\nS 7 1 0 14 101 40000\nT 7 1 to-tag\nN 7 sip%20b2bua%20x\n"
+          "C 8 1700000000500 second\nD 7\n",
+    "v1": "mrelay-cp-journal 1\nC 5 1 old%20call\nL 5 0 wan a\nD 5\n",
+    "cut": "mrelay-cp-journal 2\nC 9 2 cut\nL 9 0 wan t\nS 9 0 0 1 2 300",
+    "bad_lines": "mrelay-cp-journal 2\nC 0 1 x\nC 1 1 %zz\nX 1\nC 2 2 ok\nS 2 0 0 0 0 30001\n",
+}
+
+
 def write(kind, seeds, limit=200, ext=".bin"):
     d = os.path.join(HERE, "corpus", kind)
     os.makedirs(d, exist_ok=True)
@@ -706,3 +760,6 @@ if __name__ == "__main__":
     write("srtp_diff", SRTP_DIFF, limit=1024)
     write("sipframe", SIPFRAME, limit=4096)
     write("sip", SIPCALLS, limit=4096)
+    write("dp_config", DP_CONFIG, limit=4096, ext=".conf")
+    write("cp_config", CP_CONFIG, limit=4096, ext=".conf")
+    write("journal", JOURNAL, limit=4096, ext=".txt")
