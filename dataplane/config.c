@@ -8,7 +8,9 @@
  * is the first one a reader of the file meets. Checks that relate settings to
  * each other (gateway on-link, neighbours naming ports) run once what they
  * refer to is known. Unknown names are errors: a typo must not silently fall
- * back to a default.
+ * back to a default. Each group is a table of the keys it takes, walked by
+ * one function, so a key's rules sit on one line and the unknown-name hint
+ * comes from the same table.
  *
  * Main thread, before the EAL starts; no DPDK calls, so the unit tests need
  * no hugepages.
@@ -47,6 +49,30 @@ struct loader {
 	char *err;
 	size_t errlen;
 };
+
+/*
+ * One key of a group. Its loader reads and checks the value; the generic
+ * loaders (integers, booleans, strings, addresses) store it at @off from the
+ * group's base (the config, a port, a neighbour), and a loader made for one
+ * key (a port's name, a neighbour's MAC) writes its own field. Checks that
+ * relate keys to each other run in the group's function, after load_group().
+ */
+struct key;
+typedef int key_loader(struct loader *ld, const config_setting_t *s, const struct key *k,
+		       void *base);
+
+struct key {
+	const char *name;
+	key_loader *load;               /* NULL: the group's function loads it after the walk */
+	size_t off;                     /* where the value goes, from the group's base */
+	/* integers: the range; strings: max = the buffer's size; load_host(): min = family */
+	uint32_t min, max;
+	const char *missing;            /* the complaint when the key is absent; NULL: optional */
+};
+
+#define REQUIRED "missing (required)"
+#define CFG(f) offsetof(struct mr_dp_config, f)
+#define CFG_SIZE(f) sizeof(((struct mr_dp_config *)0)->f)
 
 void
 mr_config_defaults(struct mr_dp_config *cfg)
@@ -290,21 +316,22 @@ edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
-/* @known: the names valid where @s sits, NULL-terminated; used for a hint. */
+/* @keys: the table of the group @s sits in; used for a hint. */
 static int
-fail_unknown(struct loader *ld, const config_setting_t *s, const char *const *known)
+fail_unknown(struct loader *ld, const config_setting_t *s, const struct key *keys)
 {
 	const char *name = config_setting_name(s), *best = NULL;
 	unsigned int d, best_d = 3;     /* suggest only within two edits */
 
-	for (; *known != NULL; known++) {
-		d = edit_distance(name, *known);
+	for (; keys->name != NULL; keys++) {
+		d = edit_distance(name, keys->name);
 		/* "media_idle" for "media_idle_ms": a dropped unit suffix */
-		if (d >= best_d && strlen(name) >= 3 && strncmp(name, *known, strlen(name)) == 0)
+		if (d >= best_d && strlen(name) >= 3 &&
+		    strncmp(name, keys->name, strlen(name)) == 0)
 			d = best_d - 1;
 		if (d < best_d) {
 			best_d = d;
-			best = *known;
+			best = keys->name;
 		}
 	}
 	if (best != NULL)
@@ -338,6 +365,13 @@ type_name(const config_setting_t *s)
 
 /* ---- typed values -------------------------------------------------------- */
 
+/* Where the value of @k goes. */
+static void *
+at(void *base, const struct key *k)
+{
+	return (char *)base + k->off;
+}
+
 static int
 get_int(struct loader *ld, const config_setting_t *s, long long min, long long max,
 	long long *ret)
@@ -354,48 +388,45 @@ get_int(struct loader *ld, const config_setting_t *s, long long min, long long m
 }
 
 static int
-get_u16(struct loader *ld, const config_setting_t *s, uint16_t min, uint16_t max, uint16_t *ret)
+load_u16(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
 {
 	long long v;
-	int r = get_int(ld, s, min, max, &v);
+	int r = get_int(ld, s, k->min, k->max, &v);
 
 	if (r == 0)
-		*ret = (uint16_t)v;
+		*(uint16_t *)at(base, k) = (uint16_t)v;
 	return r;
 }
 
 static int
-get_u32(struct loader *ld, const config_setting_t *s, uint32_t min, uint32_t max, uint32_t *ret)
+load_u32(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
 {
 	long long v;
-	int r = get_int(ld, s, min, max, &v);
+	int r = get_int(ld, s, k->min, k->max, &v);
 
 	if (r == 0)
-		*ret = (uint32_t)v;
+		*(uint32_t *)at(base, k) = (uint32_t)v;
 	return r;
 }
 
 /* Descriptor ring sizes: PMDs want a power of two. */
 static int
-get_desc(struct loader *ld, const config_setting_t *s, uint16_t *ret)
+load_desc(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
 {
-	uint16_t v = 0;         /* set when r == 0; gcc -O3 warns otherwise */
-	int r = get_u16(ld, s, MR_CFG_DESC_MIN, MR_CFG_DESC_MAX, &v);
+	const uint16_t *v = at(base, k);
+	int r = load_u16(ld, s, k, base);
 
-	if (r < 0)
-		return r;
-	if ((v & (v - 1)) != 0)
-		return fail(ld, s, NULL, "%u is not a power of two", v);
-	*ret = v;
-	return 0;
+	if (r == 0 && (*v & (*v - 1)) != 0)
+		r = fail(ld, s, NULL, "%u is not a power of two", *v);
+	return r;
 }
 
 static int
-get_bool(struct loader *ld, const config_setting_t *s, bool *ret)
+load_bool(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
 		return fail(ld, s, NULL, "expected a boolean (true/false), got %s", type_name(s));
-	*ret = config_setting_get_bool(s) != 0;
+	*(bool *)at(base, k) = config_setting_get_bool(s) != 0;
 	return 0;
 }
 
@@ -445,6 +476,43 @@ expect_seq(struct loader *ld, const config_setting_t *s, const char *what)
 {
 	if (!config_setting_is_list(s) && !config_setting_is_array(s))
 		return fail(ld, s, NULL, "expected %s, got %s", what, type_name(s));
+	return 0;
+}
+
+/* ---- the table walker ---------------------------------------------------- */
+
+/*
+ * Load group @g into @base by @keys (ended by a NULL name). Settings are
+ * loaded in file order and the first problem wins; a required key that is
+ * absent is reported after them, at the group's line, as a reader meets its
+ * absence at the group's end.
+ */
+static int
+load_group(struct loader *ld, const config_setting_t *g, const struct key *keys, void *base)
+{
+	const struct key *k;
+	unsigned int i, n;
+	int r;
+
+	r = expect_group(ld, g);
+	if (r < 0)
+		return r;
+	n = (unsigned int)config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *c = config_setting_get_elem(g, i);
+		const char *name = config_setting_name(c);
+
+		for (k = keys; k->name != NULL && strcmp(k->name, name) != 0; k++)
+			;
+		if (k->name == NULL)
+			return fail_unknown(ld, c, keys);
+		r = k->load != NULL ? k->load(ld, c, k, base) : 0;
+		if (r < 0)
+			return r;
+	}
+	for (k = keys; k->name != NULL; k++)
+		if (k->missing != NULL && config_setting_get_member(g, k->name) == NULL)
+			return fail(ld, g, k->name, "%s", k->missing);
 	return 0;
 }
 
@@ -523,13 +591,14 @@ subnet_problem(const struct mr_sockaddr *ip, uint8_t plen)
 }
 
 static int
-load_addresses(struct loader *ld, const config_setting_t *s, unsigned int idx)
+load_addresses(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
 {
 	struct mr_dp_config *cfg = ld->cfg;
-	struct mr_cfg_port *p = &cfg->ports[idx];
-	unsigned int i, n;
+	struct mr_cfg_port *p = base;
+	unsigned int i, n, idx = (unsigned int)(p - cfg->ports);
 	int r;
 
+	(void)k;
 	r = expect_seq(ld, s, "an array of \"IP/prefix\" strings");
 	if (r < 0)
 		return r;
@@ -569,10 +638,13 @@ load_addresses(struct loader *ld, const config_setting_t *s, unsigned int idx)
 	return 0;
 }
 
-/* Syntax and family of a next hop; where it is relative to the port comes later. */
+/*
+ * A unicast host address without prefix, of family k->min (MR_AF_NONE:
+ * either): a next hop or a neighbour. Where it lies relative to the ports
+ * is checked once they are known.
+ */
 static int
-load_gateway(struct loader *ld, const config_setting_t *s, uint8_t family,
-	     struct mr_sockaddr *ret)
+load_host(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
 {
 	struct mr_sockaddr ip;
 	const char *str, *why;
@@ -582,24 +654,30 @@ load_gateway(struct loader *ld, const config_setting_t *s, uint8_t family,
 		return r;
 	if (parse_ip(str, &ip, NULL, &why) < 0)
 		return fail(ld, s, NULL, "\"%s\" %s", str, why);
-	if (ip.family != family)
+	if (k->min != MR_AF_NONE && ip.family != k->min)
 		return fail(ld, s, NULL, "\"%s\" is not an %s address", str,
-			    family == MR_AF_INET ? "IPv4" : "IPv6");
+			    k->min == MR_AF_INET ? "IPv4" : "IPv6");
 	why = unicast_problem(&ip);
 	if (why != NULL)
 		return fail(ld, s, NULL, "\"%s\" %s", str, why);
-	*ret = ip;
+	*(struct mr_sockaddr *)at(base, k) = ip;
 	return 0;
 }
 
-/* A next hop must be reachable without a next hop, and not be ourselves. */
+/*
+ * A next hop (@s, NULL if the port has none) must be reachable without a
+ * next hop, and not be ourselves.
+ */
 static int
 check_gateway(struct loader *ld, const config_setting_t *s, const struct mr_cfg_port *p,
 	      const struct mr_sockaddr *gw)
 {
 	const char *fam = gw->family == MR_AF_INET ? "IPv4" : "IPv6";
-	const char *str = config_setting_get_string(s);
+	const char *str;
 
+	if (s == NULL)
+		return 0;
+	str = config_setting_get_string(s);
 	if (!has_family(p, gw->family))
 		return fail(ld, s, NULL, "\"%s\": port \"%s\" has no %s address", str, p->name, fam);
 	if (port_with_addr(ld->cfg, ld->cfg->n_ports, gw) != NULL)
@@ -610,94 +688,84 @@ check_gateway(struct loader *ld, const config_setting_t *s, const struct mr_cfg_
 	return 0;
 }
 
-static const char *const port_keys[] = {
-	"name", "device", "mtu", "vlan", "rx_desc", "tx_desc", "addresses", "gateway",
-	"gateway6", NULL
+/* Earlier ports hold the names and devices this one must not repeat. */
+static int
+load_port_name(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	struct mr_cfg_port *p = base;
+	const struct mr_cfg_port *o;
+	int r = get_str_buf(ld, s, p->name, sizeof(p->name));
+
+	(void)k;
+	if (r < 0)
+		return r;
+	if (!name_ok(p->name))
+		return fail(ld, s, NULL, "\"%s\": use letters, digits, '-', '_' and '.'", p->name);
+	for (o = ld->cfg->ports; o < p; o++)
+		if (strcmp(o->name, p->name) == 0)
+			return fail(ld, s, NULL, "duplicate port name \"%s\"", p->name);
+	return 0;
+}
+
+static int
+load_device(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	struct mr_cfg_port *p = base;
+	const struct mr_cfg_port *o;
+	int r = get_str_buf(ld, s, p->device, sizeof(p->device));
+
+	(void)k;
+	if (r < 0)
+		return r;
+	if (strpbrk(p->device, " \t\r\n") != NULL)
+		return fail(ld, s, NULL, "\"%s\" contains white space", p->device);
+	for (o = ld->cfg->ports; o < p; o++)
+		if (strcmp(o->device, p->device) == 0)
+			return fail(ld, s, NULL, "device \"%s\" is already port \"%s\"", p->device,
+				    o->name);
+	return 0;
+}
+
+#define PORT(f) offsetof(struct mr_cfg_port, f)
+
+static const struct key port_keys[] = {
+	{ "name", load_port_name, 0, 0, 0, REQUIRED },
+	{ "device", load_device, 0, 0, 0, REQUIRED },
+	{ "mtu", load_u16, PORT(mtu), MR_CFG_MTU_MIN, MR_CFG_MTU_MAX, NULL },
+	{ "vlan", load_u16, PORT(vlan), 1, 4094, NULL },
+	{ "rx_desc", load_desc, PORT(rx_desc), MR_CFG_DESC_MIN, MR_CFG_DESC_MAX, NULL },
+	{ "tx_desc", load_desc, PORT(tx_desc), MR_CFG_DESC_MIN, MR_CFG_DESC_MAX, NULL },
+	{ "addresses", load_addresses, 0, 0, 0, REQUIRED },
+	{ "gateway", load_host, PORT(gateway4), MR_AF_INET, 0, NULL },
+	{ "gateway6", load_host, PORT(gateway6), MR_AF_INET6, 0, NULL },
+	{ NULL, NULL, 0, 0, 0, NULL },
 };
 
 static int
 load_port(struct loader *ld, const config_setting_t *g, unsigned int idx)
 {
-	struct mr_dp_config *cfg = ld->cfg;
-	struct mr_cfg_port *p = &cfg->ports[idx];
-	const config_setting_t *name = NULL, *device = NULL, *addrs = NULL;
-	const config_setting_t *gw4 = NULL, *gw6 = NULL;
-	unsigned int i, j, n = (unsigned int)config_setting_length(g);
+	struct mr_cfg_port *p = &ld->cfg->ports[idx];
 	int r;
 
-	for (i = 0; i < n; i++) {
-		const config_setting_t *c = config_setting_get_elem(g, i);
-		const char *key = config_setting_name(c);
-
-		if (strcmp(key, "name") == 0) {
-			name = c;
-			r = get_str_buf(ld, c, p->name, sizeof(p->name));
-			if (r == 0 && !name_ok(p->name))
-				r = fail(ld, c, NULL, "\"%s\": use letters, digits, '-', '_' and '.'",
-					 p->name);
-			for (j = 0; r == 0 && j < idx; j++)
-				if (strcmp(cfg->ports[j].name, p->name) == 0)
-					r = fail(ld, c, NULL, "duplicate port name \"%s\"", p->name);
-		} else if (strcmp(key, "device") == 0) {
-			device = c;
-			r = get_str_buf(ld, c, p->device, sizeof(p->device));
-			if (r == 0 && strpbrk(p->device, " \t\r\n") != NULL)
-				r = fail(ld, c, NULL, "\"%s\" contains white space", p->device);
-			for (j = 0; r == 0 && j < idx; j++)
-				if (strcmp(cfg->ports[j].device, p->device) == 0)
-					r = fail(ld, c, NULL, "device \"%s\" is already port \"%s\"",
-						 p->device, cfg->ports[j].name);
-		} else if (strcmp(key, "mtu") == 0) {
-			r = get_u16(ld, c, MR_CFG_MTU_MIN, MR_CFG_MTU_MAX, &p->mtu);
-		} else if (strcmp(key, "vlan") == 0) {
-			r = get_u16(ld, c, 1, 4094, &p->vlan);
-		} else if (strcmp(key, "rx_desc") == 0) {
-			r = get_desc(ld, c, &p->rx_desc);
-		} else if (strcmp(key, "tx_desc") == 0) {
-			r = get_desc(ld, c, &p->tx_desc);
-		} else if (strcmp(key, "addresses") == 0) {
-			addrs = c;
-			r = load_addresses(ld, c, idx);
-		} else if (strcmp(key, "gateway") == 0) {
-			gw4 = c;
-			r = load_gateway(ld, c, MR_AF_INET, &p->gateway4);
-		} else if (strcmp(key, "gateway6") == 0) {
-			gw6 = c;
-			r = load_gateway(ld, c, MR_AF_INET6, &p->gateway6);
-		} else {
-			r = fail_unknown(ld, c, port_keys);
-		}
-		if (r < 0)
-			return r;
-	}
-
-	if (name == NULL)
-		return fail(ld, g, "name", "missing (required)");
-	if (device == NULL)
-		return fail(ld, g, "device", "missing (required)");
-	if (addrs == NULL)
-		return fail(ld, g, "addresses", "missing (required)");
+	r = load_group(ld, g, port_keys, p);
+	if (r < 0)
+		return r;
 	/* Own-address checks below see this port's addresses too. */
-	cfg->n_ports = idx + 1;
-	if (gw4 != NULL) {
-		r = check_gateway(ld, gw4, p, &p->gateway4);
-		if (r < 0)
-			return r;
-	}
-	if (gw6 != NULL) {
-		r = check_gateway(ld, gw6, p, &p->gateway6);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	ld->cfg->n_ports = idx + 1;
+	r = check_gateway(ld, config_setting_get_member(g, "gateway"), p, &p->gateway4);
+	if (r < 0)
+		return r;
+	return check_gateway(ld, config_setting_get_member(g, "gateway6"), p, &p->gateway6);
 }
 
 static int
-load_ports(struct loader *ld, const config_setting_t *s)
+load_ports(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
 {
 	unsigned int i, n;
 	int r;
 
+	(void)k;
+	(void)base;
 	r = expect_seq(ld, s, "a list of groups ( { ... }, ... )");
 	if (r < 0)
 		return r;
@@ -709,9 +777,6 @@ load_ports(struct loader *ld, const config_setting_t *s)
 
 		if (i >= MR_CFG_MAX_PORTS)
 			return fail(ld, e, NULL, "too many ports (at most %u)", MR_CFG_MAX_PORTS);
-		r = expect_group(ld, e);
-		if (r < 0)
-			return r;
 		r = load_port(ld, e, i);
 		if (r < 0)
 			return r;
@@ -721,38 +786,27 @@ load_ports(struct loader *ld, const config_setting_t *s)
 
 /* ---- other groups -------------------------------------------------------- */
 
-static const char *const relay_keys[] = { "port_min", "port_max", NULL };
+static const struct key relay_keys[] = {
+	{ "port_min", load_u16, CFG(port_min), MR_CFG_RELAY_PORT_MIN, UINT16_MAX, NULL },
+	{ "port_max", load_u16, CFG(port_max), MR_CFG_RELAY_PORT_MIN, UINT16_MAX, NULL },
+	{ NULL, NULL, 0, 0, 0, NULL },
+};
 
 static int
-load_relay(struct loader *ld, const config_setting_t *g)
+load_relay(struct loader *ld, const config_setting_t *g, const struct key *k, void *base)
 {
-	struct mr_dp_config *cfg = ld->cfg;
-	const config_setting_t *smin = NULL, *smax = NULL, *blame;
-	unsigned int i, n;
+	struct mr_dp_config *cfg = base;
+	const config_setting_t *smin, *smax, *blame;
 	int r;
 
-	r = expect_group(ld, g);
+	(void)k;
+	r = load_group(ld, g, relay_keys, cfg);
 	if (r < 0)
 		return r;
-	n = (unsigned int)config_setting_length(g);
-	for (i = 0; i < n; i++) {
-		const config_setting_t *c = config_setting_get_elem(g, i);
-		const char *key = config_setting_name(c);
-
-		if (strcmp(key, "port_min") == 0) {
-			smin = c;
-			r = get_u16(ld, c, MR_CFG_RELAY_PORT_MIN, UINT16_MAX, &cfg->port_min);
-		} else if (strcmp(key, "port_max") == 0) {
-			smax = c;
-			r = get_u16(ld, c, MR_CFG_RELAY_PORT_MIN, UINT16_MAX, &cfg->port_max);
-		} else {
-			r = fail_unknown(ld, c, relay_keys);
-		}
-		if (r < 0)
-			return r;
-	}
 
 	/* The defaults are sane, so whatever is wrong was set here. */
+	smin = config_setting_get_member(g, "port_min");
+	smax = config_setting_get_member(g, "port_max");
 	if (cfg->port_min % 2 != 0)
 		return fail(ld, smin, NULL, "%u is odd: RTP takes an even port, RTCP the next one",
 			    cfg->port_min);
@@ -768,75 +822,54 @@ load_relay(struct loader *ld, const config_setting_t *g)
 }
 
 static int
-load_workers(struct loader *ld, const config_setting_t *s)
+load_workers(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
 {
-	struct mr_dp_config *cfg = ld->cfg;
+	struct mr_dp_config *cfg = base;
 	unsigned int i, j, n;
 	int r;
 
+	(void)k;
 	r = expect_seq(ld, s, "an array of lcore ids [ ... ]");
 	if (r < 0)
 		return r;
 	n = (unsigned int)config_setting_length(s);
 	for (i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, i);
-		uint32_t lcore = 0;     /* set when r == 0; gcc -O3 warns otherwise */
+		long long lcore = 0;    /* set when r == 0; gcc -O3 warns otherwise */
 
 		if (i >= MR_CFG_MAX_WORKERS)
 			return fail(ld, e, NULL, "too many workers (at most %u)", MR_CFG_MAX_WORKERS);
-		r = get_u32(ld, e, 1, MR_CFG_LCORE_MAX, &lcore);
+		r = get_int(ld, e, 1, MR_CFG_LCORE_MAX, &lcore);
 		if (r < 0)
 			return r;
 		for (j = 0; j < i; j++)
 			if (cfg->workers[j] == lcore)
-				return fail(ld, e, NULL, "lcore %u is listed twice", lcore);
-		cfg->workers[i] = lcore;
+				return fail(ld, e, NULL, "lcore %lld is listed twice", lcore);
+		cfg->workers[i] = (unsigned int)lcore;
 	}
 	cfg->n_workers = n;
 	return 0;
 }
 
-static const char *const timeout_keys[] = {
-	"latch_window_ms", "relatch_idle_ms", "relatch_auth_packets", "relatch_auth_quiet_ms",
-	"media_idle_ms", "neighbour_reachable_ms", "neighbour_retry_ms", NULL
+/* A neighbour timer of 0 would spin: those must be > 0. */
+static const struct key timeout_keys[] = {
+	{ "latch_window_ms", load_u32, CFG(latch_window_ms), 0, MR_CFG_TIMEOUT_MAX_MS, NULL },
+	{ "relatch_idle_ms", load_u32, CFG(relatch_idle_ms), 0, MR_CFG_TIMEOUT_MAX_MS, NULL },
+	{ "relatch_auth_packets", load_u32, CFG(relatch_auth_packets), 1, 64, NULL },
+	{ "relatch_auth_quiet_ms", load_u32, CFG(relatch_auth_quiet_ms),
+	  0, MR_CFG_TIMEOUT_MAX_MS, NULL },
+	{ "media_idle_ms", load_u32, CFG(media_idle_ms), 0, MR_CFG_TIMEOUT_MAX_MS, NULL },
+	{ "neighbour_reachable_ms", load_u32, CFG(neigh_reachable_ms),
+	  1, MR_CFG_TIMEOUT_MAX_MS, NULL },
+	{ "neighbour_retry_ms", load_u32, CFG(neigh_retry_ms), 1, MR_CFG_TIMEOUT_MAX_MS, NULL },
+	{ NULL, NULL, 0, 0, 0, NULL },
 };
 
 static int
-load_timeouts(struct loader *ld, const config_setting_t *g)
+load_timeouts(struct loader *ld, const config_setting_t *g, const struct key *k, void *base)
 {
-	struct mr_dp_config *cfg = ld->cfg;
-	unsigned int i, n;
-	int r;
-
-	r = expect_group(ld, g);
-	if (r < 0)
-		return r;
-	n = (unsigned int)config_setting_length(g);
-	for (i = 0; i < n; i++) {
-		const config_setting_t *c = config_setting_get_elem(g, i);
-		const char *key = config_setting_name(c);
-
-		/* A neighbour timer of 0 would spin: those must be > 0. */
-		if (strcmp(key, "latch_window_ms") == 0)
-			r = get_u32(ld, c, 0, MR_CFG_TIMEOUT_MAX_MS, &cfg->latch_window_ms);
-		else if (strcmp(key, "relatch_idle_ms") == 0)
-			r = get_u32(ld, c, 0, MR_CFG_TIMEOUT_MAX_MS, &cfg->relatch_idle_ms);
-		else if (strcmp(key, "relatch_auth_packets") == 0)
-			r = get_u32(ld, c, 1, 64, &cfg->relatch_auth_packets);
-		else if (strcmp(key, "relatch_auth_quiet_ms") == 0)
-			r = get_u32(ld, c, 0, MR_CFG_TIMEOUT_MAX_MS, &cfg->relatch_auth_quiet_ms);
-		else if (strcmp(key, "media_idle_ms") == 0)
-			r = get_u32(ld, c, 0, MR_CFG_TIMEOUT_MAX_MS, &cfg->media_idle_ms);
-		else if (strcmp(key, "neighbour_reachable_ms") == 0)
-			r = get_u32(ld, c, 1, MR_CFG_TIMEOUT_MAX_MS, &cfg->neigh_reachable_ms);
-		else if (strcmp(key, "neighbour_retry_ms") == 0)
-			r = get_u32(ld, c, 1, MR_CFG_TIMEOUT_MAX_MS, &cfg->neigh_retry_ms);
-		else
-			r = fail_unknown(ld, c, timeout_keys);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	(void)k;
+	return load_group(ld, g, timeout_keys, base);
 }
 
 /* What the kernel accepts as a link name (dev_valid_name()). */
@@ -851,37 +884,28 @@ ifname_ok(const char *s)
 	return true;
 }
 
-static const char *const exception_keys[] = { "enabled", "iface", NULL };
+static int
+load_ifname(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	char *v = at(base, k);
+	int r = get_str_buf(ld, s, v, k->max);
+
+	if (r == 0 && !ifname_ok(v))
+		r = fail(ld, s, NULL, "\"%s\" is not a valid interface name", v);
+	return r;
+}
+
+static const struct key exception_keys[] = {
+	{ "enabled", load_bool, CFG(exception_enabled), 0, 0, NULL },
+	{ "iface", load_ifname, CFG(exception_iface), 0, CFG_SIZE(exception_iface), NULL },
+	{ NULL, NULL, 0, 0, 0, NULL },
+};
 
 static int
-load_exception(struct loader *ld, const config_setting_t *g)
+load_exception(struct loader *ld, const config_setting_t *g, const struct key *k, void *base)
 {
-	struct mr_dp_config *cfg = ld->cfg;
-	unsigned int i, n;
-	int r;
-
-	r = expect_group(ld, g);
-	if (r < 0)
-		return r;
-	n = (unsigned int)config_setting_length(g);
-	for (i = 0; i < n; i++) {
-		const config_setting_t *c = config_setting_get_elem(g, i);
-		const char *key = config_setting_name(c);
-
-		if (strcmp(key, "enabled") == 0) {
-			r = get_bool(ld, c, &cfg->exception_enabled);
-		} else if (strcmp(key, "iface") == 0) {
-			r = get_str_buf(ld, c, cfg->exception_iface, sizeof(cfg->exception_iface));
-			if (r == 0 && !ifname_ok(cfg->exception_iface))
-				r = fail(ld, c, NULL, "\"%s\" is not a valid interface name",
-					 cfg->exception_iface);
-		} else {
-			r = fail_unknown(ld, c, exception_keys);
-		}
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	(void)k;
+	return load_group(ld, g, exception_keys, base);
 }
 
 /* ---- neighbours ---------------------------------------------------------- */
@@ -919,64 +943,69 @@ parse_mac(const char *s, uint8_t mac[6])
 	return true;
 }
 
-static const char *const neigh_keys[] = { "ip", "mac", "port", NULL };
+static int
+load_mac(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	static const uint8_t zero_mac[6];
+	struct mr_cfg_neigh *nb = base;
+	const char *str;
+	int r = get_str(ld, s, &str);
+
+	(void)k;
+	if (r < 0)
+		return r;
+	if (!parse_mac(str, nb->mac))
+		return fail(ld, s, NULL, "\"%s\" is not a MAC address (aa:bb:cc:dd:ee:ff)", str);
+	if ((nb->mac[0] & 1) != 0 || memcmp(nb->mac, zero_mac, 6) == 0)
+		return fail(ld, s, NULL, "\"%s\" is not a unicast MAC address", str);
+	return 0;
+}
+
+/* By name: load_root() loads neighbours once every port is known. */
+static int
+load_neigh_port(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	struct mr_cfg_neigh *nb = base;
+	const char *str;
+	unsigned int j;
+	int r = get_str(ld, s, &str);
+
+	(void)k;
+	if (r < 0)
+		return r;
+	for (j = 0; j < ld->cfg->n_ports; j++)
+		if (strcmp(ld->cfg->ports[j].name, str) == 0) {
+			nb->port = j;
+			return 0;
+		}
+	return fail(ld, s, NULL, "no port is named \"%s\"", str);
+}
+
+static const struct key neigh_keys[] = {
+	{ "ip", load_host, offsetof(struct mr_cfg_neigh, ip), MR_AF_NONE, 0, REQUIRED },
+	{ "mac", load_mac, 0, 0, 0, REQUIRED },
+	{ "port", load_neigh_port, 0, 0, 0, REQUIRED },
+	{ NULL, NULL, 0, 0, 0, NULL },
+};
 
 static int
 load_neighbour(struct loader *ld, const config_setting_t *g, unsigned int idx)
 {
-	static const uint8_t zero_mac[6];
 	struct mr_dp_config *cfg = ld->cfg;
 	struct mr_cfg_neigh *nb = &cfg->neigh[idx];
-	const config_setting_t *sip = NULL, *smac = NULL, *sport = NULL;
+	const config_setting_t *sip;
 	const struct mr_cfg_port *p;
-	unsigned int i, j, n = (unsigned int)config_setting_length(g);
-	const char *str, *why;
+	const char *str;
+	unsigned int j;
 	int r;
 
-	for (i = 0; i < n; i++) {
-		const config_setting_t *c = config_setting_get_elem(g, i);
-		const char *key = config_setting_name(c);
-
-		if (strcmp(key, "ip") == 0) {
-			sip = c;
-			r = get_str(ld, c, &str);
-			if (r == 0 && parse_ip(str, &nb->ip, NULL, &why) < 0)
-				r = fail(ld, c, NULL, "\"%s\" %s", str, why);
-			if (r == 0 && (why = unicast_problem(&nb->ip)) != NULL)
-				r = fail(ld, c, NULL, "\"%s\" %s", str, why);
-		} else if (strcmp(key, "mac") == 0) {
-			smac = c;
-			r = get_str(ld, c, &str);
-			if (r == 0 && !parse_mac(str, nb->mac))
-				r = fail(ld, c, NULL, "\"%s\" is not a MAC address (aa:bb:cc:dd:ee:ff)",
-					 str);
-			if (r == 0 && ((nb->mac[0] & 1) != 0 || memcmp(nb->mac, zero_mac, 6) == 0))
-				r = fail(ld, c, NULL, "\"%s\" is not a unicast MAC address", str);
-		} else if (strcmp(key, "port") == 0) {
-			sport = c;
-			r = get_str(ld, c, &str);
-			for (j = 0; r == 0 && j < cfg->n_ports; j++)
-				if (strcmp(cfg->ports[j].name, str) == 0)
-					break;
-			if (r == 0 && j == cfg->n_ports)
-				r = fail(ld, c, NULL, "no port is named \"%s\"", str);
-			nb->port = j;
-		} else {
-			r = fail_unknown(ld, c, neigh_keys);
-		}
-		if (r < 0)
-			return r;
-	}
-
-	if (sip == NULL)
-		return fail(ld, g, "ip", "missing (required)");
-	if (smac == NULL)
-		return fail(ld, g, "mac", "missing (required)");
-	if (sport == NULL)
-		return fail(ld, g, "port", "missing (required)");
+	r = load_group(ld, g, neigh_keys, nb);
+	if (r < 0)
+		return r;
 
 	/* Static entries stand in for ARP/ND, which only ever resolve on-link. */
 	p = &cfg->ports[nb->port];
+	sip = config_setting_get_member(g, "ip");
 	str = config_setting_get_string(sip);
 	if (port_with_addr(cfg, cfg->n_ports, &nb->ip) != NULL)
 		return fail(ld, sip, NULL, "\"%s\" is one of the relay's own addresses", str);
@@ -1004,9 +1033,6 @@ load_neighbours(struct loader *ld, const config_setting_t *s)
 
 		if (i >= MR_CFG_MAX_NEIGH)
 			return fail(ld, e, NULL, "too many neighbours (at most %u)", MR_CFG_MAX_NEIGH);
-		r = expect_group(ld, e);
-		if (r < 0)
-			return r;
 		r = load_neighbour(ld, e, i);
 		if (r < 0)
 			return r;
@@ -1017,13 +1043,20 @@ load_neighbours(struct loader *ld, const config_setting_t *s)
 
 /* ---- the file ------------------------------------------------------------ */
 
-static const char *const root_keys[] = {
-	"region", "ports", "relay", "workers", "idle_backoff_us", "timeouts", "mbufs",
-	"exception", "neighbours", "srtp_engine", NULL
-};
+/* mrelay-dp may run from any directory (systemd: /). */
+static int
+load_path(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
+{
+	char *v = at(base, k);
+	int r = get_str_buf(ld, s, v, k->max);
+
+	if (r == 0 && v[0] != '/')
+		r = fail(ld, s, NULL, "\"%s\" is not an absolute path", v);
+	return r;
+}
 
 static int
-get_engine(struct loader *ld, const config_setting_t *s, uint8_t *ret)
+load_engine(struct loader *ld, const config_setting_t *s, const struct key *k, void *base)
 {
 	static const char *const names[] = {
 		[MR_CFG_SRTP_AUTO] = "auto",
@@ -1038,57 +1071,36 @@ get_engine(struct loader *ld, const config_setting_t *s, uint8_t *ret)
 		return r;
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(v, names[i]) == 0) {
-			*ret = i;
+			*(uint8_t *)at(base, k) = i;
 			return 0;
 		}
 	return fail(ld, s, NULL, "\"%s\" is not an SRTP engine (auto, libsrtp, ipsec-mb)", v);
 }
 
+static const struct key root_keys[] = {
+	{ "region", load_path, CFG(region), 0, CFG_SIZE(region), NULL },
+	{ "ports", load_ports, 0, 0, 0, "missing (required): at least one port" },
+	{ "relay", load_relay, 0, 0, 0, NULL },
+	{ "workers", load_workers, 0, 0, 0, NULL },
+	{ "idle_backoff_us", load_u32, CFG(idle_backoff_us), 0, MR_CFG_BACKOFF_MAX_US, NULL },
+	{ "timeouts", load_timeouts, 0, 0, 0, NULL },
+	{ "mbufs", load_u32, CFG(mbufs), MR_CFG_MBUFS_MIN, MR_CFG_MBUFS_MAX, NULL },
+	{ "exception", load_exception, 0, 0, 0, NULL },
+	{ "neighbours", NULL, 0, 0, 0, NULL },  /* names ports: loaded once all are known */
+	{ "srtp_engine", load_engine, CFG(srtp_engine), 0, 0, NULL },
+	{ NULL, NULL, 0, 0, 0, NULL },
+};
+
 static int
 load_root(struct loader *ld, const config_setting_t *root)
 {
-	struct mr_dp_config *cfg = ld->cfg;
-	const config_setting_t *ports = NULL, *neigh = NULL;
-	unsigned int i, n = (unsigned int)config_setting_length(root);
+	const config_setting_t *neigh;
 	int r;
 
-	for (i = 0; i < n; i++) {
-		const config_setting_t *c = config_setting_get_elem(root, i);
-		const char *key = config_setting_name(c);
-
-		if (strcmp(key, "region") == 0) {
-			r = get_str_buf(ld, c, cfg->region, sizeof(cfg->region));
-			/* mrelay-dp may run from any directory (systemd: /) */
-			if (r == 0 && cfg->region[0] != '/')
-				r = fail(ld, c, NULL, "\"%s\" is not an absolute path", cfg->region);
-		} else if (strcmp(key, "ports") == 0) {
-			ports = c;
-			r = load_ports(ld, c);
-		} else if (strcmp(key, "relay") == 0) {
-			r = load_relay(ld, c);
-		} else if (strcmp(key, "workers") == 0) {
-			r = load_workers(ld, c);
-		} else if (strcmp(key, "idle_backoff_us") == 0) {
-			r = get_u32(ld, c, 0, MR_CFG_BACKOFF_MAX_US, &cfg->idle_backoff_us);
-		} else if (strcmp(key, "timeouts") == 0) {
-			r = load_timeouts(ld, c);
-		} else if (strcmp(key, "mbufs") == 0) {
-			r = get_u32(ld, c, MR_CFG_MBUFS_MIN, MR_CFG_MBUFS_MAX, &cfg->mbufs);
-		} else if (strcmp(key, "exception") == 0) {
-			r = load_exception(ld, c);
-		} else if (strcmp(key, "srtp_engine") == 0) {
-			r = get_engine(ld, c, &cfg->srtp_engine);
-		} else if (strcmp(key, "neighbours") == 0) {
-			neigh = c;      /* names ports: checked once they are all known */
-			r = 0;
-		} else {
-			r = fail_unknown(ld, c, root_keys);
-		}
-		if (r < 0)
-			return r;
-	}
-	if (ports == NULL)
-		return fail(ld, root, "ports", "missing (required): at least one port");
+	r = load_group(ld, root, root_keys, ld->cfg);
+	if (r < 0)
+		return r;
+	neigh = config_setting_get_member(root, "neighbours");
 	if (neigh != NULL)
 		return load_neighbours(ld, neigh);
 	return 0;

@@ -5,8 +5,8 @@
  * The approach is mrelay-dp's (dataplane/config.c): load into a private copy
  * of the defaults, visit settings in file order so the first problem a
  * reader meets is the one reported, refuse unknown names (with a "did you
- * mean"), and relate settings to each other once all are known. The shape
- * differs: each group is described by a table of keys (name, loader, where
+ * mean"), and relate settings to each other once all are known. So is the
+ * shape: each group is described by a table of keys (name, loader, where
  * the value goes, range), walked by one function, so adding a key is one
  * line and the unknown-key hint comes from the same table.
  */
