@@ -590,9 +590,10 @@ mr_srtcp_unprotect(struct mr_srtp_ctx *c, uint8_t *pkt, uint32_t *len)
 	return 0;
 }
 
-int
-mr_srtp_verify(struct mr_srtp_ctx *c, const uint8_t *pkt, uint32_t len,
-	       uint8_t *scratch, uint32_t scratch_cap)
+/* Unprotect a copy in @scratch: @pkt stays as it came, whatever the suite. */
+static int
+verify(struct mr_srtp_ctx *c, const uint8_t *pkt, uint32_t len, uint8_t *scratch,
+       uint32_t scratch_cap, bool rtcp)
 {
 	uint32_t n = len;
 
@@ -601,21 +602,21 @@ mr_srtp_verify(struct mr_srtp_ctx *c, const uint8_t *pkt, uint32_t len,
 	if (scratch_cap < len)
 		return -EMSGSIZE;
 	memcpy(scratch, pkt, len);
-	return mr_srtp_unprotect(c, scratch, &n);
+	return rtcp ? mr_srtcp_unprotect(c, scratch, &n) : mr_srtp_unprotect(c, scratch, &n);
+}
+
+int
+mr_srtp_verify(struct mr_srtp_ctx *c, const uint8_t *pkt, uint32_t len,
+	       uint8_t *scratch, uint32_t scratch_cap)
+{
+	return verify(c, pkt, len, scratch, scratch_cap, false);
 }
 
 int
 mr_srtcp_verify(struct mr_srtp_ctx *c, const uint8_t *pkt, uint32_t len,
 		uint8_t *scratch, uint32_t scratch_cap)
 {
-	uint32_t n = len;
-
-	if (len > MR_SRTP_LEN_MAX)
-		return -EINVAL;
-	if (scratch_cap < len)
-		return -EMSGSIZE;
-	memcpy(scratch, pkt, len);
-	return mr_srtcp_unprotect(c, scratch, &n);
+	return verify(c, pkt, len, scratch, scratch_cap, true);
 }
 
 void
