@@ -337,12 +337,19 @@ nd_find_lla(const uint8_t *opt, uint32_t n, uint8_t type, const uint8_t **ret_ll
 	return true;
 }
 
+/*
+ * An NS or NA (@type) about @target, from @ip_src to @ip_dst, with our MAC
+ * as its one option: the source's link-layer address in an NS, the
+ * target's in an NA. All NA_FRAME_LEN (= NS_FRAME_LEN) bytes are written,
+ * so the buffer need not be cleared first.
+ */
 static void
-write_na(uint8_t *frame, const uint8_t *l2_dst, const uint8_t our_mac[6],
-	 const uint8_t *ip_dst, const uint8_t *target, uint8_t flags)
+write_nd(uint8_t *frame, const uint8_t *l2_dst, const uint8_t our_mac[6],
+	 const uint8_t *ip_src, const uint8_t *ip_dst, uint8_t type, uint8_t flags,
+	 const uint8_t *target)
 {
 	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(frame + ETH_HLEN);
-	uint8_t *na = frame + ETH_HLEN + IP6_HLEN;
+	uint8_t *nd = frame + ETH_HLEN + IP6_HLEN;
 
 	memcpy(frame, l2_dst, 6);
 	memcpy(frame + 6, our_mac, 6);
@@ -352,16 +359,16 @@ write_na(uint8_t *frame, const uint8_t *l2_dst, const uint8_t our_mac[6],
 	ip6->proto = IPPROTO_ICMPV6;
 	ip6->hop_limits = ND_HOP_LIMIT;
 	/* Callers pass copies, never pointers into the header being written. */
-	memcpy(ip6->src_addr, target, 16);
+	memcpy(ip6->src_addr, ip_src, 16);
 	memcpy(ip6->dst_addr, ip_dst, 16);
-	memset(na, 0, ND_MSG_LEN + ND_OPT_LLA_LEN);
-	na[0] = ND_NA;
-	na[4] = flags;
-	memcpy(na + 8, target, 16);
-	na[24] = ND_OPT_TLLA;
-	na[25] = ND_OPT_LLA_LEN / 8;
-	memcpy(na + 26, our_mac, 6);
-	wr_be16(na + 2, (uint16_t)~icmp6_sum((const uint8_t *)ip6, na,
+	memset(nd, 0, ND_MSG_LEN + ND_OPT_LLA_LEN);
+	nd[0] = type;
+	nd[4] = flags;
+	memcpy(nd + 8, target, 16);
+	nd[24] = type == ND_NS ? ND_OPT_SLLA : ND_OPT_TLLA;
+	nd[25] = ND_OPT_LLA_LEN / 8;
+	memcpy(nd + 26, our_mac, 6);
+	wr_be16(nd + 2, (uint16_t)~icmp6_sum((const uint8_t *)ip6, nd,
 					     ND_MSG_LEN + ND_OPT_LLA_LEN));
 }
 
@@ -409,8 +416,8 @@ handle_ns(uint8_t *frame, uint16_t cap, const uint8_t our_mac[6],
 		if (!mac_is_station(l2_dst))
 			return res->learnt;
 	}
-	write_na(frame, l2_dst, our_mac, ip_dst, target,
-		 (uint8_t)((dad ? 0 : ND_NA_FLAG_S) | ND_NA_FLAG_O));
+	write_nd(frame, l2_dst, our_mac, target, ip_dst, ND_NA,
+		 (uint8_t)((dad ? 0 : ND_NA_FLAG_S) | ND_NA_FLAG_O), target);
 	res->reply = true;
 	res->reply_len = NA_FRAME_LEN;
 	return true;
@@ -542,29 +549,12 @@ mr_proto_ns_request(uint8_t *frame, const uint8_t our_mac[6],
 		    const struct mr_sockaddr *our_ip,
 		    const struct mr_sockaddr *target)
 {
-	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(frame + ETH_HLEN);
-	uint8_t *ns = frame + ETH_HLEN + IP6_HLEN;
-	uint8_t sn[16];
+	uint8_t sn[16], l2_dst[6];
 
 	if (our_ip->family != MR_AF_INET6 || target->family != MR_AF_INET6)
 		return 0;
 	ip6_solicited_node(sn, target->ip);
-	memset(frame, 0, NS_FRAME_LEN);
-	ip6_mcast_mac(frame, sn);
-	memcpy(frame + 6, our_mac, 6);
-	wr_be16(frame + 12, RTE_ETHER_TYPE_IPV6);
-	ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
-	ip6->payload_len = rte_cpu_to_be_16(ND_MSG_LEN + ND_OPT_LLA_LEN);
-	ip6->proto = IPPROTO_ICMPV6;
-	ip6->hop_limits = ND_HOP_LIMIT;
-	memcpy(ip6->src_addr, our_ip->ip, 16);
-	memcpy(ip6->dst_addr, sn, 16);
-	ns[0] = ND_NS;
-	memcpy(ns + 8, target->ip, 16);
-	ns[24] = ND_OPT_SLLA;
-	ns[25] = ND_OPT_LLA_LEN / 8;
-	memcpy(ns + 26, our_mac, 6);
-	wr_be16(ns + 2, (uint16_t)~icmp6_sum((const uint8_t *)ip6, ns,
-					     ND_MSG_LEN + ND_OPT_LLA_LEN));
+	ip6_mcast_mac(l2_dst, sn);
+	write_nd(frame, l2_dst, our_mac, our_ip->ip, sn, ND_NS, 0, target->ip);
 	return NS_FRAME_LEN;
 }
