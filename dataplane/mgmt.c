@@ -292,49 +292,30 @@ notes_poll(struct mr_dp *dp, uint64_t now)
 	return i != 0;
 }
 
-static bool
-punt_poll(struct mr_dp *dp)
-{
-	struct rte_mbuf *pkts[MR_BURST];
-	unsigned int i, n;
-
-	n = rte_ring_sc_dequeue_burst(dp->punt, (void **)pkts, MR_BURST, NULL);
-	for (i = 0; i < n; i++)
-		handle_punted(dp, pkts[i]);
-	return n != 0;
-}
-
 /*
- * Packets of an SSRC a flow had no SRTP contexts for: make them (they
+ * A packet of an SSRC its flow had no SRTP contexts for: make them (they
  * allocate, which workers never do), publish the flow, and hand the packet
  * back to its owner, which now finds the stream.
  */
-static bool
-new_ssrc_poll(struct mr_dp *dp)
+static void
+handle_new_ssrc(struct mr_dp *dp, struct rte_mbuf *m)
 {
-	struct rte_mbuf *pkts[MR_BURST];
-	unsigned int i, n;
+	uint32_t slot = m->hash.usr, ssrc = m->hash.fdir.hi;
+	const struct mr_flow *f = slot < dp->shm->max_legs ? dp->by_slot[slot] : NULL;
+	bool known = false;
+	unsigned int j;
 
-	n = rte_ring_sc_dequeue_burst(dp->new_ssrc, (void **)pkts, MR_BURST, NULL);
-	for (i = 0; i < n; i++) {
-		uint32_t slot = pkts[i]->hash.usr, ssrc = pkts[i]->hash.fdir.hi;
-		const struct mr_flow *f = slot < dp->shm->max_legs ? dp->by_slot[slot] : NULL;
-		bool known = false;
-		unsigned int j;
-
-		for (j = 0; f != NULL && j < f->n_streams; j++)
-			known |= f->streams[j].ssrc == ssrc;
-		/* If this fails the owner finds the SSRC unknown again and
-		 * drops the packet (ssrc-limit): it never comes back here. */
-		if (f != NULL && !known)
-			mr_flow_add_ssrc(dp, slot, ssrc);
-		f = slot < dp->shm->max_legs ? dp->by_slot[slot] : NULL;
-		if (f == NULL || rte_ring_sp_enqueue(dp->workers[f->owner].reinject, pkts[i]) != 0) {
-			mst->drops[MR_DROP_SSRC_LIMIT]++;
-			rte_pktmbuf_free(pkts[i]);
-		}
+	for (j = 0; f != NULL && j < f->n_streams; j++)
+		known |= f->streams[j].ssrc == ssrc;
+	/* If this fails the owner finds the SSRC unknown again and
+	 * drops the packet (ssrc-limit): it never comes back here. */
+	if (f != NULL && !known)
+		mr_flow_add_ssrc(dp, slot, ssrc);
+	f = slot < dp->shm->max_legs ? dp->by_slot[slot] : NULL;
+	if (f == NULL || rte_ring_sp_enqueue(dp->workers[f->owner].reinject, m) != 0) {
+		mst->drops[MR_DROP_SSRC_LIMIT]++;
+		rte_pktmbuf_free(m);
 	}
-	return n != 0;
 }
 
 /*
@@ -427,15 +408,21 @@ handle_stun(struct mr_dp *dp, struct rte_mbuf *m)
 	mgmt_send(dp, f->port, m);
 }
 
+/*
+ * Hand a burst of what the workers queued on @ring (punt, new_ssrc, stun:
+ * each has this lcore as its one consumer) to @handle, which owns each
+ * mbuf from then on. Returns whether there was any.
+ */
 static bool
-stun_poll(struct mr_dp *dp)
+ring_poll(struct mr_dp *dp, struct rte_ring *ring,
+	  void (*handle)(struct mr_dp *dp, struct rte_mbuf *m))
 {
 	struct rte_mbuf *pkts[MR_BURST];
 	unsigned int i, n;
 
-	n = rte_ring_sc_dequeue_burst(dp->stun, (void **)pkts, MR_BURST, NULL);
+	n = rte_ring_sc_dequeue_burst(ring, (void **)pkts, MR_BURST, NULL);
 	for (i = 0; i < n; i++)
-		handle_stun(dp, pkts[i]);
+		handle(dp, pkts[i]);
 	return n != 0;
 }
 
@@ -507,10 +494,10 @@ mr_mgmt_loop(struct mr_dp *dp)
 	while (!dp->quit) {
 		now = mr_dp_clock_tick();
 		busy = cmds_poll(dp);
-		busy |= punt_poll(dp);
+		busy |= ring_poll(dp, dp->punt, handle_punted);
 		busy |= notes_poll(dp, now);
-		busy |= new_ssrc_poll(dp);
-		busy |= stun_poll(dp);
+		busy |= ring_poll(dp, dp->new_ssrc, handle_new_ssrc);
+		busy |= ring_poll(dp, dp->stun, handle_stun);
 		if (dp->exc_port >= 0)
 			mr_exception_poll(dp);
 		if (now >= next_tick) {

@@ -669,7 +669,7 @@ def run_mute(tmp, lab):
     check(len(idx) == rb["received"], "the capture saw what B received (%d = %d)"
           % (len(idx), rb["received"]))
     # The first packets of a new SSRC wait on the management lcore for their
-    # contexts while later ones may pass (mgmt.c new_ssrc_poll()): a few may
+    # contexts while later ones may pass (mgmt.c handle_new_ssrc()): a few may
     # leave out of order at the very start, never after.
     check(len(set(idx)) == len(idx) and idx[10:] == sorted(idx[10:]) and
           min(idx[10:]) > max(idx[:10]) and rb["reordered"] <= 10,
