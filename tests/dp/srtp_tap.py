@@ -245,9 +245,12 @@ def mute_renumbers(tmp, region):
     import json
     r = json.loads(out.strip().splitlines()[-1])
     # A sends 33,000 packets while muted: without renumbering B would see its
-    # sequence jump by more than 2^15. The host may lose a few of the burst
-    # before the relay (the TAP's queue), so most, not all, count as muted.
-    check(region.drops().get("muted", 0) > 30000, "the mute dropped A's media (%s)" % region.drops().get("muted"))
+    # sequence jump by more than 2^15, however many of them reach the relay.
+    # A loaded host loses part of the burst before the relay (the TAP's
+    # queue: 25,000 of 33,000 arrived with both CPUs busy), so this asks
+    # only that the mute took most of what came: a mute not applied, or
+    # lifted early, leaves far fewer.
+    check(region.drops().get("muted", 0) > 16500, "the mute dropped A's media (%s)" % region.drops().get("muted"))
     check(r["auth_failures"] == 0 and r["replay_failures"] == 0 and bp.returncode == 0,
           "after a mute of 33,000 packets B still decrypts: %s" % out[-300:])
     globals()["BASE"] = region.drops()
