@@ -199,8 +199,6 @@ struct tp_result {
 
 /* main.c */
 extern volatile pid_t bench_child;      /* the running child, signalled on SIGINT/SIGTERM */
-uint64_t bench_now_ns(void);
-void bench_sleep_s(double s);
 int bench_schedstat(pid_t pid, pid_t tid, struct cpu_sample *ret);
 
 /* relay.c: run in a forked child; @tag names its EAL prefix, region and config. */

@@ -25,7 +25,6 @@
  * unless the options are wrong.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <sched.h>
@@ -36,13 +35,13 @@
 #include <sys/mman.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <mrelay/counters.h>
 
 #include "bench.h"
 #include "config.h"
+#include "runner.h"
 #include "srtp.h"
 
 #define MAX_REPEAT 9u
@@ -51,28 +50,6 @@
 
 volatile pid_t bench_child;             /* current child, for SIGINT/SIGTERM */
 static volatile sig_atomic_t interrupted;
-
-uint64_t
-bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-void
-bench_sleep_s(double s)
-{
-	struct timespec ts;
-
-	if (s <= 0)
-		return;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
 
 /* /proc/PID/task/TID/schedstat: ns on CPU, ns runnable but waiting, timeslices. */
 int
@@ -98,32 +75,17 @@ bench_schedstat(pid_t pid, pid_t tid, struct cpu_sample *ret)
 
 /* --- children and their leftovers ----------------------------------------- */
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 /* What a run may leave: its region, config, and the EAL's runtime directory. */
 static void
 cleanup(const char *tag)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	char path[512];
 
 	snprintf(path, sizeof(path), "/dev/shm/%s", tag);
 	unlink(path);
 	snprintf(path, sizeof(path), "/dev/shm/%s.conf", tag);
 	unlink(path);
-	if (geteuid() == 0)
-		snprintf(path, sizeof(path), "/var/run/dpdk/%s", tag);
-	else
-		snprintf(path, sizeof(path), "%s/dpdk/%s", xdg != NULL ? xdg : "/tmp", tag);
-	nftw(path, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	bench_eal_dir_remove(tag);
 }
 
 static void

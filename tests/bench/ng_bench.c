@@ -50,8 +50,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "runner.h"
 
 #define MAX_CONC 64u
 #define MAX_SAMPLES 2000000u
@@ -110,15 +111,6 @@ rm_tmpdir(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		printf("bench_ng: could not remove %s\n", tmpdir);
-}
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* utime + stime of @pid, all threads, in seconds. */
@@ -254,7 +246,7 @@ flow_send(struct flow *f, const char *tag)
 	n = f->state == ST_OFFER ? msg_offer(buf, sizeof(buf), f->cookie, f->cid) :
 	    f->state == ST_ANSWER ? msg_answer(buf, sizeof(buf), f->cookie, f->cid) :
 	    msg_delete(buf, sizeof(buf), f->cookie, f->cid);
-	f->t_sent = now_ns();
+	f->t_sent = bench_now_ns();
 	if (f->state == ST_OFFER)
 		f->t_offer = f->t_sent;
 	return send(f->fd, buf, n, 0) == (ssize_t)n ? 0 : -EIO;
@@ -283,7 +275,7 @@ flow_recv(struct flow *f, struct result *res, uint64_t *ret_setup_ns)
 		return -1;
 	}
 	if (f->state == ST_ANSWER && ret_setup_ns != NULL)
-		*ret_setup_ns = now_ns() - f->t_offer;
+		*ret_setup_ns = bench_now_ns() - f->t_offer;
 	if (f->state == ST_DELETE) {
 		f->state = ST_OFFER;
 		return 1;
@@ -329,7 +321,7 @@ run(const struct server *s, unsigned int conc, double seconds, unsigned int warm
 		pfd[i] = (struct pollfd){ .fd = fl[i].fd, .events = POLLIN };
 	}
 	if (measuring) {
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		t_end = t0 + (uint64_t)(seconds * 1e9);
 		c0 = cpu_s(s->pid);
 	}
@@ -358,17 +350,17 @@ run(const struct server *s, unsigned int conc, double seconds, unsigned int warm
 				res->calls++;
 			if (r == 1 && !measuring && ++done_warm >= (uint64_t)warmup * conc) {
 				measuring = true;
-				t0 = now_ns();
+				t0 = bench_now_ns();
 				t_end = t0 + (uint64_t)(seconds * 1e9);
 				c0 = cpu_s(s->pid);
 			}
 			(void)flow_send(&fl[i], s->name);
 		}
-		now = now_ns();
+		now = bench_now_ns();
 		if (measuring && now >= t_end)
 			break;
 	}
-	res->seconds = (double)(now_ns() - t0) / 1e9;
+	res->seconds = (double)(bench_now_ns() - t0) / 1e9;
 	if (measuring && res->seconds > 0) {
 		double cpu = cpu_s(s->pid) - c0;
 
@@ -412,13 +404,13 @@ spawn(char *const argv[], const char *log)
 static bool
 wait_ready(struct server *s)
 {
-	uint64_t deadline = now_ns() + 10000000000ull;
+	uint64_t deadline = bench_now_ns() + 10000000000ull;
 	int fd = flow_open(s);
 	char buf[256], why[64];
 
 	if (fd < 0)
 		return false;
-	while (now_ns() < deadline) {
+	while (bench_now_ns() < deadline) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		int status;
 
@@ -516,14 +508,6 @@ start_rtpengine(const struct opts *o, struct server *s)
 
 /* ---- report ---------------------------------------------------------------------------- */
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Median over repeats of one figure. */
 static double
 med(const struct result *r, unsigned int n, size_t off)
@@ -536,7 +520,7 @@ med(const struct result *r, unsigned int n, size_t off)
 			v[k++] = *(const double *)((const char *)&r[i] + off);
 	if (k == 0)
 		return 0;
-	qsort(v, k, sizeof(v[0]), cmp_double);
+	qsort(v, k, sizeof(v[0]), bench_cmp_double);
 	return v[k / 2];
 }
 

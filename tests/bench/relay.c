@@ -60,6 +60,7 @@
 #include "bench.h"
 #include "dp.h"
 #include "region.h"
+#include "runner.h"
 
 #define PORT_MIN 1024u
 #define PORT_MAX 65535u
@@ -776,13 +777,12 @@ static void
 thread_sample(const struct lthread *l, struct cpu_sample *ret)
 {
 	struct cpu_sample ss;
-	struct timespec ts;
 	clockid_t clk;
 
 	memset(ret, 0, sizeof(*ret));
 	/* The thread's CLOCK_THREAD_CPUTIME: exact, where schedstat may be a tick stale. */
-	if (pthread_getcpuclockid(l->thread, &clk) == 0 && clock_gettime(clk, &ts) == 0)
-		ret->cpu_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (pthread_getcpuclockid(l->thread, &clk) == 0)
+		ret->cpu_ns = bench_clock_ns(clk);
 	if (bench_schedstat(getpid(), l->tid, &ss) == 0) {
 		ret->wait_ns = ss.wait_ns;
 		if (ret->cpu_ns == 0)

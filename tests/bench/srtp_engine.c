@@ -39,19 +39,17 @@
  * minutes (94% of the time in libsoftokn3).
  */
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <srtp2/srtp.h>
 
+#include "runner.h"
 #include "smb_engine.h"
 #include "srtp.h"
 #include "srtp_mb.h"
@@ -160,15 +158,6 @@ big_free(void *p)
 static uint8_t bufs[BURST][PKT_ROOM] __attribute__((aligned(64)));
 static uint8_t scratch[BURST][PKT_ROOM] __attribute__((aligned(64)));
 
-static uint64_t
-cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void
 wr_be32(uint8_t *p, uint32_t v)
 {
@@ -213,18 +202,10 @@ rtp_hdr(uint8_t *p, uint32_t ssrc, uint16_t seq)
 	wr_be32(p + 8, ssrc);
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static double
 median(double *v, unsigned int n)
 {
-	qsort(v, n, sizeof(*v), cmp_double);
+	qsort(v, n, sizeof(*v), bench_cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
@@ -434,7 +415,7 @@ run_protect(struct bcase *c, enum who w, uint64_t nbursts, uint64_t *ret_pkts)
 
 	for (j = 0; j < BURST; j++)
 		memset(bufs[j], 0x5a, PKT_ROOM);
-	t0 = cpu_ns();
+	t0 = bench_thread_ns();
 	for (b = 0; b < nbursts; b++) {
 		for (j = 0; j < BURST; j++, k++) {
 			x = (uint32_t)(((uint64_t)k * SPREAD_STRIDE) % c->nctx);
@@ -459,7 +440,7 @@ run_protect(struct bcase *c, enum who w, uint64_t nbursts, uint64_t *ret_pkts)
 		else if (w == W_RAW)
 			raw_flush();
 	}
-	t = cpu_ns() - t0;
+	t = bench_thread_ns() - t0;
 	*ret_pkts = nbursts * BURST;
 	return t;
 }
@@ -475,7 +456,7 @@ run_receive(struct bcase *c, enum who w, enum op op, uint64_t *ret_pkts)
 	uint32_t i, j, x, len;
 	int st;
 
-	t0 = cpu_ns();
+	t0 = bench_thread_ns();
 	for (i = 0; i < c->nstock; i += BURST) {
 		for (j = 0; j < BURST; j++) {
 			uint8_t *p = c->stock + (size_t)(i + j) * PKT_ROOM;
@@ -504,7 +485,7 @@ run_receive(struct bcase *c, enum who w, enum op op, uint64_t *ret_pkts)
 		else if (w == W_RAW)
 			raw_flush();
 	}
-	t = cpu_ns() - t0;
+	t = bench_thread_ns() - t0;
 	*ret_pkts = c->nstock;
 	return t;
 }
@@ -549,30 +530,6 @@ measure(struct bcase *c, enum who w, enum op op, double seconds, unsigned int re
 
 /* ---- (d) DPDK cryptodev, through dpdk-test-crypto-perf ----------------------- */
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-/* What an EAL with file prefix @tag leaves behind. */
-static void
-runtime_dir_remove(const char *tag)
-{
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	char path[512];
-
-	if (geteuid() == 0 || xdg == NULL)
-		snprintf(path, sizeof(path), "/var/run/dpdk/%s", tag);
-	else
-		snprintf(path, sizeof(path), "%s/dpdk/%s", xdg, tag);
-	nftw(path, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
 /* MOps of one crypto-perf throughput run, or a negative value. */
 static double
 crypto_perf(const struct opts *o, bool gcm)
@@ -606,7 +563,7 @@ crypto_perf(const struct opts *o, bool gcm)
 			mops = m;
 	}
 	pclose(f);
-	runtime_dir_remove(prefix + strlen("--file-prefix="));
+	bench_eal_dir_remove(prefix + strlen("--file-prefix="));
 	return mops;
 }
 
@@ -623,7 +580,7 @@ direct_200(bool gcm, double seconds)
 
 	IMB_AES128_GCM_PRE(eng->mgr, key, &gk);
 	IMB_AES_KEYEXP_128(eng->mgr, key, enc, dec);
-	t0 = cpu_ns();
+	t0 = bench_thread_ns();
 	do {
 		for (b = 0; b < 64; b++) {
 			for (j = 0; j < BURST; j++) {
@@ -666,8 +623,8 @@ direct_200(bool gcm, double seconds)
 			raw_flush();
 			n += BURST;
 		}
-	} while ((double)(cpu_ns() - t0) < seconds * 1e9);
-	return (double)n * 1e3 / (double)(cpu_ns() - t0);        /* Mpps per CPU-second */
+	} while ((double)(bench_thread_ns() - t0) < seconds * 1e9);
+	return (double)n * 1e3 / (double)(bench_thread_ns() - t0);        /* Mpps per CPU-second */
 }
 
 /* ---- options and main ------------------------------------------------------ */
@@ -809,19 +766,18 @@ main(int argc, char **argv)
 {
 	struct opts o;
 	struct bcase c;
-	cpu_set_t set;
 	unsigned int si, zi, ci, op;
 	double ns[W_N];
 	bool lib;
+	int r;
 
 	if (parse_opts(argc, argv, &o) < 0) {
 		usage();
 		return 2;
 	}
-	CPU_ZERO(&set);
-	CPU_SET(o.cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) < 0)
-		perror("sched_setaffinity (figures go on anyway)");
+	r = bench_pin_cpu((unsigned int)o.cpu);
+	if (r < 0)
+		fprintf(stderr, "sched_setaffinity (figures go on anyway): %s\n", strerror(-r));
 	use_huge = o.huge;
 	if (use_huge && arena_init() < 0) {
 		perror("bench_srtp_engine: arena");

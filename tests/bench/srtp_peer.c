@@ -15,15 +15,14 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <srtp2/srtp.h>
 
 #include "bench.h"
+#include "runner.h"
 #include "srtp.h"
 
 #define REF_BATCH 32u                   /* packets per timed batch */
@@ -187,33 +186,6 @@ srtp_ready(void)
 	return 0;
 }
 
-static int
-pin_to(unsigned int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set) == 0 ? 0 : -errno;
-}
-
-static uint64_t
-thread_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
  * libsrtp alone: one sender and one receiver session (two more contexts in
  * the process), packets of @size protected in batches of 32 and unprotected
@@ -253,16 +225,16 @@ bench_srtp_ref_measure(uint8_t suite, uint32_t size, uint64_t round_ns, unsigned
 				bench_rtp_packet(buf[i], size, bench_srtp_ssrc(0), seq++);
 				len[i] = (int)size;
 			}
-			t = thread_ns();
+			t = bench_thread_ns();
 			for (i = 0; i < REF_BATCH; i++)
 				if (srtp_protect(tx, buf[i], &len[i]) != srtp_err_status_ok)
 					err = -EINVAL;
-			p_ns += thread_ns() - t;
-			t = thread_ns();
+			p_ns += bench_thread_ns() - t;
+			t = bench_thread_ns();
 			for (i = 0; i < REF_BATCH; i++)
 				if (srtp_unprotect(rx, buf[i], &len[i]) != srtp_err_status_ok)
 					err = -EINVAL;
-			u_ns += thread_ns() - t;
+			u_ns += bench_thread_ns() - t;
 			for (i = 0; i < REF_BATCH && err == 0; i++)
 				if ((uint32_t)len[i] != size)
 					err = -EINVAL;
@@ -274,8 +246,8 @@ bench_srtp_ref_measure(uint8_t suite, uint32_t size, uint64_t round_ns, unsigned
 	}
 	srtp_dealloc(tx);
 	srtp_dealloc(rx);
-	qsort(p_round, rounds, sizeof(double), cmp_double);
-	qsort(u_round, rounds, sizeof(double), cmp_double);
+	qsort(p_round, rounds, sizeof(double), bench_cmp_double);
+	qsort(u_round, rounds, sizeof(double), bench_cmp_double);
 	*ret_protect = p_round[rounds / 2];
 	*ret_unprotect = u_round[rounds / 2];
 	*ret_calls = total;
@@ -290,7 +262,7 @@ bench_srtp_reference(const struct bench_opts *o, struct srtp_ref *ret)
 
 	memset(ret, 0, sizeof(*ret));
 	snprintf(ret->version, sizeof(ret->version), "%s", srtp_get_version_string());
-	err = pin_to(o->worker_cpu);
+	err = bench_pin_cpu(o->worker_cpu);
 	if (err == 0)
 		err = srtp_ready();
 	for (s = 0; s < o->n_srtp_suites && err == 0; s++) {
@@ -323,14 +295,12 @@ bench_stock_build(const struct bench_opts *o, const struct bench_srtp_case *c,
 	uint32_t stride = bench_spread_stride(c->legs), k;
 	struct mr_key_gen idle_key;
 	srtp_t idle = NULL;
-	uint64_t t0 = 0;
-	struct timespec ts;
+	uint64_t t0;
 	int err;
 
 	memset(ret, 0, sizeof(*ret));
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t0 = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	err = pin_to(o->worker_cpu);
+	t0 = bench_now_ns();
+	err = bench_pin_cpu(o->worker_cpu);
 	if (err == 0)
 		err = srtp_ready();
 	bench_srtp_key(c->suite, 0, BENCH_KEY_OUT, &idle_key);
@@ -361,8 +331,7 @@ bench_stock_build(const struct bench_opts *o, const struct bench_srtp_case *c,
 	}
 	if (idle != NULL)
 		srtp_dealloc(idle);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ret->build_s = (double)((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - t0) / 1e9;
+	ret->build_s = (double)(bench_now_ns() - t0) / 1e9;
 	ret->n = err == 0 ? st->n : 0;
 	return err;
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "runner.h"
 
 #define TP_BURSTS "31"
 #define TP_START_TIMEOUT_S 30.0
