@@ -889,6 +889,24 @@ idle_calibrate(struct run *run, struct relay_result *res)
 				    (double)(b.w.idle_loops - a.w.idle_loops);
 }
 
+/* The worker's figures over the window from @a to @b: what plain and SRTP runs both report. */
+static void
+window_result(struct relay_result *res, const struct snap *a, const struct snap *b)
+{
+	res->wall_s = secs(a->t_ns, b->t_ns);
+	res->cpu_s = secs(a->worker.cpu_ns, b->worker.cpu_ns);
+	res->wait_s = secs(a->worker.wait_ns, b->worker.wait_ns);
+	res->gen_cpu_s = secs(a->gen.cpu_ns, b->gen.cpu_ns);
+	res->rx = b->w.rx_pkts - a->w.rx_pkts;
+	res->tx = b->w.tx_pkts - a->w.tx_pkts;
+	res->loops = b->w.loops - a->w.loops;
+	res->idle_loops = b->w.idle_loops - a->w.idle_loops;
+	res->drops = drops_since(&b->w, &a->w, &res->top_drop);
+	res->latched = b->w.latched - a->w.latched;
+	res->notes_dropped = b->w.events_dropped - a->w.events_dropped;
+	res->handoff = b->w.handoff_out - a->w.handoff_out;
+}
+
 static void *
 relay_controller(void *arg)
 {
@@ -906,18 +924,7 @@ relay_controller(void *arg)
 	take_snap(run, &a);
 	bench_sleep_s(run->o->seconds);
 	take_snap(run, &b);
-	res->wall_s = secs(a.t_ns, b.t_ns);
-	res->cpu_s = secs(a.worker.cpu_ns, b.worker.cpu_ns);
-	res->wait_s = secs(a.worker.wait_ns, b.worker.wait_ns);
-	res->gen_cpu_s = secs(a.gen.cpu_ns, b.gen.cpu_ns);
-	res->rx = b.w.rx_pkts - a.w.rx_pkts;
-	res->tx = b.w.tx_pkts - a.w.tx_pkts;
-	res->loops = b.w.loops - a.w.loops;
-	res->idle_loops = b.w.idle_loops - a.w.idle_loops;
-	res->drops = drops_since(&b.w, &a.w, &res->top_drop);
-	res->latched = b.w.latched - a.w.latched;
-	res->notes_dropped = b.w.events_dropped - a.w.events_dropped;
-	res->handoff = b.w.handoff_out - a.w.handoff_out;
+	window_result(res, &a, &b);
 	idle_calibrate(run, res);
 	stop_all(run);
 	return NULL;
@@ -1033,22 +1040,11 @@ srtp_controller(void *arg)
 		bench_sleep_s(0.001);
 	}
 	take_snap(run, &b);
-	res->wall_s = secs(a.t_ns, b.t_ns);
-	res->cpu_s = secs(a.worker.cpu_ns, b.worker.cpu_ns);
-	res->wait_s = secs(a.worker.wait_ns, b.worker.wait_ns);
-	res->gen_cpu_s = secs(a.gen.cpu_ns, b.gen.cpu_ns);
-	res->rx = b.w.rx_pkts - a.w.rx_pkts;
-	res->tx = b.w.tx_pkts - a.w.tx_pkts;
-	res->loops = b.w.loops - a.w.loops;
-	res->idle_loops = b.w.idle_loops - a.w.idle_loops;
-	res->drops = drops_since(&b.w, &a.w, &res->top_drop);
+	window_result(res, &a, &b);
 	for (r = 0; r < MR_DROP_MAX; r++) {
 		res->drop_by[r] = b.w.drops[r] - a.w.drops[r];
 		res->mgmt_drops += b.m.drops[r] - a.m.drops[r];
 	}
-	res->latched = b.w.latched - a.w.latched;
-	res->notes_dropped = b.w.events_dropped - a.w.events_dropped;
-	res->handoff = b.w.handoff_out - a.w.handoff_out;
 
 	/* What the egress legs' peers would get: a few relayed packets, verified. */
 	g->check_left = BENCH_SRTP_CHECKS;
