@@ -304,11 +304,13 @@ frame_template(uint8_t *f, const struct rte_ether_addr *relay_mac, uint32_t payl
 	memset(rtp + 12, 0xff, payload_len - 12u);
 }
 
-/* Make @m the next leg's incoming frame; @whole also rewrites the payload. */
-static inline void
-gen_build(struct gen *g, struct rte_mbuf *m, bool whole)
+/*
+ * @m as a frame of @len bytes from leg @slot's peer to the leg: the
+ * template's first @copy bytes, then the leg's addresses. Returns its start.
+ */
+static inline uint8_t *
+gen_frame(struct gen *g, struct rte_mbuf *m, uint32_t slot, uint32_t len, uint32_t copy)
 {
-	uint32_t slot = g->first + g->cursor;
 	struct mr_sockaddr local, peer;
 	struct rte_ipv4_hdr *ip;
 	struct rte_udp_hdr *udp;
@@ -316,12 +318,12 @@ gen_build(struct gen *g, struct rte_mbuf *m, bool whole)
 	uint8_t *f;
 
 	m->data_off = RTE_PKTMBUF_HEADROOM;
-	m->data_len = BENCH_FRAME_LEN;
-	m->pkt_len = BENCH_FRAME_LEN;
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
 	m->ol_flags = 0;
 	m->port = g->port_id;
 	f = rte_pktmbuf_mtod(m, uint8_t *);
-	memcpy(f, g->tmpl, whole ? BENCH_FRAME_LEN : BENCH_HDR_LEN);
+	memcpy(f, g->tmpl, copy);
 	leg_addrs(slot, &local, &rtcp, &peer);
 	ip = (struct rte_ipv4_hdr *)(f + 14);
 	udp = (struct rte_udp_hdr *)(f + 34);
@@ -330,6 +332,13 @@ gen_build(struct gen *g, struct rte_mbuf *m, bool whole)
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	udp->src_port = peer.port_be;
 	udp->dst_port = local.port_be;
+	return f;
+}
+
+/* On to the next leg of the pass, counting the passes. */
+static inline void
+gen_next_leg(struct gen *g)
+{
 	g->cursor += g->stride;
 	if (g->cursor >= g->n)
 		g->cursor -= g->n;
@@ -337,6 +346,15 @@ gen_build(struct gen *g, struct rte_mbuf *m, bool whole)
 		g->pass_left = g->n;
 		g->passes++;
 	}
+}
+
+/* Make @m the next leg's incoming frame; @whole also rewrites the payload. */
+static inline void
+gen_build(struct gen *g, struct rte_mbuf *m, bool whole)
+{
+	gen_frame(g, m, g->first + g->cursor, BENCH_FRAME_LEN,
+		  whole ? BENCH_FRAME_LEN : BENCH_HDR_LEN);
+	gen_next_leg(g);
 }
 
 /*
@@ -426,58 +444,20 @@ gen_main(void *arg)
 static inline void
 gen_build_srtp(struct gen *g, struct rte_mbuf *m)
 {
-	uint32_t slot = g->first + g->cursor, len = BENCH_HDR_LEN + g->payload_len;
+	uint32_t slot = g->first + g->cursor;
 	uint64_t pos = g->pos;
-	struct mr_sockaddr local, peer;
-	struct rte_ipv4_hdr *ip;
-	struct rte_udp_hdr *udp;
-	uint16_t rtcp;
-	uint8_t *f, *p;
+	uint8_t *p;
 
-	m->data_off = RTE_PKTMBUF_HEADROOM;
-	m->data_len = (uint16_t)len;
-	m->pkt_len = len;
-	m->ol_flags = 0;
-	m->port = g->port_id;
-	f = rte_pktmbuf_mtod(m, uint8_t *);
-	memcpy(f, g->tmpl, BENCH_HDR_LEN);
-	leg_addrs(slot, &local, &rtcp, &peer);
-	ip = (struct rte_ipv4_hdr *)(f + 14);
-	udp = (struct rte_udp_hdr *)(f + 34);
-	memcpy(&ip->src_addr, peer.ip, 4);
-	memcpy(&ip->dst_addr, local.ip, 4);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp->src_port = peer.port_be;
-	udp->dst_port = local.port_be;
-	p = f + BENCH_HDR_LEN;
+	p = gen_frame(g, m, slot, BENCH_HDR_LEN + g->payload_len, BENCH_HDR_LEN) + BENCH_HDR_LEN;
 	if (g->stock != NULL) {
 		memcpy(p, g->stock + pos * g->stock_rec, g->payload_len);
 	} else {
-		/* RTP -> SRTP: what bench_rtp_packet() makes, without the call. */
-		uint32_t ssrc = bench_srtp_ssrc(slot);
-		uint16_t seq = (uint16_t)(pos / g->n);
-		uint32_t ts = (uint32_t)seq * 160u;
-
+		/* RTP -> SRTP: what bench_rtp_packet() makes, from the template. */
 		memcpy(p, g->tmpl + BENCH_HDR_LEN, g->payload_len);
-		p[2] = (uint8_t)(seq >> 8);
-		p[3] = (uint8_t)seq;
-		p[4] = (uint8_t)(ts >> 24);
-		p[5] = (uint8_t)(ts >> 16);
-		p[6] = (uint8_t)(ts >> 8);
-		p[7] = (uint8_t)ts;
-		p[8] = (uint8_t)(ssrc >> 24);
-		p[9] = (uint8_t)(ssrc >> 16);
-		p[10] = (uint8_t)(ssrc >> 8);
-		p[11] = (uint8_t)ssrc;
+		bench_rtp_stamp(p, bench_srtp_ssrc(slot), (uint16_t)(pos / g->n));
 	}
 	g->pos = pos + 1;
-	g->cursor += g->stride;
-	if (g->cursor >= g->n)
-		g->cursor -= g->n;
-	if (--g->pass_left == 0) {
-		g->pass_left = g->n;
-		g->passes++;
-	}
+	gen_next_leg(g);
 }
 
 /* Relayed frames as the egress leg's peer gets them (after the window only). */

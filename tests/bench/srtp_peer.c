@@ -97,20 +97,9 @@ bench_srtp_tag_len(uint8_t suite)
 void
 bench_rtp_packet(uint8_t *p, uint32_t size, uint32_t ssrc, uint16_t seq)
 {
-	uint32_t ts = (uint32_t)seq * 160u;
-
 	p[0] = 0x80;
 	p[1] = size <= 400 ? 0 : 96;
-	p[2] = (uint8_t)(seq >> 8);
-	p[3] = (uint8_t)seq;
-	p[4] = (uint8_t)(ts >> 24);
-	p[5] = (uint8_t)(ts >> 16);
-	p[6] = (uint8_t)(ts >> 8);
-	p[7] = (uint8_t)ts;
-	p[8] = (uint8_t)(ssrc >> 24);
-	p[9] = (uint8_t)(ssrc >> 16);
-	p[10] = (uint8_t)(ssrc >> 8);
-	p[11] = (uint8_t)ssrc;
+	bench_rtp_stamp(p, ssrc, seq);
 	if (size > 12)
 		memset(p + 12, 0xd5, size - 12u);
 }
