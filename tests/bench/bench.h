@@ -200,6 +200,8 @@ struct tp_result {
 /* main.c */
 extern volatile pid_t bench_child;      /* the running child, signalled on SIGINT/SIGTERM */
 int bench_schedstat(pid_t pid, pid_t tid, struct cpu_sample *ret);
+unsigned int bench_eal_args(const struct bench_opts *o, char **argv, char *mib, char *prefix_arg,
+			    char *lcores);
 
 /* relay.c: run in a forked child; @tag names its EAL prefix, region and config. */
 int bench_relay_run(const struct bench_opts *o, uint32_t legs, const char *tag,

@@ -413,6 +413,32 @@ choose_memory(struct bench_opts *o)
 	return text;
 }
 
+/*
+ * The EAL arguments the relay and testpmd share, so that the reference runs
+ * on the same memory: what choose_memory() picked (@mib MiB without
+ * hugepages), no PCI, @prefix_arg and --lcores @lcores. Appended at @argv;
+ * returns how many.
+ */
+unsigned int
+bench_eal_args(const struct bench_opts *o, char **argv, char *mib, char *prefix_arg,
+	       char *lcores)
+{
+	unsigned int argc = 0;
+
+	if (o->mem == BENCH_MEM_HUGE) {
+		argv[argc++] = "--in-memory";
+	} else {
+		argv[argc++] = "--no-huge";
+		argv[argc++] = "-m";
+		argv[argc++] = mib;
+	}
+	argv[argc++] = "--no-pci";
+	argv[argc++] = prefix_arg;
+	argv[argc++] = "--lcores";
+	argv[argc++] = lcores;
+	return argc;
+}
+
 static bool
 cpu_usable(unsigned int cpu)
 {

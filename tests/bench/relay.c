@@ -584,17 +584,7 @@ eal_start(const struct bench_opts *o, const char *tag, uint32_t slots)
 	snprintf(mem, sizeof(mem), "%" PRIu64, 512u + (((uint64_t)slots * 1024u) >> 20));
 	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", tag);
 	argv[argc++] = "bench_relay";
-	if (o->mem == BENCH_MEM_HUGE) {
-		argv[argc++] = "--in-memory";
-	} else {
-		argv[argc++] = "--no-huge";
-		argv[argc++] = "-m";
-		argv[argc++] = mem;
-	}
-	argv[argc++] = "--no-pci";
-	argv[argc++] = prefix;
-	argv[argc++] = "--lcores";
-	argv[argc++] = lcores;
+	argc += (int)bench_eal_args(o, argv + argc, mem, prefix, lcores);
 	if (!o->verbose) {
 		argv[argc++] = "--log-level=*:error";
 		argv[argc++] = "--log-level=user.mrelay.*:warning";

@@ -164,17 +164,7 @@ spawn(const struct bench_opts *o, const char *mode, const char *tag, int *ret_in
 	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", tag);
 	snprintf(fwd, sizeof(fwd), "--forward-mode=%s", mode);
 	argv[argc++] = (char *)o->testpmd;
-	if (o->mem == BENCH_MEM_HUGE) {
-		argv[argc++] = "--in-memory";
-	} else {
-		argv[argc++] = "--no-huge";
-		argv[argc++] = "-m";
-		argv[argc++] = "512";
-	}
-	argv[argc++] = "--no-pci";
-	argv[argc++] = prefix;
-	argv[argc++] = "--lcores";
-	argv[argc++] = lcores;
+	argc += (int)bench_eal_args(o, argv + argc, "512", prefix, lcores);
 	argv[argc++] = "--vdev=net_ring0";
 	argv[argc++] = "--log-level=*:error";
 	argv[argc++] = "--";
