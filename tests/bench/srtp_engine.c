@@ -403,6 +403,16 @@ raw_flush(void)
 
 enum who { W_ENGINE, W_RAW, W_LIBSRTP, W_N };
 
+/* A burst's ops run in the engine, raw jobs are flushed; libsrtp did each packet as it came. */
+static inline void
+burst_end(enum who w, struct mr_smb_op *ops)
+{
+	if (w == W_ENGINE)
+		mr_smb_run(eng, ops, BURST);
+	else if (w == W_RAW)
+		raw_flush();
+}
+
 /* Protect: the burst's buffers are protected again and again, each time the next seq. */
 static uint64_t
 run_protect(struct bcase *c, enum who w, uint64_t nbursts, uint64_t *ret_pkts)
@@ -435,10 +445,7 @@ run_protect(struct bcase *c, enum who w, uint64_t nbursts, uint64_t *ret_pkts)
 				break;
 			}
 		}
-		if (w == W_ENGINE)
-			mr_smb_run(eng, ops, BURST);
-		else if (w == W_RAW)
-			raw_flush();
+		burst_end(w, ops);
 	}
 	t = bench_thread_ns() - t0;
 	*ret_pkts = nbursts * BURST;
@@ -480,10 +487,7 @@ run_receive(struct bcase *c, enum who w, enum op op, uint64_t *ret_pkts)
 				break;
 			}
 		}
-		if (w == W_ENGINE)
-			mr_smb_run(eng, ops, BURST);
-		else if (w == W_RAW)
-			raw_flush();
+		burst_end(w, ops);
 	}
 	t = bench_thread_ns() - t0;
 	*ret_pkts = c->nstock;
