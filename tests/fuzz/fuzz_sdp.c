@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "sdp.h"
+#include "../xorshift.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -61,10 +62,7 @@ static uint64_t rng_state;
 static unsigned int
 draw(unsigned int n)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (unsigned int)((rng_state * 0x2545f4914f6cdd1dull) >> 33) % n;
+	return (unsigned int)(mr_test_xorshift(&rng_state) >> 33) % n;
 }
 
 static bool

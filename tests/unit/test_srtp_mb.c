@@ -38,6 +38,7 @@
 #include "srtp_mb.h"
 #include "../libsrtp_peer.h"
 #include "../srtp_twin.h"
+#include "../xorshift.h"
 #include "srtp_fixture.h"
 #include "srtp_vectors.h"
 
@@ -49,16 +50,12 @@ static struct mr_smb_engine *eng;
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/* xorshift64*: the same sequence everywhere, so a failure reproduces */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 static uint64_t
 rng(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
+	return mr_test_xorshift(&rng_state);
 }
 
 static uint32_t
