@@ -6,7 +6,6 @@
  * written from the strings below into a private temporary directory, so each
  * case reads next to the message it must produce.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,22 +20,17 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "tmpdir.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static char tmpdir[256];
+static struct mr_test_tmpdir tmp;
 
-/* Write @text to "<tmpdir>/<name>" and return its path in @path. */
+/* Write @text to "<tmp.dir>/<name>" and return its path in @path. */
 static void
 write_file(const char *name, const char *text, char *path, size_t len)
 {
-	FILE *f;
-
-	snprintf(path, len, "%s/%s", tmpdir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
+	assert_int_equal(mr_test_tmpdir_write(&tmp, name, text, path, len), 0);
 }
 
 static void
@@ -61,33 +55,20 @@ static int
 group_setup(void **state)
 {
 	const char *base = getenv("TMPDIR");
+	char template[256];             /* too long for tmp.dir: -ENAMETOOLONG, not cut */
 
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/mr-test-config-XXXXXX",
+	snprintf(template, sizeof(template), "%s/mr-test-config-XXXXXX",
 		 base != NULL && base[0] != '\0' ? base : "/tmp");
-	return mkdtemp(tmpdir) != NULL ? 0 : -1;
+	return mr_test_tmpdir_make(&tmp, template, NULL);
 }
 
 /* Also removes what a failed test left behind. */
 static int
 group_teardown(void **state)
 {
-	char path[512];
-	struct dirent *de;
-	DIR *d;
-
 	(void)state;
-	d = opendir(tmpdir);
-	if (d == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", tmpdir, de->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	return rmdir(tmpdir);
+	return mr_test_tmpdir_remove(&tmp);
 }
 
 /* ---- good files ---------------------------------------------------------- */
@@ -308,14 +289,14 @@ test_unreadable(void **state)
 	(void)state;
 	memset(&cfg, 0x5a, sizeof(cfg));
 	before = cfg;
-	snprintf(path, sizeof(path), "%s/does-not-exist.conf", tmpdir);
+	snprintf(path, sizeof(path), "%s/does-not-exist.conf", tmp.dir);
 	assert_int_equal(mr_config_load(path, &cfg, err, sizeof(err)), -ENOENT);
 	snprintf(want, sizeof(want), "%s: No such file or directory", path);
 	assert_string_equal(err, want);
 	assert_memory_equal(&cfg, &before, sizeof(cfg));
 
-	assert_int_equal(mr_config_load(tmpdir, &cfg, err, sizeof(err)), -EISDIR);
-	snprintf(want, sizeof(want), "%s: Is a directory", tmpdir);
+	assert_int_equal(mr_config_load(tmp.dir, &cfg, err, sizeof(err)), -EISDIR);
+	snprintf(want, sizeof(want), "%s: Is a directory", tmp.dir);
 	assert_string_equal(err, want);
 
 	/* Permission bits do not stop root: check EACCES only when they bite. */
@@ -350,7 +331,7 @@ test_err_buffer(void **state)
 	unlink(path);
 
 	/* The same for errors found before libconfig runs. */
-	assert_int_equal(mr_config_load(tmpdir, &cfg, NULL, 0), -EISDIR);
+	assert_int_equal(mr_config_load(tmp.dir, &cfg, NULL, 0), -EISDIR);
 }
 
 /* ---- IP literals --------------------------------------------------------- */

@@ -22,39 +22,30 @@
 
 #include "config.h"
 #include "digest.h"
+#include "tmpdir.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static char tmpdir[256];
+static struct mr_test_tmpdir tmp;
 
 static void
 write_file(const char *name, const char *text, char *path, size_t len)
 {
-	FILE *f;
-
-	snprintf(path, len, "%s/%s", tmpdir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
+	assert_int_equal(mr_test_tmpdir_write(&tmp, name, text, path, len), 0);
 }
 
 static int
 group_setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/mr-test-cp-config-XXXXXX");
-	return mkdtemp(tmpdir) != NULL ? 0 : -1;
+	return mr_test_tmpdir_make(&tmp, "/tmp/mr-test-cp-config-XXXXXX", NULL);
 }
 
 static int
 group_teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return mr_test_tmpdir_remove(&tmp);
 }
 
 static void
@@ -454,8 +445,8 @@ test_unreadable(void **state)
 	(void)state;
 	assert_int_equal(mr_cp_config_load("/nonexistent/cp.conf", &cfg, err, sizeof(err)), -ENOENT);
 	assert_string_equal(err, "/nonexistent/cp.conf: No such file or directory");
-	assert_int_equal(mr_cp_config_load(tmpdir, &cfg, err, sizeof(err)), -EISDIR);
-	snprintf(want, sizeof(want), "%s: Is a directory", tmpdir);
+	assert_int_equal(mr_cp_config_load(tmp.dir, &cfg, err, sizeof(err)), -EISDIR);
+	snprintf(want, sizeof(want), "%s: Is a directory", tmp.dir);
 	assert_string_equal(err, want);
 }
 

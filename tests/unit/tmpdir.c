@@ -11,12 +11,15 @@ int
 mr_test_tmpdir_make(struct mr_test_tmpdir *t, const char *template, const char *file)
 {
 	if (strlen(template) >= sizeof(t->dir) ||
-	    strlen(template) + 1 + strlen(file) >= sizeof(t->path))
+	    (file != NULL && strlen(template) + 1 + strlen(file) >= sizeof(t->path)))
 		return -ENAMETOOLONG;
 	strcpy(t->dir, template);
 	if (mkdtemp(t->dir) == NULL)
 		return -errno;
-	snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, file);
+	if (file != NULL)
+		snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, file);
+	else
+		t->path[0] = '\0';
 	return 0;
 }
 
@@ -27,4 +30,22 @@ mr_test_tmpdir_remove(const struct mr_test_tmpdir *t)
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
 	return system(cmd) == 0 ? 0 : -1;
+}
+
+int
+mr_test_tmpdir_write(const struct mr_test_tmpdir *t, const char *name, const char *text,
+		     char *path, size_t len)
+{
+	FILE *f;
+	int r = 0;
+
+	snprintf(path, len, "%s/%s", t->dir, name);
+	f = fopen(path, "w");
+	if (f == NULL)
+		return -errno;
+	if (fputs(text, f) < 0)
+		r = -EIO;
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	return r;
 }
