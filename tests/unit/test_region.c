@@ -5,7 +5,7 @@
  * the commands they queue; resync when the command ring is full; repair of
  * slots a dead writer left odd; counters; sync against a forked fake
  * dataplane; and the layout at a million legs. Region files live in a
- * mkdtemp() directory under /tmp.
+ * directory of each test's own under /tmp (tmpdir.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,13 +28,13 @@
 #include <cmocka.h>
 
 #include "region.h"
+#include "tmpdir.h"
 
 #define SMALL_LEGS 64u
 #define SMALL_WORKERS 2u
 
 struct fixture {
-	char dir[64];
-	char path[128];         /* the region */
+	struct mr_test_tmpdir tmp;      /* path: the region */
 	char other[128];        /* a second file, for tests that need one */
 	struct mr_region r;
 };
@@ -46,13 +46,11 @@ setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/mrelay-test-region-XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
+	if (mr_test_tmpdir_make(&f->tmp, "/tmp/mrelay-test-region-XXXXXX", "region") < 0) {
 		free(f);
 		return -1;
 	}
-	snprintf(f->path, sizeof(f->path), "%s/region", f->dir);
-	snprintf(f->other, sizeof(f->other), "%s/other", f->dir);
+	snprintf(f->other, sizeof(f->other), "%s/other", f->tmp.dir);
 	f->r.lock_fd = -1;
 	*state = f;
 	return 0;
@@ -62,20 +60,19 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
+	int r;
 
 	mr_region_close(&f->r);
-	unlink(f->path);
-	unlink(f->other);
-	rmdir(f->dir);
+	r = mr_test_tmpdir_remove(&f->tmp);
 	free(f);
-	return 0;
+	return r;
 }
 
 /* Open a fresh small region, locked, with an empty command ring. */
 static struct mr_region *
 open_small(struct fixture *f, uint32_t legs, uint32_t workers)
 {
-	assert_int_equal(mr_region_open(&f->r, f->path, true, legs, workers), 0);
+	assert_int_equal(mr_region_open(&f->r, f->tmp.path, true, legs, workers), 0);
 	assert_int_equal(mr_region_lock(&f->r), 0);
 	assert_int_equal(mr_ring_count(mr_shm_cmd_ring(f->r.hdr)), 0);
 	return &f->r;
@@ -164,10 +161,10 @@ test_open_absent(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(mr_region_open(&f->r, f->path, false, 0, 0), -ENOENT);
+	assert_int_equal(mr_region_open(&f->r, f->tmp.path, false, 0, 0), -ENOENT);
 	assert_null(f->r.hdr);
 	mr_region_close(&f->r);         /* safe after a failed open */
-	assert_int_equal(access(f->path, F_OK), -1);
+	assert_int_equal(access(f->tmp.path, F_OK), -1);
 }
 
 static void
@@ -178,7 +175,7 @@ test_create_attach(void **state)
 	struct mr_shm_layout l;
 	struct stat st;
 
-	assert_int_equal(mr_region_open(&f->r, f->path, true, SMALL_LEGS, SMALL_WORKERS), 0);
+	assert_int_equal(mr_region_open(&f->r, f->tmp.path, true, SMALL_LEGS, SMALL_WORKERS), 0);
 	h = f->r.hdr;
 	assert_non_null(h);
 	assert_int_equal(f->r.lock_fd, -1);
@@ -189,7 +186,7 @@ test_create_attach(void **state)
 	assert_int_equal(h->next_leg_uid, 1);
 	assert_int_equal(mr_shm_layout(SMALL_LEGS, SMALL_WORKERS, &l), 0);
 	assert_int_equal(f->r.size, l.size);
-	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(stat(f->tmp.path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal((uint64_t)st.st_size, l.size);
 	mr_region_close(&f->r);
@@ -197,10 +194,10 @@ test_create_attach(void **state)
 	mr_region_close(&f->r);         /* twice is fine */
 
 	/* Attach: the existing dimensions win over the requested ones. */
-	assert_int_equal(mr_region_open(&f->r, f->path, false, 0, 0), 0);
+	assert_int_equal(mr_region_open(&f->r, f->tmp.path, false, 0, 0), 0);
 	assert_int_equal(f->r.hdr->max_legs, SMALL_LEGS);
 	mr_region_close(&f->r);
-	assert_int_equal(mr_region_open(&f->r, f->path, true, 1024, 8), 0);
+	assert_int_equal(mr_region_open(&f->r, f->tmp.path, true, 1024, 8), 0);
 	assert_int_equal(f->r.hdr->max_legs, SMALL_LEGS);
 	assert_int_equal(f->r.hdr->max_workers, SMALL_WORKERS);
 	mr_region_close(&f->r);
@@ -229,13 +226,13 @@ test_abi_mismatch(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(mr_region_open(&f->r, f->path, true, SMALL_LEGS, SMALL_WORKERS), 0);
+	assert_int_equal(mr_region_open(&f->r, f->tmp.path, true, SMALL_LEGS, SMALL_WORKERS), 0);
 	f->r.hdr->abi_version = MR_SHM_ABI_VERSION + 1u;
 	mr_region_close(&f->r);
-	assert_int_equal(mr_region_open(&f->r, f->path, false, 0, 0), -EPROTO);
+	assert_int_equal(mr_region_open(&f->r, f->tmp.path, false, 0, 0), -EPROTO);
 	assert_null(f->r.hdr);
 	/* create never replaces an existing region, whatever its version. */
-	assert_int_equal(mr_region_open(&f->r, f->path, true, SMALL_LEGS, SMALL_WORKERS),
+	assert_int_equal(mr_region_open(&f->r, f->tmp.path, true, SMALL_LEGS, SMALL_WORKERS),
 			 -EPROTO);
 }
 
@@ -249,32 +246,32 @@ test_bad_magic_and_layout(void **state)
 	uint64_t saved, size;
 	int fd;
 
-	assert_int_equal(mr_region_open(&f->r, f->path, true, SMALL_LEGS, SMALL_WORKERS), 0);
+	assert_int_equal(mr_region_open(&f->r, f->tmp.path, true, SMALL_LEGS, SMALL_WORKERS), 0);
 	saved = f->r.hdr->magic;
 	f->r.hdr->magic ^= 1u;
 	mr_region_close(&f->r);
-	assert_int_equal(mr_region_open(&f->r, f->path, false, 0, 0), -EINVAL);
+	assert_int_equal(mr_region_open(&f->r, f->tmp.path, false, 0, 0), -EINVAL);
 
 	/* A header that does not add up. */
 	h = NULL;
-	assert_int_equal(mr_shm_attach(f->path, &h, &size), -EINVAL);
+	assert_int_equal(mr_shm_attach(f->tmp.path, &h, &size), -EINVAL);
 	assert_null(h);
-	fd = open(f->path, O_RDWR);
+	fd = open(f->tmp.path, O_RDWR);
 	assert_true(fd >= 0);
 	assert_int_equal(pwrite(fd, &saved, sizeof(saved), 0), (ssize_t)sizeof(saved));
-	assert_int_equal(mr_shm_attach(f->path, &h, &size), 0);
+	assert_int_equal(mr_shm_attach(f->tmp.path, &h, &size), 0);
 	h->max_legs = SMALL_LEGS * 2;
 	munmap(h, size);
-	assert_int_equal(mr_region_open(&f->r, f->path, false, 0, 0), -EINVAL);
+	assert_int_equal(mr_region_open(&f->r, f->tmp.path, false, 0, 0), -EINVAL);
 
 	/* A valid header, but a ring whose geometry could overrun the mapping. */
 	assert_int_equal(pwrite(fd, &legs, sizeof(legs), offsetof(struct mr_shm_header, max_legs)),
 			 (ssize_t)sizeof(legs));
 	close(fd);
-	assert_int_equal(mr_shm_attach(f->path, &h, &size), 0);
+	assert_int_equal(mr_shm_attach(f->tmp.path, &h, &size), 0);
 	mr_shm_cmd_ring(h)->size = 1u << 30;
 	munmap(h, size);
-	assert_int_equal(mr_region_open(&f->r, f->path, false, 0, 0), -EINVAL);
+	assert_int_equal(mr_region_open(&f->r, f->tmp.path, false, 0, 0), -EINVAL);
 
 	/* Junk, and a file too short for a header. */
 	write_file(f->other, junk, sizeof(junk));
@@ -292,7 +289,7 @@ test_lock(void **state)
 	struct mr_leg_slot leg;
 	int fd;
 
-	assert_int_equal(mr_region_open(&f->r, f->path, true, SMALL_LEGS, SMALL_WORKERS), 0);
+	assert_int_equal(mr_region_open(&f->r, f->tmp.path, true, SMALL_LEGS, SMALL_WORKERS), 0);
 	leg_init(&leg, 1);
 	/* Writes need the lock. */
 	assert_int_equal(mr_region_leg_write(&f->r, 0, &leg), -ENOLCK);
@@ -305,7 +302,7 @@ test_lock(void **state)
 	assert_true(f->r.lock_fd >= 0);
 	assert_int_equal(mr_region_lock(&f->r), -EDEADLK);
 	/* Another open file description of the region cannot take it. */
-	fd = open(f->path, O_RDWR);
+	fd = open(f->tmp.path, O_RDWR);
 	assert_true(fd >= 0);
 	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), -1);
 	assert_int_equal(errno, EWOULDBLOCK);
@@ -316,19 +313,19 @@ test_lock(void **state)
 	close(fd);
 
 	/* The path now names another file: locking it would protect nothing. */
-	assert_int_equal(rename(f->path, f->other), 0);
-	assert_int_equal(mr_region_open(&(struct mr_region){ .lock_fd = -1 }, f->path, false, 0, 0),
-			 -ENOENT);
+	assert_int_equal(rename(f->tmp.path, f->other), 0);
+	assert_int_equal(mr_region_open(&(struct mr_region){ .lock_fd = -1 }, f->tmp.path, false,
+					0, 0), -ENOENT);
 	{
 		struct mr_region fresh;
 
-		assert_int_equal(mr_region_open(&fresh, f->path, true, 8, 1), 0);
+		assert_int_equal(mr_region_open(&fresh, f->tmp.path, true, 8, 1), 0);
 		assert_int_equal(mr_region_lock(&f->r), -ESTALE);
 		assert_int_equal(f->r.lock_fd, -1);
 		assert_int_equal(mr_region_lock(&fresh), 0);
 		mr_region_close(&fresh);        /* unlocks too */
 	}
-	fd = open(f->path, O_RDWR);
+	fd = open(f->tmp.path, O_RDWR);
 	assert_true(fd >= 0);
 	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
 	close(fd);
@@ -860,7 +857,7 @@ test_sync_fake_dataplane(void **state)
 	child = fork();
 	assert_true(child >= 0);
 	if (child == 0)
-		_exit(fake_dp(f->path));
+		_exit(fake_dp(f->tmp.path));
 	assert_int_equal(mr_region_sync(r, 10000, collect, &seen), 0);
 	assert_int_equal(waitpid(child, &status, 0), child);
 	assert_true(WIFEXITED(status));
@@ -895,7 +892,7 @@ test_layout_million_legs(void **state)
 	assert_int_equal(mr_shm_layout(MR_SHM_MAX_LEGS + 1u, workers, &l), -EINVAL);
 
 	/* Creating one is cheap: the file is sparse until slots are used. */
-	assert_int_equal(mr_region_open(&f->r, f->path, true, legs, workers), 0);
+	assert_int_equal(mr_region_open(&f->r, f->tmp.path, true, legs, workers), 0);
 	assert_int_equal(mr_region_lock(&f->r), 0);
 	leg_init(&leg, 1);
 	assert_int_equal(mr_region_leg_write(&f->r, legs - 1u, &leg), 0);
@@ -905,7 +902,7 @@ test_layout_million_legs(void **state)
 	assert_int_equal(got.leg_uid, 1);
 	mr_region_leg_counters(&f->r, legs - 1u, &sum);
 	assert_int_equal(sum.rx_pkts, 3);
-	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(stat(f->tmp.path, &st), 0);
 	assert_int_equal((uint64_t)st.st_size, f->r.size);
 	print_message("file size %lld, allocated %lld bytes\n", (long long)st.st_size,
 		      (long long)st.st_blocks * 512);

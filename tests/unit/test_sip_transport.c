@@ -49,6 +49,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "tmpdir.h"
 #include "transport.h"
 
 extern char **environ;
@@ -65,7 +66,7 @@ extern char **environ;
 #define MSG_OK "SIP/2.0 200 OK\r\nCall-ID: t1@127.0.0.1\r\nContent-Length: 0\r\n\r\n"
 #define DEADLINE_MS 8000
 
-static char dir[64];
+static struct mr_test_tmpdir tmp;      /* the certificates and their script */
 static uint64_t skew_ms;        /* the transport's clock runs ahead by this */
 
 /* ---- what the upper layer saw ---- */
@@ -180,29 +181,23 @@ path(const char *name)
 	static unsigned int next;
 	char *p = buf[next++ % 8];
 
-	snprintf(p, 128, "%s/%s", dir, name);
+	snprintf(p, 128, "%s/%s", tmp.dir, name);
 	return p;
 }
 
 static int
 group_setup(void **state)
 {
-	char cmd[256];
-	FILE *f;
+	char cmd[256], script[96];
 
 	(void)state;
 	signal(SIGPIPE, SIG_IGN);       /* as mrelay-cp does */
-	strcpy(dir, "/tmp/mr-siptls-XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (mr_test_tmpdir_make(&tmp, "/tmp/mr-siptls-XXXXXX", NULL) < 0 ||
+	    mr_test_tmpdir_write(&tmp, "gen.sh", gen_sh, script, sizeof(script)) < 0)
 		return -1;
-	f = fopen(path("gen.sh"), "w");
-	if (f == NULL)
-		return -1;
-	fputs(gen_sh, f);
-	fclose(f);
-	snprintf(cmd, sizeof(cmd), "cd %s && sh gen.sh >gen.log 2>&1", dir);
+	snprintf(cmd, sizeof(cmd), "cd %s && sh gen.sh >gen.log 2>&1", tmp.dir);
 	if (system(cmd) != 0) {
-		fprintf(stderr, "certificate generation failed, see %s/gen.log\n", dir);
+		fprintf(stderr, "certificate generation failed, see %s/gen.log\n", tmp.dir);
 		return -1;
 	}
 	return 0;
@@ -211,11 +206,8 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return mr_test_tmpdir_remove(&tmp);
 }
 
 /* ---- configuration ---- */
