@@ -35,6 +35,7 @@
 #include "frame.h"
 #include "ng.h"
 #include "ng_int.h"
+#include "../unit/tmpdir.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,8 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct {
 	bool ready;
 	bool trace;
-	char dir[64];
-	char region_path[96];
+	struct mr_test_tmpdir tmp;      /* path: the region; dir: the session's state_dir */
 	struct mr_region r;
 	struct mr_session_iface ifaces[2];
 	struct mr_session *s;
@@ -87,7 +87,7 @@ start(void)
 	p.ifaces = F.ifaces;
 	p.n_ifaces = 2;
 	p.limits.max_calls = MAX_CALLS;
-	p.state_dir = F.dir;
+	p.state_dir = F.tmp.dir;
 	check(mr_region_lock(&F.r) == 0);
 	if (mr_session_new(&p, &F.r, &F.s, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz_ng: %s\n", err);
@@ -114,23 +114,18 @@ stop(void)
 static void
 cleanup(void)
 {
-	char cmd[128];
-
 	if (F.s != NULL)
 		stop();
 	mr_region_close(&F.r);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", F.dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "fuzz_ng: could not remove %s\n", F.dir);
+	if (mr_test_tmpdir_remove(&F.tmp) < 0)
+		fprintf(stderr, "fuzz_ng: could not remove %s\n", F.tmp.dir);
 }
 
 static void
 init(void)
 {
-	snprintf(F.dir, sizeof(F.dir), "/tmp/mr-fuzz-ng-XXXXXX");
-	check(mkdtemp(F.dir) != NULL);
-	snprintf(F.region_path, sizeof(F.region_path), "%s/region", F.dir);
-	check(mr_region_open(&F.r, F.region_path, true, LEGS, 2) == 0);
+	check(mr_test_tmpdir_make(&F.tmp, "/tmp/mr-fuzz-ng-XXXXXX", "region") == 0);
+	check(mr_region_open(&F.r, F.tmp.path, true, LEGS, 2) == 0);
 	/* Small ranges, so exhaustion is reachable: 8 pairs on wan, 4 on pstn. */
 	iface(&F.ifaces[0], "wan", 30000, 30015, false);
 	iface(&F.ifaces[1], "pstn", 40000, 40007, true);

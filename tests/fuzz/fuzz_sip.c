@@ -27,6 +27,7 @@
 #include "msg.h"
 #include "sip.h"
 #include "../unit/sip_doubles.h"
+#include "../unit/tmpdir.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,8 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct {
 	bool ready;
-	char dir[64];
-	char path[128];
+	struct mr_test_tmpdir tmp;      /* path: the region; dir: state_dir, databases, nonce key */
 	struct mr_region r;
 	struct mr_session_iface ifaces[2];
 	struct mr_session *sess;
@@ -89,16 +89,13 @@ io_dial(void *ctx, unsigned int trunk, mr_flow_id *ret)
 static void
 cleanup(void)
 {
-	char cmd[128];
-
 	mr_sip_free(F.sip);
 	mr_ng_free(F.ng);
 	mr_session_free(F.sess);
 	mr_region_unlock(&F.r);
 	mr_region_close(&F.r);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", F.dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "fuzz_sip: could not remove %s\n", F.dir);
+	if (mr_test_tmpdir_remove(&F.tmp) < 0)
+		fprintf(stderr, "fuzz_sip: could not remove %s\n", F.tmp.dir);
 }
 
 static void
@@ -108,17 +105,15 @@ init(void)
 	struct mr_ng_params np = { 0 };
 	struct mr_sip_params sp = { 0 };
 	struct mr_accounts *acc;
-	char err[256];
+	char err[256], nonce_path[128];
 
-	snprintf(F.dir, sizeof(F.dir), "/tmp/mr-fuzz-sip-XXXXXX");
-	check(mkdtemp(F.dir) != NULL);
-	snprintf(F.path, sizeof(F.path), "%s/region", F.dir);
-	check(mr_region_open(&F.r, F.path, true, LEGS, 2) == 0);
+	check(mr_test_tmpdir_make(&F.tmp, "/tmp/mr-fuzz-sip-XXXXXX", "region") == 0);
+	check(mr_region_open(&F.r, F.tmp.path, true, LEGS, 2) == 0);
 	mr_test_iface(&F.ifaces[0], "wan", "198.18.0.2", 30000, 30015, false);
 	mr_test_iface(&F.ifaces[1], "pstn", "198.18.0.3", 40000, 40007, true);
 	p.ifaces = F.ifaces;
 	p.n_ifaces = 2;
-	p.state_dir = F.dir;
+	p.state_dir = F.tmp.dir;
 	check(mr_region_lock(&F.r) == 0);
 	check(mr_session_new(&p, &F.r, &F.sess, NULL, err, sizeof(err)) == 0);
 	np.sess = F.sess;
@@ -128,8 +123,8 @@ init(void)
 	check(F.ng != NULL);
 
 	snprintf(F.cfg.domain, sizeof(F.cfg.domain), DOMAIN);
-	snprintf(F.cfg.accounts_db, sizeof(F.cfg.accounts_db), "%s/accounts.db", F.dir);
-	snprintf(F.cfg.cdr_db, sizeof(F.cfg.cdr_db), "%s/cdr.db", F.dir);
+	snprintf(F.cfg.accounts_db, sizeof(F.cfg.accounts_db), "%s/accounts.db", F.tmp.dir);
+	snprintf(F.cfg.cdr_db, sizeof(F.cfg.cdr_db), "%s/cdr.db", F.tmp.dir);
 	F.cfg.n_tls = 1;
 	mr_test_sa4(&F.cfg.tls[0].addr, "198.18.0.1", 5061);
 	F.cfg.n_plain_udp = 1;
@@ -154,8 +149,8 @@ init(void)
 	sp.ng = F.ng;
 	sp.io.send = io_send;
 	sp.io.dial = io_dial;
-	snprintf(F.path, sizeof(F.path), "%s/nonce.key", F.dir);
-	sp.nonce_secret_path = F.path;
+	snprintf(nonce_path, sizeof(nonce_path), "%s/nonce.key", F.tmp.dir);
+	sp.nonce_secret_path = nonce_path;     /* read by mr_sip_new() only */
 	sp.default_iface = "wan";
 	F.sip = mr_sip_new(&sp, err, sizeof(err));
 	check(F.sip != NULL);

@@ -27,6 +27,7 @@
 #include "digest.h"
 #include "sip.h"
 #include "sip_doubles.h"
+#include "tmpdir.h"
 
 #define LEGS 64u
 #define DOMAIN "example.test"
@@ -43,8 +44,8 @@ struct sent {
 };
 
 static struct {
-	char dir[128];
-	char path[256];
+	struct mr_test_tmpdir tmp;      /* path: the region; dir: state_dir, databases, nonce key */
+	char nonce_path[128];           /* F.sp's, for as long as F.sp is used */
 	struct mr_region r;
 	struct mr_session_iface ifaces[2];
 	struct mr_session *sess;
@@ -211,17 +212,15 @@ setup(void **state)
 	mr_test_cdr_n = 0;
 	n_invites = 0;
 	F.now = 1000000;
-	snprintf(F.dir, sizeof(F.dir), "/tmp/mr-test-sip-XXXXXX");
-	if (mkdtemp(F.dir) == NULL)
+	if (mr_test_tmpdir_make(&F.tmp, "/tmp/mr-test-sip-XXXXXX", "region") < 0)
 		return -1;
-	snprintf(F.path, sizeof(F.path), "%s/region", F.dir);
-	if (mr_region_open(&F.r, F.path, true, LEGS, 2) < 0)
+	if (mr_region_open(&F.r, F.tmp.path, true, LEGS, 2) < 0)
 		return -1;
 	mr_test_iface(&F.ifaces[0], "wan", "198.18.0.2", 30000, 30099, false);
 	mr_test_iface(&F.ifaces[1], "pstn", "198.18.0.3", 40000, 40099, true);
 	p.ifaces = F.ifaces;
 	p.n_ifaces = 2;
-	p.state_dir = F.dir;
+	p.state_dir = F.tmp.dir;
 	assert_int_equal(mr_region_lock(&F.r), 0);
 	assert_int_equal(mr_session_new(&p, &F.r, &F.sess, NULL, err, sizeof(err)), 0);
 	np.sess = F.sess;
@@ -232,8 +231,8 @@ setup(void **state)
 
 	F.cfg.enabled = true;
 	snprintf(F.cfg.domain, sizeof(F.cfg.domain), DOMAIN);
-	snprintf(F.cfg.accounts_db, sizeof(F.cfg.accounts_db), "%s/accounts.db", F.dir);
-	snprintf(F.cfg.cdr_db, sizeof(F.cfg.cdr_db), "%s/cdr.db", F.dir);
+	snprintf(F.cfg.accounts_db, sizeof(F.cfg.accounts_db), "%s/accounts.db", F.tmp.dir);
+	snprintf(F.cfg.cdr_db, sizeof(F.cfg.cdr_db), "%s/cdr.db", F.tmp.dir);
 	F.cfg.n_tls = 1;
 	mr_test_sa4(&F.cfg.tls[0].addr, "198.18.0.1", 5061);
 	snprintf(F.cfg.tls[0].iface, sizeof(F.cfg.tls[0].iface), "wan");
@@ -263,10 +262,10 @@ setup(void **state)
 	sp.ng = F.ng;
 	sp.io.send = io_send;
 	sp.io.dial = io_dial;
-	snprintf(F.path, sizeof(F.path), "%s/nonce.key", F.dir);
-	sp.nonce_secret_path = F.path;
+	snprintf(F.nonce_path, sizeof(F.nonce_path), "%s/nonce.key", F.tmp.dir);
+	sp.nonce_secret_path = F.nonce_path;
 	sp.default_iface = "wan";
-	sp.state_dir = F.dir;
+	sp.state_dir = F.tmp.dir;
 	F.sp = sp;
 	F.sip = mr_sip_new(&sp, err, sizeof(err));
 	if (F.sip == NULL)
@@ -277,8 +276,6 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[200];
-
 	(void)state;
 	mr_sip_free(F.sip);
 	drain();
@@ -286,8 +283,7 @@ teardown(void **state)
 	mr_session_free(F.sess);
 	mr_region_unlock(&F.r);
 	mr_region_close(&F.r);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", F.dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return mr_test_tmpdir_remove(&F.tmp);
 }
 
 static void
@@ -1622,7 +1618,7 @@ dialog_files(char *ng_id, size_t cap, char *all, size_t all_cap)
 	size_t len = 0;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/sip-dialogs", F.dir);
+	snprintf(dir, sizeof(dir), "%s/sip-dialogs", F.tmp.dir);
 	d = opendir(dir);
 	assert_non_null(d);
 	if (all != NULL)
@@ -1923,7 +1919,7 @@ test_restart_early_and_bad(void **state)
 	(void)state;
 	assert_int_equal(do_register(FB, "bob", "secretB", "600"), 200);
 	assert_int_equal(invite(&cp, "bob", OFFER_A, ""), 0);
-	snprintf(path, sizeof(path), "%s/sip-dialogs/mr-bogus.dialog", F.dir);
+	snprintf(path, sizeof(path), "%s/sip-dialogs/mr-bogus.dialog", F.tmp.dir);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("not a dialog\n", f);
