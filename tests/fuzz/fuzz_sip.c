@@ -122,25 +122,8 @@ init(void)
 	F.ng = mr_ng_new(&np);
 	check(F.ng != NULL);
 
-	snprintf(F.cfg.domain, sizeof(F.cfg.domain), DOMAIN);
-	snprintf(F.cfg.accounts_db, sizeof(F.cfg.accounts_db), "%s/accounts.db", F.tmp.dir);
-	snprintf(F.cfg.cdr_db, sizeof(F.cfg.cdr_db), "%s/cdr.db", F.tmp.dir);
-	F.cfg.n_tls = 1;
-	mr_test_sa4(&F.cfg.tls[0].addr, "198.18.0.1", 5061);
-	F.cfg.n_plain_udp = 1;
-	mr_test_sa4(&F.cfg.plain_udp[0], "198.18.0.1", 5060);
-	F.cfg.n_trunks = 1;
-	snprintf(F.cfg.trunks[0].name, sizeof(F.cfg.trunks[0].name), "gw");
-	F.cfg.trunks[0].proto = MR_SIP_UDP;
-	mr_test_sa4(&F.cfg.trunks[0].addr, "198.18.0.50", 5060);
-	F.cfg.trunks[0].pstn = true;
-	snprintf(F.cfg.trunks[0].iface, sizeof(F.cfg.trunks[0].iface), "pstn");
-	F.cfg.trunks[0].n_prefixes = 1;
-	snprintf(F.cfg.trunks[0].prefixes[0], MR_SIP_PREFIX_MAX, "00");
-	F.cfg.reg_min_expires_s = 60;
-	F.cfg.reg_max_expires_s = 3600;
+	mr_test_sip_config(&F.cfg, DOMAIN, F.tmp.dir);
 	F.cfg.session_expires_s = 90;
-	F.cfg.min_se_s = 90;
 	check(mr_accounts_open(F.cfg.accounts_db, DOMAIN, &acc) == 0);
 	check(mr_accounts_add(acc, "bob", "secretB") == 0);
 	check(mr_accounts_add(acc, "alice", "secretA") == 0);

@@ -4,7 +4,8 @@
  * (dialplan.h: a trunk prefix, else an account name) and a CDR store
  * (cdr.h) that keeps rows in memory. The real ones (dialplan.c, cdr.c) are
  * written separately; these follow the headers' contracts closely enough
- * for the B2BUA's tests and are linked instead of them.
+ * for the B2BUA's tests and are linked instead of them. Beside them, the
+ * fixture helpers both tests build their set-up from.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -124,4 +125,28 @@ mr_test_sa4(struct mr_sockaddr *a, const char *ip, uint16_t port)
 	a->family = MR_AF_INET;
 	inet_pton(AF_INET, ip, a->ip);
 	a->port_be = htons(port);
+}
+
+void
+mr_test_sip_config(struct mr_sip_config *cfg, const char *domain, const char *dir)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->domain, sizeof(cfg->domain), "%s", domain);
+	snprintf(cfg->accounts_db, sizeof(cfg->accounts_db), "%s/accounts.db", dir);
+	snprintf(cfg->cdr_db, sizeof(cfg->cdr_db), "%s/cdr.db", dir);
+	cfg->n_tls = 1;
+	mr_test_sa4(&cfg->tls[0].addr, "198.18.0.1", 5061);
+	cfg->n_plain_udp = 1;
+	mr_test_sa4(&cfg->plain_udp[0], "198.18.0.1", 5060);
+	cfg->n_trunks = 1;
+	snprintf(cfg->trunks[0].name, sizeof(cfg->trunks[0].name), "gw");
+	cfg->trunks[0].proto = MR_SIP_UDP;
+	mr_test_sa4(&cfg->trunks[0].addr, "198.18.0.50", 5060);
+	cfg->trunks[0].pstn = true;
+	snprintf(cfg->trunks[0].iface, sizeof(cfg->trunks[0].iface), "pstn");
+	cfg->trunks[0].n_prefixes = 1;
+	snprintf(cfg->trunks[0].prefixes[0], MR_SIP_PREFIX_MAX, "00");
+	cfg->reg_min_expires_s = 60;
+	cfg->reg_max_expires_s = 3600;
+	cfg->min_se_s = 90;
 }
