@@ -17,7 +17,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -25,6 +24,7 @@
 #include <openssl/crypto.h>
 
 #include "sdes.h"
+#include "sdp_say.h"
 
 #define KEY_SALT_MAX (MR_KEY_MAX_BYTES + MR_SALT_MAX_BYTES)
 #define MKI_LEN_MAX 128u                /* RFC 4568 grammar: mki-length */
@@ -251,19 +251,6 @@ struct parse_state {
 	const char *refusal;            /* first policy refusal (static text) */
 };
 
-static int __attribute__((format(printf, 4, 5)))
-say(char *err, size_t err_len, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && err_len != 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
-
 static bool
 is_wsp(char c)
 {
@@ -336,12 +323,14 @@ parse_lifetime(struct parse_state *ps, const char *p, size_t len, struct mr_sdes
 
 	if (len >= 2 && p[0] == '2' && p[1] == '^') {
 		if (!parse_dec(p + 2, len - 2, 63, &v) || v == 0)
-			return say(ps->err, ps->err_len, -EINVAL,
-				   "key lifetime \"%.*s\" is not 2^1..2^63", (int)(len < NAME_SHOWN ? len : NAME_SHOWN), p);
+			return mr_sdp_say(ps->err, ps->err_len, -EINVAL,
+					  "key lifetime \"%.*s\" is not 2^1..2^63",
+					  (int)(len < NAME_SHOWN ? len : NAME_SHOWN), p);
 		out->lifetime = 1ull << v;
 	} else if (!parse_dec(p, len, UINT64_MAX, &out->lifetime) || out->lifetime == 0) {
-		return say(ps->err, ps->err_len, -EINVAL, "key lifetime \"%.*s\" is not a positive 64-bit number",
-			   (int)(len < NAME_SHOWN ? len : NAME_SHOWN), p);
+		return mr_sdp_say(ps->err, ps->err_len, -EINVAL,
+				  "key lifetime \"%.*s\" is not a positive 64-bit number",
+				  (int)(len < NAME_SHOWN ? len : NAME_SHOWN), p);
 	}
 	if (!(ps->flags & MR_SDES_F_LIFETIME))
 		refuse(ps, "a key lifetime is not supported: the relay does not re-key on its own");
@@ -358,24 +347,25 @@ parse_mki(struct parse_state *ps, const char *p, size_t len, struct mr_sdes_cryp
 	uint64_t v, mki_len;
 
 	if (colon == NULL)
-		return say(ps->err, ps->err_len, -EINVAL, "MKI without \":length\"");
+		return mr_sdp_say(ps->err, ps->err_len, -EINVAL, "MKI without \":length\"");
 	vlen = (size_t)(colon - p);
 	if (!parse_dec(colon + 1, len - vlen - 1, 999, &mki_len) || len - vlen - 1 > 3 ||
 	    mki_len < 1 || mki_len > MKI_LEN_MAX)
-		return say(ps->err, ps->err_len, -EINVAL, "MKI length is not 1..128");
+		return mr_sdp_say(ps->err, ps->err_len, -EINVAL, "MKI length is not 1..128");
 	for (i = 0; i < vlen; i++) {
 		if (!is_digit(p[i]))
-			return say(ps->err, ps->err_len, -EINVAL, "MKI value is not a decimal number");
+			return mr_sdp_say(ps->err, ps->err_len, -EINVAL,
+					  "MKI value is not a decimal number");
 	}
 	if (vlen == 0)
-		return say(ps->err, ps->err_len, -EINVAL, "MKI value is empty");
+		return mr_sdp_say(ps->err, ps->err_len, -EINVAL, "MKI value is empty");
 	if (mki_len > MR_MKI_MAX_BYTES) {
 		refuse(ps, "an MKI longer than 8 bytes is not supported");
 		return 0;
 	}
 	if (!parse_dec(p, vlen, UINT64_MAX, &v) || (mki_len < 8 && v >> (8 * mki_len) != 0))
-		return say(ps->err, ps->err_len, -EINVAL, "MKI value does not fit in %u bytes",
-			   (unsigned int)mki_len);
+		return mr_sdp_say(ps->err, ps->err_len, -EINVAL,
+				  "MKI value does not fit in %u bytes", (unsigned int)mki_len);
 	out->mki_len = (uint8_t)mki_len;
 	for (i = 0; i < mki_len; i++)
 		out->mki[i] = (uint8_t)(v >> (8 * (mki_len - 1 - i)));
@@ -403,7 +393,8 @@ parse_key_params(struct parse_state *ps, const struct suite_info *si, const char
 		const char *c = memchr(p, ':', len);
 
 		if (c == NULL || c == p)
-			return say(ps->err, ps->err_len, -EINVAL, "key-param is not \"method:info\"");
+			return mr_sdp_say(ps->err, ps->err_len, -EINVAL,
+					  "key-param is not \"method:info\"");
 		refuse(ps, "only the \"inline\" key method is supported");
 		return 0;
 	}
@@ -419,18 +410,20 @@ parse_key_params(struct parse_state *ps, const struct suite_info *si, const char
 		len -= flen[n - 1] + 1;
 		p = bar + 1;
 		if (n == 3)
-			return say(ps->err, ps->err_len, -EINVAL, "more than key|lifetime|MKI in a key-param");
+			return mr_sdp_say(ps->err, ps->err_len, -EINVAL,
+					  "more than key|lifetime|MKI in a key-param");
 	}
 
 	r = b64_decode(field[0], flen[0], ks, sizeof(ks), &got);
 	if (r == -EINVAL) {
 		OPENSSL_cleanse(ks, sizeof(ks));
-		return say(ps->err, ps->err_len, -EINVAL, "key is not valid base64");
+		return mr_sdp_say(ps->err, ps->err_len, -EINVAL, "key is not valid base64");
 	}
 	if (r < 0 || got != (size_t)si->key_len + si->salt_len) {
 		OPENSSL_cleanse(ks, sizeof(ks));
-		return say(ps->err, ps->err_len, -EINVAL, "%s needs %u bytes of key and salt, got %zu",
-			   si->name, si->key_len + si->salt_len, got);
+		return mr_sdp_say(ps->err, ps->err_len, -EINVAL,
+				  "%s needs %u bytes of key and salt, got %zu", si->name,
+				  si->key_len + si->salt_len, got);
 	}
 	out->key_len = si->key_len;
 	out->salt_len = si->salt_len;
@@ -442,9 +435,10 @@ parse_key_params(struct parse_state *ps, const struct suite_info *si, const char
 		bool is_mki = memchr(field[i], ':', flen[i]) != NULL;
 
 		if (is_mki && i + 1 < n)
-			return say(ps->err, ps->err_len, -EINVAL, "MKI before the lifetime");
+			return mr_sdp_say(ps->err, ps->err_len, -EINVAL, "MKI before the lifetime");
 		if (!is_mki && i == 2)
-			return say(ps->err, ps->err_len, -EINVAL, "two lifetimes in a key-param");
+			return mr_sdp_say(ps->err, ps->err_len, -EINVAL,
+					  "two lifetimes in a key-param");
 		r = is_mki ? parse_mki(ps, field[i], flen[i], out) :
 			     parse_lifetime(ps, field[i], flen[i], out);
 		if (r < 0)
@@ -471,7 +465,8 @@ parse_session_param(struct parse_state *ps, const char *p, size_t len, struct mr
 
 	for (i = 0; i < len; i++) {
 		if ((unsigned char)p[i] < 0x21 || (unsigned char)p[i] > 0x7e)
-			return say(ps->err, ps->err_len, -EINVAL, "session parameter with a control or non-ASCII byte");
+			return mr_sdp_say(ps->err, ps->err_len, -EINVAL,
+					  "session parameter with a control or non-ASCII byte");
 	}
 	if (word_eq(p, len, "UNENCRYPTED_SRTP")) {
 		refuse(ps, "UNENCRYPTED_SRTP is not supported: media must be encrypted");
@@ -481,7 +476,7 @@ parse_session_param(struct parse_state *ps, const char *p, size_t len, struct mr
 		refuse(ps, "UNAUTHENTICATED_SRTP is not supported: media must be authenticated");
 	} else if (has_prefix(p, len, "KDR=")) {
 		if (!parse_dec(p + 4, len - 4, 24, &v) || len - 4 > 2)
-			return say(ps->err, ps->err_len, -EINVAL, "KDR is not 0..24");
+			return mr_sdp_say(ps->err, ps->err_len, -EINVAL, "KDR is not 0..24");
 		/* Even KDR=0 asks for a key derivation rate of 2^0 (a new
 		 * session key every packet), not for "none". */
 		refuse(ps, "a key derivation rate (KDR) is not supported");
@@ -489,20 +484,23 @@ parse_session_param(struct parse_state *ps, const char *p, size_t len, struct mr
 		if (word_eq(p + 10, len - 10, "SRTP_FEC"))
 			refuse(ps, "FEC_ORDER=SRTP_FEC is not supported");
 		else if (!word_eq(p + 10, len - 10, "FEC_SRTP"))
-			return say(ps->err, ps->err_len, -EINVAL, "FEC_ORDER is neither FEC_SRTP nor SRTP_FEC");
+			return mr_sdp_say(ps->err, ps->err_len, -EINVAL,
+					  "FEC_ORDER is neither FEC_SRTP nor SRTP_FEC");
 	} else if (has_prefix(p, len, "FEC_KEY=")) {
 		refuse(ps, "FEC_KEY is not supported");
 	} else if (has_prefix(p, len, "WSH=")) {
 		if (!parse_dec(p + 4, len - 4, UINT32_MAX, &v) || v < WSH_MIN)
-			return say(ps->err, ps->err_len, -EINVAL, "WSH is not a number >= 64");
+			return mr_sdp_say(ps->err, ps->err_len, -EINVAL,
+					  "WSH is not a number >= 64");
 		if (out->wsh != 0)
-			return say(ps->err, ps->err_len, -EINVAL, "WSH given twice");
+			return mr_sdp_say(ps->err, ps->err_len, -EINVAL, "WSH given twice");
 		out->wsh = (uint32_t)v;
 	} else if (p[0] != '-') {
 		/* RFC 4568: an unknown parameter without a leading '-' must be
 		 * understood, so a line carrying one cannot be accepted. */
 		if (ps->refusal == NULL) {
-			say(ps->err, ps->err_len, -ENOTSUP, "unknown session parameter \"%.*s\"", shown, p);
+			mr_sdp_say(ps->err, ps->err_len, -ENOTSUP,
+				   "unknown session parameter \"%.*s\"", shown, p);
 			ps->refusal = "";       /* reason already written */
 		}
 	}
@@ -524,10 +522,10 @@ mr_sdes_parse(const char *line, size_t len, uint32_t flags,
 	int r;
 
 	if (line == NULL)
-		return say(err, err_len, -EINVAL, "no a=crypto value");
+		return mr_sdp_say(err, err_len, -EINVAL, "no a=crypto value");
 	for (i = 0; i < len; i++) {
 		if ((unsigned char)line[i] < 0x20 && line[i] != '\t')
-			return say(err, err_len, -EINVAL, "a=crypto holds a control byte");
+			return mr_sdp_say(err, err_len, -EINVAL, "a=crypto holds a control byte");
 	}
 	while (len > 0 && is_wsp(line[len - 1]))
 		len--;
@@ -536,32 +534,34 @@ mr_sdes_parse(const char *line, size_t len, uint32_t flags,
 
 	next_token(&ps.cur, &tok, &tok_len);
 	if (tok_len > 9 || !parse_dec(tok, tok_len, MR_SDES_TAG_MAX, &tag) || tag == 0)
-		return say(err, err_len, -EINVAL, "tag is not a number 1..999999999");
+		return mr_sdp_say(err, err_len, -EINVAL, "tag is not a number 1..999999999");
 	c.tag = (uint32_t)tag;
 
 	if (skip_wsp(&ps.cur) == 0)
-		return say(err, err_len, -EINVAL, "no crypto-suite after the tag");
+		return mr_sdp_say(err, err_len, -EINVAL, "no crypto-suite after the tag");
 	next_token(&ps.cur, &tok, &tok_len);
 	for (i = 0; i < tok_len; i++) {
 		char ch = tok[i];
 
 		if (!(is_digit(ch) || ch == '_' || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z')))
-			return say(err, err_len, -EINVAL, "crypto-suite is not letters, digits and '_'");
+			return mr_sdp_say(err, err_len, -EINVAL,
+					  "crypto-suite is not letters, digits and '_'");
 	}
 	c.suite = (uint8_t)mr_sdes_suite_from_name(tok, tok_len);
 	si = suite_info(c.suite);
 	if (si == NULL) {
 		for (i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
 			if (word_eq(tok, tok_len, unsupported[i]))
-				return say(err, err_len, -ENOTSUP, "crypto-suite %s is not supported",
-					   unsupported[i]);
+				return mr_sdp_say(err, err_len, -ENOTSUP,
+						  "crypto-suite %s is not supported",
+						  unsupported[i]);
 		}
-		return say(err, err_len, -ENOTSUP, "unknown crypto-suite \"%.*s\"",
-			   (int)(tok_len < NAME_SHOWN ? tok_len : NAME_SHOWN), tok);
+		return mr_sdp_say(err, err_len, -ENOTSUP, "unknown crypto-suite \"%.*s\"",
+				  (int)(tok_len < NAME_SHOWN ? tok_len : NAME_SHOWN), tok);
 	}
 
 	if (skip_wsp(&ps.cur) == 0)
-		return say(err, err_len, -EINVAL, "no key-params after the crypto-suite");
+		return mr_sdp_say(err, err_len, -EINVAL, "no key-params after the crypto-suite");
 	next_token(&ps.cur, &tok, &tok_len);
 	r = parse_key_params(&ps, si, tok, tok_len, &c);
 	while (r == 0 && skip_wsp(&ps.cur) != 0) {
@@ -571,11 +571,11 @@ mr_sdes_parse(const char *line, size_t len, uint32_t flags,
 	if (r == 0 && ps.refusal != NULL) {
 		r = -ENOTSUP;
 		if (ps.refusal[0] != '\0')
-			say(err, err_len, r, "%s", ps.refusal);
+			mr_sdp_say(err, err_len, r, "%s", ps.refusal);
 	}
 	if (r == 0) {
 		*ret = c;
-		say(err, err_len, 0, "%s", "");
+		mr_sdp_say(err, err_len, 0, "%s", "");
 	}
 	OPENSSL_cleanse(&c, sizeof(c));
 	return r;

@@ -6,7 +6,6 @@
  * before return, whatever the outcome.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,21 +13,9 @@
 #include <openssl/rand.h>
 
 #include "sdes.h"
+#include "sdp_say.h"
 
 #define REASON_MAX 160u
-
-static int __attribute__((format(printf, 4, 5)))
-say(char *err, size_t err_len, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && err_len != 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
 
 void
 mr_sdes_prefs_default(struct mr_sdes_prefs *ret)
@@ -197,7 +184,8 @@ scan_offer(struct offer_scan *sc, const struct mr_sdes_prefs *prefs,
 		tags[i] = lines[i] != NULL ? peek_tag(lines[i]) : 0;
 		for (j = 0; j < i && tags[i] != 0; j++) {
 			if (tags[j] == tags[i])
-				return say(err, err_len, -EINVAL, "a=crypto tag %u appears twice", tags[i]);
+				return mr_sdp_say(err, err_len, -EINVAL,
+						  "a=crypto tag %u appears twice", tags[i]);
 		}
 	}
 	for (i = 0; i < sc->n; i++) {
@@ -257,28 +245,29 @@ mr_sdes_answer(const struct mr_sdes_prefs *prefs, const char *const *lines, size
 	int r;
 
 	if (mr_sdes_prefs_check(prefs) < 0)
-		return say(err, err_len, -EINVAL, "no valid crypto-suite preference");
+		return mr_sdp_say(err, err_len, -EINVAL, "no valid crypto-suite preference");
 	if (n == 0 || lines == NULL)
-		return say(err, err_len, -ENOENT, "no a=crypto line in the offer");
+		return mr_sdp_say(err, err_len, -ENOENT, "no a=crypto line in the offer");
 	memset(&sc, 0, sizeof(sc));
 	r = scan_offer(&sc, prefs, lines, n, err, err_len);
 	if (r < 0)
 		goto out;
 	i = pick(&sc, prefs);
 	if (i == SIZE_MAX) {
-		r = say(err, err_len, -ENOTSUP, "no acceptable a=crypto line (%s)", sc.reason);
+		r = mr_sdp_say(err, err_len, -ENOTSUP, "no acceptable a=crypto line (%s)",
+			       sc.reason);
 		goto out;
 	}
 	r = mr_sdes_generate((enum mr_srtp_suite)sc.c[i].suite, sc.c[i].tag, &local);
 	if (r < 0) {
-		say(err, err_len, r, "cannot generate a key");
+		mr_sdp_say(err, err_len, r, "cannot generate a key");
 		goto out;
 	}
 	*ret_index = i;
 	*ret_remote = sc.c[i];
 	*ret_local = local;
 	mr_sdes_wipe(&local);
-	say(err, err_len, 0, "%s", "");
+	mr_sdp_say(err, err_len, 0, "%s", "");
 out:
 	scan_wipe(&sc);
 	return r;
@@ -295,12 +284,13 @@ mr_sdes_accept_answer(const struct mr_sdes_crypto *offered, size_t n_offered,
 	int r;
 
 	if (n_lines == 0 || lines == NULL)
-		return say(err, err_len, -ENOENT, "no a=crypto line in the answer");
+		return mr_sdp_say(err, err_len, -ENOENT, "no a=crypto line in the answer");
 	if (n_lines > 1)
-		return say(err, err_len, -EINVAL, "the answer has %zu a=crypto lines; RFC 4568 allows one",
-			   n_lines);
+		return mr_sdp_say(err, err_len, -EINVAL,
+				  "the answer has %zu a=crypto lines; RFC 4568 allows one",
+				  n_lines);
 	if (lines[0] == NULL)
-		return say(err, err_len, -ENOENT, "no a=crypto line in the answer");
+		return mr_sdp_say(err, err_len, -ENOENT, "no a=crypto line in the answer");
 	r = mr_sdes_parse(lines[0], strlen(lines[0]), flags, &c, err, err_len);
 	if (r < 0)
 		return r;
@@ -309,11 +299,13 @@ mr_sdes_accept_answer(const struct mr_sdes_crypto *offered, size_t n_offered,
 			break;
 	}
 	if (i == n_offered) {
-		r = say(err, err_len, -EINVAL, "the answer's a=crypto tag %u was not offered", c.tag);
+		r = mr_sdp_say(err, err_len, -EINVAL,
+			       "the answer's a=crypto tag %u was not offered", c.tag);
 	} else if (offered[i].suite != c.suite) {
-		r = say(err, err_len, -EINVAL, "the answer's a=crypto tag %u has %s, but %s was offered",
-			c.tag, mr_sdes_suite_name((enum mr_srtp_suite)c.suite),
-			mr_sdes_suite_name((enum mr_srtp_suite)offered[i].suite));
+		r = mr_sdp_say(err, err_len, -EINVAL,
+			       "the answer's a=crypto tag %u has %s, but %s was offered", c.tag,
+			       mr_sdes_suite_name((enum mr_srtp_suite)c.suite),
+			       mr_sdes_suite_name((enum mr_srtp_suite)offered[i].suite));
 	} else {
 		*ret_index = i;
 		*ret_remote = c;

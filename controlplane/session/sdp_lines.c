@@ -14,8 +14,6 @@
  * end without either. Blank lines are dropped, as sofia-sip drops them.
  */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,19 +23,6 @@
  * m= line starts a media description at either place). */
 #define SESSION_TYPES "osiuepcbtrzkam"
 #define MEDIA_TYPES "micbka"
-
-int
-mr_sdp_say(char *err, size_t err_len, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && err_len != 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
 
 void
 mr_sdp_text_free(struct mr_sdp_text *t)

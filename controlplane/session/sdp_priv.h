@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "sdp.h"
+#include "sdp_say.h"
 
 /* What a line is to the printer; set by the model builder. */
 enum sdp_kind {
@@ -60,9 +61,5 @@ struct mr_sdp_text {
 int mr_sdp_text_split(const char *text, size_t len, struct mr_sdp_text **ret,
 		      char *err, size_t err_len);
 void mr_sdp_text_free(struct mr_sdp_text *t);
-
-/* Write a reason (printf) to @err and return @r. */
-int mr_sdp_say(char *err, size_t err_len, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 
 #endif /* MR_CP_SDP_PRIV_H */
