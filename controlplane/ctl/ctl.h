@@ -72,20 +72,6 @@ int mr_ctl_parse_u32(const char *what, const char *s, uint32_t min, uint32_t max
 		     uint32_t *ret);
 int mr_ctl_parse_u64(const char *what, const char *s, uint64_t *ret);
 
-/*
- * Base64 (RFC 4648 section 4, the standard alphabet, padded) of @len chars
- * at @s, strictly: the length is a multiple of 4, '=' only as one or two
- * final chars, and the unused bits of the last digit zero, so each byte
- * string has exactly one spelling. mr_ctl_base64_len() validates and returns
- * the decoded length; mr_ctl_base64_decode() also writes the bytes to @out,
- * which has room for @cap (nothing is written unless all of it fits).
- * Errors: -EILSEQ (a char outside the alphabet), -EINVAL (length, padding or
- * unused bits), -EMSGSIZE (more than @cap bytes). Neither prints: the input
- * may be key material, which is never shown.
- */
-ssize_t mr_ctl_base64_len(const char *s, size_t len);
-ssize_t mr_ctl_base64_decode(const char *s, size_t len, uint8_t *out, size_t cap);
-
 /* "IPv4:port" or "[IPv6]:port", port 1..65535; prints and returns -EINVAL. */
 int mr_ctl_parse_addr(const char *what, const char *s, struct mr_sockaddr *ret);
 

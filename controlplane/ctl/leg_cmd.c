@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "base64.h"
 #include "ctl.h"
 
 /* Options given on the command line (struct leg_opts.given). */
@@ -269,7 +270,7 @@ parse_key(const char *what, char *arg, struct key_opts *k)
 			   KEY_SUITE_NAMES ")", what);
 		goto out_wipe;
 	}
-	n = mr_ctl_base64_len(f[i + 1].p, f[i + 1].n);
+	n = mr_base64_len(f[i + 1].p, f[i + 1].n, MR_BASE64_PADDED);
 	if (f[i + 1].n == 0) {
 		mr_ctl_err("%s: the key is empty", what);
 		goto out_wipe;
@@ -307,7 +308,7 @@ parse_key(const char *what, char *arg, struct key_opts *k)
 		mr_ctl_err("%s: generation %" PRIu32 " given twice", what, gen);
 		goto out_wipe;
 	}
-	if (mr_ctl_base64_decode(f[i + 1].p, f[i + 1].n, buf, sizeof(buf)) != n) {
+	if (mr_base64_decode(f[i + 1].p, f[i + 1].n, MR_BASE64_PADDED, buf, sizeof(buf)) != n) {
 		mr_ctl_err("%s: cannot decode the key", what);      /* a bug */
 		goto out_wipe;
 	}

@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -196,66 +195,6 @@ mr_ctl_parse_opts(int argc, char **argv, const struct option *longopts, const ch
 		}
 	}
 	return mr_ctl_expect_args(cmd, argc, argv, min_args, max_args, false);
-}
-
-/* Value of a base64 digit, or -1. */
-static int
-base64_digit(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-ssize_t
-mr_ctl_base64_len(const char *s, size_t len)
-{
-	size_t i, pad = 0;
-
-	if (len == 0 || len % 4 != 0 || len > (size_t)SSIZE_MAX)
-		return -EINVAL;
-	while (pad < 2 && s[len - 1 - pad] == '=')
-		pad++;
-	for (i = 0; i < len - pad; i++)
-		if (base64_digit(s[i]) < 0)
-			return s[i] == '=' ? -EINVAL : -EILSEQ;
-	/* One padding char leaves 2 bits of the last digit unused, two leave 4
-	 * (RFC 4648 section 3.5): they must be zero. */
-	if (pad > 0 && (base64_digit(s[len - pad - 1]) & (pad == 1 ? 0x3 : 0xf)) != 0)
-		return -EINVAL;
-	return (ssize_t)(len / 4 * 3 - pad);
-}
-
-ssize_t
-mr_ctl_base64_decode(const char *s, size_t len, uint8_t *out, size_t cap)
-{
-	ssize_t n = mr_ctl_base64_len(s, len);
-	uint32_t acc = 0;
-	size_t i, o = 0;
-	unsigned int bits = 0;
-
-	if (n < 0)
-		return n;
-	if ((size_t)n > cap)
-		return -EMSGSIZE;
-	for (i = 0; o < (size_t)n; i++) {
-		acc = (acc << 6) | (uint32_t)base64_digit(s[i]);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (uint8_t)(acc >> bits);
-		}
-	}
-	explicit_bzero(&acc, sizeof(acc));
-	return n;
 }
 
 int

@@ -23,6 +23,7 @@
 
 #include <openssl/crypto.h>
 
+#include "base64.h"
 #include "sdes.h"
 #include "sdp_say.h"
 
@@ -128,111 +129,6 @@ mr_sdes_to_key_gen(const struct mr_sdes_crypto *c, struct mr_key_gen *ret)
 	memcpy(ret->key, c->key, sizeof(ret->key));
 	memcpy(ret->salt, c->salt, sizeof(ret->salt));
 	memcpy(ret->mki, c->mki, sizeof(ret->mki));
-}
-
-/* ---- base64 (RFC 4648 section 4) -------------------------------------- */
-
-static const char b64_chars[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static int
-b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * Decode @len characters, with or without '=' padding. Only the canonical
- * encoding is accepted (unused low bits zero), so a key prints back exactly
- * as it came. The decoded length goes to @ret_len even when it exceeds @cap
- * (then nothing is written and -ENOSPC returned), so the caller can say how
- * long the key was. -EINVAL for anything that is not base64.
- */
-static int
-b64_decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *ret_len)
-{
-	size_t pads = 0, data, n, i, o = 0;
-	uint32_t acc = 0;
-
-	while (pads < 2 && pads < len && s[len - 1 - pads] == '=')
-		pads++;
-	data = len - pads;
-	if (data == 0 || (pads != 0 && len % 4 != 0) || data % 4 == 1)
-		return -EINVAL;
-	if (pads != 0 && (4 - data % 4) % 4 != pads)
-		return -EINVAL;
-	n = data / 4 * 3 + (data % 4 == 0 ? 0 : data % 4 - 1);
-	*ret_len = n;
-	for (i = 0; i < data; i++) {
-		if (b64_value(s[i]) < 0)
-			return -EINVAL;
-	}
-	if ((data % 4 == 2 && (b64_value(s[data - 1]) & 0x0f) != 0) ||
-	    (data % 4 == 3 && (b64_value(s[data - 1]) & 0x03) != 0))
-		return -EINVAL;
-	if (n > cap)
-		return -ENOSPC;
-	for (i = 0; i < data; i++) {
-		acc = (acc << 6) | (uint32_t)b64_value(s[i]);
-		if (i % 4 == 3) {
-			out[o++] = (uint8_t)(acc >> 16);
-			out[o++] = (uint8_t)(acc >> 8);
-			out[o++] = (uint8_t)acc;
-			acc = 0;
-		}
-	}
-	if (data % 4 == 2) {
-		out[o++] = (uint8_t)(acc >> 4);
-	} else if (data % 4 == 3) {
-		out[o++] = (uint8_t)(acc >> 10);
-		out[o++] = (uint8_t)(acc >> 2);
-	}
-	OPENSSL_cleanse(&acc, sizeof(acc));
-	return 0;
-}
-
-/* Encode @n bytes into @out (NUL-terminated); @out holds 4 * ceil(n / 3) + 1. */
-static size_t
-b64_encode(const uint8_t *in, size_t n, bool pad, char *out)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		uint32_t v = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1] << 8) | in[i + 2];
-
-		out[o++] = b64_chars[v >> 18];
-		out[o++] = b64_chars[(v >> 12) & 63];
-		out[o++] = b64_chars[(v >> 6) & 63];
-		out[o++] = b64_chars[v & 63];
-	}
-	if (n - i == 1) {
-		out[o++] = b64_chars[in[i] >> 2];
-		out[o++] = b64_chars[(in[i] & 3) << 4];
-		if (pad) {
-			out[o++] = '=';
-			out[o++] = '=';
-		}
-	} else if (n - i == 2) {
-		uint32_t v = ((uint32_t)in[i] << 8) | in[i + 1];
-
-		out[o++] = b64_chars[v >> 10];
-		out[o++] = b64_chars[(v >> 4) & 63];
-		out[o++] = b64_chars[(v & 15) << 2];
-		if (pad)
-			out[o++] = '=';
-	}
-	out[o] = '\0';
-	return o;
 }
 
 /* ---- parser ----------------------------------------------------------- */
@@ -380,7 +276,8 @@ parse_key_params(struct parse_state *ps, const struct suite_info *si, const char
 {
 	uint8_t ks[KEY_SALT_MAX];
 	const char *field[3], *bar;
-	size_t flen[3], n = 0, got = 0, i;
+	size_t flen[3], n = 0, i;
+	ssize_t got;
 	int r;
 
 	if (memchr(p, ';', len) != NULL) {
@@ -414,17 +311,15 @@ parse_key_params(struct parse_state *ps, const struct suite_info *si, const char
 					  "more than key|lifetime|MKI in a key-param");
 	}
 
-	r = b64_decode(field[0], flen[0], ks, sizeof(ks), &got);
-	if (r == -EINVAL) {
-		OPENSSL_cleanse(ks, sizeof(ks));
+	got = mr_base64_len(field[0], flen[0], 0);
+	if (got < 0)
 		return mr_sdp_say(ps->err, ps->err_len, -EINVAL, "key is not valid base64");
-	}
-	if (r < 0 || got != (size_t)si->key_len + si->salt_len) {
-		OPENSSL_cleanse(ks, sizeof(ks));
+	if ((size_t)got != (size_t)si->key_len + si->salt_len)
 		return mr_sdp_say(ps->err, ps->err_len, -EINVAL,
-				  "%s needs %u bytes of key and salt, got %zu", si->name,
+				  "%s needs %u bytes of key and salt, got %zd", si->name,
 				  si->key_len + si->salt_len, got);
-	}
+	/* Valid, and of the suite's length, which fits @ks: it cannot fail. */
+	(void)mr_base64_decode(field[0], flen[0], 0, ks, sizeof(ks));
 	out->key_len = si->key_len;
 	out->salt_len = si->salt_len;
 	memcpy(out->key, ks, si->key_len);
@@ -615,7 +510,7 @@ mr_sdes_print(const struct mr_sdes_crypto *c, uint32_t flags,
 		snprintf(extra + n, sizeof(extra) - n, " WSH=%" PRIu32, c->wsh);
 	memcpy(ks, c->key, si->key_len);
 	memcpy(ks + si->key_len, c->salt, si->salt_len);
-	b64_encode(ks, (size_t)si->key_len + si->salt_len, !(flags & MR_SDES_F_NO_PAD), b64);
+	mr_base64_encode(ks, (size_t)si->key_len + si->salt_len, !(flags & MR_SDES_F_NO_PAD), b64);
 	OPENSSL_cleanse(ks, sizeof(ks));
 	len = snprintf(buf, cap, "%" PRIu32 " %s inline:%s%s", c->tag, si->name, b64, extra);
 	OPENSSL_cleanse(b64, sizeof(b64));
