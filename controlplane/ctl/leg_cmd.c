@@ -24,6 +24,7 @@
 
 #include "base64.h"
 #include "ctl.h"
+#include "sdes.h"
 
 /* Options given on the command line (struct leg_opts.given). */
 enum {
@@ -115,12 +116,8 @@ struct leg_opts {
 	struct mr_ice ice;              /* --ice; the password is wiped with the keys */
 };
 
-/*
- * SRTP suites as SDES names them, with master key and salt lengths in bytes
- * (RFC 4568 section 6.2, RFC 6188 section 7.1, RFC 7714 section 12).
- * mrelayctl does not link the dataplane, so it has its own table; it must
- * agree with mr_srtp_suite() (dataplane/srtp.c).
- */
+/* An SRTP suite as SDES names it, with its master key and salt lengths in
+ * bytes (sdes.h). */
 struct key_suite {
 	const char *name;
 	uint8_t suite;                  /* enum mr_srtp_suite */
@@ -128,31 +125,9 @@ struct key_suite {
 	uint8_t salt_len;
 };
 
-static const struct key_suite key_suites[] = {
-	{ "AES_CM_128_HMAC_SHA1_80", MR_SUITE_AES_CM_128_HMAC_SHA1_80, 16, 14 },
-	{ "AES_CM_128_HMAC_SHA1_32", MR_SUITE_AES_CM_128_HMAC_SHA1_32, 16, 14 },
-	{ "AES_256_CM_HMAC_SHA1_80", MR_SUITE_AES_256_CM_HMAC_SHA1_80, 32, 14 },
-	{ "AES_256_CM_HMAC_SHA1_32", MR_SUITE_AES_256_CM_HMAC_SHA1_32, 32, 14 },
-	{ "AEAD_AES_128_GCM", MR_SUITE_AEAD_AES_128_GCM, 16, 12 },
-	{ "AEAD_AES_256_GCM", MR_SUITE_AEAD_AES_256_GCM, 32, 12 },
-};
-#define N_KEY_SUITES (sizeof(key_suites) / sizeof(key_suites[0]))
-_Static_assert(N_KEY_SUITES == MR_SUITE_MAX - 1, "one entry per enum mr_srtp_suite");
-
 #define KEY_SUITE_NAMES "AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32, " \
 	"AES_256_CM_HMAC_SHA1_80, AES_256_CM_HMAC_SHA1_32, AEAD_AES_128_GCM or AEAD_AES_256_GCM"
 #define KEY_SYNTAX "[GEN:]SUITE:BASE64[:MKI:MKILEN]"
-
-static const struct key_suite *
-key_suite(uint8_t suite)
-{
-	size_t i;
-
-	for (i = 0; i < N_KEY_SUITES; i++)
-		if (key_suites[i].suite == suite)
-			return &key_suites[i];
-	return NULL;
-}
 
 /* A part of an option's value: not NUL-terminated. */
 struct span {
@@ -160,16 +135,22 @@ struct span {
 	size_t n;
 };
 
-static const struct key_suite *
-key_suite_by_name(struct span name)
+/*
+ * The suite named @name into @ret; false if there is none. Exactly as
+ * written: mrelayctl's key options are case-sensitive, where an SDES line
+ * is not.
+ */
+static bool
+key_suite_by_name(struct span name, struct key_suite *ret)
 {
-	size_t i;
+	enum mr_srtp_suite suite = mr_sdes_suite_from_name(name.p, name.n);
+	const char *canon = mr_sdes_suite_name(suite);
 
-	for (i = 0; i < N_KEY_SUITES; i++)
-		if (strlen(key_suites[i].name) == name.n &&
-		    memcmp(key_suites[i].name, name.p, name.n) == 0)
-			return &key_suites[i];
-	return NULL;
+	if (canon == NULL || memcmp(canon, name.p, name.n) != 0)
+		return false;
+	ret->name = canon;
+	ret->suite = (uint8_t)suite;
+	return mr_sdes_suite_lengths(suite, &ret->key_len, &ret->salt_len);
 }
 
 /* Strict decimal, as mr_ctl_parse_u64() but silent (the caller words the
@@ -242,7 +223,7 @@ static int
 parse_key(const char *what, char *arg, struct key_opts *k)
 {
 	uint8_t buf[MR_KEY_MAX_BYTES + MR_SALT_MAX_BYTES];
-	const struct key_suite *ks;
+	struct key_suite ks;
 	struct mr_key_gen *g;
 	struct span f[5];
 	size_t nf, i = 0, j;
@@ -257,15 +238,14 @@ parse_key(const char *what, char *arg, struct key_opts *k)
 		goto out_wipe;
 	}
 	/* 3 or 5 fields: GEN first; 4 or 5: MKI:MKILEN last. */
-	if ((nf == 3 && key_suite_by_name(f[0]) != NULL) ||
-	    (nf == 4 && key_suite_by_name(f[1]) != NULL)) {
+	if ((nf == 3 && key_suite_by_name(f[0], &ks)) ||
+	    (nf == 4 && key_suite_by_name(f[1], &ks))) {
 		mr_ctl_err("%s: MKI and MKILEN go together (expected " KEY_SYNTAX ")", what);
 		goto out_wipe;
 	}
 	if ((nf == 3 || nf == 5) && parse_gen(what, f[i++], &gen) < 0)
 		goto out_wipe;
-	ks = key_suite_by_name(f[i]);
-	if (ks == NULL) {
+	if (!key_suite_by_name(f[i], &ks)) {
 		mr_ctl_err("%s: unknown suite (expected " KEY_SYNTAX " with SUITE one of "
 			   KEY_SUITE_NAMES ")", what);
 		goto out_wipe;
@@ -284,9 +264,9 @@ parse_key(const char *what, char *arg, struct key_opts *k)
 			   what);
 		goto out_wipe;
 	}
-	if ((size_t)n != (size_t)ks->key_len + ks->salt_len) {
-		mr_ctl_err("%s: key is %zd bytes, %s needs %u", what, n, ks->name,
-			   (unsigned int)(ks->key_len + ks->salt_len));
+	if ((size_t)n != (size_t)ks.key_len + ks.salt_len) {
+		mr_ctl_err("%s: key is %zd bytes, %s needs %u", what, n, ks.name,
+			   (unsigned int)(ks.key_len + ks.salt_len));
 		goto out_wipe;
 	}
 	if (nf >= 4) {
@@ -314,14 +294,14 @@ parse_key(const char *what, char *arg, struct key_opts *k)
 	}
 	g = &k->gen[gen];
 	memset(g, 0, sizeof(*g));
-	g->suite = ks->suite;
-	g->key_len = ks->key_len;
-	g->salt_len = ks->salt_len;
+	g->suite = ks.suite;
+	g->key_len = ks.key_len;
+	g->salt_len = ks.salt_len;
 	g->mki_len = (uint8_t)mki_len;
 	for (j = 0; j < mki_len; j++)
 		g->mki[j] = (uint8_t)(mki >> (8 * (mki_len - 1 - j)));
-	memcpy(g->key, buf, ks->key_len);
-	memcpy(g->salt, buf + ks->key_len, ks->salt_len);
+	memcpy(g->key, buf, ks.key_len);
+	memcpy(g->salt, buf + ks.key_len, ks.salt_len);
 	k->set |= (uint8_t)(1u << gen);
 	err = 0;
 out_wipe:
@@ -1130,9 +1110,9 @@ format_flags(uint32_t flags, char *buf, size_t len)
 static const char *
 suite_name(uint8_t suite)
 {
-	const struct key_suite *ks = key_suite(suite);
+	const char *name = mr_sdes_suite_name(suite);
 
-	return ks != NULL ? ks->name : "unknown";
+	return name != NULL ? name : "unknown";
 }
 
 /*
