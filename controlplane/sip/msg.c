@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/types.h>
 
 #include <openssl/rand.h>
 
@@ -144,6 +145,22 @@ sipbuf_put(struct sipbuf *b, const char *s, size_t len)
 	b->p[b->len] = '\0';
 }
 
+/*
+ * Take in the @n bytes an encoder just wrote at the end, counted as
+ * snprintf() counts them: if that is an error or more than fitted with the
+ * NUL, the message is marked overflowed and cut back to its last whole part.
+ */
+static void
+advance(struct sipbuf *b, ssize_t n)
+{
+	if (n < 0 || (size_t)n >= b->cap - b->len) {
+		b->overflow = true;
+		b->p[b->len] = '\0';
+		return;
+	}
+	b->len += (size_t)n;
+}
+
 void
 sipbuf_printf(struct sipbuf *b, const char *fmt, ...)
 {
@@ -155,29 +172,16 @@ sipbuf_printf(struct sipbuf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= b->cap - b->len) {
-		b->overflow = true;
-		b->p[b->len] = '\0';
-		return;
-	}
-	b->len += (size_t)n;
+	advance(b, n);
 }
 
 void
 sipbuf_header(struct sipbuf *b, const void *hv, bool chain)
 {
 	const msg_header_t *h = hv;
-	issize_t n;
 
-	for (; h != NULL && !b->overflow; h = chain ? h->sh_next : NULL) {
-		n = msg_header_e(b->p + b->len, (isize_t)(b->cap - b->len), h, 0);
-		if (n < 0 || (size_t)n >= b->cap - b->len) {
-			b->overflow = true;
-			b->p[b->len] = '\0';
-			return;
-		}
-		b->len += (size_t)n;
-	}
+	for (; h != NULL && !b->overflow; h = chain ? h->sh_next : NULL)
+		advance(b, msg_header_e(b->p + b->len, (isize_t)(b->cap - b->len), h, 0));
 }
 
 void
