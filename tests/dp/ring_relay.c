@@ -20,7 +20,11 @@
  *   on the first and on the second key generation. Last, plain legs E slot 4
  *   (:30020, peer at A's :40020) and F slot 5 (:30022, muted, signaled at
  *   B's :40099, sending from :40022): a latch inside a burst redirects the
- *   packets after it.
+ *   packets after it. Then leg G slot 6 (:30030, relaying to itself, peer at
+ *   A's :40030): slots the dataplane must refuse, a plain one without the
+ *   PSTN mark (written through region.h) and good ones corrupted in place
+ *   past region.h's checks; each leaves the port without a leg, and the
+ *   slot takes a good leg again.
  *
  * net_ring's MAC is 00:00:00:00:00:00 and cannot be changed (no mac_addr_set
  * op), so "source MAC = the port's" compares with what rte_eth_macaddr_get()
@@ -112,6 +116,11 @@ static const uint8_t SPOOF_MAC[6] = { 0x02, 0, 0, 0, 0, 0x42 };
 #define RELAY_F 30022u
 #define SLOT_E 4u
 #define SLOT_F 5u
+/* leg G, relaying to itself: the slots the dataplane must refuse */
+#define G_PORT 40030u
+#define RELAY_G 30030u
+#define SLOT_G 6u
+#define DSCP_G 0u
 
 /* A frame we expect the relay to send. */
 struct expect {
@@ -1032,6 +1041,138 @@ step_route_after_latch_in_burst(void)
 	return 0;
 }
 
+/* --- slots the dataplane refuses ------------------------------------------ */
+
+/*
+ * What a writer that skips region.c's checks (a bug, a stray write into the
+ * mapping) leaves: @mutate applied to slot @slot in place, under its
+ * seqlock, and announced as any change is.
+ */
+static void
+corrupt_slot(uint32_t slot, void (*mutate)(struct mr_leg_slot *s))
+{
+	struct mr_leg_slot *s = mr_shm_slot(T.region.hdr, slot);
+	struct mr_cmd c = { .op = MR_CMD_LEG_SET, .slot = slot };
+
+	mr_seq_write_begin(&s->seq);
+	mutate(s);
+	c.generation = ++s->generation;
+	mr_seq_write_end(&s->seq);
+	if (mr_ring_push(mr_shm_cmd_ring(T.region.hdr), &c) < 0)
+		__atomic_add_fetch(&T.region.hdr->resync_req, 1u, __ATOMIC_RELEASE);
+}
+
+static void
+bad_suite(struct mr_leg_slot *s)
+{
+	s->crypto_out.gen[0].suite = 200;
+}
+
+static void
+key_too_short(struct mr_leg_slot *s)
+{
+	s->crypto_in.gen[0].suite = MR_SUITE_AES_CM_128_HMAC_SHA1_80;
+	s->crypto_in.gen[0].key_len = 5;
+	s->crypto_in.gen[0].salt_len = 14;
+}
+
+static void
+unknown_flag(struct mr_leg_slot *s)
+{
+	s->flags |= 1u << 7;
+}
+
+static void
+bad_latch(struct mr_leg_slot *s)
+{
+	s->latch = MR_LATCH_MAX;
+}
+
+static void
+egress_out_of_range(struct mr_leg_slot *s)
+{
+	s->egress_slot = T.region.hdr->max_legs + 5u;
+}
+
+/* One RTP packet from A to leg G: relayed back to A (@relayed), or dropped as no-leg. */
+static int
+g_packet(bool relayed, uint16_t seq, const char *what)
+{
+	static uint8_t pl[12 + RTP_PAYLOAD];
+	uint8_t f[MAX_FRAME];
+	uint64_t no_leg = drops(MR_DROP_NO_LEG);
+	uint16_t plen = rtp_packet(pl, seq, 0x99990007u), flen;
+	struct expect e = { what, A_MAC, A_IP, RELAY_G, G_PORT, DSCP_G, pl, plen };
+
+	flen = udp4_frame(f, T.port_mac.addr_bytes, A_MAC, A_IP, G_PORT, RELAY_IP, RELAY_G, pl, plen);
+	if (inject(f, flen, what) < 0)
+		return -1;
+	if (relayed)
+		return expect_frames(&e, 1, what);
+	if (expect_drop(MR_DROP_NO_LEG, no_leg + 1, what) < 0)
+		return -1;
+	return expect_frames(NULL, 0, what);
+}
+
+/* A PSTN leg G (plain RTP allowed) that relays to itself, written as region.c writes it. */
+static int
+write_leg_g(const char *what)
+{
+	struct mr_leg_slot s;
+
+	leg_fill(&s, SLOT_G, A_IP, G_PORT, RELAY_G, DSCP_G);
+	CHECK(mr_region_leg_write(&T.region, SLOT_G, &s) == 0, "%s: writing leg G", what);
+	return sync_dp(what);
+}
+
+/*
+ * Encryption is never optional: a slot without keys and without the PSTN
+ * mark is refused by the dataplane itself, whoever wrote it. So is a slot
+ * a writer corrupted past region.c's checks. Each refusal leaves no flow
+ * (the port answers as one without a leg), the dataplane running, and the
+ * slot usable by the next good write.
+ */
+static int
+step_refused_slots(void)
+{
+	static const struct {
+		void (*mutate)(struct mr_leg_slot *s);
+		const char *what;
+	} bad[] = {
+		{ bad_suite, "an outbound key of an unknown suite" },
+		{ key_too_short, "an inbound AES-CM key of 5 bytes" },
+		{ unknown_flag, "an unknown flag" },
+		{ bad_latch, "an unknown latch policy" },
+		{ egress_out_of_range, "an egress slot past the table" },
+	};
+	struct mr_leg_slot s;
+	uint16_t seq = 9000;
+	unsigned int i;
+
+	leg_fill(&s, SLOT_G, A_IP, G_PORT, RELAY_G, DSCP_G);
+	s.flags &= ~MR_LEG_F_PSTN;
+	CHECK(mr_region_leg_write(&T.region, SLOT_G, &s) == 0, "writing plain leg G without PSTN");
+	if (sync_dp("plain leg G without PSTN") < 0 ||
+	    g_packet(false, seq++, "plain RTP to a leg not marked PSTN") < 0)
+		return -1;
+	pass("a plain-RTP slot without the PSTN mark: refused, its port answers as no-leg");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (write_leg_g(bad[i].what) < 0 || g_packet(true, seq++, "leg G relays") < 0)
+			return -1;
+		corrupt_slot(SLOT_G, bad[i].mutate);
+		if (sync_dp(bad[i].what) < 0 || g_packet(false, seq++, bad[i].what) < 0)
+			return -1;
+		pass("slot corrupted with %s: the flow goes, its port answers as no-leg", bad[i].what);
+	}
+	if (write_leg_g("leg G again") < 0 || g_packet(true, seq, "leg G again") < 0)
+		return -1;
+	CHECK(mr_region_leg_delete(&T.region, SLOT_G) == 0, "deleting leg G");
+	if (sync_dp("leg G deleted") < 0)
+		return -1;
+	pass("after every refusal the slot takes a good leg again, which relays");
+	return 0;
+}
+
 /* The test, on a plain pthread while the main lcore runs management. */
 static void *
 test_main(void *arg)
@@ -1052,8 +1193,9 @@ test_main(void *arg)
 			pass("exactly %u frames relayed for %u injected, nothing else sent",
 			     T.n_relayed, T.n_injected);
 			if (step_counters() == 0)
-				if (step_srtp_mixed_burst() == 0)
-					step_route_after_latch_in_burst();
+				if (step_srtp_mixed_burst() == 0 &&
+				    step_route_after_latch_in_burst() == 0)
+					step_refused_slots();
 		}
 	}
 	mr_dp.quit = true;
