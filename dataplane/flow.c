@@ -191,15 +191,31 @@ uses_rtcp_key(const struct mr_flow *f)
 	return !(f->flags & MR_LEG_F_RTCP_MUX);
 }
 
+/* Delete @key if it still leads to @f (as RTP or RTCP). */
 static void
-unpublish(struct mr_dp *dp, struct mr_flow *old, const struct mr_flow *keep)
+drop_key_of(struct mr_dp *dp, const struct mr_sockaddr *key, const struct mr_flow *f)
 {
-	if (keep == NULL || !mr_sockaddr_eq(&old->local, &keep->local))
-		defer_key(dp, &old->local);
-	if (uses_rtcp_key(old) &&
-	    (keep == NULL || !uses_rtcp_key(keep) ||
-	     !mr_sockaddr_eq(&old->local_rtcp, &keep->local_rtcp)))
-		defer_key(dp, &old->local_rtcp);
+	void *data;
+
+	if (rte_hash_lookup_data(dp->flows, key, &data) >= 0 &&
+	    ((uintptr_t)data & ~(uintptr_t)1u) == (uintptr_t)f)
+		defer_key(dp, key);
+}
+
+/*
+ * Take @old out of the table and queue it for the grace period. Only keys
+ * that still lead to it go: one the flow replacing it has added again
+ * leads to that one now, in whichever role. Asking the table, rather than
+ * comparing the two flows' addresses, keeps this right for every pair of
+ * keys, even ones that compare equal as addresses but not as the table's
+ * 20-byte keys: a key left behind would lead a worker to a freed flow.
+ */
+static void
+unpublish(struct mr_dp *dp, struct mr_flow *old)
+{
+	drop_key_of(dp, &old->local, old);
+	if (uses_rtcp_key(old))
+		drop_key_of(dp, &old->local_rtcp, old);
 	old->free_next = pending_flows;
 	pending_flows = old;
 	quarantine[old->slot] = 1;
@@ -213,7 +229,7 @@ mr_flow_remove(struct mr_dp *dp, uint32_t slot)
 	if (old == NULL)
 		return;
 	rcu_assign_pointer(dp->by_slot[slot], NULL);
-	unpublish(dp, old, NULL);
+	unpublish(dp, old);
 }
 
 static bool
@@ -244,6 +260,24 @@ ice_invalid(const struct mr_ice *ice)
 	return u == 0 || u == sizeof(ice->local_ufrag) || p == 0 || p == sizeof(ice->local_pwd);
 }
 
+/*
+ * The flow table's key is the whole struct (flow_key_cmp()): an address in
+ * another spelling than a parsed packet's (an IPv4 one with bytes past its
+ * four, the pad byte set) would be a key no packet finds. region.c never
+ * writes one; a stray writer might.
+ */
+static bool
+addr_canonical(const struct mr_sockaddr *a)
+{
+	static const uint8_t zero[12];
+
+	if (a->pad != 0)
+		return false;
+	if (a->family == MR_AF_INET)
+		return memcmp(a->ip + 4, zero, sizeof(zero)) == 0;
+	return a->family == MR_AF_INET6;
+}
+
 static const char *
 refuse_reason(const struct mr_dp *dp, const struct mr_leg_slot *s, int *ret_port)
 {
@@ -254,6 +288,8 @@ refuse_reason(const struct mr_dp *dp, const struct mr_leg_slot *s, int *ret_port
 		return "invalid latch policy";
 	if (s->flags & ~MR_LEG_F_ALL)
 		return "unknown flags";
+	if (!addr_canonical(&s->local))
+		return "local address malformed (bytes set past an IPv4 address, or in its padding)";
 	*ret_port = mr_port_of_addr(dp, &s->local);
 	if (*ret_port < 0)
 		return "local address is not a relay address";
@@ -716,14 +752,14 @@ apply(struct mr_dp *dp, uint32_t slot, bool force, const uint32_t *extra_ssrc, b
 		FLOW_LOG(ERR, "leg %u: flow table full, leg removed", slot);
 		rcu_assign_pointer(dp->by_slot[slot], NULL);
 		if (old != NULL)
-			unpublish(dp, old, f);
-		unpublish(dp, f, NULL);
+			unpublish(dp, old);
+		unpublish(dp, f);
 		r = -ENOSPC;
 		goto out;
 	}
 	rcu_assign_pointer(dp->by_slot[slot], f);
 	if (old != NULL)
-		unpublish(dp, old, f);
+		unpublish(dp, old);
 	if (f->egress_slot < dp->shm->max_legs)
 		feeder_of[f->egress_slot] = slot;
 	st->cmds_applied++;

@@ -24,7 +24,10 @@
  *   A's :40030): slots the dataplane must refuse, a plain one without the
  *   PSTN mark (written through region.h) and good ones corrupted in place
  *   past region.h's checks; each leaves the port without a leg, and the
- *   slot takes a good leg again.
+ *   slot takes a good leg again. G moves onto its own RTCP port and is
+ *   found there. Last, G's slot gets random bytes changed 300 times, a
+ *   packet after each: the dataplane keeps answering, and a good G relays
+ *   after every one.
  *
  * net_ring's MAC is 00:00:00:00:00:00 and cannot be changed (no mac_addr_set
  * op), so "source MAC = the port's" compares with what rte_eth_macaddr_get()
@@ -70,6 +73,7 @@
 #include "dp.h"
 #include "region.h"
 #include "srtp.h"
+#include "../xorshift.h"
 
 #define WORKER_LCORE 1u
 #define RING_SIZE 1024u
@@ -1094,35 +1098,53 @@ egress_out_of_range(struct mr_leg_slot *s)
 	s->egress_slot = T.region.hdr->max_legs + 5u;
 }
 
-/* One RTP packet from A to leg G: relayed back to A (@relayed), or dropped as no-leg. */
+/*
+ * One RTP packet from A to leg G on relay port @relay_port: relayed back to
+ * A (@drop < 0), or dropped with reason @drop and nothing sent.
+ */
 static int
-g_packet(bool relayed, uint16_t seq, const char *what)
+g_packet_at(uint16_t relay_port, int drop, uint16_t seq, const char *what)
 {
 	static uint8_t pl[12 + RTP_PAYLOAD];
 	uint8_t f[MAX_FRAME];
-	uint64_t no_leg = drops(MR_DROP_NO_LEG);
+	uint64_t before = drop < 0 ? 0 : drops((unsigned int)drop);
 	uint16_t plen = rtp_packet(pl, seq, 0x99990007u), flen;
-	struct expect e = { what, A_MAC, A_IP, RELAY_G, G_PORT, DSCP_G, pl, plen };
+	struct expect e = { what, A_MAC, A_IP, relay_port, G_PORT, DSCP_G, pl, plen };
 
-	flen = udp4_frame(f, T.port_mac.addr_bytes, A_MAC, A_IP, G_PORT, RELAY_IP, RELAY_G, pl, plen);
+	flen = udp4_frame(f, T.port_mac.addr_bytes, A_MAC, A_IP, G_PORT, RELAY_IP, relay_port, pl,
+			  plen);
 	if (inject(f, flen, what) < 0)
 		return -1;
-	if (relayed)
+	if (drop < 0)
 		return expect_frames(&e, 1, what);
-	if (expect_drop(MR_DROP_NO_LEG, no_leg + 1, what) < 0)
+	if (expect_drop((unsigned int)drop, before + 1, what) < 0)
 		return -1;
 	return expect_frames(NULL, 0, what);
 }
 
-/* A PSTN leg G (plain RTP allowed) that relays to itself, written as region.c writes it. */
+/* Relayed back to A, or dropped as no-leg. */
 static int
-write_leg_g(const char *what)
+g_packet(bool relayed, uint16_t seq, const char *what)
+{
+	return g_packet_at(RELAY_G, relayed ? -1 : MR_DROP_NO_LEG, seq, what);
+}
+
+/* A PSTN leg G (plain RTP allowed) on @relay_port and the next, relaying to @egress. */
+static int
+write_leg_g_at(uint16_t relay_port, uint32_t egress, const char *what)
 {
 	struct mr_leg_slot s;
 
-	leg_fill(&s, SLOT_G, A_IP, G_PORT, RELAY_G, DSCP_G);
+	leg_fill(&s, egress, A_IP, G_PORT, relay_port, DSCP_G);
 	CHECK(mr_region_leg_write(&T.region, SLOT_G, &s) == 0, "%s: writing leg G", what);
 	return sync_dp(what);
+}
+
+/* Leg G on RELAY_G, written as region.c writes it. */
+static int
+write_leg_g(const char *what)
+{
+	return write_leg_g_at(RELAY_G, SLOT_G, what);
 }
 
 /*
@@ -1164,12 +1186,134 @@ step_refused_slots(void)
 			return -1;
 		pass("slot corrupted with %s: the flow goes, its port answers as no-leg", bad[i].what);
 	}
-	if (write_leg_g("leg G again") < 0 || g_packet(true, seq, "leg G again") < 0)
+	if (write_leg_g("leg G again") < 0 || g_packet(true, seq++, "leg G again") < 0)
+		return -1;
+	pass("after every refusal the slot takes a good leg again, which relays");
+	/*
+	 * The leg moves up one port: its new RTP port is its old RTCP one. The
+	 * old flow's keys go, but not that one, which leads to the new flow now.
+	 * No egress: a leg that is its own egress is rebuilt once more after
+	 * each change, which would put a wrongly deleted key back.
+	 */
+	if (write_leg_g_at(RELAY_G, MR_LEG_NONE, "leg G without egress") < 0 ||
+	    g_packet_at(RELAY_G, MR_DROP_NO_EGRESS, seq++, "leg G without egress") < 0 ||
+	    write_leg_g_at(RELAY_G + 1, MR_LEG_NONE, "leg G moved onto its RTCP port") < 0 ||
+	    g_packet_at(RELAY_G + 1, MR_DROP_NO_EGRESS, seq++, "leg G on its old RTCP port") < 0 ||
+	    g_packet_at(RELAY_G, MR_DROP_NO_LEG, seq++, "leg G's old RTP port") < 0)
 		return -1;
 	CHECK(mr_region_leg_delete(&T.region, SLOT_G) == 0, "deleting leg G");
 	if (sync_dp("leg G deleted") < 0)
 		return -1;
-	pass("after every refusal the slot takes a good leg again, which relays");
+	pass("leg G moved from :%u/%u to :%u/%u is found on :%u (no-egress), :%u has no leg",
+	     RELAY_G, RELAY_G + 1, RELAY_G + 1, RELAY_G + 2, RELAY_G + 1, RELAY_G);
+	return 0;
+}
+
+/* Random bytes of a slot's body (from leg_uid on) changed, as a stray write would. */
+#define N_CORRUPT 300u
+
+static uint64_t corrupt_rng = 0x72696e672d72656cull;
+
+static void
+random_bytes(struct mr_leg_slot *s)
+{
+	const size_t from = offsetof(struct mr_leg_slot, leg_uid);
+	uint8_t *b = (uint8_t *)s;
+	unsigned int k, n = 1u + (unsigned int)(mr_test_xorshift(&corrupt_rng) % 4u);
+
+	for (k = 0; k < n; k++) {
+		uint64_t r = mr_test_xorshift(&corrupt_rng);
+
+		b[from + r % (sizeof(*s) - from)] = (uint8_t)(r >> 32);
+	}
+}
+
+/*
+ * Wait until the worker has received every injected frame and finished the
+ * loop it did so in (its TX flushed): what it sends for them is out then.
+ */
+static int
+worker_settled(const char *what)
+{
+	uint64_t deadline = now_ms() + WAIT_MS, loops;
+
+	while (wstat_sum(offsetof(struct mr_worker_stats, rx_pkts)) < T.n_injected &&
+	       now_ms() < deadline && !interrupted)
+		sleep_ms(1);
+	CHECK(wstat_sum(offsetof(struct mr_worker_stats, rx_pkts)) >= T.n_injected,
+	      "%s: the worker did not take the frames within %u ms", what, WAIT_MS);
+	loops = wstat_sum(offsetof(struct mr_worker_stats, loops));
+	while (wstat_sum(offsetof(struct mr_worker_stats, loops)) < loops + 2 &&
+	       now_ms() < deadline && !interrupted)
+		sleep_ms(1);
+	return 0;
+}
+
+/*
+ * Whatever corrupted legs sent so far (at most one frame per injected
+ * packet): into the pcap for the tshark check, counted as relayed. Waits
+ * @linger_ms for stragglers.
+ */
+static int
+take_any(unsigned int linger_ms, unsigned int *total)
+{
+	static uint8_t out[MAX_OUT][MAX_FRAME];
+	static uint16_t out_len[MAX_OUT];
+	unsigned int got = collect(out, out_len, 0, 0, linger_ms), i;
+
+	CHECK(got <= MAX_OUT, "%u frames at once from corrupted legs, more than %u", got, MAX_OUT);
+	for (i = 0; i < got; i++) {
+		CHECK(out_len[i] >= 42u, "a corrupted leg sent a %u-byte frame", out_len[i]);
+#ifdef RING_RELAY_PCAP
+		pcap_record(out[i], out_len[i]);
+#endif
+	}
+	T.n_relayed += got;
+	*total += got;
+	return 0;
+}
+
+/*
+ * A good leg G corrupted at random, N_CORRUPT times, a packet to it after
+ * each: whatever the bytes, the dataplane applies or refuses the slot and
+ * answers the next sync (no crash, no hang), what it sends has good
+ * checksums (the tshark check at the end counts these frames too), and
+ * the good leg written next relays again (no state lost on the way).
+ */
+static int
+step_corrupt_random(void)
+{
+	static uint8_t pl[12 + RTP_PAYLOAD];
+	uint8_t f[MAX_FRAME];
+	uint16_t plen, flen;
+	unsigned int i, sent = 0;
+
+	for (i = 0; i < N_CORRUPT; i++) {
+		/* The good leg relays again, whatever the last corruption left. */
+		if (write_leg_g("leg G before a random corruption") < 0 || take_any(0, &sent) < 0 ||
+		    g_packet(true, (uint16_t)(30000u + i), "leg G rewritten after a corruption") < 0)
+			return -1;
+		corrupt_slot(SLOT_G, random_bytes);
+		CHECK(sync_dp("a randomly corrupted slot") == 0,
+		      "corruption %u: the dataplane no longer answers", i);
+		plen = rtp_packet(pl, (uint16_t)(10000u + i), 0x99990008u);
+		flen = udp4_frame(f, T.port_mac.addr_bytes, A_MAC, A_IP, G_PORT, RELAY_IP, RELAY_G,
+				  pl, plen);
+		if (inject(f, flen, "RTP to a randomly corrupted leg") < 0 ||
+		    worker_settled("RTP to a randomly corrupted leg") < 0)
+			return -1;
+	}
+	if (take_any(QUIET_MS, &sent) < 0)
+		return -1;
+	if (write_leg_g("leg G after the corruptions") < 0 ||
+	    g_packet(true, 20000, "leg G after the corruptions") < 0)
+		return -1;
+	CHECK(mr_region_leg_delete(&T.region, SLOT_G) == 0, "deleting leg G");
+	if (sync_dp("leg G deleted") < 0)
+		return -1;
+	pass("%u random corruptions of leg G's slot: each applied or refused, the dataplane "
+	     "answering, %u frames sent from them; after each a good leg G relays again",
+	     N_CORRUPT, sent);
 	return 0;
 }
 
@@ -1194,8 +1338,9 @@ test_main(void *arg)
 			     T.n_relayed, T.n_injected);
 			if (step_counters() == 0)
 				if (step_srtp_mixed_burst() == 0 &&
-				    step_route_after_latch_in_burst() == 0)
-					step_refused_slots();
+				    step_route_after_latch_in_burst() == 0 &&
+				    step_refused_slots() == 0)
+					step_corrupt_random();
 		}
 	}
 	mr_dp.quit = true;
