@@ -727,10 +727,17 @@ log = { level = "debug"; };
 
 # Session journals as mrelay-cp leaves them (controlplane/session/journal.h).
 JOURNAL = {
+    # fuzz_journal also restarts a session manager on each file, over a
+    # region holding a slot for every S record whose leg uid is not 3 mod 4:
+    # v2 keeps its call 9, "lost" loses call 7 (slot 12 missing).
     "v2": "mrelay-cp-journal 2\nC 7 1700000000000 call%201@198.18.0.9\n"
-          "L 7 0 wan from%3Btag\nS 7 0 0 12 99 30000\nS 7 0 1 13 100 30002\n"
+          "L 7 0 wan from%3Btag\nS 7 0 0 12 96 30000\nS 7 0 1 13 100 30002\n"
           "L 7 1 pstn -\nS 7 1 0 14 101 40000\nT 7 1 to-tag\nN 7 sip%20b2bua%20x\n"
-          "C 8 1700000000500 second\nD 7\n",
+          "C 8 1700000000500 second\nD 8\nC 9 1700000000900 third\nL 9 0 wan a\n"
+          "S 9 0 0 20 104 30010\nL 9 1 wan b\nS 9 1 0 21 105 30012\n",
+    "lost": "mrelay-cp-journal 2\nC 7 1700000000000 lost\nL 7 0 wan a\n"
+            "S 7 0 0 12 99 30000\nS 7 0 1 13 100 30002\nC 9 5 kept\nL 9 0 pstn b\n"
+            "S 9 0 0 12 108 40000\n",
     "v1": "mrelay-cp-journal 1\nC 5 1 old%20call\nL 5 0 wan a\nD 5\n",
     "cut": "mrelay-cp-journal 2\nC 9 2 cut\nL 9 0 wan t\nS 9 0 0 1 2 300",
     "bad_lines": "mrelay-cp-journal 2\nC 0 1 x\nC 1 1 %zz\nX 1\nC 2 2 ok\nS 2 0 0 0 0 30001\n",
