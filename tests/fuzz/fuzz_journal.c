@@ -26,6 +26,7 @@
 #include "journal.h"
 #include "region.h"
 #include "session.h"
+#include "../unit/session_iface.h"
 #include "../unit/tmpdir.h"
 
 #define LEGS 64u
@@ -100,18 +101,6 @@ cleanup(void)
 }
 
 static void
-iface(struct mr_session_iface *f, const char *name, uint16_t min, uint16_t max, bool pstn)
-{
-	memset(f, 0, sizeof(*f));
-	snprintf(f->name, sizeof(f->name), "%s", name);
-	f->local4.family = MR_AF_INET;
-	inet_pton(AF_INET, "198.18.0.2", f->local4.ip);
-	f->port_min = min;
-	f->port_max = max;
-	f->pstn = pstn;
-}
-
-static void
 init(void)
 {
 	char path[sizeof(F.t.dir) + 8];
@@ -119,8 +108,8 @@ init(void)
 	check(mr_test_tmpdir_make(&F.t, "/tmp/mr-fuzz-journal-XXXXXX", "journal") == 0);
 	snprintf(path, sizeof(path), "%s/region", F.t.dir);
 	check(mr_region_open(&F.r, path, true, LEGS, 1) == 0);
-	iface(&F.ifaces[0], "wan", 30000, 30063, false);
-	iface(&F.ifaces[1], "pstn", 40000, 40031, true);
+	mr_test_iface(&F.ifaces[0], "wan", "198.18.0.2", 30000, 30063, false);
+	mr_test_iface(&F.ifaces[1], "pstn", "198.18.0.2", 40000, 40031, true);
 	atexit(cleanup);
 	F.ready = true;
 }

@@ -35,6 +35,7 @@
 #include "frame.h"
 #include "ng.h"
 #include "ng_int.h"
+#include "../unit/session_iface.h"
 #include "../unit/tmpdir.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -61,20 +62,6 @@ check(int cond)
 {
 	if (!cond)
 		abort();
-}
-
-static void
-iface(struct mr_session_iface *f, const char *name, uint16_t min, uint16_t max, bool pstn)
-{
-	memset(f, 0, sizeof(*f));
-	snprintf(f->name, sizeof(f->name), "%s", name);
-	f->local4.family = MR_AF_INET;
-	inet_pton(AF_INET, "198.18.0.2", f->local4.ip);
-	f->local6.family = MR_AF_INET6;
-	inet_pton(AF_INET6, "2001:db8::2", f->local6.ip);
-	f->port_min = min;
-	f->port_max = max;
-	f->pstn = pstn;
 }
 
 static void
@@ -124,11 +111,18 @@ cleanup(void)
 static void
 init(void)
 {
+	unsigned int i;
+
 	check(mr_test_tmpdir_make(&F.tmp, "/tmp/mr-fuzz-ng-XXXXXX", "region") == 0);
 	check(mr_region_open(&F.r, F.tmp.path, true, LEGS, 2) == 0);
 	/* Small ranges, so exhaustion is reachable: 8 pairs on wan, 4 on pstn. */
-	iface(&F.ifaces[0], "wan", 30000, 30015, false);
-	iface(&F.ifaces[1], "pstn", 40000, 40007, true);
+	mr_test_iface(&F.ifaces[0], "wan", "198.18.0.2", 30000, 30015, false);
+	mr_test_iface(&F.ifaces[1], "pstn", "198.18.0.2", 40000, 40007, true);
+	/* offers may ask for IPv6: both interfaces have an address for it */
+	for (i = 0; i < 2; i++) {
+		F.ifaces[i].local6.family = MR_AF_INET6;
+		inet_pton(AF_INET6, "2001:db8::2", F.ifaces[i].local6.ip);
+	}
 	start();
 	atexit(cleanup);
 	F.trace = getenv("FUZZ_NG_TRACE") != NULL;

@@ -26,6 +26,7 @@
 #include "digest.h"
 #include "msg.h"
 #include "sip.h"
+#include "../unit/session_iface.h"
 #include "../unit/sip_doubles.h"
 #include "../unit/tmpdir.h"
 

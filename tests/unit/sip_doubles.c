@@ -106,19 +106,6 @@ mr_cdr_list(struct mr_cdr *c, int64_t since_s,
 }
 
 void
-mr_test_iface(struct mr_session_iface *f, const char *name, const char *ip, uint16_t min,
-	      uint16_t max, bool pstn)
-{
-	memset(f, 0, sizeof(*f));
-	snprintf(f->name, sizeof(f->name), "%s", name);
-	f->local4.family = MR_AF_INET;
-	inet_pton(AF_INET, ip, f->local4.ip);
-	f->port_min = min;
-	f->port_max = max;
-	f->pstn = pstn;
-}
-
-void
 mr_test_sa4(struct mr_sockaddr *a, const char *ip, uint16_t port)
 {
 	memset(a, 0, sizeof(*a));

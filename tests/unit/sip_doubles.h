@@ -11,9 +11,8 @@
 extern struct mr_cdr_row mr_test_cdr_rows[MR_TEST_CDR_MAX];
 extern unsigned int mr_test_cdr_n;
 
-/* Fixture helpers of the B2BUA's unit test and fuzz target. */
-void mr_test_iface(struct mr_session_iface *f, const char *name, const char *ip, uint16_t min,
-		   uint16_t max, bool pstn);
+/* Fixture helpers of the B2BUA's unit test and fuzz target (interfaces:
+ * session_iface.h). */
 void mr_test_sa4(struct mr_sockaddr *a, const char *ip, uint16_t port);
 
 struct mr_sip_config;

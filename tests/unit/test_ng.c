@@ -7,7 +7,6 @@
  * (plain RTP only on pstn interfaces), refusals that leave nothing behind,
  * and TCP framing (mr_ng_frame_len()).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +22,7 @@
 #include "ng.h"
 #include "frame.h"
 #include "bencode.h"
+#include "session_iface.h"
 #include "tmpdir.h"
 
 #define LEGS 64u
@@ -44,26 +44,14 @@ struct fx {
 static struct fx F;
 
 static void
-iface(struct mr_session_iface *f, const char *name, uint16_t min, uint16_t max, bool pstn)
-{
-	memset(f, 0, sizeof(*f));
-	snprintf(f->name, sizeof(f->name), "%s", name);
-	f->local4.family = MR_AF_INET;
-	inet_pton(AF_INET, "198.18.0.2", f->local4.ip);
-	f->port_min = min;
-	f->port_max = max;
-	f->pstn = pstn;
-}
-
-static void
 start(uint32_t max_calls)
 {
 	struct mr_session_params p = { 0 };
 	struct mr_ng_params np = { 0 };
 	char err[256];
 
-	iface(&F.ifaces[0], "wan", 30000, 30019, false);
-	iface(&F.ifaces[1], "pstn", 40000, 40019, true);
+	mr_test_iface(&F.ifaces[0], "wan", "198.18.0.2", 30000, 30019, false);
+	mr_test_iface(&F.ifaces[1], "pstn", "198.18.0.2", 40000, 40019, true);
 	p.ifaces = F.ifaces;
 	p.n_ifaces = 2;
 	p.limits.max_calls = max_calls;

@@ -26,6 +26,7 @@
 #include "accounts.h"
 #include "digest.h"
 #include "sip.h"
+#include "session_iface.h"
 #include "sip_doubles.h"
 #include "tmpdir.h"
 
