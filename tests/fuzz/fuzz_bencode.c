@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "bencode.h"
 #include "frame.h"
 
@@ -26,13 +27,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define NODES 1024
 #define SMALL_NODES 8
 #define PRINT_MAX 8192
-
-static void
-check(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 static size_t
 count_nodes(const struct mr_bc_node *n)

@@ -13,25 +13,13 @@
  */
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "config.h"
 #include "memfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FILL 0x5c
-
-static void
-check(int cond)
-{
-	if (!cond)
-		abort();
-}
-
-static int
-terminated(const char *s, size_t cap)
-{
-	return memchr(s, '\0', cap) != NULL;
-}
 
 static int
 all_fill(const void *p, size_t n)

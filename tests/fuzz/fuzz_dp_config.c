@@ -10,23 +10,11 @@
  */
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "config.h"
 #include "memfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-check(int cond)
-{
-	if (!cond)
-		abort();
-}
-
-static int
-terminated(const char *s, size_t cap)
-{
-	return memchr(s, '\0', cap) != NULL;
-}
 
 static void
 check_accepted(const struct mr_dp_config *c)

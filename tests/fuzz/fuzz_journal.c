@@ -23,6 +23,7 @@
 
 #include <arpa/inet.h>
 
+#include "fuzz_check.h"
 #include "journal.h"
 #include "region.h"
 #include "session.h"
@@ -39,13 +40,6 @@ static struct {
 	struct mr_session_iface ifaces[2];
 	bool ready;
 } F;
-
-static void
-check(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 static void
 round_trip(const struct mr_jrec *r)

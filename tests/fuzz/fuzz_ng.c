@@ -32,6 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_check.h"
 #include "frame.h"
 #include "ng.h"
 #include "ng_int.h"
@@ -56,13 +57,6 @@ static struct {
 	char out[MR_NG_MSG_MAX];
 	struct mr_bc_node nodes[REPLY_NODES];
 } F;
-
-static void
-check(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 static void
 start(void)

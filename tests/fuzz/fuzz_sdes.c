@@ -17,19 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "sdes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FILL 0x5c
 #define MAX_LINE_BYTES 512
-
-static void
-check(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 static bool
 all_fill(const void *p, size_t n)

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "sdp.h"
 #include "../xorshift.h"
 
@@ -37,13 +38,6 @@ static const struct mr_sockaddr relay4 = { .ip = { 198, 18, 0, 1 }, .family = MR
 static const struct mr_sockaddr relay6 = {
 	.ip = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }, .family = MR_AF_INET6,
 };
-
-static void
-check(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 static bool
 same_addr(const struct mr_sockaddr *a, const struct mr_sockaddr *b)

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_check.h"
 #include "accounts.h"
 #include "digest.h"
 #include "msg.h"
@@ -48,13 +49,6 @@ static struct {
 	mr_flow_id base;
 	char last[MR_SIP_MSG_MAX + 1];
 } F;
-
-static void
-check(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 static int
 io_send(void *ctx, mr_flow_id id, const char *msg, size_t len)

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "sipframe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,13 +29,6 @@ struct ev {
 	enum mr_sip_frame r;
 	size_t len;
 };
-
-static void
-check(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 /* Frame @buf[0..len) from the start: the events, ending with the first
  * NEED, TOO_BIG or BAD. Returns their number. */
