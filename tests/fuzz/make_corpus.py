@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto,rtp,stun,bencode,ng,sdes,sdp,srtp_diff,sipframe,sip,dp_config,cp_config,journal}).
+"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{parse,proto,rtp,stun,bencode,ng,sdes,sdp,srtp_diff,sipframe,sip,dp_config,cp_config,journal,admin}).
 
 Each seed is one valid input of a kind the target handles: for parse and
 proto a frame, for rtp a UDP payload (these under 200 bytes), for bencode
@@ -744,6 +744,18 @@ JOURNAL = {
 }
 
 
+# Admin socket requests, one a line, as mrelayctl sends them (docs/mrelayctl.md).
+ADMIN = {
+    "status": "ping\nstatus\nstatus json\ncalls\ncalls json\n",
+    "calls": "call add c1 a b\ncall add c2 x y iface=pstn peer-a=198.18.0.9:4000 "
+             "peer-b=198.18.0.10:4002 rtcp-mux\ncall show c1\ncall show c2 json\n"
+             "call mute c1 a on\ncall mute c1 a off\ncalls\ncall del c1\ncalls json\n",
+    "refused": "call add c1 a a\ncall add\ncall add c3 a b iface=nowhere\n"
+               "call add c4 a b peer-a=300.1.1.1:5\ncall mute c9 a on\ncall mute c1 z on\n"
+               "call show\nfoo bar\n\nreload\nsip-revoke bob\nping extra\n",
+}
+
+
 def write(kind, seeds, limit=200, ext=".bin"):
     d = os.path.join(HERE, "corpus", kind)
     os.makedirs(d, exist_ok=True)
@@ -770,3 +782,4 @@ if __name__ == "__main__":
     write("dp_config", DP_CONFIG, limit=4096, ext=".conf")
     write("cp_config", CP_CONFIG, limit=4096, ext=".conf")
     write("journal", JOURNAL, limit=4096, ext=".txt")
+    write("admin", ADMIN, limit=4096, ext=".txt")
