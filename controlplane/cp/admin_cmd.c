@@ -454,8 +454,14 @@ cmd_call(struct mr_cp *cp, const struct req *q, FILE *f, char *err, size_t errle
 int
 mr_admin_run(struct mr_cp *cp, char *line, FILE *body, char *err, size_t errlen)
 {
+	/* A known command with the wrong words is told its form, not called unknown. */
+	static const char *const usage[][2] = {
+		{ "ping", "ping" }, { "status", "status [json]" }, { "calls", "calls [json]" },
+		{ "sip-revoke", "sip-revoke NAME" }, { "reload", "reload" },
+	};
 	struct req q = { 0 };
 	char *save = NULL, *tok;
+	size_t i;
 
 	for (tok = strtok_r(line, " \t", &save); tok != NULL; tok = strtok_r(NULL, " \t", &save)) {
 		if (q.n == MAX_WORDS)
@@ -487,6 +493,9 @@ mr_admin_run(struct mr_cp *cp, char *line, FILE *body, char *err, size_t errlen)
 		cp->reload = true;      /* the main loop reloads after this turn */
 		return 0;
 	}
+	for (i = 0; i < sizeof(usage) / sizeof(usage[0]); i++)
+		if (strcmp(q.w[0], usage[i][0]) == 0)
+			return refuse(err, errlen, "usage: %s", usage[i][1]);
 	return refuse(err, errlen,
 		      "unknown command '%.64s' (ping, status, calls, call, sip-revoke, reload)",
 		      q.w[0]);

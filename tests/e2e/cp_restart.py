@@ -365,7 +365,9 @@ def test_daemon(tmp):
         check(r.returncode == 0 and r.stdout.startswith("x tag "), "mrelayctl calls lists it")
         r = ctl(reg, "call", "add", "x", "a", "b", sock=cp.sock)
         check(r.returncode == 1 and "call: already exists" in r.stderr, "a repeated call-id is refused")
-        for line, err in (("bogus", "unknown command"), ("call del nope", "no call 'nope'"),
+        for line, err in (("bogus", "unknown command"), ("ping extra", "usage: ping"),
+                          ("status json yes", "usage: status [json]"),
+                          ("call del nope", "no call 'nope'"),
                           ("call add y a a", "the two tags must differ"),
                           ("call add y a b iface=nope", "no such interface"),
                           ("call add y a b peer-a=1.2.3.4", "is not IPv4:PORT"),
