@@ -108,17 +108,24 @@ init(void)
 	F.ready = true;
 }
 
+/* The input as the journal file: the reader and the restart both read it. */
 static void
-read_file(const uint8_t *data, size_t size)
+write_journal(const uint8_t *data, size_t size)
+{
+	FILE *f = fopen(F.t.path, "w");
+
+	check(f != NULL && fwrite(data, 1, size, f) == size && fclose(f) == 0);
+}
+
+/* Only reads: the file stays the input for restart(). */
+static void
+read_file(size_t size)
 {
 	struct mr_journal *j = NULL;
 	char err[512];
 	unsigned int good = 0, bad = 0;
-	FILE *f;
 	int r;
 
-	f = fopen(F.t.path, "w");
-	check(f != NULL && fwrite(data, 1, size, f) == size && fclose(f) == 0);
 	err[0] = '\0';
 	r = mr_journal_open(F.t.dir, &j, err, sizeof(err));
 	if (r < 0) {
@@ -182,10 +189,7 @@ restart(const uint8_t *data, size_t size)
 	bool owned[LEGS] = { false };
 	unsigned int calls = 0, k, i;
 	char err[512];
-	FILE *f;
 
-	f = fopen(F.t.path, "w");
-	check(f != NULL && fwrite(data, 1, size, f) == size && fclose(f) == 0);
 	region_for(data, size);
 	p.ifaces = F.ifaces;
 	p.n_ifaces = 2;
@@ -227,7 +231,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!F.ready)
 		init();
 	each_line(data, size);
-	read_file(data, size);
+	write_journal(data, size);
+	read_file(size);
 	restart(data, size);
 	return 0;
 }
