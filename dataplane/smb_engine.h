@@ -16,10 +16,10 @@
 #define SMB_VBUF_BYTES 2048u    /* AEAD verify decrypts here up to this size */
 
 /* struct smb_slot.flags */
-#define SF_JOB 0x01u            /* a job ran for the op this round */
+#define SF_JOB 0x01u            /* crypto ran for the op this round */
 #define SF_INPLACE 0x02u        /* it decrypted the packet in place: undo unless passed */
 #define SF_TAG_OK 0x04u         /* the tag matched */
-#define SF_JOB_ERR 0x08u        /* intel-ipsec-mb refused the job (a bug) */
+#define SF_JOB_ERR 0x08u        /* intel-ipsec-mb refused the work (a bug) */
 #define SF_SAVED 0x10u          /* 4 packet bytes at save_at were borrowed (ROC, E|index) */
 #define SF_UNDO_ALWAYS 0x20u    /* verify decrypted in place: undo even when it passes */
 #define SF_PTAG 0x40u           /* compare with ptag (AEAD SRTCP, E = 0) */
@@ -65,29 +65,45 @@ struct mr_smb_engine {
 	bool checked;                   /* submit through the library's argument checks */
 	struct mr_smb_stats stats;
 	uint8_t n_todo, n_undo, n_spec;
+	/*
+	 * AES-CM jobs of this round: job[0, n_out) cipher, then HMAC (protect,
+	 * undo), job[MR_SMB_BURST_MAX - n_in, MR_SMB_BURST_MAX) HMAC, then
+	 * cipher (unprotect, verify). Each end is one run for the library's
+	 * burst calls; a round has at most one job per op.
+	 */
+	uint8_t n_out, n_in;
 	bool exact_only;                /* this round: no speculation */
 	uint8_t todo[MR_SMB_BURST_MAX]; /* ops of this round, in order */
 	uint8_t next[MR_SMB_BURST_MAX]; /* ops of the next round */
 	uint8_t undo[MR_SMB_BURST_MAX]; /* ops whose packet must be encrypted again */
 	struct smb_slot slot[MR_SMB_BURST_MAX];
 	struct smb_state spec[MR_SMB_BURST_MAX];        /* speculative context states */
+	struct gcm_context_data gcm;    /* scratch of the direct AES-GCM calls */
+	_Alignas(64) IMB_JOB job[MR_SMB_BURST_MAX];
 	_Alignas(64) uint8_t vbuf[MR_SMB_BURST_MAX][SMB_VBUF_BYTES];
 };
 
 /* smb_engine.c */
-void smb_submit(struct mr_smb_engine *e);
+/*
+ * The next AES-CM job of the round for @s/@op (NULL for an undo), to be
+ * filled in: run by smb_run_jobs(). @cipher_first: protect and undo.
+ */
+IMB_JOB *smb_cm_job(struct mr_smb_engine *e, bool cipher_first, struct smb_slot *s,
+		    struct mr_smb_op *op);
+/* Run the round's AES-CM jobs and complete their ops. */
+void smb_run_jobs(struct mr_smb_engine *e);
 /* Tests and fuzzing: have intel-ipsec-mb check every job (slower). */
 void smb_engine_check_jobs(struct mr_smb_engine *e, bool on);
-void smb_flush(struct mr_smb_engine *e);
 
-/* smb_prep.c: decide op @i of this round and submit its job, if any. */
+/* smb_prep.c: decide op @i of this round; run (AES-GCM) or queue (AES-CM) its crypto. */
 void smb_prepare(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i);
 
 /* smb_finish.c */
-void smb_complete(struct mr_smb_engine *e, IMB_JOB *j);
+/* @op's crypto ran (SF_JOB_ERR: the library refused it): settle what it tells. */
+void smb_complete(struct smb_slot *s, struct mr_smb_op *op);
 /* Settle op @i against the real state; false: redo it next round. */
 bool smb_commit(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i);
-/* Submit the job that puts op @i's packet back as it came. */
+/* Queue the job that puts op @i's packet back as it came. */
 void smb_undo(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i);
 
 /*

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The end of an op: its job's completion (trailer written, or tag compared
+ * The end of an op: its crypto's completion (trailer written, or tag compared
  * in constant time), its commit against the real state in op order, and
  * the undo of an in-place decryption that must not stay.
  */
@@ -9,7 +9,7 @@
 
 #include "smb_engine.h"
 
-/* Protect is final once its job completes: MKI and tag go into place. */
+/* Protect is final once its crypto is done: MKI and tag go into place. */
 static void
 finish_protect(struct mr_smb_op *op, const struct smb_slot *s)
 {
@@ -33,19 +33,13 @@ finish_protect(struct mr_smb_op *op, const struct smb_slot *s)
 }
 
 void
-smb_complete(struct mr_smb_engine *e, IMB_JOB *j)
+smb_complete(struct smb_slot *s, struct mr_smb_op *op)
 {
-	struct smb_slot *s = j->user_data;
-	struct mr_smb_op *op = j->user_data2;
 	const uint8_t *want;
 
-	(void)e;
-	if (s == NULL)
-		return;                 /* an undo job: nothing to settle */
 	if (s->flags & SF_SAVED)
 		memcpy(op->pkt + s->save_at, s->saved, 4);
-	if (j->status != IMB_STATUS_COMPLETED) {
-		s->flags |= SF_JOB_ERR;
+	if (s->flags & SF_JOB_ERR) {
 		if (op->kind == MR_SMB_PROTECT)
 			op->status = -EINVAL;
 		return;
@@ -147,7 +141,7 @@ smb_undo(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 	struct smb_slot *s = &e->slot[i];
 	const struct mr_smb_ctx *c = op->ctx;
 	const struct smb_keys *k = op->rtcp ? c->rtcp : c->rtp;
-	IMB_JOB *j = IMB_GET_NEXT_JOB(e->mgr);
+	IMB_JOB *j = smb_cm_job(e, true, NULL, NULL);
 
 	if (c->aead) {
 		/* GCM's keystream is AES-CTR from inc32(J0) = IV || 2 */
@@ -162,16 +156,10 @@ smb_undo(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 	j->dec_keys = j->enc_keys;
 	j->key_len_in_bytes = c->key_len;
 	j->cipher_mode = IMB_CIPHER_CNTR;
-	j->cipher_direction = IMB_DIR_ENCRYPT;
-	j->chain_order = IMB_ORDER_CIPHER_HASH;
-	j->hash_alg = IMB_AUTH_NULL;
 	j->src = op->pkt;
 	j->dst = op->pkt + s->body_at;
 	j->cipher_start_src_offset_in_bytes = s->body_at;
 	j->msg_len_to_cipher_in_bytes = s->body_len;
 	j->iv = s->iv;
 	j->iv_len_in_bytes = 16;
-	j->user_data = NULL;
-	j->user_data2 = NULL;
-	smb_submit(e);
 }

@@ -2,7 +2,7 @@
 /*
  * Preparing one op of a burst: the checks srtp.c and libsrtp 2.5 make, in
  * their order (so the status of a packet with several faults is the same),
- * the index and replay decision, the IV, and the intel-ipsec-mb job.
+ * the index and replay decision, the IV, and the op's crypto.
  *
  * Checks in libsrtp's order, per kind (first failure wins):
  *  SRTP protect:    length (-EINVAL), room (-EMSGSIZE), resume floor
@@ -24,7 +24,7 @@
  * In place, the HMAC of SRTP covers header || payload || ROC: the ROC is
  * written after the payload (protect: in the room the tag will take;
  * unprotect/verify: over the first trailer bytes, saved and put back when
- * the job completes), so no copy is made. Unencrypted AEAD SRTCP moves
+ * the crypto is done), so no copy is made. Unencrypted AEAD SRTCP moves
  * its E|index word next to the payload the same way, for one contiguous
  * AAD.
  */
@@ -104,56 +104,42 @@ gcm_iv_rtcp(uint8_t iv[16], const struct mr_smb_ctx *c, uint32_t idx)
 }
 
 /*
- * A fresh job for op @i with its buffers: cipher over
- * @p[s->body_at .. + s->body_len) (none if 0: AES-CTR refuses empty input),
- * in place or into @dst.
+ * AES-CM + HMAC-SHA1 over @p[0 .. auth_len), tag into the slot; the cipher
+ * over the body (none if it is empty: AES-CTR refuses empty input), in
+ * place. Queued for smb_run_jobs().
  */
-static IMB_JOB *
-job_new(struct mr_smb_engine *e, struct mr_smb_op *op, struct smb_slot *s, uint8_t *dst)
-{
-	IMB_JOB *j = IMB_GET_NEXT_JOB(e->mgr);
-
-	j->src = op->pkt;
-	j->dst = dst != NULL ? dst : op->pkt + s->body_at;
-	j->cipher_start_src_offset_in_bytes = s->body_at;
-	j->msg_len_to_cipher_in_bytes = s->body_len;
-	j->iv = s->iv;
-	j->user_data = s;
-	j->user_data2 = op;
-	s->flags |= SF_JOB;
-	return j;
-}
-
-/* AES-CM + HMAC-SHA1 over @p[0 .. auth_len), tag into the slot. */
 static void
 submit_cm(struct mr_smb_engine *e, struct mr_smb_op *op, struct smb_slot *s,
 	  const struct smb_keys *k, uint32_t auth_len, bool encrypt, bool cipher)
 {
-	IMB_JOB *j = job_new(e, op, s, NULL);
+	IMB_JOB *j = smb_cm_job(e, encrypt, s, op);
 
+	s->flags |= SF_JOB;
 	j->cipher_mode = cipher && s->body_len != 0 ? IMB_CIPHER_CNTR : IMB_CIPHER_NULL;
-	j->cipher_direction = encrypt ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
-	/* inbound: authenticate the ciphertext before it is decrypted */
-	j->chain_order = encrypt ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
+	j->src = op->pkt;
+	j->dst = op->pkt + s->body_at;
+	j->cipher_start_src_offset_in_bytes = s->body_at;
+	j->msg_len_to_cipher_in_bytes = s->body_len;
 	j->key_len_in_bytes = op->ctx->key_len;
 	j->enc_keys = k->k.cm.enc;
 	j->dec_keys = k->k.cm.enc;
+	j->iv = s->iv;
 	j->iv_len_in_bytes = 16;
-	j->hash_alg = IMB_AUTH_HMAC_SHA_1;
 	j->hash_start_src_offset_in_bytes = 0;
 	j->msg_len_to_hash_in_bytes = auth_len;
 	j->u.HMAC._hashed_auth_key_xor_ipad = k->k.cm.ipad;
 	j->u.HMAC._hashed_auth_key_xor_opad = k->k.cm.opad;
 	j->auth_tag_output = s->tag;
 	j->auth_tag_output_len_in_bytes = SMB_HMAC_OUT_BYTES;
-	if (cipher && s->body_len != 0 && !encrypt)
+	if (j->cipher_mode == IMB_CIPHER_CNTR && !encrypt)
 		s->flags |= SF_INPLACE;
-	smb_submit(e);
 }
 
 /*
- * AES-GCM over the body with @aad; tag to @tag_out. Verify decrypts into
- * the slot's buffer when the body fits, else in place (undone after).
+ * AES-GCM over the body with @aad, tag to @tag_out, at once: the direct
+ * calls skip the job manager, and GCM has no lanes to fill. Verify
+ * decrypts into the slot's buffer when the body fits, else in place
+ * (undone after).
  */
 static void
 submit_gcm(struct mr_smb_engine *e, struct mr_smb_op *op, struct smb_slot *s,
@@ -162,25 +148,32 @@ submit_gcm(struct mr_smb_engine *e, struct mr_smb_op *op, struct smb_slot *s,
 {
 	bool verify = op->kind == MR_SMB_VERIFY;
 	bool aside = verify && s->body_len <= SMB_VBUF_BYTES;
-	IMB_JOB *j = job_new(e, op, s, aside ? s->vbuf : NULL);
+	uint8_t *in = op->pkt + s->body_at, *out = aside ? s->vbuf : in;
+	const struct gcm_key_data *key = &k->k.gcm;
+	IMB_MGR *m = e->mgr;
 
-	j->cipher_mode = IMB_CIPHER_GCM;
-	j->cipher_direction = encrypt ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
-	j->chain_order = encrypt ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
-	j->key_len_in_bytes = op->ctx->key_len;
-	j->enc_keys = &k->k.gcm;
-	j->dec_keys = &k->k.gcm;
-	j->iv_len_in_bytes = SMB_GCM_IV_BYTES;
-	j->hash_alg = IMB_AUTH_AES_GMAC;
-	j->hash_start_src_offset_in_bytes = s->body_at;
-	j->msg_len_to_hash_in_bytes = s->body_len;
-	j->u.GCM.aad = aad;
-	j->u.GCM.aad_len_in_bytes = aad_len;
-	j->auth_tag_output = tag_out;
-	j->auth_tag_output_len_in_bytes = SMB_GCM_TAG_BYTES;
+	e->stats.jobs++;
+	s->flags |= SF_JOB;
 	if (!encrypt && !aside && s->body_len != 0)
 		s->flags |= verify ? SF_INPLACE | SF_UNDO_ALWAYS : SF_INPLACE;
-	smb_submit(e);
+	if (op->ctx->key_len == 16) {
+		if (encrypt)
+			IMB_AES128_GCM_ENC(m, key, &e->gcm, out, in, s->body_len, s->iv, aad,
+					   aad_len, tag_out, SMB_GCM_TAG_BYTES);
+		else
+			IMB_AES128_GCM_DEC(m, key, &e->gcm, out, in, s->body_len, s->iv, aad,
+					   aad_len, tag_out, SMB_GCM_TAG_BYTES);
+	} else if (encrypt) {
+		IMB_AES256_GCM_ENC(m, key, &e->gcm, out, in, s->body_len, s->iv, aad, aad_len,
+				   tag_out, SMB_GCM_TAG_BYTES);
+	} else {
+		IMB_AES256_GCM_DEC(m, key, &e->gcm, out, in, s->body_len, s->iv, aad, aad_len,
+				   tag_out, SMB_GCM_TAG_BYTES);
+	}
+	/* the direct calls always check their arguments */
+	if (imb_get_errno(m) != 0)
+		s->flags |= SF_JOB_ERR;
+	smb_complete(s, op);
 }
 
 /* Borrow 4 packet bytes at @at (put back on completion). */

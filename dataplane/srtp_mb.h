@@ -96,7 +96,7 @@ const char *mr_smb_engine_arch(const struct mr_smb_engine *e);
 struct mr_smb_stats {
 	uint64_t bursts;        /* mr_smb_run() calls */
 	uint64_t ops;           /* ops passed in */
-	uint64_t jobs;          /* intel-ipsec-mb jobs, undo jobs included */
+	uint64_t jobs;          /* intel-ipsec-mb operations (jobs, GCM calls), undos included */
 	uint64_t redone;        /* ops decided again in a later round: an earlier op
 	                           on their context failed (forgeries, key changes) */
 	uint64_t undone;        /* packets encrypted again after an in-place decrypt
