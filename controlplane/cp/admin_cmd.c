@@ -14,8 +14,10 @@
  *                         and calls now; the account is already gone)
  *
  * "call add" makes a plain-RTP call between two operator-marked (PSTN)
- * legs, one stream each, paired: a hook for tests and operators, through
- * the same session primitives a front-end uses. It never takes or shows a
+ * legs, one stream each, paired, on an interface marked pstn (the first,
+ * unless iface= names one; the session layer refuses any other): a hook
+ * for tests and operators, through the same session primitives a
+ * front-end uses. It never takes or shows a
  * key. Replies never contain keys either: queries show suites only.
  */
 #include <errno.h>
@@ -328,6 +330,8 @@ session_error(struct mr_cp *cp, int e, const char *what, char *err, size_t errle
 	case -ENODEV:
 		return refuse(err, errlen, "%s: no such interface, or it has no address of that "
 			      "family", what);
+	case -EPERM:
+		return refuse(err, errlen, "%s: plain RTP only on an interface marked pstn", what);
 	default:
 		return refuse(err, errlen, "%s: %s", what, strerror(-e));
 	}
@@ -339,6 +343,21 @@ opt_addr(const char *v, struct mr_sockaddr *ret, char *err, size_t errlen)
 	if (mr_cp_parse_addr(v, ret) < 0)
 		return refuse(err, errlen, "'%s' is not IPv4:PORT or [IPv6]:PORT", v);
 	return 0;
+}
+
+/*
+ * The admin socket's calls are plain RTP (it has no way to hand keys to
+ * the peers), so they go where the operator allows that.
+ */
+static const char *
+first_pstn_iface(const struct mr_cp_config *cfg)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->n_ifaces; i++)
+		if (cfg->ifaces[i].pstn)
+			return cfg->ifaces[i].name;
+	return NULL;
 }
 
 static int
@@ -376,6 +395,12 @@ call_add(struct mr_cp *cp, const struct req *q, FILE *f, char *err, size_t errle
 	}
 	if (strcmp(q->w[3], q->w[4]) == 0)
 		return refuse(err, errlen, "call add: the two tags must differ");
+	if (iface == NULL) {
+		iface = first_pstn_iface(&cp->cfg);
+		if (iface == NULL)
+			return refuse(err, errlen, "call add: its legs are plain RTP, and no "
+				      "interface is marked pstn");
+	}
 	la = (struct mr_leg_params){ .tag = q->w[3], .iface = iface, .n_streams = 1, .streams = &sa };
 	lb = (struct mr_leg_params){ .tag = q->w[4], .iface = iface, .n_streams = 1, .streams = &sb };
 	e = mr_session_call_new(cp->sess, q->w[2], mr_now_ms(), &c);

@@ -50,6 +50,7 @@ mr_ctl_usage(FILE *f)
 "Through mrelay-cp (the normal way once it runs):\n"
 "  calls [--json]             calls, their legs and counters\n"
 "  call add CALL-ID FROM-TAG TO-TAG [iface=NAME] [peer-a=ADDR] [peer-b=ADDR] [rtcp-mux]\n"
+"                             plain RTP: on an interface marked pstn (default: the first)\n"
 "  call del CALL-ID\n"
 "  call show CALL-ID [--json]\n"
 "  call mute CALL-ID TAG on|off\n"

@@ -676,9 +676,16 @@ mr_session_leg_add(struct mr_session *s, struct mr_call *c, const struct mr_leg_
 	iface = mr_sess_iface_find(s, p->iface);
 	if (iface < 0)
 		return -ENODEV;
-	for (i = 0; i < p->n_streams; i++)
+	for (i = 0; i < p->n_streams; i++) {
 		if (iface_addr(&s->ifaces[iface], stream_family(&p->streams[i]), false) == NULL)
 			return -ENODEV;
+		/*
+		 * Plain RTP only where the operator marked the interface: what a
+		 * front-end (or the admin socket) asks for does not widen that.
+		 */
+		if (p->streams[i].pstn && !s->ifaces[iface].pstn)
+			return -EPERM;
+	}
 
 	l = calloc(1, sizeof(*l));
 	if (l == NULL)

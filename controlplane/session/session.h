@@ -131,7 +131,8 @@ struct mr_stream_params {
 	                                   key; MR_SUITE_NONE = plain towards the peer */
 	uint8_t latch;                  /* enum mr_latch_policy; 0 = auth if keyed, else first */
 	bool rtcp_mux;
-	bool pstn;                      /* operator-marked trunk: plain RTP allowed */
+	bool pstn;                      /* operator-marked trunk: plain RTP allowed;
+	                                   only on an interface marked pstn (-EPERM) */
 	uint32_t out_tag;               /* SDES tag of the relay's outbound key; 0 = 1
 	                                   (an answer must reuse the offer's tag) */
 	bool ice;                       /* ICE-lite: fresh relay ice-ufrag/ice-pwd in the
@@ -214,7 +215,8 @@ struct mr_call *mr_session_call_get(const struct mr_session *s, const char *call
  * slot written (unpaired). All or nothing. -EEXIST (tag in @c), -ENODEV
  * (no such interface, or it lacks the address family), -ENOSPC (ports or
  * slots exhausted), -EUSERS (limits.max_legs or MR_SESSION_MAX_LEGS),
- * -EINVAL (params), -EIO (key generation or journal), -ENOLCK, -ENOMEM.
+ * -EPERM (a pstn stream on an interface not marked pstn), -EINVAL
+ * (params), -EIO (key generation or journal), -ENOLCK, -ENOMEM.
  */
 int mr_session_leg_add(struct mr_session *s, struct mr_call *c, const struct mr_leg_params *p,
 		       struct mr_leg **ret);

@@ -8,9 +8,12 @@
  * checks, it aborts when a promise breaks:
  *  - a request is done (0) or refused with a NUL-terminated, non-empty
  *    reason;
+ *  - no slot allows plain RTP (MR_LEG_F_PSTN) outside the interface
+ *    marked pstn: the admin socket cannot turn encryption off;
  *  - whatever the requests made, ending every call afterwards leaves no
  *    call, no slot and no port pair in use (nothing leaked).
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <syslog.h>
 #include <stdlib.h>
@@ -31,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct {
 	struct mr_test_tmpdir t;
 	struct mr_cp cp;
-	struct mr_session_iface ifaces[2];
+	uint8_t pstn_ip[4];
 	FILE *body;
 	bool trace;
 	bool ready;
@@ -100,12 +103,14 @@ init(void)
 	check(mr_test_tmpdir_make(&F.t, "/tmp/mr-fuzz-admin-XXXXXX", "region") == 0);
 	check(mr_region_open(&F.cp.region, F.t.path, true, LEGS, 1) == 0);
 	check(mr_region_lock(&F.cp.region) == 0);
-	mr_test_iface(&F.ifaces[0], "wan", "198.18.0.2", 30000, 30031, false);
-	mr_test_iface(&F.ifaces[1], "pstn", "198.18.0.3", 40000, 40015, true);
 	mr_cp_config_defaults(&F.cp.cfg);
+	mr_test_iface(&F.cp.cfg.ifaces[0], "wan", "198.18.0.2", 30000, 30031, false);
+	mr_test_iface(&F.cp.cfg.ifaces[1], "pstn", "198.18.0.3", 40000, 40015, true);
+	F.cp.cfg.n_ifaces = 2;
+	check(inet_pton(AF_INET, "198.18.0.3", F.pstn_ip) == 1);
 	F.cp.config_path = "fuzz.conf";
-	p.ifaces = F.ifaces;
-	p.n_ifaces = 2;
+	p.ifaces = F.cp.cfg.ifaces;
+	p.n_ifaces = F.cp.cfg.n_ifaces;
 	p.state_dir = F.t.dir;
 	if (mr_session_new(&p, &F.cp.region, &F.cp.sess, NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz_admin: %s\n", err);
@@ -147,6 +152,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(terminated(err, sizeof(err)) && err[0] != '\0');
 	}
 	F.cp.reload = false;
+	for (n = 0; n < LEGS; n++) {
+		const struct mr_leg_slot *ls = mr_shm_slot(F.cp.region.hdr, (uint32_t)n);
+
+		if (ls->state == MR_LEG_ACTIVE && (ls->flags & MR_LEG_F_PSTN))
+			check(memcmp(ls->local.ip, F.pstn_ip, 4) == 0);
+	}
 	mr_session_end_all(F.cp.sess, NULL, NULL);
 	mr_session_stats(F.cp.sess, &st);
 	check(st.calls == 0 && st.legs == 0 && st.slots_free == LEGS && st.ports_used == 0);

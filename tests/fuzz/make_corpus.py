@@ -750,7 +750,7 @@ ADMIN = {
     "calls": "call add c1 a b\ncall add c2 x y iface=pstn peer-a=198.18.0.9:4000 "
              "peer-b=198.18.0.10:4002 rtcp-mux\ncall show c1\ncall show c2 json\n"
              "call mute c1 a on\ncall mute c1 a off\ncalls\ncall del c1\ncalls json\n",
-    "refused": "call add c1 a a\ncall add\ncall add c3 a b iface=nowhere\n"
+    "refused": "call add c1 a a\ncall add\ncall add c3 a b iface=nowhere\ncall add c5 a b iface=wan\n"
                "call add c4 a b peer-a=300.1.1.1:5\ncall mute c9 a on\ncall mute c1 z on\n"
                "call show\nfoo bar\n\nreload\nsip-revoke bob\nping extra\n",
 }

@@ -241,7 +241,11 @@ test_shipped(void **state)
 	(void)state;
 	assert_int_equal(mr_cp_config_load(MR_TEST_DATA "/../../etc/mrelay-cp.conf", &cfg, err,
 					   sizeof(err)), 0);
-	assert_int_equal(cfg.n_ifaces, 1);
+	/* SRTP on wan; plain RTP (the admin socket's calls) only on pstn */
+	assert_int_equal(cfg.n_ifaces, 2);
+	assert_false(cfg.ifaces[0].pstn);
+	assert_string_equal(cfg.ifaces[1].name, "pstn");
+	assert_true(cfg.ifaces[1].pstn);
 	/* scripts/run's SIP front-end: TLS on loopback and on the veth's host side. */
 	assert_true(cfg.sip.enabled);
 	assert_string_equal(cfg.sip.domain, "mrelay.test");

@@ -31,6 +31,7 @@ struct fx {
 	struct mr_test_tmpdir tmp;      /* path: the region; dir: the session's state_dir */
 	struct mr_region r;
 	struct mr_session_iface iface;
+	bool not_pstn;                  /* start(): the interface is not marked pstn */
 	struct mr_session_params p;
 	struct mr_session *s;
 	struct mr_session_timeouts t;   /* given to mr_session_new() by start() */
@@ -51,6 +52,7 @@ start(const struct mr_session_limits *l, uint16_t port_min, uint16_t port_max,
 	F.iface.port_min = port_min;
 	F.iface.port_max = port_max;
 	F.iface.dscp = 46;
+	F.iface.pstn = !F.not_pstn;
 	memset(&F.p, 0, sizeof(F.p));
 	F.p.ifaces = &F.iface;
 	F.p.n_ifaces = 1;
@@ -256,6 +258,39 @@ test_bad_params(void **state)
 	lp.tag = "";
 	assert_int_equal(mr_session_leg_add(F.s, c, &lp, &l), -EINVAL);
 	assert_int_equal(active_slots(), 0);
+	stop();
+}
+
+/*
+ * Plain RTP only on an interface the operator marked pstn, whatever the
+ * caller (a front-end, the admin socket) says: refused before anything
+ * is taken; a keyed leg is fine there.
+ */
+static void
+test_plain_needs_pstn_iface(void **state)
+{
+	struct mr_stream_params sp = { .pstn = true };
+	struct mr_leg_params lp = { .tag = "t", .n_streams = 1, .streams = &sp };
+	struct mr_session_stats st;
+	struct mr_stream_info si;
+	struct mr_call *c;
+	struct mr_leg *l;
+
+	(void)state;
+	F.not_pstn = true;
+	start(NULL, 30000, 30099, NULL);
+	assert_int_equal(mr_session_call_new(F.s, "p", mr_now_ms(), &c), 0);
+	assert_int_equal(mr_session_leg_add(F.s, c, &lp, &l), -EPERM);
+	sp.suite = MR_SUITE_AES_CM_128_HMAC_SHA1_80;   /* keyed, but flagged plain-allowed */
+	assert_int_equal(mr_session_leg_add(F.s, c, &lp, &l), -EPERM);
+	mr_session_stats(F.s, &st);
+	assert_int_equal(st.legs, 0);
+	assert_int_equal(st.ports_used, 0);
+	assert_int_equal(active_slots(), 0);
+	sp.pstn = false;
+	assert_int_equal(mr_session_leg_add(F.s, c, &lp, &l), 0);
+	assert_int_equal(mr_session_stream_info(F.s, l, 0, &si), 0);
+	assert_int_equal(mr_shm_slot(F.r.hdr, si.slot)->flags & MR_LEG_F_PSTN, 0);
 	stop();
 }
 
@@ -928,6 +963,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_port_exhaustion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_params, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plain_needs_pstn_iface, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_roundtrip_no_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_repairs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timers, setup, teardown),
