@@ -9,6 +9,21 @@
 
 #include "smb_engine.h"
 
+/*
+ * @n (4 or 10: the HMAC-SHA1 tags) bytes of @tag to @dst, in fixed-size
+ * moves: a copy of variable length is a libc call, for every packet.
+ */
+static inline void
+put_tag(uint8_t *dst, const uint8_t *tag, unsigned int n)
+{
+	if (n == 10u) {
+		memcpy(dst, tag, 8);
+		memcpy(dst + 8, tag + 8, 2);
+	} else {
+		memcpy(dst, tag, n);
+	}
+}
+
 /* Protect is final once its crypto is done: MKI and tag go into place. */
 static void
 finish_protect(struct mr_smb_op *op, const struct smb_slot *s)
@@ -18,15 +33,17 @@ finish_protect(struct mr_smb_op *op, const struct smb_slot *s)
 
 	if (c->aead) {
 		/* RFC 7714: ciphertext || tag (written by the job) [|| E|index] || MKI */
-		memcpy(end + SMB_GCM_TAG_BYTES + (op->rtcp ? 4u : 0u), c->mki, c->mki_len);
+		if (c->mki_len != 0)
+			memcpy(end + SMB_GCM_TAG_BYTES + (op->rtcp ? 4u : 0u), c->mki, c->mki_len);
 	} else if (op->rtcp) {
 		/* RFC 3711: ciphertext || E|index || MKI || tag */
 		memcpy(end + 4, c->mki, c->mki_len);
-		memcpy(end + 4 + c->mki_len, s->tag, c->rtcp_tag);
+		put_tag(end + 4 + c->mki_len, s->tag, c->rtcp_tag);
 	} else {
 		/* ciphertext || MKI || tag, over the ROC the tag was computed with */
-		memcpy(end, c->mki, c->mki_len);
-		memcpy(end + c->mki_len, s->tag, c->rtp_tag);
+		if (c->mki_len != 0)
+			memcpy(end, c->mki, c->mki_len);
+		put_tag(end + c->mki_len, s->tag, c->rtp_tag);
 	}
 	op->len = s->out_len;
 	op->status = 0;

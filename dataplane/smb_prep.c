@@ -170,8 +170,8 @@ submit_gcm(struct mr_smb_engine *e, struct mr_smb_op *op, struct smb_slot *s,
 		IMB_AES256_GCM_DEC(m, key, &e->gcm, out, in, s->body_len, s->iv, aad, aad_len,
 				   tag_out, SMB_GCM_TAG_BYTES);
 	}
-	/* the direct calls always check their arguments */
-	if (imb_get_errno(m) != 0)
+	/* the direct calls always check their arguments (read as imb_get_errno() does) */
+	if (m->imb_errno != 0)
 		s->flags |= SF_JOB_ERR;
 	smb_complete(s, op);
 }

@@ -149,7 +149,9 @@ smb_rtp_commit(struct smb_state *s, const struct smb_rtp_est *e)
 			s->pending = false;
 		s->index = e->jump ? e->est : s->index + (uint32_t)e->delta;
 	} else if (e->delta > 0) {
-		smb_win_advance(s, (uint32_t)e->delta);
+		/* est's own bit is set below: clear only those before it (none in order) */
+		if (e->delta > 1)
+			smb_win_advance(s, (uint32_t)e->delta - 1u);
 		s->index += (uint32_t)e->delta;
 	}
 	smb_win_set(s, e->est);
