@@ -153,11 +153,18 @@ struct relay_result {
 };
 
 /* Raw libsrtp, no dataplane: CPU ns per call, one context each way, on the worker CPU. */
+#define BENCH_LIMIT_OPS 3u      /* protect, unprotect, verify: raw_crypto.h's BENCH_RAW_N */
+
 struct srtp_ref {
 	int status;
 	double protect_ns[MR_SUITE_MAX][BENCH_SRTP_MAX_SIZES];
 	double unprotect_ns[MR_SUITE_MAX][BENCH_SRTP_MAX_SIZES];
 	uint64_t calls[MR_SUITE_MAX][BENCH_SRTP_MAX_SIZES];    /* each way */
+	/*
+	 * The crypto limit (raw_crypto.h): intel-ipsec-mb alone, the same
+	 * calls as the burst engine, CPU ns per op; 0: not measured.
+	 */
+	double limit_ns[MR_SUITE_MAX][BENCH_SRTP_MAX_SIZES][BENCH_LIMIT_OPS];
 	char version[48];
 };
 

@@ -5,7 +5,8 @@
  * and macswap) on net_ring in the same run, and leg installs per second
  * while forwarding; then SRTP (pass-through, re-key, RTP -> SRTP, SRTP ->
  * RTP) per suite, packet size and leg count, beside the cost of libsrtp
- * alone measured in the same run. Rates are given per wall second and per
+ * alone and the crypto limit (raw intel-ipsec-mb, raw_crypto.h) measured
+ * in the same run. Rates are given per wall second and per
  * CPU-second of the forwarding thread, since the machines are shared and
  * noisy.
  *
@@ -891,6 +892,30 @@ crypto_ns(const struct srtp_ref *ref, const struct bench_srtp_case *c, unsigned 
 	return 0;
 }
 
+/*
+ * CPU ns of the crypto limit (raw intel-ipsec-mb, the engine's calls) for
+ * what the case does to a packet; 0 if not measured.
+ */
+static double
+limit_ns(const struct srtp_ref *ref, const struct bench_srtp_case *c, unsigned int zi)
+{
+	const double *l = ref->limit_ns[c->suite][zi];      /* protect, unprotect, verify */
+
+	if (ref->status != 0 || l[0] <= 0 || l[1] <= 0 || l[2] <= 0)
+		return 0;
+	switch (c->mode) {
+	case BENCH_SRTP_PASS:
+		return l[2];
+	case BENCH_SRTP_SRTP2RTP:
+		return l[1];
+	case BENCH_SRTP_REKEY:
+		return l[1] + l[0];
+	case BENCH_SRTP_RTP2SRTP:
+		return l[0];
+	}
+	return 0;
+}
+
 static void
 case_label(const struct bench_srtp_case *c, char *buf, size_t len)
 {
@@ -962,14 +987,27 @@ report_srtp(const struct bench_opts *o, const struct results *res)
 				       ref->protect_ns[suite][z], ref->unprotect_ns[suite][z],
 				       grouped(ref->calls[suite][z], b1, sizeof(b1)));
 			}
+		printf("  The crypto limit: intel-ipsec-mb alone doing the same cipher and\n"
+		       "  authentication work through the burst engine's calls (AES-CTR and\n"
+		       "  HMAC-SHA1 bursts of 32, AES-GCM direct), one context, nothing else; CPU ns\n"
+		       "  per op (median of nine rounds; the lower of before and after)\n");
+		for (s = 0; s < o->n_srtp_suites; s++)
+			for (z = 0; z < o->n_srtp_sizes; z++) {
+				uint8_t suite = o->srtp_suites[s];
+				const double *l = ref->limit_ns[suite][z];
+
+				printf("    %-24s %5u B  protect %6.0f  unprotect %6.0f  verify %6.0f\n",
+				       z == 0 ? suite_name(suite) : "", o->srtp_sizes[z], l[0], l[1], l[2]);
+			}
 	}
-	printf("  %-24s %9s %9s %11s %6s %6s %9s %8s %7s %6s %6s %6s\n", "", "kpps per",
-	       "kpps per", "ns/pkt", "CPU", "empty", "libsrtp", "ratio", "window", "srtp-",
-	       "srtp-", "other");
-	printf("  %-24s %9s %9s %11s %6s %6s %9s %8s %7s %6s %6s %6s\n", "", "wall s", "CPU-s",
-	       "(busy)", "share", "polls", "alone", "relay /", "s", "auth", "replay", "drops");
-	printf("  %-24s %9s %9s %11s %6s %6s %9s %8s %7s %6s %6s %6s\n", "", "", "", "", "", "",
-	       "ns/pkt", "libsrtp", "", "", "", "");
+	printf("  %-24s %9s %9s %11s %6s %6s %9s %8s %7s %8s %7s %6s %6s %6s\n", "", "kpps per",
+	       "kpps per", "ns/pkt", "CPU", "empty", "libsrtp", "ratio", "crypto", "ratio",
+	       "window", "srtp-", "srtp-", "other");
+	printf("  %-24s %9s %9s %11s %6s %6s %9s %8s %7s %8s %7s %6s %6s %6s\n", "", "wall s",
+	       "CPU-s", "(busy)", "share", "polls", "alone", "relay /", "limit", "relay /", "s",
+	       "auth", "replay", "drops");
+	printf("  %-24s %9s %9s %11s %6s %6s %9s %8s %7s %8s %7s %6s %6s %6s\n", "", "", "", "",
+	       "", "", "ns/pkt", "libsrtp", "ns/pkt", "limit", "", "", "", "");
 	for (i = 0; i < res->n_cases; i++) {
 		const struct bench_srtp_case *c = &res->cases[i];
 		const struct relay_result *r;
@@ -1003,6 +1041,12 @@ report_srtp(const struct bench_opts *o, const struct results *res)
 			printf(" %8.2f", 1e9 / busy / crypto);
 		else
 			printf(" %8s", "-");
+		crypto = limit_ns(ref, c, res->case_size[i]);
+		printf(" %7.0f", crypto);
+		if (busy > 0 && crypto > 0)
+			printf(" %8.2f", 1e9 / busy / crypto);
+		else
+			printf(" %8s", "-");
 		printf(" %6.2f%s %6" PRIu64 " %6" PRIu64 " %6" PRIu64 "\n", r->wall_s,
 		       r->window_cut ? "*" : " ", r->drop_by[MR_DROP_SRTP_AUTH],
 		       r->drop_by[MR_DROP_SRTP_REPLAY],
@@ -1017,7 +1061,8 @@ report_srtp(const struct bench_opts *o, const struct results *res)
 	       "  re-key unprotects and protects again; RTP -> SRTP protects; SRTP -> RTP\n"
 	       "  unprotects. ns/pkt: worker CPU per relayed packet, empty polls left out.\n"
 	       "  libsrtp alone: the calls the row makes per packet, from the table above (re-key:\n"
-	       "  unprotect + protect); ratio: ns/pkt over that. Drops: the worker's in the\n"
+	       "  unprotect + protect); ratio: ns/pkt over that. Crypto limit: the same for raw\n"
+	       "  intel-ipsec-mb (pass-through: verify), and ns/pkt over it. Drops: the worker's in the\n"
 	       "  window, by reason (expected 0). window s: * = the pre-protected packets ran out\n"
 	       "  first (shorter window, still valid). After each window 32 relayed packets are\n"
 	       "  decrypted as the egress leg's peer would; only failures are shown.\n");
@@ -1342,7 +1387,7 @@ static void
 run_srtp_ref(const struct bench_opts *o, struct results *res, unsigned int *seq, bool again)
 {
 	struct srtp_ref r, *dst = again ? &r : &res->ref;
-	unsigned int s, z;
+	unsigned int s, z, k;
 	char tag[64];
 
 	next_tag(tag, sizeof(tag), seq);
@@ -1363,6 +1408,12 @@ run_srtp_ref(const struct bench_opts *o, struct results *res, unsigned int *seq,
 			*p = r.protect_ns[suite][z] < *p ? r.protect_ns[suite][z] : *p;
 			*u = r.unprotect_ns[suite][z] < *u ? r.unprotect_ns[suite][z] : *u;
 			res->ref.calls[suite][z] += r.calls[suite][z];
+			for (k = 0; k < BENCH_LIMIT_OPS; k++) {
+				double *l = &res->ref.limit_ns[suite][z][k], a = r.limit_ns[suite][z][k];
+
+				if (a > 0 && (*l <= 0 || a < *l))
+					*l = a;
+			}
 		}
 }
 

@@ -50,6 +50,7 @@
 
 #include <srtp2/srtp.h>
 
+#include "raw_crypto.h"
 #include "runner.h"
 #include "smb_engine.h"
 #include "srtp.h"
@@ -63,8 +64,7 @@
 #define STOCK_MIN 512u          /* packets per pass with few contexts (fits in L2) */
 #define STOCK_BYTES_MAX (320u << 20)
 
-enum op { OP_PROTECT, OP_UNPROTECT, OP_VERIFY, OP_N };
-static const char *const op_name[OP_N] = { "protect", "unprotect", "verify" };
+static const char *const op_name[BENCH_RAW_N] = { "protect", "unprotect", "verify" };
 
 struct opts {
 	uint8_t suites[MR_SUITE_MAX];
@@ -337,95 +337,7 @@ wrappers_new(struct bcase *c, bool in)
 	return 0;
 }
 
-/* ---- (b) raw intel-ipsec-mb ---------------------------------------------- */
-
-/*
- * The raw library through the calls the engine makes: AES-GCM direct, one
- * call per packet; AES-CTR and HMAC-SHA1 as cipher and hash bursts,
- * outbound jobs at the front of raw_jobs[] (cipher, then HMAC), inbound
- * at the back (HMAC, then cipher).
- */
-static IMB_JOB raw_jobs[BURST];
-static unsigned int raw_out, raw_in;
-static IMB_KEY_SIZE_BYTES raw_ks;
-
-static void
-raw_gcm(uint8_t key_len, bool enc, const struct gcm_key_data *k, uint8_t *dst,
-	const uint8_t *src, uint32_t len, const uint8_t *iv, const uint8_t *aad, uint8_t *tag)
-{
-	struct gcm_context_data g;
-
-	if (key_len == 16 && enc)
-		IMB_AES128_GCM_ENC(eng->mgr, k, &g, dst, src, len, iv, aad, 12, tag, 16);
-	else if (key_len == 16)
-		IMB_AES128_GCM_DEC(eng->mgr, k, &g, dst, src, len, iv, aad, 12, tag, 16);
-	else if (enc)
-		IMB_AES256_GCM_ENC(eng->mgr, k, &g, dst, src, len, iv, aad, 12, tag, 16);
-	else
-		IMB_AES256_GCM_DEC(eng->mgr, k, &g, dst, src, len, iv, aad, 12, tag, 16);
-}
-
-/* An AES-CTR + HMAC-SHA1 job over @p (cipher from byte 12, HMAC over @hash_len). */
-static void
-raw_cm_job(const uint8_t *enc_keys, uint8_t key_len, const uint8_t *ipad, const uint8_t *opad,
-	   bool out, bool cipher, uint8_t *p, uint32_t plen, uint32_t hash_len, uint8_t *tag,
-	   const uint8_t *iv)
-{
-	IMB_JOB *j = out ? &raw_jobs[raw_out++] : &raw_jobs[BURST - ++raw_in];
-
-	raw_ks = key_len == 16 ? IMB_KEY_128_BYTES : IMB_KEY_256_BYTES;
-	j->cipher_mode = cipher ? IMB_CIPHER_CNTR : IMB_CIPHER_NULL;
-	j->src = p;
-	j->dst = p + 12;
-	j->cipher_start_src_offset_in_bytes = 12;
-	j->msg_len_to_cipher_in_bytes = plen - 12;
-	j->key_len_in_bytes = key_len;
-	j->enc_keys = enc_keys;
-	j->iv = iv;
-	j->iv_len_in_bytes = 16;
-	j->hash_start_src_offset_in_bytes = 0;
-	j->msg_len_to_hash_in_bytes = hash_len;
-	j->u.HMAC._hashed_auth_key_xor_ipad = ipad;
-	j->u.HMAC._hashed_auth_key_xor_opad = opad;
-	j->auth_tag_output = tag;
-	j->auth_tag_output_len_in_bytes = 12;
-}
-
-/*
- * The crypto of one op on @p, as the engine runs it, from the context's
- * keys; @iv is a fixed IV (its computation is part of what the engine adds).
- */
-static void
-raw_job(const struct mr_smb_ctx *x, enum op op, uint8_t *p, uint32_t plen, uint8_t *out_tag,
-	uint8_t *aside, const uint8_t *iv)
-{
-	if (x->aead)
-		raw_gcm(x->key_len, op == OP_PROTECT, &x->rtp->k.gcm,
-			op == OP_VERIFY ? aside : p + 12, p + 12, plen - 12, iv, p, out_tag);
-	else    /* HMAC over header, payload, ROC */
-		raw_cm_job(x->rtp->k.cm.enc, x->key_len, x->rtp->k.cm.ipad, x->rtp->k.cm.opad,
-			   op == OP_PROTECT, op != OP_VERIFY, p, plen, plen + 4, out_tag, iv);
-}
-
-static void
-raw_flush(void)
-{
-	IMB_JOB *in = &raw_jobs[BURST - raw_in];
-
-	if (raw_out != 0) {
-		IMB_SUBMIT_CIPHER_BURST_NOCHECK(eng->mgr, raw_jobs, raw_out, IMB_CIPHER_CNTR,
-						IMB_DIR_ENCRYPT, raw_ks);
-		IMB_SUBMIT_HASH_BURST_NOCHECK(eng->mgr, raw_jobs, raw_out, IMB_AUTH_HMAC_SHA_1);
-	}
-	if (raw_in != 0) {
-		IMB_SUBMIT_HASH_BURST_NOCHECK(eng->mgr, in, raw_in, IMB_AUTH_HMAC_SHA_1);
-		if (in->cipher_mode == IMB_CIPHER_CNTR)
-			IMB_SUBMIT_CIPHER_BURST_NOCHECK(eng->mgr, in, raw_in, IMB_CIPHER_CNTR,
-							IMB_DIR_ENCRYPT, raw_ks);
-	}
-	raw_out = 0;
-	raw_in = 0;
-}
+/* ---- (b) raw intel-ipsec-mb: raw_crypto.c --------------------------------- */
 
 /* ---- the timed loops ------------------------------------------------------ */
 
@@ -438,7 +350,7 @@ burst_end(enum who w, struct mr_smb_op *ops)
 	if (w == W_ENGINE)
 		mr_smb_run(eng, ops, BURST);
 	else if (w == W_RAW)
-		raw_flush();
+		bench_raw_flush(eng->mgr);
 }
 
 /* Protect: the burst's buffers are protected again and again, each time the next seq. */
@@ -465,7 +377,8 @@ run_protect(struct bcase *c, enum who w, uint64_t nbursts, uint64_t *ret_pkts)
 							     .kind = MR_SMB_PROTECT };
 				break;
 			case W_RAW:
-				raw_job(c->out[x], OP_PROTECT, bufs[j], c->plen, tags[j], NULL, iv);
+				bench_raw_op(eng->mgr, c->out[x], BENCH_RAW_PROTECT, bufs[j], c->plen,
+					     tags[j], NULL, iv);
 				break;
 			default:
 				len = c->plen;
@@ -482,7 +395,7 @@ run_protect(struct bcase *c, enum who w, uint64_t nbursts, uint64_t *ret_pkts)
 
 /* Unprotect or verify one pass over the stock; the stock is rebuilt after unprotect. */
 static uint64_t
-run_receive(struct bcase *c, enum who w, enum op op, uint64_t *ret_pkts)
+run_receive(struct bcase *c, enum who w, enum bench_raw_op op, uint64_t *ret_pkts)
 {
 	static const uint8_t iv[16] = { 1, 2, 3 };
 	struct mr_smb_op ops[BURST];
@@ -500,15 +413,15 @@ run_receive(struct bcase *c, enum who w, enum op op, uint64_t *ret_pkts)
 			switch (w) {
 			case W_ENGINE:
 				ops[j] = (struct mr_smb_op){ .ctx = c->in[x], .pkt = p, .len = c->slen,
-							     .kind = op == OP_VERIFY ? MR_SMB_VERIFY :
+							     .kind = op == BENCH_RAW_VERIFY ? MR_SMB_VERIFY :
 										   MR_SMB_UNPROTECT };
 				break;
 			case W_RAW:
-				raw_job(c->in[x], op, p, c->plen, tags[j], scratch[j], iv);
+				bench_raw_op(eng->mgr, c->in[x], op, p, c->plen, tags[j], scratch[j], iv);
 				break;
 			default:
 				len = c->slen;
-				st = op == OP_VERIFY ?
+				st = op == BENCH_RAW_VERIFY ?
 					mr_srtp_verify(c->win[x], p, len, scratch[j], PKT_ROOM) :
 					mr_srtp_unprotect(c->win[x], p, &len);
 				(void)st;
@@ -527,7 +440,7 @@ run_receive(struct bcase *c, enum who w, enum op op, uint64_t *ret_pkts)
  * @seconds each (passes over the stock, reset in between, untimed).
  */
 static double
-measure(struct bcase *c, enum who w, enum op op, double seconds, unsigned int repeat,
+measure(struct bcase *c, enum who w, enum bench_raw_op op, double seconds, unsigned int repeat,
 	bool one_pass)
 {
 	double v[MAX_REPEAT];
@@ -536,7 +449,7 @@ measure(struct bcase *c, enum who w, enum op op, double seconds, unsigned int re
 
 	for (r = 0; r < repeat; r++) {
 		tot_ns = tot_pkts = 0;
-		if (op == OP_PROTECT) {
+		if (op == BENCH_RAW_PROTECT) {
 			if (w == W_LIBSRTP && wrappers_new(c, false) < 0)
 				return -1;
 			/* size the run from a short calibration burst */
@@ -624,10 +537,10 @@ direct_200(bool gcm, bool jobs, double seconds)
 
 				if (!jobs) {
 					if (gcm)
-						raw_gcm(16, true, &gk, bufs[j], bufs[j], 200, iv, aad,
+						bench_raw_gcm(eng->mgr, 16, true, &gk, bufs[j], bufs[j], 200, iv, aad,
 							tags[j]);
 					else
-						raw_cm_job(enc, 16, ipad, opad, true, true, bufs[j],
+						bench_raw_cm_job(enc, 16, ipad, opad, true, true, bufs[j],
 							   200, 200, tags[j], iv);
 					continue;
 				}
@@ -671,7 +584,7 @@ direct_200(bool gcm, bool jobs, double seconds)
 					while (IMB_GET_COMPLETED_JOB(eng->mgr) != NULL)
 						;
 			else
-				raw_flush();
+				bench_raw_flush(eng->mgr);
 			n += BURST;
 		}
 	} while ((double)(bench_thread_ns() - t0) < seconds * 1e9);
@@ -854,7 +767,7 @@ main(int argc, char **argv)
 					case_fini(&c);
 					continue;
 				}
-				for (op = 0; op < OP_N; op++) {
+				for (op = 0; op < BENCH_RAW_N; op++) {
 					ns[W_ENGINE] = measure(&c, W_ENGINE, op, o.seconds, o.repeat, false);
 					ns[W_RAW] = measure(&c, W_RAW, op, o.seconds, o.repeat, false);
 					/* one pass with many contexts: libsrtp's are slow to make */
