@@ -19,7 +19,9 @@
  *     AES-CTR. The multi-buffer HMAC lanes fill across the burst, and the
  *     job manager's per-job dispatch and ordering are not paid (measured:
  *     docs/srtp-engine.md).
- *  3. commit, in op order, against the real state: each unprotect/verify
+ *  3. commit, in op order, against the real state: while every earlier op
+ *     with crypto on its context passed, the real state is the speculative
+ *     one and the decision stands; after one failed, each unprotect/verify
  *     is decided again; if the decision and the index its crypto used
  *     still hold, the crypto's verdict stands and the state moves on. If
  *     an earlier op failed and that changes a later op's index or replay
@@ -199,6 +201,7 @@ round_reset(struct mr_smb_engine *e, struct mr_smb_op *ops)
 			c->rnd_last = SMB_NONE;
 			c->rnd_spec = SMB_NONE;
 			c->rnd_defer = 0;
+			c->rnd_broken = 0;
 		}
 	}
 	e->n_spec = 0;

@@ -82,6 +82,17 @@ want_undo(struct mr_smb_engine *e, const struct smb_slot *s, unsigned int i, boo
 		e->undo[e->n_undo++] = (uint8_t)i;
 }
 
+/*
+ * Op @s had crypto and does not pass: later ops on its context were
+ * decided assuming it would, so they are decided again.
+ */
+static inline void
+failed(struct mr_smb_ctx *c, const struct smb_slot *s)
+{
+	if (s->flags & SF_JOB)
+		c->rnd_broken = 1;
+}
+
 bool
 smb_commit(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 {
@@ -99,8 +110,12 @@ smb_commit(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 		return true;            /* settled in smb_prepare() or on completion */
 	if (c->rnd_defer || (s->flags & SF_WAIT))
 		goto defer;             /* an earlier op on this context waits */
-	if (s->flags & SF_EXACT) {
-		/* first op on its context this round: the state has not moved */
+	if ((s->flags & SF_EXACT) || !c->rnd_broken) {
+		/*
+		 * The first op on its context this round (the state has not
+		 * moved), or every earlier one with crypto passed: the real state
+		 * is now the speculative one it was decided against.
+		 */
 		r = s->verdict;
 		est = s->e;
 	} else if (op->rtcp) {
@@ -113,6 +128,7 @@ smb_commit(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 	}
 	if (r < 0) {
 		op->status = -EALREADY;
+		failed(c, s);
 		want_undo(e, s, i, false);
 		return true;
 	}
@@ -128,10 +144,12 @@ smb_commit(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 		goto defer;             /* decided a replay against a predecessor that failed */
 	if (s->flags & SF_JOB_ERR) {
 		op->status = -EINVAL;
+		failed(c, s);
 		return true;
 	}
 	if (!(s->flags & SF_TAG_OK)) {
 		op->status = -EBADMSG;
+		failed(c, s);
 		want_undo(e, s, i, false);
 		return true;
 	}
@@ -147,6 +165,7 @@ smb_commit(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 
 defer:
 	c->rnd_defer = 1;
+	c->rnd_broken = 1;
 	want_undo(e, s, i, false);
 	return false;
 }

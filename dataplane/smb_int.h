@@ -63,12 +63,14 @@ struct mr_smb_ctx {
 	/*
 	 * The engine's bookkeeping while a burst runs (owner worker): the op
 	 * that last used this context in the current round, its speculative
-	 * state slot, and whether a later op must wait for the next round.
+	 * state slot, whether a later op must wait for the next round, and
+	 * whether the speculation still holds.
 	 * SMB_NONE / 0 between bursts.
 	 */
 	uint16_t rnd_last;
 	uint16_t rnd_spec;
 	uint8_t rnd_defer;
+	uint8_t rnd_broken;     /* an op with crypto did not pass: speculation is off */
 
 	/* RO after mr_smb_ctx_new() */
 	uint8_t dir;                    /* enum mr_srtp_dir */
