@@ -59,8 +59,13 @@ mr_smb_engine_new(void)
 		return NULL;
 	}
 	e->arch = (uint8_t)e->mgr->used_arch;
-	for (i = 0; i < MR_SMB_BURST_MAX; i++)
+	for (i = 0; i < MR_SMB_BURST_MAX; i++) {
 		e->slot[i].vbuf = e->vbuf[i];
+		/* what every AES-CM job has: written once, not per packet */
+		e->job[i].iv_len_in_bytes = 16;
+		e->job[i].hash_start_src_offset_in_bytes = 0;
+		e->job[i].auth_tag_output_len_in_bytes = SMB_HMAC_OUT_BYTES;
+	}
 	return e;
 }
 
@@ -84,17 +89,6 @@ void
 mr_smb_engine_stats(const struct mr_smb_engine *e, struct mr_smb_stats *ret)
 {
 	*ret = e->stats;
-}
-
-IMB_JOB *
-smb_cm_job(struct mr_smb_engine *e, bool cipher_first, struct smb_slot *s, struct mr_smb_op *op)
-{
-	IMB_JOB *j = cipher_first ? &e->job[e->n_out++] : &e->job[MR_SMB_BURST_MAX - ++e->n_in];
-
-	e->stats.jobs++;
-	j->user_data = s;
-	j->user_data2 = op;
-	return j;
 }
 
 void

@@ -86,10 +86,19 @@ struct mr_smb_engine {
 /* smb_engine.c */
 /*
  * The next AES-CM job of the round for @s/@op (NULL for an undo), to be
- * filled in: run by smb_run_jobs(). @cipher_first: protect and undo.
+ * filled in: run by smb_run_jobs(). @cipher_first: protect and undo. The
+ * IV length (16), HMAC start (0) and tag length (12) are already set.
  */
-IMB_JOB *smb_cm_job(struct mr_smb_engine *e, bool cipher_first, struct smb_slot *s,
-		    struct mr_smb_op *op);
+static inline IMB_JOB *
+smb_cm_job(struct mr_smb_engine *e, bool cipher_first, struct smb_slot *s, struct mr_smb_op *op)
+{
+	IMB_JOB *j = cipher_first ? &e->job[e->n_out++] : &e->job[MR_SMB_BURST_MAX - ++e->n_in];
+
+	e->stats.jobs++;
+	j->user_data = s;
+	j->user_data2 = op;
+	return j;
+}
 /* Run the round's AES-CM jobs and complete their ops. */
 void smb_run_jobs(struct mr_smb_engine *e);
 /* Tests and fuzzing: have intel-ipsec-mb check every job (slower). */

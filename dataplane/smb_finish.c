@@ -189,7 +189,6 @@ smb_undo(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 	} else {
 		j->enc_keys = k->k.cm.enc;
 	}
-	j->dec_keys = j->enc_keys;
 	j->key_len_in_bytes = c->key_len;
 	j->cipher_mode = IMB_CIPHER_CNTR;
 	j->src = op->pkt;
@@ -197,5 +196,4 @@ smb_undo(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 	j->cipher_start_src_offset_in_bytes = s->body_at;
 	j->msg_len_to_cipher_in_bytes = s->body_len;
 	j->iv = s->iv;
-	j->iv_len_in_bytes = 16;
 }

@@ -34,7 +34,7 @@
 #include "smb_engine.h"
 
 /* libsrtp's srtp_validate_rtp_header(): the header length, if it fits in @len. */
-static bool
+static inline bool
 rtp_hdr_len(const uint8_t *p, uint32_t len, uint32_t *ret)
 {
 	uint32_t h = SMB_RTP_HDR + 4u * (p[0] & 0x0fu);
@@ -64,14 +64,14 @@ put_be64(uint8_t *p, uint64_t v)
  *  RFC 7714 8.1/9.1 (AEAD, 12 bytes): salt ^ (0x0000 || SSRC || ROC || SEQ)
  *  for SRTP, salt ^ (0x0000 || SSRC || 0x0000 || index) for SRTCP.
  */
-static void
+static inline void
 cm_iv(uint8_t iv[16], const struct mr_smb_ctx *c, const struct smb_keys *k, uint64_t index)
 {
 	put_be64(iv, k->salt_be[0] ^ smb_be32(c->ssrc_be));
 	put_be64(iv + 8, k->salt_be[1] ^ index << 16);
 }
 
-static void
+static inline void
 gcm_iv(uint8_t iv[16], const struct mr_smb_ctx *c, const struct smb_keys *k, uint64_t hi,
        uint32_t lo)
 {
@@ -79,25 +79,25 @@ gcm_iv(uint8_t iv[16], const struct mr_smb_ctx *c, const struct smb_keys *k, uin
 	put_be64(iv + 8, k->salt_be[1] ^ (uint64_t)lo << 32);
 }
 
-static void
+static inline void
 cm_iv_rtp(uint8_t iv[16], const struct mr_smb_ctx *c, uint64_t est)
 {
 	cm_iv(iv, c, c->rtp, est);
 }
 
-static void
+static inline void
 cm_iv_rtcp(uint8_t iv[16], const struct mr_smb_ctx *c, uint32_t idx)
 {
 	cm_iv(iv, c, c->rtcp, idx);
 }
 
-static void
+static inline void
 gcm_iv_rtp(uint8_t iv[16], const struct mr_smb_ctx *c, uint64_t est)
 {
 	gcm_iv(iv, c, c->rtp, est >> 32, (uint32_t)est);      /* ROC || SEQ at octet 6 */
 }
 
-static void
+static inline void
 gcm_iv_rtcp(uint8_t iv[16], const struct mr_smb_ctx *c, uint32_t idx)
 {
 	gcm_iv(iv, c, c->rtcp, 0, idx);
@@ -121,16 +121,12 @@ submit_cm(struct mr_smb_engine *e, struct mr_smb_op *op, struct smb_slot *s,
 	j->cipher_start_src_offset_in_bytes = s->body_at;
 	j->msg_len_to_cipher_in_bytes = s->body_len;
 	j->key_len_in_bytes = op->ctx->key_len;
-	j->enc_keys = k->k.cm.enc;
-	j->dec_keys = k->k.cm.enc;
+	j->enc_keys = k->k.cm.enc;      /* AES-CTR decrypts with these too */
 	j->iv = s->iv;
-	j->iv_len_in_bytes = 16;
-	j->hash_start_src_offset_in_bytes = 0;
 	j->msg_len_to_hash_in_bytes = auth_len;
 	j->u.HMAC._hashed_auth_key_xor_ipad = k->k.cm.ipad;
 	j->u.HMAC._hashed_auth_key_xor_opad = k->k.cm.opad;
 	j->auth_tag_output = s->tag;
-	j->auth_tag_output_len_in_bytes = SMB_HMAC_OUT_BYTES;
 	if (j->cipher_mode == IMB_CIPHER_CNTR && !encrypt)
 		s->flags |= SF_INPLACE;
 }
