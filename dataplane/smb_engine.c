@@ -158,13 +158,6 @@ run_hmac(struct mr_smb_engine *e, IMB_JOB *j, unsigned int n)
 		refused(j, n);
 }
 
-static void
-complete_all(IMB_JOB *j, unsigned int n)
-{
-	for (; n-- > 0; j++)
-		smb_complete(j->user_data, j->user_data2);
-}
-
 void
 smb_run_jobs(struct mr_smb_engine *e)
 {
@@ -176,28 +169,27 @@ smb_run_jobs(struct mr_smb_engine *e)
 	/* inbound: authenticate what came, then decrypt (undone if it fails) */
 	run_hmac(e, in, e->n_in);
 	run_ctr(e, in, e->n_in);
-	complete_all(e->job, e->n_out);
-	complete_all(in, e->n_in);
+	smb_complete_jobs(e->job, e->n_out);
+	smb_complete_jobs(in, e->n_in);
 	e->n_out = 0;
 	e->n_in = 0;
 }
 
 /* Forget the round's bookkeeping on every context it touched. */
 static void
-round_reset(struct mr_smb_engine *e, struct mr_smb_op *ops)
+round_reset(struct mr_smb_engine *e)
 {
 	unsigned int k;
 
-	for (k = 0; k < e->n_todo; k++) {
-		struct mr_smb_ctx *c = ops[e->todo[k]].ctx;
+	for (k = 0; k < e->n_touched; k++) {
+		struct mr_smb_ctx *c = e->touched[k];
 
-		if (c != NULL) {
-			c->rnd_last = SMB_NONE;
-			c->rnd_spec = SMB_NONE;
-			c->rnd_defer = 0;
-			c->rnd_broken = 0;
-		}
+		c->rnd_last = SMB_NONE;
+		c->rnd_spec = SMB_NONE;
+		c->rnd_defer = 0;
+		c->rnd_broken = 0;
 	}
+	e->n_touched = 0;
 	e->n_spec = 0;
 }
 
@@ -224,16 +216,10 @@ mr_smb_run(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int n)
 		 */
 		e->exact_only = ++round > SMB_SPEC_ROUNDS;
 		e->n_undo = 0;
-		for (k = 0; k < e->n_todo; k++)
-			smb_prepare(e, ops, e->todo[k]);
+		smb_prepare_round(e, ops);
 		smb_run_jobs(e);
-		n_next = 0;
-		for (k = 0; k < e->n_todo; k++) {
-			i = e->todo[k];
-			if (!smb_commit(e, ops, i))
-				e->next[n_next++] = (uint8_t)i;
-		}
-		round_reset(e, ops);
+		n_next = smb_commit_round(e, ops);
+		round_reset(e);
 		e->stats.redone += n_next;
 		if (e->n_undo != 0) {
 			e->stats.undone += e->n_undo;

@@ -78,6 +78,8 @@ struct mr_smb_engine {
 	uint8_t undo[MR_SMB_BURST_MAX]; /* ops whose packet must be encrypted again */
 	struct smb_slot slot[MR_SMB_BURST_MAX];
 	struct smb_state spec[MR_SMB_BURST_MAX];        /* speculative context states */
+	struct mr_smb_ctx *touched[MR_SMB_BURST_MAX];   /* inbound contexts of this round */
+	uint8_t n_touched;
 	struct gcm_context_data gcm;    /* scratch of the direct AES-GCM calls */
 	_Alignas(64) IMB_JOB job[MR_SMB_BURST_MAX];
 	_Alignas(64) uint8_t vbuf[MR_SMB_BURST_MAX][SMB_VBUF_BYTES];
@@ -104,14 +106,22 @@ void smb_run_jobs(struct mr_smb_engine *e);
 /* Tests and fuzzing: have intel-ipsec-mb check every job (slower). */
 void smb_engine_check_jobs(struct mr_smb_engine *e, bool on);
 
-/* smb_prep.c: decide op @i of this round; run (AES-GCM) or queue (AES-CM) its crypto. */
-void smb_prepare(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i);
+/*
+ * smb_prep.c: decide each op of this round (e->todo), in order; run
+ * (AES-GCM) or queue (AES-CM) its crypto.
+ */
+void smb_prepare_round(struct mr_smb_engine *e, struct mr_smb_op *ops);
 
 /* smb_finish.c */
 /* @op's crypto ran (SF_JOB_ERR: the library refused it): settle what it tells. */
 void smb_complete(struct smb_slot *s, struct mr_smb_op *op);
-/* Settle op @i against the real state; false: redo it next round. */
-bool smb_commit(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i);
+/* smb_complete() for the ops of @j[0, n) (undo jobs have none). */
+void smb_complete_jobs(IMB_JOB *j, unsigned int n);
+/*
+ * Settle each op of this round against the real state, in order; those
+ * to redo go to e->next. Returns how many.
+ */
+unsigned int smb_commit_round(struct mr_smb_engine *e, struct mr_smb_op *ops);
 /* Queue the job that puts op @i's packet back as it came. */
 void smb_undo(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i);
 

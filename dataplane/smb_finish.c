@@ -93,8 +93,9 @@ failed(struct mr_smb_ctx *c, const struct smb_slot *s)
 		c->rnd_broken = 1;
 }
 
-bool
-smb_commit(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
+/* Settle op @i against the real state; false: redo it next round. */
+static bool
+commit(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 {
 	struct mr_smb_op *op = &ops[i];
 	struct smb_slot *s = &e->slot[i];
@@ -107,7 +108,7 @@ smb_commit(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 		return true;
 	}
 	if (op->kind == MR_SMB_PROTECT)
-		return true;            /* settled in smb_prepare() or on completion */
+		return true;            /* settled in preparation or on completion */
 	if (c->rnd_defer || (s->flags & SF_WAIT))
 		goto defer;             /* an earlier op on this context waits */
 	if ((s->flags & SF_EXACT) || !c->rnd_broken) {
@@ -168,6 +169,24 @@ defer:
 	c->rnd_broken = 1;
 	want_undo(e, s, i, false);
 	return false;
+}
+
+unsigned int
+smb_commit_round(struct mr_smb_engine *e, struct mr_smb_op *ops)
+{
+	unsigned int k, n_next = 0;
+
+	for (k = 0; k < e->n_todo; k++)
+		if (!commit(e, ops, e->todo[k]))
+			e->next[n_next++] = e->todo[k];
+	return n_next;
+}
+
+void
+smb_complete_jobs(IMB_JOB *j, unsigned int n)
+{
+	for (; n-- > 0; j++)
+		smb_complete(j->user_data, j->user_data2);
 }
 
 void

@@ -208,7 +208,8 @@ inbound_view(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i,
 
 	c->rnd_last = (uint16_t)i;
 	if (p == SMB_NONE) {
-		/* nothing before it this round: the decision is final (smb_commit) */
+		/* nothing before it this round: the decision is final (smb_commit_round) */
+		e->touched[e->n_touched++] = c;
 		e->slot[i].flags |= SF_EXACT;
 		return &c->st;
 	}
@@ -441,8 +442,8 @@ srtcp_in(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i, struct 
 	submit_gcm(e, op, s, c->rtcp, p, aad_len, false, s->tag);
 }
 
-void
-smb_prepare(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
+static void
+prepare(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 {
 	struct mr_smb_op *op = &ops[i];
 	struct smb_slot *s = &e->slot[i];
@@ -467,4 +468,13 @@ smb_prepare(struct mr_smb_engine *e, struct mr_smb_op *ops, unsigned int i)
 	} else {
 		srtp_in(e, ops, i, s);
 	}
+}
+
+void
+smb_prepare_round(struct mr_smb_engine *e, struct mr_smb_op *ops)
+{
+	unsigned int k;
+
+	for (k = 0; k < e->n_todo; k++)
+		prepare(e, ops, e->todo[k]);
 }
