@@ -115,7 +115,7 @@ void smb_prepare_round(struct mr_smb_engine *e, struct mr_smb_op *ops);
 /* smb_finish.c */
 /* @op's crypto ran (SF_JOB_ERR: the library refused it): settle what it tells. */
 void smb_complete(struct smb_slot *s, struct mr_smb_op *op);
-/* smb_complete() for the ops of @j[0, n) (undo jobs have none). */
+/* smb_complete() for the op of each job of @j[0, n) (never undo jobs: they have none). */
 void smb_complete_jobs(IMB_JOB *j, unsigned int n);
 /*
  * Settle each op of this round against the real state, in order; those
