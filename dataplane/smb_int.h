@@ -94,6 +94,26 @@ struct mr_smb_ctx {
 };
 
 /*
+ * AES-GCM over @len bytes of @src into @dst (may be @src) with @aad, the
+ * SMB_GCM_TAG_BYTES tag to @tag: intel-ipsec-mb's direct call for the key size and
+ * direction. Failure shows in @m->imb_errno (the calls check arguments).
+ */
+static inline void
+smb_gcm(IMB_MGR *m, uint8_t key_len, bool enc, const struct gcm_key_data *k,
+	struct gcm_context_data *ctx, uint8_t *dst, const uint8_t *src, uint64_t len,
+	const uint8_t *iv, const uint8_t *aad, uint64_t aad_len, uint8_t *tag)
+{
+	if (key_len == 16 && enc)
+		IMB_AES128_GCM_ENC(m, k, ctx, dst, src, len, iv, aad, aad_len, tag, SMB_GCM_TAG_BYTES);
+	else if (key_len == 16)
+		IMB_AES128_GCM_DEC(m, k, ctx, dst, src, len, iv, aad, aad_len, tag, SMB_GCM_TAG_BYTES);
+	else if (enc)
+		IMB_AES256_GCM_ENC(m, k, ctx, dst, src, len, iv, aad, aad_len, tag, SMB_GCM_TAG_BYTES);
+	else
+		IMB_AES256_GCM_DEC(m, k, ctx, dst, src, len, iv, aad, aad_len, tag, SMB_GCM_TAG_BYTES);
+}
+
+/*
  * A manager initialised for the best code path of this CPU, or NULL with
  * errno set and smb_set_error() called. Management lcore.
  */

@@ -144,30 +144,16 @@ submit_gcm(struct mr_smb_engine *e, struct mr_smb_op *op, struct smb_slot *s,
 {
 	bool verify = op->kind == MR_SMB_VERIFY;
 	bool aside = verify && s->body_len <= SMB_VBUF_BYTES;
-	uint8_t *in = op->pkt + s->body_at, *out = aside ? s->vbuf : in;
-	const struct gcm_key_data *key = &k->k.gcm;
-	IMB_MGR *m = e->mgr;
+	uint8_t *in = op->pkt + s->body_at;
 
 	e->stats.jobs++;
 	s->flags |= SF_JOB;
 	if (!encrypt && !aside && s->body_len != 0)
 		s->flags |= verify ? SF_INPLACE | SF_UNDO_ALWAYS : SF_INPLACE;
-	if (op->ctx->key_len == 16) {
-		if (encrypt)
-			IMB_AES128_GCM_ENC(m, key, &e->gcm, out, in, s->body_len, s->iv, aad,
-					   aad_len, tag_out, SMB_GCM_TAG_BYTES);
-		else
-			IMB_AES128_GCM_DEC(m, key, &e->gcm, out, in, s->body_len, s->iv, aad,
-					   aad_len, tag_out, SMB_GCM_TAG_BYTES);
-	} else if (encrypt) {
-		IMB_AES256_GCM_ENC(m, key, &e->gcm, out, in, s->body_len, s->iv, aad, aad_len,
-				   tag_out, SMB_GCM_TAG_BYTES);
-	} else {
-		IMB_AES256_GCM_DEC(m, key, &e->gcm, out, in, s->body_len, s->iv, aad, aad_len,
-				   tag_out, SMB_GCM_TAG_BYTES);
-	}
+	smb_gcm(e->mgr, op->ctx->key_len, encrypt, &k->k.gcm, &e->gcm, aside ? s->vbuf : in, in,
+		s->body_len, s->iv, aad, aad_len, tag_out);
 	/* the direct calls always check their arguments (read as imb_get_errno() does) */
-	if (m->imb_errno != 0)
+	if (e->mgr->imb_errno != 0)
 		s->flags |= SF_JOB_ERR;
 	smb_complete(s, op);
 }

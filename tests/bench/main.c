@@ -916,6 +916,16 @@ limit_ns(const struct srtp_ref *ref, const struct bench_srtp_case *c, unsigned i
 	return 0;
 }
 
+/* The ns/pkt of a relay at @busy packets per busy CPU-s over @ref_ns, or "-". */
+static void
+print_over(double busy, double ref_ns)
+{
+	if (busy > 0 && ref_ns > 0)
+		printf(" %8.2f", 1e9 / busy / ref_ns);
+	else
+		printf(" %8s", "-");
+}
+
 static void
 case_label(const struct bench_srtp_case *c, char *buf, size_t len)
 {
@@ -1037,16 +1047,10 @@ report_srtp(const struct bench_opts *o, const struct results *res)
 		       r->wall_s > 0 ? r->cpu_s / r->wall_s * 100 : 0,
 		       r->cpu_s > 0 ? (1.0 - relay_busy_s(r) / r->cpu_s) * 100 : 0,
 		       grouped((uint64_t)(crypto + 0.5), b2, sizeof(b2)));
-		if (busy > 0 && crypto > 0)
-			printf(" %8.2f", 1e9 / busy / crypto);
-		else
-			printf(" %8s", "-");
+		print_over(busy, crypto);
 		crypto = limit_ns(ref, c, res->case_size[i]);
 		printf(" %7.0f", crypto);
-		if (busy > 0 && crypto > 0)
-			printf(" %8.2f", 1e9 / busy / crypto);
-		else
-			printf(" %8s", "-");
+		print_over(busy, crypto);
 		printf(" %6.2f%s %6" PRIu64 " %6" PRIu64 " %6" PRIu64 "\n", r->wall_s,
 		       r->window_cut ? "*" : " ", r->drop_by[MR_DROP_SRTP_AUTH],
 		       r->drop_by[MR_DROP_SRTP_REPLAY],
@@ -1108,10 +1112,7 @@ report_srtp(const struct bench_opts *o, const struct results *res)
 		printf(" %7s", grouped((uint64_t)rate(ctx, r->ctx_s), b1, sizeof(b1)));
 		printf(" %11s", grouped(busy > 0 ? (uint64_t)(1e9 / busy + 0.5) : 0, b2, sizeof(b2)));
 		printf(" %11s", grouped((uint64_t)(lib + 0.5), b1, sizeof(b1)));
-		if (busy > 0 && lib > 0)
-			printf(" %8.2f", 1e9 / busy / lib);
-		else
-			printf(" %8s", "-");
+		print_over(busy, lib);
 		printf(" %9s", grouped((uint64_t)(fresh + 0.5), b1, sizeof(b1)));
 		if (lib > 0 && fresh > 0)
 			printf(" %7.1fx\n", lib / fresh);

@@ -26,14 +26,7 @@ bench_raw_gcm(IMB_MGR *m, uint8_t key_len, bool enc, const struct gcm_key_data *
 {
 	struct gcm_context_data g;
 
-	if (key_len == 16 && enc)
-		IMB_AES128_GCM_ENC(m, k, &g, dst, src, len, iv, aad, 12, tag, 16);
-	else if (key_len == 16)
-		IMB_AES128_GCM_DEC(m, k, &g, dst, src, len, iv, aad, 12, tag, 16);
-	else if (enc)
-		IMB_AES256_GCM_ENC(m, k, &g, dst, src, len, iv, aad, 12, tag, 16);
-	else
-		IMB_AES256_GCM_DEC(m, k, &g, dst, src, len, iv, aad, 12, tag, 16);
+	smb_gcm(m, key_len, enc, k, &g, dst, src, len, iv, aad, 12, tag);
 }
 
 void
